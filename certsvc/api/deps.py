@@ -1,0 +1,45 @@
+"""Request dependencies: the context, and who is calling."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from certsvc.context import Context
+from certsvc.db.models import Department, Enterprise
+from certsvc.db.session import session_scope
+from certsvc.errors import Unauthorized
+from certsvc.services.auth import department_for, enterprise_for
+
+
+def get_ctx(request: Request) -> Context:
+    return request.app.state.ctx
+
+
+def bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send Authorization: Bearer <key>")
+    return token.strip()
+
+
+def current_department(request: Request, ctx: Annotated[Context, Depends(get_ctx)]) -> Department:
+    token = bearer(request)
+    with session_scope(ctx.engine) as s:
+        dept = department_for(s, token)
+        s.expunge(dept)
+    return dept
+
+
+def current_enterprise(request: Request, ctx: Annotated[Context, Depends(get_ctx)]) -> Enterprise:
+    token = bearer(request)
+    with session_scope(ctx.engine) as s:
+        ent = enterprise_for(s, token)
+        s.expunge(ent)
+    return ent
+
+
+CtxDep = Annotated[Context, Depends(get_ctx)]
+DeptDep = Annotated[Department, Depends(current_department)]
+EntDep = Annotated[Enterprise, Depends(current_enterprise)]

@@ -1,0 +1,41 @@
+"""Public verification: upload a PDF, or send the text of a QR code; trust and status lists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, File, Request, UploadFile
+from pydantic import BaseModel, Field
+
+from certsvc.api.deps import CtxDep
+from certsvc.api.uploads import read_pdf_upload
+from certsvc.services import lists
+from certsvc.services.qr_verification import verify_qr
+from certsvc.services.verification import verify_upload
+
+router = APIRouter(prefix="/api/v1", tags=["verification"])
+
+
+class QrIn(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+
+
+@router.post("/verify")
+async def post_verify(request: Request, ctx: CtxDep, file: UploadFile | None = File(default=None)) -> dict[str, Any]:
+    data = await read_pdf_upload(request, file, ctx.settings.max_upload_bytes)
+    return await verify_upload(ctx, data)
+
+
+@router.post("/verify/qr")
+def post_verify_qr(body: QrIn, ctx: CtxDep) -> dict[str, Any]:
+    return verify_qr(ctx, body.text)
+
+
+@router.get("/trust-list")
+def get_trust_list(ctx: CtxDep) -> dict[str, Any]:
+    return lists.trust_list(ctx)
+
+
+@router.get("/status-list")
+def get_status_list(ctx: CtxDep) -> dict[str, Any]:
+    return lists.status_list(ctx)

@@ -1,0 +1,27 @@
+"""Bounded uploads: a file field read up to the configured limit, 413 beyond it."""
+
+from __future__ import annotations
+
+from fastapi import Request, UploadFile
+
+from certsvc.errors import Invalid, TooLarge
+
+CHUNK = 1 << 20
+
+
+async def read_pdf_upload(request: Request, file: UploadFile | None, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
+        raise TooLarge(f"upload larger than {limit // (1024 * 1024)} MB")
+    if file is None:
+        raise Invalid("file: send the PDF as multipart form field 'file'", field="file")
+    parts: list[bytes] = []
+    size = 0
+    while chunk := await file.read(CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"file larger than {limit // (1024 * 1024)} MB")
+        parts.append(chunk)
+    if size == 0:
+        raise Invalid("file: empty upload", field="file")
+    return b"".join(parts)

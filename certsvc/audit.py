@@ -1,0 +1,112 @@
+"""The audit log: an append-only hash chain of every state change and access.
+
+Each event's hash covers its content and the previous event's hash, so a changed, removed or
+inserted row breaks the chain. The chain head is signed from time to time by the service key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import Session, select
+
+from certsvc.db.models import AuditEvent, utcnow
+
+GENESIS = "0" * 64
+
+
+def _canonical(ev: AuditEvent) -> bytes:
+    at = ev.at.isoformat(timespec="microseconds") if isinstance(ev.at, datetime) else str(ev.at)
+    body = {
+        "id": ev.id,
+        "at": at.replace("+00:00", "Z"),
+        "actor_kind": ev.actor_kind,
+        "actor_id": ev.actor_id,
+        "action": ev.action,
+        "subject_kind": ev.subject_kind,
+        "subject_id": ev.subject_id,
+        "details": ev.details,
+        "prev": ev.prev_hash,
+    }
+    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def event_hash(ev: AuditEvent) -> str:
+    return hashlib.sha256(_canonical(ev)).hexdigest()
+
+
+def record(
+    session: Session,
+    action: str,
+    *,
+    actor_kind: str,
+    actor_id: str | int | None = None,
+    subject_kind: str | None = None,
+    subject_id: str | int | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append an event in the caller's transaction (it commits or rolls back with the change)."""
+    # Take the chain lock first: this UPDATE serialises appenders on SQLite and PostgreSQL alike.
+    session.execute(
+        text("INSERT INTO counter (name, value) VALUES ('audit', 0) ON CONFLICT (name) DO NOTHING")
+    )
+    new_id = session.execute(
+        text("UPDATE counter SET value = value + 1 WHERE name = 'audit' RETURNING value")
+    ).one()[0]
+    prev = session.exec(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).first()  # type: ignore[union-attr]
+    ev = AuditEvent(
+        id=int(new_id),
+        at=utcnow(),
+        actor_kind=actor_kind,
+        actor_id=None if actor_id is None else str(actor_id),
+        action=action,
+        subject_kind=subject_kind,
+        subject_id=None if subject_id is None else str(subject_id),
+        details=details or {},
+        prev_hash=prev.hash if prev else GENESIS,
+        hash="",
+    )
+    ev.hash = event_hash(ev)
+    session.add(ev)
+    session.flush()
+    return ev
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    events: int
+    ok: bool
+    first_bad_id: int | None = None
+    reason: str | None = None
+
+
+def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
+    """Walk the chain from the start; name the first event that does not fit."""
+    prev_hash = GENESIS
+    prev_id = 0
+    count = 0
+    last_id = 0
+    while True:
+        rows = session.exec(
+            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)  # type: ignore[arg-type]
+        ).all()
+        if not rows:
+            return ChainReport(events=count, ok=True)
+        for ev in rows:
+            count += 1
+            if ev.prev_hash != prev_hash:
+                why = "previous hash does not match"
+                if ev.id != prev_id + 1:
+                    why += f" (an event between {prev_id} and {ev.id} was removed)"
+                else:
+                    why += " (an event was inserted or the previous one changed)"
+                return ChainReport(count, False, ev.id, why)
+            if event_hash(ev) != ev.hash:
+                return ChainReport(count, False, ev.id, "content does not match its hash (changed)")
+            prev_hash, prev_id = ev.hash, ev.id or 0
+        last_id = rows[-1].id or 0

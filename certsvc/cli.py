@@ -1,0 +1,225 @@
+"""The ``certsvc`` command line: init, serve, demo, department add, keys rotate, verify, audit."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from certsvc.context import Context
+from certsvc.core.config import get_settings
+from certsvc.db.session import session_scope
+from certsvc.errors import ServiceError
+
+
+def _ctx() -> Context:
+    ctx = Context(get_settings())
+    ctx.migrate()
+    with session_scope(ctx.engine) as s:
+        ctx.keyring.ensure_root(s)
+    return ctx
+
+
+def cmd_init(_args: argparse.Namespace) -> int:
+    ctx = _ctx()
+    root = ctx.keyring.root()
+    print(f"data directory: {ctx.settings.data_dir}")
+    print(f"database:       {ctx.settings.database_url.split('@')[-1]}")
+    print(f"root CA:        {root.cert.subject.rfc4514_string()} (kid {root.kid})")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    _ctx()
+    uvicorn.run(
+        "certsvc.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+        proxy_headers=True,
+    )
+    return 0
+
+
+def cmd_department_add(args: argparse.Namespace) -> int:
+    from certsvc.services.departments import add_department
+
+    ctx = _ctx()
+    with session_scope(ctx.engine) as s:
+        new = add_department(s, ctx.keyring, name=args.name, uscc=args.uscc, code=args.code, registrar=args.registrar)
+        print(f"department {new.department.name} ({new.department.code}, id {new.department.id}) created")
+        if args.registrar:
+            print("business licence type YYZZ 营业执照 created")
+        print("API key (shown once, store it safely):")
+        print(new.api_key)
+    return 0
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from sqlmodel import select
+
+    from certsvc import audit
+    from certsvc.counters import next_value
+    from certsvc.db.models import Department, SigningCertificate
+    from keys.ca import Subject
+
+    ctx = _ctx()
+    with session_scope(ctx.engine) as s:
+        dept = s.exec(select(Department).where(Department.code == args.department.upper())).first()
+        if dept is None:
+            print(f"no department with code {args.department}", file=sys.stderr)
+            return 2
+        old = ctx.keyring.current(s, "department", dept.id)
+        new = ctx.keyring.issue(s, "department", dept.id or 0, Subject(dept.name, dept.name, dept.uscc, "电子证照专用章"))
+        details: dict[str, object] = {"old_kid": old.kid, "new_kid": new.kid}
+        if args.revoke_from:
+            when = datetime.fromisoformat(args.revoke_from)
+            when = when if when.tzinfo else when.replace(tzinfo=UTC)
+            row = s.exec(select(SigningCertificate).where(SigningCertificate.kid == old.kid)).one()
+            row.revoked_from = when
+            s.add(row)
+            next_value(s, "trust")
+            details["revoked_from"] = when.isoformat()
+        audit.record(s, "keys.rotate", actor_kind="operator", subject_kind="department", subject_id=dept.id, details=details)
+    print(f"department {dept.code}: new seal certificate kid {new.kid}; old kid {old.kid} kept for verification")
+    if args.revoke_from:
+        print(f"old key marked compromised from {args.revoke_from}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from certsvc.demo import load_demo
+
+    ctx = _ctx()
+    info = asyncio.run(load_demo(ctx))
+    print(info)
+    if args.serve:
+        return cmd_serve(args)
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from certsvc.services.verification import verify_file_cli
+
+    return verify_file_cli(Path(args.file), offline=args.offline)
+
+
+def cmd_audit_verify(_args: argparse.Namespace) -> int:
+    from certsvc.audit import verify_chain
+
+    ctx = _ctx()
+    with session_scope(ctx.engine) as s:
+        report = verify_chain(s)
+    if report.ok:
+        print(f"audit chain intact: {report.events} events")
+        return 0
+    print(f"audit chain BROKEN at event {report.first_bad_id}: {report.reason}", file=sys.stderr)
+    return 1
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from certsvc.backup import BackupError, backup
+
+    try:
+        summary = backup(get_settings(), Path(args.dir))
+    except BackupError as e:
+        print(f"error: {e.diagnostics()}", file=sys.stderr)
+        return 2
+    print(f"backup written to {summary.directory}: {summary.files} files, {summary.bytes} bytes "
+          f"(database, {summary.blobs} blobs, {summary.keys} key files)")
+    for note in summary.notes:
+        print(f"note: {note}")
+    print("the backup holds the encrypted keys and their passphrase file: keep it as safe as the data dir")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from certsvc.backup import BackupError, restore
+
+    settings = get_settings()
+    try:
+        summary = restore(Path(args.dir), settings, force=args.force)
+    except BackupError as e:
+        print(f"error: {e.diagnostics()}", file=sys.stderr)
+        return 2
+    print(f"restored {summary.files} files from {summary.directory} into {settings.data_dir} "
+          f"({summary.blobs} blobs, {summary.keys} key files); manifest checked")
+    if summary.moved_aside:
+        print(f"the previous data was moved to {summary.moved_aside}")
+    for note in summary.notes:
+        print(f"note: {note}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="certsvc", description="Electronic licences and seals with verification")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("init", help="create the data directory, database schema and root CA").set_defaults(func=cmd_init)
+
+    def serve_opts(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--host", default="127.0.0.1")
+        sp.add_argument("--port", type=int, default=8000)
+        sp.add_argument("--workers", type=int, default=1, help="server processes (use PostgreSQL for >1)")
+
+    sp = sub.add_parser("serve", help="run the HTTP service")
+    serve_opts(sp)
+    sp.set_defaults(func=cmd_serve)
+
+    sp = sub.add_parser("demo", help="load demo departments, enterprises and licences, then serve")
+    serve_opts(sp)
+    sp.add_argument("--no-serve", dest="serve", action="store_false", help="load the demo data and exit")
+    sp.set_defaults(func=cmd_demo)
+
+    dep = sub.add_parser("department", help="manage departments").add_subparsers(dest="sub", required=True)
+    sp = dep.add_parser("add", help="create a department and print its API key once")
+    sp.add_argument("--name", required=True)
+    sp.add_argument("--uscc", required=True)
+    sp.add_argument("--code", required=True, help="short code, e.g. SZSJ")
+    sp.add_argument("--registrar", action="store_true", help="market regulator: owns the business licence type YYZZ")
+    sp.set_defaults(func=cmd_department_add)
+
+    keys = sub.add_parser("keys", help="manage seal keys").add_subparsers(dest="sub", required=True)
+    sp = keys.add_parser("rotate", help="new seal key and certificate for a department; old ones still verify")
+    sp.add_argument("--department", required=True, help="department code")
+    sp.add_argument("--revoke-from", help="mark the old key compromised from this ISO date-time")
+    sp.set_defaults(func=cmd_keys_rotate)
+
+    sp = sub.add_parser("verify", help="verify a PDF and print the verdict")
+    sp.add_argument("file")
+    sp.add_argument("--offline", action="store_true", help="use only the trust list and status list")
+    sp.set_defaults(func=cmd_verify)
+
+    audit_p = sub.add_parser("audit", help="audit log").add_subparsers(dest="sub", required=True)
+    audit_p.add_parser("verify", help="walk the audit hash chain").set_defaults(func=cmd_audit_verify)
+
+    sp = sub.add_parser("backup", help="back up the SQLite database, blobs and key files into a new DIR")
+    sp.add_argument("dir")
+    sp.set_defaults(func=cmd_backup)
+
+    sp = sub.add_parser("restore", help="restore a backup DIR (manifest checked first) into the data dir")
+    sp.add_argument("dir")
+    sp.add_argument("--force", action="store_true", help="replace existing data (moved aside, not deleted)")
+    sp.set_defaults(func=cmd_restore)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except ServiceError as e:
+        print(f"error: {e.diagnostics()}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

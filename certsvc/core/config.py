@@ -1,0 +1,77 @@
+"""Settings, read from ``CERTSVC_*`` environment variables with embedded defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(f"CERTSVC_{name}")
+    return value if value not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable. Built from the environment by :func:`get_settings`."""
+
+    data_dir: Path
+    database_url: str
+    public_base_url: str
+    blob_url: str
+    key_backend: str  # "file" or "pkcs11"
+    key_passphrase: str | None
+    key_passphrase_file: Path
+    pkcs11_module: str | None = None
+    pkcs11_token_label: str | None = None
+    pkcs11_pin: str | None = None
+    s3_endpoint_url: str | None = None
+    max_upload_bytes: int = 20 * 1024 * 1024
+    verify_timeout_s: float = 5.0
+    verify_workers: int = 2
+    sign_workers: int = 0
+    status_list_ttl_s: int = 300
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    @property
+    def blobs_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+
+def load_settings() -> Settings:
+    data_dir = Path(_env("DATA_DIR", str(Path.cwd() / "certsvc-data"))).expanduser().resolve()
+    db_default = f"sqlite:///{data_dir / 'certsvc.db'}"
+    return Settings(
+        data_dir=data_dir,
+        database_url=_env("DATABASE_URL", db_default),
+        public_base_url=_env("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        blob_url=_env("BLOB_URL", f"file://{data_dir / 'blobs'}"),
+        key_backend="pkcs11" if _env("PKCS11_MODULE") else _env("KEY_BACKEND", "file"),
+        key_passphrase=_env("KEY_PASSPHRASE"),
+        key_passphrase_file=Path(_env("KEY_PASSPHRASE_FILE", str(data_dir / "keys" / "passphrase"))),
+        pkcs11_module=_env("PKCS11_MODULE"),
+        pkcs11_token_label=_env("PKCS11_TOKEN_LABEL", "certsvc"),
+        pkcs11_pin=_env("PKCS11_PIN"),
+        s3_endpoint_url=_env("S3_ENDPOINT_URL"),
+        max_upload_bytes=int(_env("MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
+        verify_timeout_s=float(_env("VERIFY_TIMEOUT_S", "5")),
+        verify_workers=int(_env("VERIFY_WORKERS", "2")),
+        sign_workers=int(_env("SIGN_WORKERS", "0")),
+        status_list_ttl_s=int(_env("STATUS_LIST_TTL_S", "300")),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
+
+
+def reset_settings() -> None:
+    """Forget cached settings (tests change the environment between apps)."""
+    get_settings.cache_clear()

@@ -1,0 +1,225 @@
+"""Database tables (SQLModel). The schema itself is owned by the Alembic migrations."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Department(SQLModel, table=True):
+    __tablename__ = "department"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    uscc: str = Field(unique=True, max_length=18)
+    code: str = Field(unique=True, max_length=16)
+    is_registrar: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ApiCredential(SQLModel, table=True):
+    """A bearer secret, stored only as a SHA-256 hash; ``prefix`` finds the row."""
+
+    __tablename__ = "api_credential"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # department | enterprise
+    owner_id: int = Field(index=True)
+    prefix: str = Field(unique=True, max_length=24)
+    secret_hash: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+
+class SigningCertificate(SQLModel, table=True):
+    """A certificate of the service: the root, a department seal, an enterprise signing cert."""
+
+    __tablename__ = "signing_certificate"
+    id: int | None = Field(default=None, primary_key=True)
+    kid: str = Field(unique=True, max_length=16)  # hex of the first 8 bytes of SHA-256(cert DER)
+    owner_kind: str = Field(max_length=16)  # root | department | enterprise | service
+    owner_id: int | None = Field(default=None, index=True)
+    key_label: str = Field(max_length=128)
+    cert_pem: str
+    not_before: datetime
+    not_after: datetime
+    active: bool = True
+    revoked_from: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class LicenceType(SQLModel, table=True):
+    __tablename__ = "licence_type"
+    id: int | None = Field(default=None, primary_key=True)
+    department_id: int = Field(index=True)
+    code: str = Field(unique=True, max_length=16)
+    name: str
+    type_code: str = Field(max_length=21)  # defining department USCC + 3-digit sequence
+    fields: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    validity_days: int | None = None
+    reform_mode: str = Field(default="approval", max_length=16)
+    is_business_licence: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Enterprise(SQLModel, table=True):
+    __tablename__ = "enterprise"
+    id: int | None = Field(default=None, primary_key=True)
+    uscc: str = Field(unique=True, max_length=18)
+    name: str
+    kind: str = Field(default="enterprise", max_length=16)
+    business_licence_id: str | None = None
+    activation_code_hash: str | None = Field(default=None, max_length=64)
+    activated_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Licence(SQLModel, table=True):
+    """A licence's identity and lifecycle state; its content lives in versions."""
+
+    __tablename__ = "licence"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    licence_type_id: int = Field(index=True)
+    department_id: int = Field(index=True)
+    holder_uscc: str = Field(index=True, max_length=18)
+    holder_name: str
+    holder_kind: str = Field(default="enterprise", max_length=16)
+    serial: int = Field(sa_column=Column(BigInteger, nullable=False))
+    number: str = Field(unique=True, max_length=64)
+    current_version: int = 1
+    state: str = Field(default="valid", max_length=16)  # valid | suspended | revoked
+    state_reason: str | None = None
+    revoke_kind: str | None = Field(default=None, max_length=16)  # 撤销 | 吊销 | 注销
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class LicenceVersion(SQLModel, table=True):
+    __tablename__ = "licence_version"
+    __table_args__ = (UniqueConstraint("licence_id", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    licence_id: str = Field(index=True, max_length=32)
+    version: int
+    identifier: str = Field(unique=True, max_length=96)
+    qr_token: str = Field(unique=True, max_length=64)  # SHA-256 of the QR token, for look-up
+    qr_payload: str  # the signed QR token itself (public: it is printed on the licence)
+    status_index: int = Field(unique=True)
+    fields: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    holder_name: str
+    valid_from: date
+    valid_until: date | None = None
+    pdf_sha256: str = Field(index=True, max_length=64)
+    pdf_size: int = 0
+    signer_kid: str = Field(max_length=16)
+    issued_at: datetime = Field(default_factory=utcnow)
+    superseded_at: datetime | None = None
+
+
+class Counter(SQLModel, table=True):
+    """Monotonic counters (licence serials, status-list indexes, type sequences)."""
+
+    __tablename__ = "counter"
+    name: str = Field(primary_key=True, max_length=64)
+    value: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+
+
+class AuditEvent(SQLModel, table=True):
+    """An append-only, hash-chained record of every state change and access."""
+
+    __tablename__ = "audit_event"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    actor_kind: str = Field(max_length=16)  # department | enterprise | public | operator | system
+    actor_id: str | None = Field(default=None, max_length=64)
+    action: str = Field(max_length=48, index=True)
+    subject_kind: str | None = Field(default=None, max_length=24)
+    subject_id: str | None = Field(default=None, max_length=64, index=True)
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """A signature by the service key over the audit chain head at some event."""
+
+    __tablename__ = "audit_checkpoint"
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int
+    head_hash: str = Field(max_length=64)
+    signature: str
+    kid: str = Field(max_length=16)
+    at: datetime = Field(default_factory=utcnow)
+
+
+class Grant(SQLModel, table=True):
+    __tablename__ = "grant"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    enterprise_id: int = Field(index=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    licence_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    grantee_name: str
+    grantee_id: str | None = None
+    purpose: str
+    expires_at: datetime
+    max_downloads: int | None = None
+    downloads: int = 0
+    revoked_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AccessEvent(SQLModel, table=True):
+    """What the holder sees in its access log: downloads, look-ups, verifications."""
+
+    __tablename__ = "access_event"
+    __table_args__ = (Index("ix_access_event_holder_at", "holder_uscc", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    holder_uscc: str = Field(max_length=18)
+    licence_id: str | None = Field(default=None, max_length=32)
+    kind: str = Field(max_length=24)  # grant_download | lookup | verify
+    grant_id: str | None = Field(default=None, max_length=32)
+    department_id: int | None = None
+    purpose: str | None = None
+    at: datetime = Field(default_factory=utcnow)
+
+
+class VerificationCount(SQLModel, table=True):
+    __tablename__ = "verification_count"
+    licence_id: str = Field(primary_key=True, max_length=32)
+    day: date = Field(primary_key=True)
+    count: int = 0
+
+
+class Receipt(SQLModel, table=True):
+    __tablename__ = "receipt"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    department_id: int = Field(index=True)
+    applicant_name: str
+    applicant_uscc: str | None = Field(default=None, max_length=18)
+    matter: str
+    application_number: str
+    materials: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    qr_token: str = Field(unique=True, max_length=64)
+    qr_payload: str
+    pdf_sha256: str = Field(index=True, max_length=64)
+    signer_kid: str = Field(max_length=16)
+    issued_at: datetime = Field(default_factory=utcnow)
+
+
+class ActivationAttempt(SQLModel, table=True):
+    """Failed activation attempts per USCC, for slowing down guessing."""
+
+    __tablename__ = "activation_attempt"
+    id: int | None = Field(default=None, primary_key=True)
+    uscc: str = Field(index=True, max_length=18)
+    at: datetime = Field(default_factory=utcnow)

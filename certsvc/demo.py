@@ -1,0 +1,84 @@
+"""Demo data: a market regulator, a health department, enterprises, business licences, permits."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from certsvc.context import Context
+from certsvc.db.models import Department
+from certsvc.db.session import session_scope
+from certsvc.identifiers import make_uscc
+from certsvc.services import licences as svc
+from certsvc.services.departments import add_department, create_licence_type
+
+MARKET = ("深圳市市场监督管理局", make_uscc("11440300", "MB2C9204"), "SZSJ")
+HEALTH = ("深圳市卫生健康委员会", make_uscc("11440300", "MB2C9305"), "SZWJ")
+ENTERPRISES = [
+    ("深圳市鹏城餐饮管理有限公司", make_uscc("91440300", "MA5G0A1B"), "enterprise", "有限责任公司", "张伟"),
+    ("深圳市南山区王䶮堃小吃店", make_uscc("92440300", "MA5G0C2D"), "individual", "个体工商户", "王䶮堃"),
+]
+
+
+async def load_demo(ctx: Context) -> str:
+    """Create the demo data once; print where to look and which keys to use."""
+    with session_scope(ctx.engine) as s:
+        if s.exec(select(Department).where(Department.code == MARKET[2])).first():
+            return "demo data already loaded; API keys were printed when it was first created"
+        market = add_department(s, ctx.keyring, name=MARKET[0], uscc=MARKET[1], code=MARKET[2], registrar=True)
+        health = add_department(s, ctx.keyring, name=HEALTH[0], uscc=HEALTH[1], code=HEALTH[2])
+        create_licence_type(
+            s,
+            health.department,
+            code="SPJY",
+            name="食品经营许可证",
+            fields=[
+                {"name": "经营场所", "required": True},
+                {"name": "主体业态", "required": True},
+                {"name": "经营项目", "required": True},
+                {"name": "负责人", "required": False},
+            ],
+            validity_days=5 * 365,
+            reform_mode="commitment",
+        )
+    lines = ["certsvc demo data", ""]
+    base = ctx.settings.public_base_url
+    for name, uscc, kind, kind_name, person in ENTERPRISES:
+        bl = await svc.issue(
+            ctx,
+            market.department,
+            svc.IssueRequest(
+                licence_type="YYZZ",
+                holder_uscc=uscc,
+                holder_name=name,
+                holder_kind=kind,
+                fields={"类型": kind_name, "法定代表人" if kind == "enterprise" else "经营者": person,
+                        "经营范围": "餐饮服务；食品销售", "注册资本": "人民币100万元" if kind == "enterprise" else None,
+                        "住所": "深圳市南山区粤海街道科技园路1号"} if kind == "enterprise" else
+                       {"类型": kind_name, "经营范围": "小吃服务", "住所": "深圳市南山区南头街道"},
+            ),
+        )
+        food = await svc.issue(
+            ctx,
+            health.department,
+            svc.IssueRequest(
+                licence_type="SPJY",
+                holder_uscc=uscc,
+                holder_name=name,
+                holder_kind=kind,
+                fields={"经营场所": "深圳市南山区科技园路1号", "主体业态": "餐饮服务经营者", "经营项目": "热食类食品制售", "负责人": person},
+            ),
+        )
+        lines += [
+            f"{name} ({uscc})",
+            f"  营业执照 business licence:  {bl.verify_url}",
+            f"  食品经营许可证 food licence: {food.verify_url}",
+            f"  一码展示 all licences:       {base}/e/{uscc}",
+            f"  enterprise activation code:  {bl.activation_code}",
+            "",
+        ]
+    lines += [
+        f"{MARKET[0]} ({MARKET[2]}) API key: {market.api_key}",
+        f"{HEALTH[0]} ({HEALTH[2]}) API key: {health.api_key}",
+        f"API docs: {base}/docs",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,57 @@
+"""Request bodies of the HTTP API, shared by the routes and the services that validate items."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from certsvc.services.licences import IssueRequest
+
+
+class FieldSpec(BaseModel):
+    name: str = Field(min_length=1, max_length=64)
+    required: bool = False
+    private: bool = False
+
+
+class LicenceTypeIn(BaseModel):
+    code: str = Field(min_length=2, max_length=16)
+    name: str = Field(min_length=1, max_length=100)
+    fields: list[FieldSpec] = Field(default_factory=list, max_length=50)
+    validity_days: int | None = Field(default=None, ge=1, le=36500)
+    reform_mode: Literal["approval", "commitment", "filing", "abolished"] = "approval"
+
+
+class LicenceIn(BaseModel):
+    licence_type: str = Field(min_length=1, max_length=16)
+    holder_uscc: str = Field(min_length=1, max_length=32)
+    holder_name: str = Field(min_length=1, max_length=200)
+    holder_kind: Literal["enterprise", "individual", "cooperative"] = "enterprise"
+    fields: dict[str, Any] = Field(default_factory=dict)
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+    def to_request(self) -> IssueRequest:
+        return IssueRequest(**self.model_dump())
+
+
+class BatchIn(BaseModel):
+    items: list[dict[str, Any]] = Field(min_length=1, max_length=500)
+
+
+class ReasonIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+    kind: Literal["撤销", "吊销", "注销"] | None = None
+
+
+class RenewIn(BaseModel):
+    valid_until: date
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class AmendIn(BaseModel):
+    fields: dict[str, Any] = Field(default_factory=dict)
+    holder_name: str | None = Field(default=None, min_length=1, max_length=200)
+    reason: str | None = Field(default=None, max_length=500)

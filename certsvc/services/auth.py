@@ -1,0 +1,39 @@
+"""Who is calling: bearer tokens resolved to a department or an enterprise."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from certsvc.db.models import ApiCredential, Department, Enterprise, utcnow
+from certsvc.errors import Unauthorized
+from certsvc.security import matches, split_bearer
+
+_KINDS = {"csd": "department", "cse": "enterprise"}
+
+
+def _credential(session: Session, token: str, kind: str) -> ApiCredential:
+    parsed = split_bearer(token)
+    if parsed is None or _KINDS.get(parsed[0]) != kind:
+        raise Unauthorized(f"not a {kind} key")
+    cred = session.exec(select(ApiCredential).where(ApiCredential.prefix == parsed[1])).first()
+    if cred is None or cred.kind != kind or cred.revoked_at is not None or not matches(token, cred.secret_hash):
+        raise Unauthorized(f"unknown or revoked {kind} key")
+    cred.last_used_at = utcnow()
+    session.add(cred)
+    return cred
+
+
+def department_for(session: Session, token: str) -> Department:
+    cred = _credential(session, token, "department")
+    dept = session.get(Department, cred.owner_id)
+    if dept is None:
+        raise Unauthorized("the department of this key no longer exists")
+    return dept
+
+
+def enterprise_for(session: Session, token: str) -> Enterprise:
+    cred = _credential(session, token, "enterprise")
+    ent = session.get(Enterprise, cred.owner_id)
+    if ent is None:
+        raise Unauthorized("the enterprise of this token no longer exists")
+    return ent

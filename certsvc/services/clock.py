@@ -1,0 +1,12 @@
+"""Dates as the licences see them: China Standard Time."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+CST = ZoneInfo("Asia/Shanghai")
+
+
+def today() -> date:
+    return datetime.now(CST).date()

@@ -1,0 +1,169 @@
+"""Departments, their API keys, their seal certificates, and their licence types."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, select
+
+from certsvc import audit
+from certsvc.counters import next_value
+from certsvc.db.models import ApiCredential, Department, LicenceType
+from certsvc.errors import Conflict, Invalid
+from certsvc.identifiers import IdentifierError, validate_uscc
+from certsvc.keyring import Keyring
+from certsvc.security import new_bearer
+from keys.ca import Subject
+
+BUSINESS_LICENCE_CODE = "YYZZ"
+BUSINESS_LICENCE_NAME = "营业执照"
+BUSINESS_LICENCE_FIELDS: list[dict[str, Any]] = [
+    {"name": "类型", "required": True},
+    {"name": "法定代表人", "required": False},
+    {"name": "注册资本", "required": False},
+    {"name": "成立日期", "required": False},
+    {"name": "住所", "required": False, "private": True},
+    {"name": "经营范围", "required": True},
+]
+REFORM_MODES = {
+    "approval": "优化审批服务",
+    "commitment": "实行告知承诺",
+    "filing": "审批改为备案",
+    "abolished": "直接取消审批",
+}
+_CODE = re.compile(r"^[A-Z][A-Z0-9]{1,15}$")
+
+
+@dataclass(frozen=True)
+class NewDepartment:
+    department: Department
+    api_key: str
+
+
+def add_department(
+    session: Session, keyring: Keyring, *, name: str, uscc: str, code: str, registrar: bool = False
+) -> NewDepartment:
+    try:
+        uscc = validate_uscc(uscc)
+    except IdentifierError as e:
+        raise Invalid(f"uscc: {e}", field="uscc") from e
+    code = code.strip().upper()
+    if not _CODE.match(code):
+        raise Invalid("code: 2-16 capital letters or digits, starting with a letter", field="code")
+    if not name.strip():
+        raise Invalid("name: required", field="name")
+    if session.exec(select(Department).where((Department.uscc == uscc) | (Department.code == code))).first():
+        raise Conflict(f"a department with USCC {uscc} or code {code} exists")
+    dept = Department(name=name.strip(), uscc=uscc, code=code, is_registrar=registrar)
+    session.add(dept)
+    session.flush()
+    assert dept.id is not None
+    keyring.issue(session, "department", dept.id, Subject(dept.name, dept.name, dept.uscc, "电子证照专用章"))
+    key = issue_api_key(session, dept)
+    if registrar:
+        create_licence_type(
+            session,
+            dept,
+            code=BUSINESS_LICENCE_CODE,
+            name=BUSINESS_LICENCE_NAME,
+            fields=BUSINESS_LICENCE_FIELDS,
+            validity_days=None,
+            reform_mode="approval",
+            business_licence=True,
+            actor_kind="operator",
+        )
+    audit.record(
+        session,
+        "department.create",
+        actor_kind="operator",
+        subject_kind="department",
+        subject_id=dept.id,
+        details={"name": dept.name, "uscc": uscc, "code": code, "registrar": registrar},
+    )
+    return NewDepartment(dept, key)
+
+
+def issue_api_key(session: Session, dept: Department) -> str:
+    secret = new_bearer("csd")
+    session.add(
+        ApiCredential(kind="department", owner_id=dept.id or 0, prefix=secret.prefix, secret_hash=secret.secret_hash)
+    )
+    audit.record(session, "department.api_key", actor_kind="operator", subject_kind="department", subject_id=dept.id)
+    return secret.token
+
+
+def _check_fields(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: set[str] = set()
+    out = []
+    for i, f in enumerate(fields):
+        name = str(f.get("name", "")).strip()
+        if not name or len(name) > 64:
+            raise Invalid(f"fields[{i}].name: required, at most 64 characters", field=f"fields[{i}].name")
+        if name in seen:
+            raise Invalid(f"fields[{i}].name: {name!r} appears twice", field=f"fields[{i}].name")
+        seen.add(name)
+        out.append({"name": name, "required": bool(f.get("required", False)), "private": bool(f.get("private", False))})
+    return out
+
+
+def create_licence_type(
+    session: Session,
+    dept: Department,
+    *,
+    code: str,
+    name: str,
+    fields: list[dict[str, Any]],
+    validity_days: int | None,
+    reform_mode: str,
+    business_licence: bool = False,
+    actor_kind: str = "department",
+) -> LicenceType:
+    code = code.strip().upper()
+    if not _CODE.match(code):
+        raise Invalid("code: 2-16 capital letters or digits, starting with a letter", field="code")
+    if reform_mode not in REFORM_MODES:
+        raise Invalid(f"reform_mode: one of {', '.join(REFORM_MODES)}", field="reform_mode")
+    if validity_days is not None and not 1 <= validity_days <= 36500:
+        raise Invalid("validity_days: between 1 and 36500, or null for 长期", field="validity_days")
+    if session.exec(select(LicenceType).where(LicenceType.code == code)).first():
+        raise Conflict(f"licence type code {code} exists")
+    seq = next_value(session, f"type_seq:{dept.id}")
+    if seq > 999:
+        raise Conflict("this department has defined 999 licence types")
+    lt = LicenceType(
+        department_id=dept.id or 0,
+        code=code,
+        name=name.strip(),
+        type_code=f"{dept.uscc}{seq:03d}",
+        fields=_check_fields(fields),
+        validity_days=validity_days,
+        reform_mode=reform_mode,
+        is_business_licence=business_licence,
+    )
+    session.add(lt)
+    session.flush()
+    audit.record(
+        session,
+        "licence_type.create",
+        actor_kind=actor_kind,
+        actor_id=dept.id,
+        subject_kind="licence_type",
+        subject_id=lt.id,
+        details={"code": code, "name": lt.name, "reform_mode": reform_mode},
+    )
+    return lt
+
+
+def licence_type_view(lt: LicenceType) -> dict[str, Any]:
+    return {
+        "code": lt.code,
+        "name": lt.name,
+        "type_code": lt.type_code,
+        "fields": lt.fields,
+        "validity_days": lt.validity_days,
+        "reform_mode": lt.reform_mode,
+        "reform_mode_name": REFORM_MODES.get(lt.reform_mode),
+        "business_licence": lt.is_business_licence,
+    }

@@ -1,0 +1,66 @@
+"""Everything held under one USCC (一企一档, 一码展示)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from certsvc.db.models import Department, Enterprise, Licence, LicenceType, LicenceVersion
+from certsvc.identifiers import IdentifierError, validate_uscc
+from certsvc.services import status as st
+from certsvc.services.views import licence_view, public_view
+
+CURRENT = {st.VALID, st.SUSPENDED}
+
+
+def holder_licences(s: Session, uscc: str) -> list[tuple[Licence, LicenceVersion, LicenceType, Department]]:
+    """All licences of a holder with their current version, newest first."""
+    rows = s.exec(
+        select(Licence, LicenceVersion, LicenceType, Department)
+        .join(
+            LicenceVersion,
+            (LicenceVersion.licence_id == Licence.id) & (LicenceVersion.version == Licence.current_version),
+        )
+        .join(LicenceType, LicenceType.id == Licence.licence_type_id)
+        .join(Department, Department.id == Licence.department_id)
+        .where(Licence.holder_uscc == uscc)
+        .order_by(LicenceVersion.issued_at.desc(), Licence.id)  # type: ignore[attr-defined]
+    ).all()
+    return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+def public_holder_view(s: Session, uscc: str, base_url: str) -> dict[str, Any] | None:
+    try:
+        uscc = validate_uscc(uscc)
+    except IdentifierError:
+        return None
+    rows = holder_licences(s, uscc)
+    if not rows:
+        return None
+    ent = s.exec(select(Enterprise).where(Enterprise.uscc == uscc)).first()
+    views = []
+    for lic, ver, lt, dept in rows:
+        v = public_view(lic, ver, lt, dept, base_url)
+        v["verify_url"] = f"{base_url}/v/{ver.qr_payload}"
+        views.append(v)
+    current = [v for v in views if v["status"] in CURRENT]
+    other = [v for v in views if v["status"] not in CURRENT]
+    # Business licence first among current ones: it is the enterprise's identity.
+    current.sort(key=lambda v: v["licence_type"] != "YYZZ")
+    return {
+        "uscc": uscc,
+        "name": ent.name if ent else rows[0][1].holder_name,
+        "registered": ent is not None,
+        "current": current,
+        "other": other,
+        "count": len(views),
+    }
+
+
+def holder_view(s: Session, uscc: str, base_url: str) -> list[dict[str, Any]]:
+    """For the holder itself and for departments with a stated purpose: full records."""
+    out = []
+    for lic, ver, lt, dept in holder_licences(s, uscc):
+        out.append(licence_view(lic, ver, lt, dept, base_url, f"{base_url}/v/{ver.qr_payload}"))
+    return out

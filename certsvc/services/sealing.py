@@ -1,0 +1,65 @@
+"""Render and seal documents: the bridge between the service and the ``signing`` package."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from certsvc.keyring import CertInfo, Keyring
+from signing.payload import Claims, sign_claims
+
+
+def seal_code(uscc: str, owner_id: int) -> str:
+    """A 13-digit seal code (印章编码): the division code of the USCC and a running number."""
+    return f"{uscc[2:8]}{owner_id:07d}"
+
+
+def content_digest(payload: dict[str, Any]) -> bytes:
+    """First 8 bytes of SHA-256 over the canonical licence content printed on the document."""
+    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).digest()[:8]
+
+
+@dataclass(frozen=True)
+class QrToken:
+    token: str
+    url: str
+
+
+def qr_token(
+    keyring: Keyring,
+    cert: CertInfo,
+    base_url: str,
+    path: str,
+    *,
+    kind: str,
+    identifier: str,
+    holder_uscc: str | None,
+    type_code: str,
+    valid_from: date | None,
+    valid_until: date | None,
+    version: int,
+    digest: bytes,
+    status_index: int | None,
+) -> QrToken:
+    claims = Claims(
+        kind=kind,
+        identifier=identifier,
+        holder_uscc=holder_uscc,
+        type_code=type_code,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        version=version,
+        doc_hash=digest,
+        status_index=status_index,
+    )
+    token = sign_claims(claims, bytes.fromhex(cert.kid), lambda data: keyring.sign_raw(cert, data))
+    return QrToken(token, f"{base_url}/{path}/{token}")
+
+
+def token_key(token: str) -> str:
+    """What the database indexes a QR token by."""
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,75 @@
+"""The trust context (root + the service's certificates) built from the database.
+
+Cached per process and keyed by the ``trust`` counter, which every certificate change bumps in
+its own transaction: another process may rotate or revoke a key, and the database is the only
+place all processes share.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy.engine import Engine
+
+from sqlmodel import Session, select
+
+from certsvc.db.models import Counter, Department, Enterprise, LicenceType, SigningCertificate
+from keys.ca import from_pem
+from verify.trust import TrustContext, TrustedCert
+
+_lock = threading.Lock()
+_cache: dict[str, tuple[int, TrustContext]] = {}
+
+
+def build_trust(s: Session) -> TrustContext:
+    rows = s.exec(select(SigningCertificate).order_by(SigningCertificate.id)).all()
+    depts = {d.id: d for d in s.exec(select(Department))}
+    types: dict[int, list[str]] = {}
+    for lt in s.exec(select(LicenceType)):
+        types.setdefault(lt.department_id, []).append(lt.code)
+    ent_ids = [r.owner_id for r in rows if r.owner_kind == "enterprise"]
+    ents = {e.id: e for e in s.exec(select(Enterprise).where(Enterprise.id.in_(ent_ids)))} if ent_ids else {}  # type: ignore[union-attr]
+    root = None
+    certs = []
+    for r in rows:
+        cert = from_pem(r.cert_pem)
+        if r.owner_kind == "root":
+            root = cert
+            continue
+        name, uscc, codes = "certsvc", None, ()
+        if r.owner_kind == "department" and r.owner_id in depts:
+            d = depts[r.owner_id]
+            name, uscc, codes = d.name, d.uscc, tuple(types.get(d.id or 0, []))
+        elif r.owner_kind == "enterprise" and r.owner_id in ents:
+            e = ents[r.owner_id]
+            name, uscc = e.name, e.uscc
+        certs.append(
+            TrustedCert(
+                kid=r.kid,
+                owner_kind=r.owner_kind,
+                owner_id=r.owner_id,
+                name=name,
+                uscc=uscc,
+                cert=cert,
+                revoked_from=r.revoked_from,
+                licence_types=codes,
+            )
+        )
+    if root is None:
+        raise LookupError("no root certificate: run `certsvc init`")
+    return TrustContext(root=root, certs=tuple(certs))
+
+
+def trust_for(engine: Engine) -> TrustContext:
+    key = str(engine.url)
+    with Session(engine) as s:
+        row = s.exec(select(Counter).where(Counter.name == "trust")).first()
+        version = row.value if row else 0
+        with _lock:
+            hit = _cache.get(key)
+        if hit and hit[0] == version:
+            return hit[1]
+        trust = build_trust(s)
+    with _lock:
+        _cache[key] = (version, trust)
+    return trust

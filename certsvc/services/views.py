@@ -1,0 +1,74 @@
+"""How licences are shown: to their issuer, to their holder, and to the public."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from certsvc.db.models import Department, Licence, LicenceType, LicenceVersion
+from certsvc.services import status as st
+
+
+def _d(v: Any) -> str | None:
+    return v.isoformat() if v is not None else None
+
+
+def public_view(lic: Licence, ver: LicenceVersion, lt: LicenceType, dept: Department, base_url: str) -> dict[str, Any]:
+    """What anyone may see: no field values, so no personal data of natural persons."""
+    status = st.status_of(lic, ver)
+    zh, en = st.LABELS[status]
+    return {
+        "genuine": True,
+        "status": status,
+        "status_label": zh,
+        "status_label_en": en,
+        "licence_type": lt.code,
+        "licence_type_name": lt.name,
+        "number": lic.number,
+        "identifier": ver.identifier,
+        "version": ver.version,
+        "current_version": lic.current_version,
+        "holder_name": ver.holder_name,
+        "holder_uscc": lic.holder_uscc,
+        "issuer": dept.name,
+        "issuer_uscc": dept.uscc,
+        "valid_from": _d(ver.valid_from),
+        "valid_until": _d(ver.valid_until),
+        "issued_at": _d(ver.issued_at),
+        "pdf_sha256": ver.pdf_sha256,
+        "state_reason": lic.state_reason if status in (st.REVOKED, st.SUSPENDED) else None,
+        "revoke_kind": lic.revoke_kind if status == st.REVOKED else None,
+        "enterprise_url": f"{base_url}/e/{lic.holder_uscc}",
+    }
+
+
+def licence_view(
+    lic: Licence, ver: LicenceVersion, lt: LicenceType, dept: Department, base_url: str, verify_url: str | None = None
+) -> dict[str, Any]:
+    """The full record, for the issuing department and the holder."""
+    status = st.status_of(lic, ver)
+    out = {
+        "id": lic.id,
+        "identifier": ver.identifier,
+        "number": lic.number,
+        "version": ver.version,
+        "status": status,
+        "status_label": st.LABELS[status][0],
+        "licence_type": lt.code,
+        "licence_type_name": lt.name,
+        "holder_uscc": lic.holder_uscc,
+        "holder_name": ver.holder_name,
+        "holder_kind": lic.holder_kind,
+        "fields": ver.fields,
+        "valid_from": _d(ver.valid_from),
+        "valid_until": _d(ver.valid_until),
+        "issuer": dept.name,
+        "issuer_code": dept.code,
+        "issued_at": _d(ver.issued_at),
+        "state_reason": lic.state_reason,
+        "revoke_kind": lic.revoke_kind,
+        "sha256": ver.pdf_sha256,
+        "pdf_url": f"{base_url}/api/v1/licences/{lic.id}/pdf",
+    }
+    if verify_url:
+        out["verify_url"] = verify_url
+    return out

@@ -1,0 +1,200 @@
+"""CJK font for the licence PDFs, the seal image and signature appearances.
+
+The font is Noto Serif SC (宋体 style) from the ``pylopdf-fonts-zh-cn`` package. Its outlines are
+CFF, which reportlab cannot embed, so it is converted once to TrueType outlines (fontTools cu2qu) and
+cached on disk (``$CERTSVC_FONT_CACHE``, default ``~/.cache/certsvc/fonts``). The conversion runs in
+a child process (≈30 s, ≈400 MB peak) under a file lock, so several workers starting together
+convert it once and the server process does not keep the memory. reportlab embeds only the glyphs
+used (subset) in each PDF. Pillow and pyHanko read the OTF files directly.
+
+Call :func:`warm_up` at process start; everything else loads lazily and thread-safely.
+"""
+
+import fcntl
+import hashlib
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import AbstractContextManager
+from functools import cache, lru_cache
+from pathlib import Path
+
+import pylopdf_fonts_zh_cn
+from PIL import ImageFont
+
+__all__ = [
+    "PDF_FONT",
+    "cache_dir",
+    "convert_otf_to_ttf",
+    "ensure_ttf",
+    "missing_chars",
+    "pdf_font",
+    "pil_font",
+    "pil_lock",
+    "sans_otf",
+    "serif_otf",
+    "warm_up",
+]
+
+log = logging.getLogger(__name__)
+
+PDF_FONT = "CertsvcNotoSerifSC"
+"""Name under which the TrueType font is registered with reportlab."""
+
+_CONVERTER_VERSION = 1
+_DROPPED_TABLES = ("CFF ", "VORG", "GSUB", "GPOS", "BASE", "DSIG", "GDEF", "vhea", "vmtx")
+_register_lock = threading.Lock()
+_pil_lock = threading.RLock()
+_registered = False
+
+
+def serif_otf() -> Path:
+    """Path of Noto Serif SC (OTF, CFF outlines) shipped by ``pylopdf-fonts-zh-cn``."""
+    return pylopdf_fonts_zh_cn.serif_path()
+
+
+def sans_otf() -> Path:
+    """Path of Noto Sans SC (OTF, CFF outlines) shipped by ``pylopdf-fonts-zh-cn``."""
+    return pylopdf_fonts_zh_cn.sans_path()
+
+
+def cache_dir() -> Path:
+    """Directory holding converted fonts (``$CERTSVC_FONT_CACHE`` or ``~/.cache/certsvc/fonts``)."""
+    env = os.environ.get("CERTSVC_FONT_CACHE")
+    return Path(env) if env else Path.home() / ".cache" / "certsvc" / "fonts"
+
+
+def convert_otf_to_ttf(src: Path, dst: Path) -> None:
+    """Convert a CFF-outline OTF to a TrueType-outline TTF (quadratic curves, no layout tables).
+
+    Runs in the calling process; :func:`ensure_ttf` runs it in a child process.
+    """
+    from fontTools.pens.cu2quPen import Cu2QuPen
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+    from fontTools.ttLib import TTFont, newTable
+
+    font = TTFont(src)
+    if font.sfntVersion != "OTTO" or "CFF " not in font:
+        raise ValueError(f"{src} is not a CFF-outline OpenType font")
+    order = font.getGlyphOrder()
+    glyph_set = font.getGlyphSet()
+    hmtx = font["hmtx"]
+    glyphs = {}
+    for name in order:
+        pen = TTGlyphPen(glyph_set)
+        glyph_set[name].draw(Cu2QuPen(pen, max_err=1.0, reverse_direction=True))
+        glyph = pen.glyph()
+        if glyph.numberOfContours:
+            glyph.recalcBounds(None)
+            hmtx[name] = (hmtx[name][0], glyph.xMin)  # TrueType wants lsb == xMin
+        glyphs[name] = glyph
+    for tag in _DROPPED_TABLES:
+        if tag in font:
+            del font[tag]
+    font["loca"] = newTable("loca")
+    glyf = font["glyf"] = newTable("glyf")
+    glyf.glyphOrder = order
+    glyf.glyphs = glyphs
+    maxp = font["maxp"] = newTable("maxp")
+    maxp.tableVersion = 0x00010000
+    maxp.maxZones = 1
+    for attr in ("maxTwilightPoints", "maxStorage", "maxFunctionDefs", "maxInstructionDefs",
+                 "maxStackElements", "maxSizeOfInstructions", "maxComponentElements"):
+        setattr(maxp, attr, 0)
+    font["post"].formatType = 3.0  # no glyph names
+    font.sfntVersion = "\0\1\0\0"
+    font.save(dst)
+
+
+def _cached_name(src: Path) -> str:
+    digest = hashlib.sha256(src.read_bytes()).hexdigest()[:12]
+    return f"{src.stem}-{digest}-tt{_CONVERTER_VERSION}.ttf"
+
+
+@cache
+def ensure_ttf(src: Path | None = None) -> Path:
+    """Return the cached TrueType conversion of ``src`` (default Noto Serif SC), converting if absent."""
+    src = src or serif_otf()
+    directory = cache_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    dst = directory / _cached_name(src)
+    if dst.exists():
+        return dst
+    with open(directory / (dst.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be converting; wait for it
+        if dst.exists():
+            return dst
+        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".part")
+        os.close(fd)
+        os.chmod(tmp, 0o644)
+        started = time.perf_counter()
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+            [str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")]))
+        try:
+            subprocess.run([sys.executable, "-m", "signing.fonts", str(src), tmp], check=True, env=env)
+            os.replace(tmp, dst)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        log.info("converted %s to TrueType in %.1f s", src.name, time.perf_counter() - started)
+    return dst
+
+
+def pdf_font() -> str:
+    """Register the TrueType font with reportlab once per process and return its name."""
+    global _registered
+    if _registered:
+        return PDF_FONT
+    with _register_lock:
+        if not _registered:
+            from reportlab.pdfbase import pdfmetrics
+            from reportlab.pdfbase.ttfonts import TTFont
+
+            pdfmetrics.registerFont(TTFont(PDF_FONT, str(ensure_ttf())))
+            _registered = True
+    return PDF_FONT
+
+
+@cache
+def _charset() -> frozenset[int]:
+    from reportlab.pdfbase import pdfmetrics
+
+    return frozenset(pdfmetrics.getFont(pdf_font()).face.charToGlyph)
+
+
+def missing_chars(text: str) -> str:
+    """Characters of ``text`` the font has no glyph for (whitespace ignored), in order, without repeats."""
+    charset = _charset()
+    seen: dict[str, None] = {}
+    for ch in text:
+        if ord(ch) not in charset and not ch.isspace():
+            seen[ch] = None
+    return "".join(seen)
+
+
+@lru_cache(maxsize=64)
+def pil_font(size: int, *, sans: bool = False) -> ImageFont.FreeTypeFont:
+    """A Pillow font of the given pixel size (cached). FreeType faces are not thread-safe: draw
+    with them while holding :func:`pil_lock`."""
+    with _pil_lock:
+        return ImageFont.truetype(str(sans_otf() if sans else serif_otf()), size)
+
+
+def pil_lock() -> AbstractContextManager[bool]:
+    """Lock to hold while drawing text with fonts from :func:`pil_font`."""
+    return _pil_lock
+
+
+def warm_up() -> None:
+    """Convert (first run only) and register the PDF font and load the seal fonts; call at start-up."""
+    pdf_font()
+    _charset()
+    pil_font(10)
+
+
+if __name__ == "__main__":
+    convert_otf_to_ttf(Path(sys.argv[1]), Path(sys.argv[2]))

@@ -1,0 +1,170 @@
+"""The signed QR payload: a COSE_Sign1 (ES256) over a compact CBOR claim set.
+
+Anchored on the EU Digital COVID Certificate: the protected header carries ``alg`` = ES256 and
+``kid`` = the first 8 bytes of SHA-256 of the signer certificate, so a verifier holding only the
+trust list can check a licence offline. COSE is assembled with cbor2 here (rather than a COSE
+library) because the signature itself comes from the key backend, which may be an HSM.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import cbor2
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
+
+ALG_ES256 = -7
+HDR_ALG = 1
+HDR_KID = 4
+KIND_LICENCE = "L"
+KIND_RECEIPT = "R"
+IDENTIFIER_ROOT = "1.2.156.3005.2."
+
+
+class PayloadError(ValueError):
+    """A QR payload that cannot be decoded; the message says what is wrong."""
+
+    def diagnostics(self) -> str:
+        return f"QR payload not readable: {self}"
+
+
+@dataclass(frozen=True)
+class Claims:
+    """What the QR says about a licence (or a receipt), signed by the issuer."""
+
+    kind: str  # "L" licence, "R" receipt
+    identifier: str  # licence identifier, or receipt id
+    holder_uscc: str | None
+    type_code: str  # licence type short code, or "HZ" for a receipt
+    valid_from: date | None
+    valid_until: date | None
+    version: int
+    doc_hash: bytes  # first 8 bytes of SHA-256 of the unsealed document (revision 1)
+    status_index: int | None
+
+    def to_cbor(self) -> bytes:
+        ident = self.identifier
+        if ident.startswith(IDENTIFIER_ROOT):
+            ident = ident[len(IDENTIFIER_ROOT) :]  # the fixed root is implied; saves QR space
+        m: dict[int, object] = {
+            0: self.kind,
+            1: ident,
+            3: self.type_code,
+            6: self.version,
+            7: self.doc_hash,
+        }
+        if self.holder_uscc:
+            m[2] = self.holder_uscc
+        if self.valid_from:
+            m[4] = _d2i(self.valid_from)
+        if self.valid_until:
+            m[5] = _d2i(self.valid_until)
+        if self.status_index is not None:
+            m[9] = self.status_index
+        return cbor2.dumps(m, canonical=True)
+
+    @classmethod
+    def from_cbor(cls, data: bytes) -> Claims:
+        m = cbor2.loads(data)
+        if not isinstance(m, dict):
+            raise PayloadError("claims are not a map")
+        try:
+            kind = str(m[0])
+            ident = str(m[1])
+            if kind == KIND_LICENCE:
+                ident = IDENTIFIER_ROOT + ident
+            return cls(
+                kind=kind,
+                identifier=ident,
+                holder_uscc=m.get(2),
+                type_code=str(m[3]),
+                valid_from=_i2d(m.get(4)),
+                valid_until=_i2d(m.get(5)),
+                version=int(m[6]),
+                doc_hash=bytes(m[7]),
+                status_index=m.get(9),
+            )
+        except (KeyError, TypeError, ValueError) as e:
+            raise PayloadError(f"claims incomplete or of the wrong type: {e}") from e
+
+
+def _d2i(d: date) -> int:
+    return d.year * 10000 + d.month * 100 + d.day
+
+
+def _i2d(v: object) -> date | None:
+    if v in (None, 0):
+        return None
+    if not isinstance(v, int):
+        raise PayloadError("date is not an integer YYYYMMDD")
+    return date(v // 10000, v // 100 % 100, v % 100)
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unb64url(text: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (ValueError, TypeError) as e:
+        raise PayloadError("not base64url") from e
+
+
+def _sig_structure(protected: bytes, payload: bytes) -> bytes:
+    return cbor2.dumps(["Signature1", protected, b"", payload])
+
+
+def sign_claims(claims: Claims, kid: bytes, sign_der: Callable[[bytes], bytes]) -> str:
+    """COSE_Sign1 over the claims, base64url-encoded for use in a URL path segment."""
+    protected = cbor2.dumps({HDR_ALG: ALG_ES256, HDR_KID: kid}, canonical=True)
+    payload = claims.to_cbor()
+    r, s = decode_dss_signature(sign_der(_sig_structure(protected, payload)))
+    sig = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    return b64url(cbor2.dumps(cbor2.CBORTag(18, [protected, {}, payload, sig])))
+
+
+@dataclass(frozen=True)
+class SignedPayload:
+    kid: bytes
+    claims: Claims
+    to_be_signed: bytes
+    der_signature: bytes
+
+
+def parse_signed(token: str) -> SignedPayload:
+    """Decode (not verify) a COSE_Sign1 token; the verifier checks the signature."""
+    if len(token) > 2000:
+        raise PayloadError("too long")
+    try:
+        obj = cbor2.loads(unb64url(token))
+    except (cbor2.CBORDecodeError, ValueError, TypeError, OverflowError) as e:
+        raise PayloadError(f"not CBOR: {e}") from e
+    if isinstance(obj, cbor2.CBORTag):
+        if obj.tag != 18:
+            raise PayloadError("not a COSE_Sign1 (tag 18)")
+        obj = obj.value
+    if not (isinstance(obj, list | tuple) and len(obj) == 4):
+        raise PayloadError("not a COSE_Sign1 structure")
+    protected, _unprotected, payload, sig = obj
+    if not all(isinstance(x, bytes) for x in (protected, payload, sig)):
+        raise PayloadError("COSE_Sign1 fields of the wrong type")
+    try:
+        hdr = cbor2.loads(protected)
+    except (cbor2.CBORDecodeError, ValueError) as e:
+        raise PayloadError("protected header is not CBOR") from e
+    if not isinstance(hdr, dict) or hdr.get(HDR_ALG) != ALG_ES256:
+        raise PayloadError("algorithm is not ES256")
+    kid = hdr.get(HDR_KID)
+    if not isinstance(kid, bytes) or len(kid) != 8:
+        raise PayloadError("kid missing or not 8 bytes")
+    if len(sig) != 64:
+        raise PayloadError("signature is not 64 bytes")
+    der = encode_dss_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big"))
+    return SignedPayload(kid, Claims.from_cbor(payload), _sig_structure(protected, payload), der)

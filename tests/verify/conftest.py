@@ -1,0 +1,274 @@
+"""Fixtures for the verifier tests: a small PKI, licence PDFs, and the attacks on them.
+
+Everything is built with the project's own key code (keys.ca, keys.files) and pyHanko; the seal
+is a PAdES certification signature (DocMDP level 2) like the real one. Helpers live on the
+``kit`` fixture rather than in an importable module, so that the tests do not depend on how
+pytest puts test directories on ``sys.path``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from io import BytesIO
+
+import pytest
+from cryptography import x509
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.generic import pdf_name
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import signers
+from pyhanko.sign.fields import MDPPerm, SigFieldSpec, SigSeedSubFilter
+from pyhanko.sign.signers import PdfSignatureMetadata
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
+
+from keys.ca import Subject, issue_leaf, make_root, to_asn1
+from keys.files import FileKeyBackend
+from verify.trust import TrustContext, TrustedCert
+
+DEPT_USCC = "11100000000013127D"
+ENT_USCC = "91350100M000100Y43"
+
+
+@dataclass
+class Pki:
+    backend: FileKeyBackend
+    root: x509.Certificate
+    dept: x509.Certificate
+    dept2: x509.Certificate  # a second department, revoked in some tests
+    service: x509.Certificate
+    enterprise: x509.Certificate
+    stray: x509.Certificate  # issued by our root but not on the trust list
+    foreign_root: x509.Certificate
+    foreign: x509.Certificate
+    signer_cache: dict[str, signers.SimpleSigner] = field(default_factory=dict)
+
+    def signer(self, label: str) -> signers.SimpleSigner:
+        if label not in self.signer_cache:
+            cert = getattr(self, label)
+            chain_root = self.foreign_root if label == "foreign" else self.root
+            self.signer_cache[label] = self.backend.pdf_signer(label, to_asn1(cert), [to_asn1(chain_root)])
+        return self.signer_cache[label]
+
+    def trust(self, *, dept2_revoked_from: datetime | None = None) -> TrustContext:
+        return TrustContext(
+            root=self.root,
+            certs=(
+                TrustedCert.from_cert(
+                    self.dept, "department", "dept-1", "测试市场监管局", licence_types=("SPJY",)
+                ),
+                TrustedCert.from_cert(
+                    self.dept2, "department", "dept-2", "测试卫健局", revoked_from=dept2_revoked_from
+                ),
+                TrustedCert.from_cert(self.service, "service", "service", "certsvc"),
+                TrustedCert.from_cert(self.enterprise, "enterprise", ENT_USCC, "测试企业有限公司"),
+            ),
+        )
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    be = FileKeyBackend(tmp_path_factory.mktemp("keys"), b"test-passphrase")
+    root = make_root(be, "root", Subject("certsvc test root", "certsvc"))
+    froot = make_root(be, "foreign_root", Subject("Some other CA", "Elsewhere"))
+    return Pki(
+        backend=be,
+        root=root,
+        dept=issue_leaf(
+            be, "root", root, "dept", Subject("测试市场监管局 电子印章", "测试市场监管局", DEPT_USCC)
+        ),
+        dept2=issue_leaf(
+            be, "root", root, "dept2", Subject("测试卫健局 电子印章", "测试卫健局", "12100000000013127A")
+        ),
+        service=issue_leaf(be, "root", root, "service", Subject("certsvc service seal", "certsvc")),
+        enterprise=issue_leaf(
+            be, "root", root, "enterprise", Subject("测试企业有限公司", "测试企业有限公司", ENT_USCC)
+        ),
+        stray=issue_leaf(be, "root", root, "stray", Subject("not on the list", "certsvc")),
+        foreign_root=froot,
+        foreign=issue_leaf(
+            be, "foreign_root", froot, "foreign", Subject("Foreign seal", "Elsewhere", DEPT_USCC)
+        ),
+    )
+
+
+@pytest.fixture(scope="session")
+def trust(pki: Pki) -> TrustContext:
+    return pki.trust()
+
+
+class Issued:
+    """The service's record of issued documents, by SHA-256 (what ``is_issued`` looks up)."""
+
+    def __init__(self) -> None:
+        self.hashes: set[str] = set()
+
+    def __call__(self, sha256_hex: str) -> bool:
+        return sha256_hex in self.hashes
+
+    def add(self, data: bytes) -> bytes:
+        import hashlib
+
+        self.hashes.add(hashlib.sha256(data).hexdigest())
+        return data
+
+
+class Kit:
+    """Builders for licence PDFs and the ways they get tampered with."""
+
+    def __init__(self, pki: Pki, issued: Issued) -> None:
+        self.pki = pki
+        self.issued = issued
+
+    # --- documents -------------------------------------------------------------------------
+
+    @staticmethod
+    def licence_pdf(
+        title: str = "Food business licence SPJY-0001", *, with_text_field: bool = False
+    ) -> bytes:
+        buf = BytesIO()
+        c = canvas.Canvas(buf, pagesize=A4, pageCompression=0)
+        c.setFont("Helvetica", 14)
+        c.drawString(72, 760, title)
+        c.drawString(72, 730, "Holder: Test Enterprise Ltd")
+        if with_text_field:
+            c.acroForm.textfield(name="remark", x=72, y=600, width=300, height=20)
+        c.showPage()
+        c.save()
+        return buf.getvalue()
+
+    def sign(
+        self,
+        pdf: bytes,
+        who: str,
+        field_name: str,
+        *,
+        certify: bool = False,
+        box: tuple[int, int, int, int] | None = (400, 60, 540, 200),
+    ) -> bytes:
+        meta = PdfSignatureMetadata(
+            field_name=field_name,
+            certify=certify,
+            docmdp_permissions=MDPPerm.FILL_FORMS,
+            subfilter=SigSeedSubFilter.PADES,
+            md_algorithm="sha256",
+        )
+        spec = SigFieldSpec(field_name, box=box)
+        out = signers.PdfSigner(meta, self.pki.signer(who), new_field_spec=spec).sign_pdf(
+            IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
+        )
+        return out.getvalue()
+
+    def seal(self, pdf: bytes | None = None, who: str = "dept", *, record: bool = True) -> bytes:
+        """A department seal (certification signature) on ``pdf``; recorded as issued by default."""
+        sealed = self.sign(pdf or self.licence_pdf(), who, "DeptSeal", certify=True)
+        return self.issued.add(sealed) if record else sealed
+
+    def mark(self, sealed: bytes, n: int = 1, who: str = "service") -> bytes:
+        """The marked copy (加注件): a visible approval signature by the service certificate."""
+        return self.sign(sealed, who, f"Mark{n}", box=(60, 60 + 90 * (n - 1), 260, 140 + 90 * (n - 1)))
+
+    # --- tampering -------------------------------------------------------------------------
+
+    @staticmethod
+    def _update(pdf: bytes, change: Callable[[IncrementalPdfFileWriter], None]) -> bytes:
+        w = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
+        change(w)
+        out = BytesIO()
+        w.write(out)
+        return out.getvalue()
+
+    def add_page(self, pdf: bytes) -> bytes:
+        def change(w: IncrementalPdfFileWriter) -> None:
+            content = w.add_object(generic.StreamObject(stream_data=b"BT /F1 12 Tf 72 700 Td (forged) Tj ET"))
+            page = generic.DictionaryObject(
+                {
+                    pdf_name("/Type"): pdf_name("/Page"),
+                    pdf_name("/MediaBox"): generic.ArrayObject(map(generic.NumberObject, (0, 0, 595, 842))),
+                    pdf_name("/Contents"): content,
+                    pdf_name("/Resources"): generic.DictionaryObject(),
+                }
+            )
+            w.insert_page(page)
+
+        return self._update(pdf, change)
+
+    def add_annotation(self, pdf: bytes) -> bytes:
+        def change(w: IncrementalPdfFileWriter) -> None:
+            page_ref, _ = w.find_page_for_modification(0)
+            annot = w.add_object(
+                generic.DictionaryObject(
+                    {
+                        pdf_name("/Type"): pdf_name("/Annot"),
+                        pdf_name("/Subtype"): pdf_name("/FreeText"),
+                        pdf_name("/Rect"): generic.ArrayObject(
+                            map(generic.NumberObject, (72, 650, 400, 680))
+                        ),
+                        pdf_name("/Contents"): generic.TextStringObject("valid until 2099"),
+                        pdf_name("/DA"): generic.TextStringObject("/Helv 12 Tf 0 g"),
+                    }
+                )
+            )
+            w.register_annotation(page_ref, annot)
+
+        return self._update(pdf, change)
+
+    def add_text_field(self, pdf: bytes, value: str = "forged value") -> bytes:
+        def change(w: IncrementalPdfFileWriter) -> None:
+            page_ref, _ = w.find_page_for_modification(0)
+            fld = w.add_object(
+                generic.DictionaryObject(
+                    {
+                        pdf_name("/Type"): pdf_name("/Annot"),
+                        pdf_name("/Subtype"): pdf_name("/Widget"),
+                        pdf_name("/FT"): pdf_name("/Tx"),
+                        pdf_name("/T"): generic.TextStringObject("extra"),
+                        pdf_name("/V"): generic.TextStringObject(value),
+                        pdf_name("/Rect"): generic.ArrayObject(
+                            map(generic.NumberObject, (72, 500, 300, 520))
+                        ),
+                        pdf_name("/P"): page_ref,
+                    }
+                )
+            )
+            acroform = w.root["/AcroForm"]
+            fields = acroform.raw_get("/Fields")
+            if isinstance(fields, generic.IndirectObject):
+                w.mark_update(fields)
+                fields.get_object().append(fld)
+            else:
+                fields.append(fld)
+                w.update_container(acroform)
+            w.register_annotation(page_ref, fld)
+
+        return self._update(pdf, change)
+
+    def fill_field(self, pdf: bytes, name: str = "remark", value: str = "revoked? no, valid") -> bytes:
+        def change(w: IncrementalPdfFileWriter) -> None:
+            for ref in w.root["/AcroForm"]["/Fields"]:
+                fld = ref.get_object()
+                if fld.get("/T") == name:
+                    fld[pdf_name("/V")] = generic.TextStringObject(value)
+                    w.mark_update(ref)
+                    return
+            raise AssertionError(f"no field {name}")
+
+        return self._update(pdf, change)
+
+    @staticmethod
+    def flip_byte(pdf: bytes, needle: bytes) -> bytes:
+        """Change one byte inside the signed range: the first byte of ``needle`` in the file."""
+        at = pdf.index(needle)
+        return pdf[:at] + bytes([pdf[at] ^ 0x01]) + pdf[at + 1 :]
+
+
+@pytest.fixture
+def issued() -> Issued:
+    return Issued()
+
+
+@pytest.fixture
+def kit(pki: Pki, issued: Issued) -> Kit:
+    return Kit(pki, issued)

@@ -1,0 +1,411 @@
+"""The rules that turn PDF findings into a verdict, as small composable policies.
+
+Each policy looks at the :class:`Evidence` and returns its :class:`Check`\\ s plus the verdict it
+stands for when one of them fails. The verifier runs them in order and stops at the first failure,
+so the order is the precedence of verdicts: unreadable → unsigned → broken seal → wrong signer →
+changed after sealing → not in our records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from verify.report import (
+    Check,
+    Coverage,
+    PdfFindings,
+    ProblemKind,
+    SignatureFinding,
+    Verdict,
+)
+from verify.trust import TrustContext, TrustedCert
+
+SEALING_KINDS = frozenset({"department", "enterprise"})
+ACCEPTED_LEVELS = frozenset({"NONE", "LTA_UPDATES", "FORM_FILLING"})
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the policies judge: the findings, the trust context and the issuance lookup."""
+
+    findings: PdfFindings
+    trust: TrustContext
+    is_issued: Callable[[str], bool]
+
+    @property
+    def seal(self) -> SignatureFinding | None:
+        return self.findings.signatures[0] if self.findings.signatures else None
+
+    @property
+    def later(self) -> tuple[SignatureFinding, ...]:
+        return self.findings.signatures[1:]
+
+    def entry(self, sig: SignatureFinding) -> TrustedCert | None:
+        return self.trust.by_kid(sig.signer_kid) if sig.signer_kid else None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The checks a policy made; ``verdict`` is set when one failed."""
+
+    checks: tuple[Check, ...]
+    verdict: Verdict | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict is None
+
+
+class Policy(Protocol):
+    def evaluate(self, ev: Evidence) -> Outcome: ...
+
+
+def _sentence(parts: Sequence[str]) -> str:
+    text = "; ".join(p.rstrip(".") for p in parts)
+    return text[:1].upper() + text[1:] + "."
+
+
+def _fmt(t: datetime | None) -> str:
+    return t.isoformat(timespec="seconds") if t else "unknown"
+
+
+class AnalysisCompleted:
+    """The file was read to the end, within the limits: otherwise ``malformed``."""
+
+    def evaluate(self, ev: Evidence) -> Outcome:
+        f = ev.findings
+        if not f.problems:
+            return Outcome(
+                (Check("file_readable", True, f"The file is a readable PDF with {f.revisions} revision(s)."),)
+            )
+        names = {
+            ProblemKind.LIMIT: "within_limits",
+            ProblemKind.TOO_LARGE: "within_limits",
+            ProblemKind.TIMEOUT: "analysis_finished",
+            ProblemKind.CRASHED: "analysis_finished",
+        }
+        checks = tuple(Check(names.get(p.kind, "file_readable"), False, p.diagnostics()) for p in f.problems)
+        return Outcome(checks, Verdict.MALFORMED)
+
+
+class HasSignature:
+    """At least one signature: otherwise ``no_signature``."""
+
+    def evaluate(self, ev: Evidence) -> Outcome:
+        n = len(ev.findings.signatures)
+        if n == 0:
+            return Outcome(
+                (Check("signature_present", False, "The file carries no signature."),), Verdict.NO_SIGNATURE
+            )
+        return Outcome((Check("signature_present", True, f"The file carries {n} signature(s)."),))
+
+
+class SealIntact:
+    """The first signature (the seal) is cryptographically sound and covers its whole revision."""
+
+    def evaluate(self, ev: Evidence) -> Outcome:
+        seal = ev.seal
+        assert seal is not None
+        name = seal.field_name
+        if seal.error:
+            return Outcome(
+                (Check("signature_intact", False, f"The seal {name!r} could not be checked: {seal.error}."),),
+                Verdict.SIGNATURE_INVALID,
+            )
+        if not seal.intact:
+            return Outcome(
+                (
+                    Check(
+                        "signature_intact",
+                        False,
+                        f"The signed bytes of {name!r} were changed: their digest "
+                        "does not match the one that was signed.",
+                    ),
+                ),
+                Verdict.SIGNATURE_INVALID,
+            )
+        if not seal.valid:
+            return Outcome(
+                (
+                    Check(
+                        "signature_intact",
+                        False,
+                        f"The signature value of {name!r} does not verify with the certificate it names.",
+                    ),
+                ),
+                Verdict.SIGNATURE_INVALID,
+            )
+        checks = [
+            Check("signature_intact", True, f"The seal {name!r} is intact: the signed bytes are unchanged.")
+        ]
+        if seal.coverage is Coverage.PARTIAL:
+            checks.append(
+                Check(
+                    "seal_covers_revision",
+                    False,
+                    "The seal's byte range does not cover a whole "
+                    "revision of the file (byte-range manipulation).",
+                )
+            )
+            return Outcome(tuple(checks), Verdict.SIGNATURE_INVALID)
+        checks.append(Check("seal_covers_revision", True, "The seal covers its whole revision of the file."))
+        return Outcome(tuple(checks))
+
+
+class SealSigner:
+    """The seal is by a department (or enterprise) certificate of ours, valid and not revoked."""
+
+    def evaluate(self, ev: Evidence) -> Outcome:
+        seal = ev.seal
+        assert seal is not None
+        entry = ev.entry(seal)
+        who = seal.signer_cn or "an unnamed certificate"
+        if entry is None:
+            why = (
+                "is issued by this service's root but is not on its trust list"
+                if seal.trusted
+                else "is not issued by this service's certificate authority"
+            )
+            return Outcome(
+                (
+                    Check(
+                        "signer_known", False, f"The seal's certificate ({who}, kid {seal.signer_kid}) {why}."
+                    ),
+                ),
+                Verdict.UNKNOWN_SIGNER,
+            )
+        if entry.owner_kind not in SEALING_KINDS:
+            return Outcome(
+                (
+                    Check(
+                        "signer_known",
+                        False,
+                        f"The first signature is by the service's own certificate "
+                        f"({entry.name}), which marks copies but never seals documents.",
+                    ),
+                ),
+                Verdict.UNKNOWN_SIGNER,
+            )
+        role = "department" if entry.owner_kind == "department" else "enterprise"
+        checks = [
+            Check(
+                "signer_known",
+                True,
+                f"Sealed by {entry.name} ({role}"
+                + (f", USCC {entry.uscc}" if entry.uscc else "")
+                + f", kid {entry.kid}).",
+            )
+        ]
+        if not seal.trusted:
+            checks.append(
+                Check(
+                    "signer_trusted",
+                    False,
+                    "The seal certificate does not validate against "
+                    f"this service's root at the signing time ({seal.trust_problem or 'no path'}).",
+                )
+            )
+            return Outcome(tuple(checks), Verdict.SIGNATURE_INVALID)
+        checks.append(
+            Check(
+                "signer_trusted",
+                True,
+                "The seal certificate chains to this service's root and "
+                f"was valid at the signing time ({_fmt(seal.signing_time)}).",
+            )
+        )
+        if entry.revoked_at(seal.signing_time):
+            checks.append(
+                Check(
+                    "signer_not_revoked",
+                    False,
+                    f"The seal certificate of {entry.name} is revoked "
+                    f"from {_fmt(entry.revoked_from)}; the document claims to be signed at "
+                    f"{_fmt(seal.signing_time)}.",
+                )
+            )
+            return Outcome(tuple(checks), Verdict.SIGNATURE_INVALID)
+        checks.append(
+            Check("signer_not_revoked", True, "The seal certificate was not revoked at the signing time.")
+        )
+        return Outcome(tuple(checks))
+
+
+class NothingAddedButServiceSignatures:
+    """After the seal's revision, only signatures by our service certificate, each in its own update.
+
+    Anything else (form filling, annotations, pages, rewritten objects, uncovered bytes, another
+    signer) is ``modified_after_sealing`` — even where pyHanko's own bottom line would accept it.
+    """
+
+    def evaluate(self, ev: Evidence) -> Outcome:
+        seal = ev.seal
+        assert seal is not None and seal.signed_revision is not None
+        checks: list[Check] = []
+        later_problems = [p for sig in ev.later for p in self._later_problems(ev, seal, sig)]
+        if ev.later:
+            checks.append(
+                Check(
+                    "later_signatures_by_service",
+                    not later_problems,
+                    _sentence(later_problems)
+                    if later_problems
+                    else f"{len(ev.later)} later signature(s), all by this service (marked copy).",
+                )
+            )
+        change_problems = self._change_problems(ev, seal)
+        checks.append(
+            Check(
+                "no_changes_after_sealing",
+                not change_problems,
+                _sentence(change_problems)
+                if change_problems
+                else (
+                    "Nothing was changed after sealing."
+                    if not ev.later
+                    else "After sealing, only this service's signatures were added."
+                ),
+            )
+        )
+        last = ev.findings.signatures[-1]
+        if last.coverage is Coverage.ENTIRE_FILE:
+            checks.append(Check("covers_file", True, "The last signature covers the entire file."))
+        else:
+            tail = ev.findings.size - last.revision_end if last.revision_end is not None else None
+            checks.append(
+                Check(
+                    "covers_file",
+                    False,
+                    "The last signature does not cover the entire file"
+                    + (f": {tail} byte(s) after it are unsigned." if tail else "."),
+                )
+            )
+        failed = any(not c.ok for c in checks)
+        return Outcome(tuple(checks), Verdict.MODIFIED_AFTER_SEALING if failed else None)
+
+    @staticmethod
+    def _later_problems(ev: Evidence, seal: SignatureFinding, sig: SignatureFinding) -> list[str]:
+        name = sig.field_name
+        if sig.error:
+            return [f"signature {name!r} could not be checked ({sig.error})"]
+        out: list[str] = []
+        if not (sig.intact and sig.valid):
+            out.append(f"signature {name!r} is broken")
+        entry = ev.entry(sig)
+        if entry is None or entry.owner_kind != "service":
+            out.append(
+                f"signature {name!r} is by {sig.signer_cn or 'an unknown signer'}, not by this service"
+            )
+        elif not sig.trusted:
+            out.append(f"signature {name!r} does not validate against this service's root")
+        elif entry.revoked_at(sig.signing_time):
+            out.append(f"signature {name!r} is by a revoked service certificate")
+        if sig.coverage is Coverage.PARTIAL:
+            out.append(f"signature {name!r} does not cover its revision")
+        if sig.signed_revision is None or sig.signed_revision <= (seal.signed_revision or 0):
+            out.append(f"signature {name!r} is not in a revision after the seal")
+        return out
+
+    @staticmethod
+    def _change_problems(ev: Evidence, seal: SignatureFinding) -> list[str]:
+        out: list[str] = []
+        if seal.diff_problem:
+            out.append(f"difference analysis: {seal.diff_problem}")
+        elif seal.modification_level not in ACCEPTED_LEVELS:
+            out.append(f"difference analysis rates the changes as {seal.modification_level or 'unknown'}")
+        if seal.docmdp_ok is False:
+            out.append("the changes break the seal's document modification permissions")
+        for sig in ev.later[:-1]:
+            if sig.diff_problem:
+                out.append(f"after {sig.field_name!r}: {sig.diff_problem}")
+        first = seal.signed_revision or 0
+        expected = set(range(first + 1, ev.findings.revisions))
+        by_rev: dict[int, list[str]] = {}
+        for sig in ev.later:
+            if sig.signed_revision is not None:
+                by_rev.setdefault(sig.signed_revision, []).append(sig.field_name)
+        for change in ev.findings.changes:
+            if not change.only_signatures_added:
+                out.append(change.describe())
+            elif change.revision not in by_rev:
+                out.append(f"revision {change.revision} changed the document without adding a signature")
+            elif sorted(change.fields_added) != sorted(by_rev[change.revision]):
+                out.append(f"revision {change.revision} is not exactly one of the later signatures")
+        if {c.revision for c in ev.findings.changes} != expected:
+            out.append("not every revision after the seal could be examined")
+        if any(len(names) > 1 for names in by_rev.values()) or set(by_rev) - expected:
+            out.append("signatures share a revision or precede it")
+        return out
+
+
+class IssuedHere:
+    """The sealed revision's SHA-256 is one this service issued: otherwise ``not_issued_here``.
+
+    Documents signed by an enterprise with its business-licence certificate are not licences; the
+    signature (which needs a key we certified) is the evidence, and no record is looked up.
+    """
+
+    def evaluate(self, ev: Evidence) -> Outcome:
+        seal = ev.seal
+        assert seal is not None
+        entry = ev.entry(seal)
+        if entry is not None and entry.owner_kind == "enterprise":
+            return Outcome(
+                (
+                    Check(
+                        "enterprise_signature",
+                        True,
+                        f"A document signed by the enterprise "
+                        f"{entry.name} with its business-licence certificate; it is not a licence.",
+                    ),
+                )
+            )
+        sha = seal.revision_sha256 or ""
+        if sha and ev.is_issued(sha):
+            return Outcome(
+                (
+                    Check(
+                        "issued_here",
+                        True,
+                        f"The sealed document (SHA-256 {sha[:16]}…) is one this service issued.",
+                    ),
+                )
+            )
+        return Outcome(
+            (
+                Check(
+                    "issued_here",
+                    False,
+                    f"This service has no record of issuing the sealed document "
+                    f"(SHA-256 {sha[:16]}…), although the seal itself is genuine.",
+                ),
+            ),
+            Verdict.NOT_ISSUED_HERE,
+        )
+
+
+DEFAULT_POLICIES: tuple[Policy, ...] = (
+    AnalysisCompleted(),
+    HasSignature(),
+    SealIntact(),
+    SealSigner(),
+    NothingAddedButServiceSignatures(),
+    IssuedHere(),
+)
+
+
+def evaluate(
+    ev: Evidence, policies: Sequence[Policy] = DEFAULT_POLICIES
+) -> tuple[Verdict, tuple[Check, ...]]:
+    """Run ``policies`` in order; the first failing one decides the verdict."""
+    checks: list[Check] = []
+    for policy in policies:
+        outcome = policy.evaluate(ev)
+        checks.extend(outcome.checks)
+        if not outcome.passed:
+            assert outcome.verdict is not None
+            return outcome.verdict, tuple(checks)
+    return Verdict.GENUINE, tuple(checks)

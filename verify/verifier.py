@@ -1,0 +1,93 @@
+"""``verify_pdf``: the verdict on an uploaded PDF (SPEC "Verification", issue 3)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+
+from verify.analysis import MAX_PDF_BYTES, MAX_REVISIONS, MAX_SIGNATURES, analyse_bounded
+from verify.policy import DEFAULT_POLICIES, Evidence, Policy, evaluate
+from verify.report import (
+    AnalysisProblem,
+    LaterSignature,
+    PdfFindings,
+    ProblemKind,
+    Report,
+    SignerInfo,
+    Verdict,
+)
+from verify.trust import TrustContext
+
+
+def verify_pdf(
+    data: bytes,
+    trust: TrustContext,
+    is_issued: Callable[[str], bool],
+    *,
+    timeout_s: float = 5.0,
+    max_revisions: int = MAX_REVISIONS,
+    max_signatures: int = MAX_SIGNATURES,
+) -> Report:
+    """Judge ``data``. ``is_issued(sha256_hex)`` says whether we issued a document with that hash.
+
+    Never raises for anything in the file; the only exception is
+    :class:`~verify.report.VerifierBusy` when no analysis worker frees up (answer 503), and
+    whatever ``is_issued`` itself raises.
+    """
+    if len(data) > MAX_PDF_BYTES:
+        findings = PdfFindings(
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            problems=(
+                AnalysisProblem(ProblemKind.TOO_LARGE, f"{len(data)} bytes, the limit is {MAX_PDF_BYTES}"),
+            ),
+        )
+    else:
+        findings = analyse_bounded(
+            data, trust, timeout_s=timeout_s, max_revisions=max_revisions, max_signatures=max_signatures
+        )
+    return judge(findings, trust, is_issued)
+
+
+def judge(
+    findings: PdfFindings,
+    trust: TrustContext,
+    is_issued: Callable[[str], bool],
+    policies: Sequence[Policy] = DEFAULT_POLICIES,
+) -> Report:
+    """Apply the policies to findings (separate from :func:`verify_pdf` for tests and the CLI)."""
+    ev = Evidence(findings, trust, is_issued)
+    verdict, checks = evaluate(ev, policies)
+    signer = later = None
+    seal = ev.seal
+    if seal is not None and not findings.problems:
+        entry = ev.entry(seal)
+        signer = SignerInfo(
+            name=entry.name if entry else seal.signer_cn,
+            uscc=entry.uscc if entry else seal.signer_uscc,
+            kid=seal.signer_kid,
+            owner_kind=entry.owner_kind if entry else None,
+            owner_id=entry.owner_id if entry else None,
+            field_name=seal.field_name,
+            signing_time=seal.signing_time,
+        )
+        later = tuple(
+            LaterSignature(
+                field_name=s.field_name,
+                kid=s.signer_kid,
+                owner_kind=(e.owner_kind if (e := ev.entry(s)) else None),
+                signing_time=s.signing_time,
+            )
+            for s in ev.later
+        )
+    return Report(
+        verdict=verdict,
+        checks=checks,
+        findings=findings,
+        signer=signer,
+        later_signatures=later or (),
+        sealed_revision_sha256=seal.revision_sha256 if seal is not None else None,
+    )
+
+
+__all__ = ["Verdict", "judge", "verify_pdf"]
