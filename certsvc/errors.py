@@ -17,6 +17,11 @@ class ServiceError(Exception):
         return f"{self.code}: {self.message}{where}"
 
 
+class BadRequest(ServiceError):
+    status = 400
+    code = "bad_request"
+
+
 class Invalid(ServiceError):
     status = 422
     code = "invalid"
@@ -55,3 +60,8 @@ class TooLarge(ServiceError):
 class TooManyRequests(ServiceError):
     status = 429
     code = "too_many_requests"
+
+
+class Unavailable(ServiceError):
+    status = 503
+    code = "unavailable"

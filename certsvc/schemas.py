@@ -55,3 +55,18 @@ class AmendIn(BaseModel):
     fields: dict[str, Any] = Field(default_factory=dict)
     holder_name: str | None = Field(default=None, min_length=1, max_length=200)
     reason: str | None = Field(default=None, max_length=500)
+
+
+class ActivateIn(BaseModel):
+    uscc: str = Field(min_length=1, max_length=32)
+    activation_code: str = Field(min_length=1, max_length=64)
+
+
+class GrantIn(BaseModel):
+    licence_ids: list[str] | None = Field(default=None, max_length=200)
+    all_current: bool = False
+    grantee_name: str = Field(min_length=1, max_length=200)
+    grantee_id: str | None = Field(default=None, max_length=32)
+    purpose: str = Field(min_length=1, max_length=500)
+    expires_in_days: int | None = None
+    max_downloads: int | None = None

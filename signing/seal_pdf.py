@@ -95,38 +95,61 @@ def _meta(field_name: str, reason: str, location: str | None, certify: bool) -> 
     )
 
 
-async def _sign(pdf: bytes, signer: Signer, meta: PdfSignatureMetadata, style: BaseStampStyle,
-                rect: Rect, page: int, bytes_reserved: int | None) -> bytes:
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    box = tuple(round(v) for v in rect)
-    spec = fields.SigFieldSpec(sig_field_name=meta.field_name or "Signature", on_page=page, box=box)
+def _empty_field_rect(writer: IncrementalPdfFileWriter, name: str) -> Rect | None:
+    """Rect of an existing empty signature field called ``name`` (``ValueError`` if already signed)."""
+    for _, value, ref in fields.enumerate_sig_fields(writer, with_name=name):
+        if value is not None:
+            raise ValueError(f"signature field {name!r} is already signed")
+        x1, y1, x2, y2 = (float(v) for v in ref.get_object()["/Rect"])
+        return min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)
+    return None
+
+
+async def _sign(writer: IncrementalPdfFileWriter, signer: Signer, meta: PdfSignatureMetadata,
+                style: BaseStampStyle, rect: Rect | None, page: int, bytes_reserved: int | None) -> bytes:
+    """Sign into field ``meta.field_name``: an existing empty field if ``rect`` is None, else a new
+    visible field at ``rect`` on ``page``."""
+    spec = None
+    if rect is not None:
+        box = (round(rect[0]), round(rect[1]), round(rect[2]), round(rect[3]))
+        spec = fields.SigFieldSpec(sig_field_name=meta.field_name or "Signature", on_page=page, box=box)
     pdf_signer = PdfSigner(meta, signer, stamp_style=style, new_field_spec=spec)
-    out = await pdf_signer.async_sign_pdf(writer, bytes_reserved=bytes_reserved)
+    out = await pdf_signer.async_sign_pdf(writer, existing_fields_only=rect is None,
+                                          bytes_reserved=bytes_reserved)
     return out.getvalue()
 
 
 async def seal_pdf_async(pdf: bytes, signer: Signer, *, field_name: str, seal_png: bytes, rect: Rect,
                          certify: bool = True, reason: str, location: str | None = None,
-                         bytes_reserved: int | None = 16384) -> bytes:
+                         bytes_reserved: int | None = 16384,
+                         reserve_fields: Sequence[tuple[str, Rect]] = ()) -> bytes:
     """Sign ``pdf`` (PAdES B-B, SHA-256) with a visible seal at ``rect`` on page 1.
 
     With ``certify`` it is a certification signature allowing form filling and further signatures
     (DocMDP P=2). ``bytes_reserved`` (hex-encoded CMS space is twice that) skips pyHanko's dry-run
     size estimate; ``None`` estimates it.
+
+    ``reserve_fields`` adds empty signature fields ``(name, rect)`` on page 1 in the same revision,
+    for later :func:`add_signature_async` calls: validators (pyHanko by default) accept filling an
+    existing field after a certification signature but flag a *new visible* signature field.
     """
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    for name, (x1, y1, x2, y2) in reserve_fields:
+        fields.append_signature_field(writer, fields.SigFieldSpec(
+            sig_field_name=name, on_page=0, box=(round(x1), round(y1), round(x2), round(y2))))
     style = StaticStampStyle(background=PngImage(seal_png), background_layout=_FILL,
                              background_opacity=1.0, border_width=0)
-    return await _sign(pdf, signer, _meta(field_name, reason, location, certify), style, rect, 0,
+    return await _sign(writer, signer, _meta(field_name, reason, location, certify), style, rect, 0,
                        bytes_reserved)
 
 
 def seal_pdf(pdf: bytes, signer: Signer, *, field_name: str, seal_png: bytes, rect: Rect,
              certify: bool = True, reason: str, location: str | None = None,
-             bytes_reserved: int | None = 16384) -> bytes:
+             bytes_reserved: int | None = 16384, reserve_fields: Sequence[tuple[str, Rect]] = ()) -> bytes:
     """Blocking :func:`seal_pdf_async` (not for use inside a running event loop)."""
     return asyncio.run(seal_pdf_async(pdf, signer, field_name=field_name, seal_png=seal_png, rect=rect,
                                       certify=certify, reason=reason, location=location,
-                                      bytes_reserved=bytes_reserved))
+                                      bytes_reserved=bytes_reserved, reserve_fields=reserve_fields))
 
 
 class PdfPage(PdfContent):
@@ -186,24 +209,35 @@ def _mark_style(rect: Rect, lines: Sequence[str], image_png: bytes | None, font_
                             background_opacity=1.0, border_width=0)
 
 
-async def add_signature_async(pdf: bytes, signer: Signer, *, field_name: str, rect: Rect, reason: str,
-                              text_lines: Sequence[str] = (), appearance_png: bytes | None = None,
-                              page: int = 0, location: str | None = None, font_size: float = 10.0,
+async def add_signature_async(pdf: bytes, signer: Signer, *, field_name: str, rect: Rect | None = None,
+                              reason: str, text_lines: Sequence[str] = (),
+                              appearance_png: bytes | None = None, page: int = 0,
+                              location: str | None = None, font_size: float = 10.0,
                               colour: tuple[float, float, float] = _MARK_RED, border_width: float = 1.0,
                               image_opacity: float = 0.6, bytes_reserved: int | None = 16384) -> bytes:
     """Add an approval (non-certifying) signature in a new incremental update.
 
-    The appearance shows ``text_lines`` (centred, shrunk to fit ``rect``, in the licence font embedded
-    as a subset) in ``colour`` inside an optional border, over an optional ``appearance_png`` drawn
-    at ``image_opacity`` (e.g. the enterprise's seal). The text layer is drawn by reportlab and
-    imported: pyHanko's own OpenType path takes ≈0.3-0.6 s per call to subset a CJK font.
+    If ``field_name`` is an empty signature field (see ``reserve_fields`` of :func:`seal_pdf_async`)
+    it is filled and keeps its own rect; otherwise a new field is created at ``rect`` on ``page``
+    (which validators flag as a modification when the document is certified).
+
+    The appearance shows ``text_lines`` (centred, shrunk to fit, in the licence font embedded as a
+    subset) in ``colour`` inside an optional border, over an optional ``appearance_png`` drawn at
+    ``image_opacity`` (e.g. the enterprise's seal). The text layer is drawn by reportlab and
+    imported: pyHanko's own OpenType path takes 0.3-0.6 s per call to subset a CJK font.
     """
-    style = _mark_style(rect, text_lines, appearance_png, font_size, colour, border_width, image_opacity)
-    return await _sign(pdf, signer, _meta(field_name, reason, location, False), style, rect, page,
-                       bytes_reserved)
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    existing = _empty_field_rect(writer, field_name)
+    if existing is None and rect is None:
+        raise ValueError(f"no empty signature field {field_name!r}; pass rect to create one")
+    box = existing or rect
+    assert box is not None
+    style = _mark_style(box, text_lines, appearance_png, font_size, colour, border_width, image_opacity)
+    return await _sign(writer, signer, _meta(field_name, reason, location, False), style,
+                       None if existing else rect, page, bytes_reserved)
 
 
-def add_signature(pdf: bytes, signer: Signer, *, field_name: str, rect: Rect, reason: str,
+def add_signature(pdf: bytes, signer: Signer, *, field_name: str, rect: Rect | None = None, reason: str,
                   text_lines: Sequence[str] = (), appearance_png: bytes | None = None, page: int = 0,
                   location: str | None = None, font_size: float = 10.0,
                   colour: tuple[float, float, float] = _MARK_RED, border_width: float = 1.0,

@@ -29,7 +29,7 @@ class Settings:
     pkcs11_pin: str | None = None
     s3_endpoint_url: str | None = None
     max_upload_bytes: int = 20 * 1024 * 1024
-    verify_timeout_s: float = 5.0
+    verify_timeout_s: float = 4.5
     verify_workers: int = 2
     sign_workers: int = 0
     status_list_ttl_s: int = 300
@@ -60,7 +60,7 @@ def load_settings() -> Settings:
         pkcs11_pin=_env("PKCS11_PIN"),
         s3_endpoint_url=_env("S3_ENDPOINT_URL"),
         max_upload_bytes=int(_env("MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
-        verify_timeout_s=float(_env("VERIFY_TIMEOUT_S", "5")),
+        verify_timeout_s=float(_env("VERIFY_TIMEOUT_S", "4.5")),
         verify_workers=int(_env("VERIFY_WORKERS", "2")),
         sign_workers=int(_env("SIGN_WORKERS", "0")),
         status_list_ttl_s=int(_env("STATUS_LIST_TTL_S", "300")),

@@ -22,7 +22,7 @@ from certsvc.db.models import (
     VerificationCount,
     utcnow,
 )
-from certsvc.errors import Gone, Invalid, NotFound, TooManyRequests, Unauthorized
+from certsvc.errors import BadRequest, Gone, Invalid, NotFound, TooManyRequests, Unauthorized
 from certsvc.identifiers import IdentifierError, validate_uscc
 from certsvc.security import hash_secret, matches, new_bearer, new_token, normalise_activation_code
 from certsvc.services import status as st

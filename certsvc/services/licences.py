@@ -25,7 +25,7 @@ from certsvc.identifiers import IdentifierError, licence_identifier, licence_num
 from certsvc.security import hash_secret, new_activation_code
 from certsvc.services import status as st
 from certsvc.services.clock import today
-from certsvc.services.sealing import content_digest, qr_token, seal_code, token_key
+from certsvc.services.sealing import MARK_FIELD, MARK_RECT, content_digest, qr_token, seal_code, token_key
 from keys.ca import Subject
 from signing import layout
 from signing.models import LicenceDocument
@@ -189,6 +189,7 @@ async def _seal(ctx: Context, dept: Department, lt: LicenceType, d: dict[str, An
         certify=True,
         reason=f"{dept.name} 签发电子证照 {d['number']}",
         location=None,
+        reserve_fields=[(MARK_FIELD, MARK_RECT)],
     )
     return _Draft(
         serial=d["serial"],
@@ -404,6 +405,7 @@ async def new_version(
             raise Conflict("the licence was changed meanwhile; try again")
         old = current_version(s, lic)
         old.superseded_at = utcnow()
+        next_value(s, "status")  # the status list changes
         lic.current_version = version
         lic.holder_name = name
         lic.updated_at = utcnow()
@@ -453,6 +455,7 @@ def change_state(ctx: Context, dept: Department, licence_id: str, action: str, r
             raise Conflict(f"cannot {action} a licence that is {lic.state}")
         before = lic.state
         lic.state = target
+        next_value(s, "status")  # the status list changes
         lic.state_reason = reason
         lic.revoke_kind = revoke_kind if action == "revoke" else lic.revoke_kind
         lic.updated_at = utcnow()

@@ -12,6 +12,13 @@ from certsvc.keyring import CertInfo, Keyring
 from signing.payload import Claims, sign_claims
 
 
+# The marked copy's signature field, reserved empty when a licence is sealed: filling an existing
+# field after a certification signature is plain signing, while a new visible field counts as a
+# modification for pyHanko and other validators.
+MARK_FIELD = "Mark"
+MARK_RECT = (60.0, 196.0, 535.0, 300.0)
+
+
 def seal_code(uscc: str, owner_id: int) -> str:
     """A 13-digit seal code (印章编码): the division code of the USCC and a running number."""
     return f"{uscc[2:8]}{owner_id:07d}"

@@ -47,7 +47,7 @@ def build_trust(s: Session) -> TrustContext:
             TrustedCert(
                 kid=r.kid,
                 owner_kind=r.owner_kind,
-                owner_id=r.owner_id,
+                owner_id=str(r.owner_id) if r.owner_id is not None else "",
                 name=name,
                 uscc=uscc,
                 cert=cert,

@@ -13,13 +13,15 @@ from sqlmodel import Session, select
 
 from certsvc.context import Context
 from certsvc.db.models import Department, Grant, Licence, LicenceType, LicenceVersion, Receipt
+from certsvc.errors import Unavailable
 from certsvc.services.enterprises import grant_state
+from certsvc.services.sealing import MARK_FIELD
+from certsvc.services.sharing import GRANT_REASON_PREFIX
 from certsvc.services.trust import trust_for
 from certsvc.services.views import public_view
-from verify.report import Report
+from verify.report import Report, VerifierBusy
 from verify.verifier import verify_pdf
 
-MARK_FIELD_PREFIX = "Mark-"
 
 
 def is_issued_in(s: Session):  # noqa: ANN201
@@ -55,35 +57,59 @@ def grant_view(g: Grant) -> dict[str, Any]:
     }
 
 
-def _report_body(ctx: Context, s: Session, report: Report) -> dict[str, Any]:
+def _grant_of(data: bytes, report: Report) -> str | None:
+    """The grant named in the signed /Reason of the service's mark signature, if any.
+
+    Only called on files the verifier judged genuine, so parsing them again here is safe.
+    """
+    from io import BytesIO
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    if not any(ls.owner_kind == "service" and ls.field_name == MARK_FIELD for ls in report.later_signatures):
+        return None
+    reader = PdfFileReader(BytesIO(data), strict=False)
+    for sig in reader.embedded_signatures:
+        if sig.field_name == MARK_FIELD:
+            reason = str(sig.sig_object.get("/Reason", ""))
+            if reason.startswith(GRANT_REASON_PREFIX):
+                return reason[len(GRANT_REASON_PREFIX) :]
+    return None
+
+
+def _report_body(ctx: Context, s: Session, report: Report, data: bytes) -> dict[str, Any]:
     body = report.to_dict()
-    seal = report.seal
-    if seal is not None and seal.revision_sha256:
-        lic = licence_by_sha(s, seal.revision_sha256, ctx.settings.public_base_url)
+    sha = report.sealed_revision_sha256
+    if sha:
+        lic = licence_by_sha(s, sha, ctx.settings.public_base_url)
         if lic:
             body["licence"] = lic
         else:
-            rec = s.exec(select(Receipt).where(Receipt.pdf_sha256 == seal.revision_sha256)).first()
+            rec = s.exec(select(Receipt).where(Receipt.pdf_sha256 == sha)).first()
             if rec:
                 body["receipt"] = {
                     "id": rec.id,
                     "application_number": rec.application_number,
                     "matter": rec.matter,
                     "issued_at": rec.issued_at.isoformat(),
+                    "verify_url": f"{ctx.settings.public_base_url}/r/{rec.qr_payload}",
                 }
-    for field in report.service_signature_fields:
-        if field.startswith(MARK_FIELD_PREFIX):
-            g = s.get(Grant, field[len(MARK_FIELD_PREFIX) :])
-            if g is not None:
-                body["grant"] = grant_view(g)
+    if report.genuine:
+        grant_id = _grant_of(data, report)
+        g = s.get(Grant, grant_id) if grant_id else None
+        if g is not None:
+            body["grant"] = grant_view(g)
     return body
 
 
 def verify_bytes(ctx: Context, data: bytes) -> dict[str, Any]:
     trust = trust_for(ctx.engine)
     with Session(ctx.engine) as s:
-        report = verify_pdf(data, trust, is_issued_in(s), timeout_s=ctx.settings.verify_timeout_s)
-        return _report_body(ctx, s, report)
+        try:
+            report = verify_pdf(data, trust, is_issued_in(s), timeout_s=ctx.settings.verify_timeout_s)
+        except VerifierBusy as e:
+            raise Unavailable(e.diagnostics()) from e
+        return _report_body(ctx, s, report, data)
 
 
 async def verify_upload(ctx: Context, data: bytes) -> dict[str, Any]:

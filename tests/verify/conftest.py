@@ -8,15 +8,12 @@ pytest puts test directories on ``sys.path``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from io import BytesIO
 
 import pytest
 from cryptography import x509
-from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 from pyhanko.sign.fields import MDPPerm, SigFieldSpec, SigSeedSubFilter
@@ -26,6 +23,7 @@ from reportlab.pdfgen import canvas
 
 from keys.ca import Subject, issue_leaf, make_root, to_asn1
 from keys.files import FileKeyBackend
+from tests import tampering
 from verify.trust import TrustContext, TrustedCert
 
 DEPT_USCC = "11100000000013127D"
@@ -170,98 +168,14 @@ class Kit:
         """The marked copy (加注件): a visible approval signature by the service certificate."""
         return self.sign(sealed, who, f"Mark{n}", box=(60, 60 + 90 * (n - 1), 260, 140 + 90 * (n - 1)))
 
-    # --- tampering -------------------------------------------------------------------------
+    # --- tampering (shared with the service-level tests) ------------------------------------
 
-    @staticmethod
-    def _update(pdf: bytes, change: Callable[[IncrementalPdfFileWriter], None]) -> bytes:
-        w = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
-        change(w)
-        out = BytesIO()
-        w.write(out)
-        return out.getvalue()
-
-    def add_page(self, pdf: bytes) -> bytes:
-        def change(w: IncrementalPdfFileWriter) -> None:
-            content = w.add_object(generic.StreamObject(stream_data=b"BT /F1 12 Tf 72 700 Td (forged) Tj ET"))
-            page = generic.DictionaryObject(
-                {
-                    pdf_name("/Type"): pdf_name("/Page"),
-                    pdf_name("/MediaBox"): generic.ArrayObject(map(generic.NumberObject, (0, 0, 595, 842))),
-                    pdf_name("/Contents"): content,
-                    pdf_name("/Resources"): generic.DictionaryObject(),
-                }
-            )
-            w.insert_page(page)
-
-        return self._update(pdf, change)
-
-    def add_annotation(self, pdf: bytes) -> bytes:
-        def change(w: IncrementalPdfFileWriter) -> None:
-            page_ref, _ = w.find_page_for_modification(0)
-            annot = w.add_object(
-                generic.DictionaryObject(
-                    {
-                        pdf_name("/Type"): pdf_name("/Annot"),
-                        pdf_name("/Subtype"): pdf_name("/FreeText"),
-                        pdf_name("/Rect"): generic.ArrayObject(
-                            map(generic.NumberObject, (72, 650, 400, 680))
-                        ),
-                        pdf_name("/Contents"): generic.TextStringObject("valid until 2099"),
-                        pdf_name("/DA"): generic.TextStringObject("/Helv 12 Tf 0 g"),
-                    }
-                )
-            )
-            w.register_annotation(page_ref, annot)
-
-        return self._update(pdf, change)
-
-    def add_text_field(self, pdf: bytes, value: str = "forged value") -> bytes:
-        def change(w: IncrementalPdfFileWriter) -> None:
-            page_ref, _ = w.find_page_for_modification(0)
-            fld = w.add_object(
-                generic.DictionaryObject(
-                    {
-                        pdf_name("/Type"): pdf_name("/Annot"),
-                        pdf_name("/Subtype"): pdf_name("/Widget"),
-                        pdf_name("/FT"): pdf_name("/Tx"),
-                        pdf_name("/T"): generic.TextStringObject("extra"),
-                        pdf_name("/V"): generic.TextStringObject(value),
-                        pdf_name("/Rect"): generic.ArrayObject(
-                            map(generic.NumberObject, (72, 500, 300, 520))
-                        ),
-                        pdf_name("/P"): page_ref,
-                    }
-                )
-            )
-            acroform = w.root["/AcroForm"]
-            fields = acroform.raw_get("/Fields")
-            if isinstance(fields, generic.IndirectObject):
-                w.mark_update(fields)
-                fields.get_object().append(fld)
-            else:
-                fields.append(fld)
-                w.update_container(acroform)
-            w.register_annotation(page_ref, fld)
-
-        return self._update(pdf, change)
-
-    def fill_field(self, pdf: bytes, name: str = "remark", value: str = "revoked? no, valid") -> bytes:
-        def change(w: IncrementalPdfFileWriter) -> None:
-            for ref in w.root["/AcroForm"]["/Fields"]:
-                fld = ref.get_object()
-                if fld.get("/T") == name:
-                    fld[pdf_name("/V")] = generic.TextStringObject(value)
-                    w.mark_update(ref)
-                    return
-            raise AssertionError(f"no field {name}")
-
-        return self._update(pdf, change)
-
-    @staticmethod
-    def flip_byte(pdf: bytes, needle: bytes) -> bytes:
-        """Change one byte inside the signed range: the first byte of ``needle`` in the file."""
-        at = pdf.index(needle)
-        return pdf[:at] + bytes([pdf[at] ^ 0x01]) + pdf[at + 1 :]
+    _update = staticmethod(tampering.update)
+    add_page = staticmethod(tampering.add_page)
+    add_annotation = staticmethod(tampering.add_annotation)
+    add_text_field = staticmethod(tampering.add_text_field)
+    fill_field = staticmethod(tampering.fill_field)
+    flip_byte = staticmethod(tampering.flip_byte)
 
 
 @pytest.fixture

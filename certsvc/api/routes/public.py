@@ -77,3 +77,60 @@ def enterprise_page(uscc: str, request: Request, ctx: CtxDep) -> Response:
     if wants_json(request):
         return JSONResponse(view)
     return HTMLResponse(render("enterprise.html", request=request, e=view))
+
+
+@router.get("/s/{token}", response_model=None)
+def share_page(token: str, request: Request, ctx: CtxDep) -> Response:
+    """The grantee's page: who shared what, for which purpose, until when; download buttons."""
+    from certsvc.services.sharing import share_view
+
+    with Session(ctx.engine) as s:
+        view = share_view(s, token, ctx.settings.public_base_url)
+    if view.get("error"):
+        status = 404 if view["state"] == "unknown" else 410
+        if wants_json(request):
+            return JSONResponse({"error": view["error"], "state": view["state"]}, status_code=status)
+        return HTMLResponse(render("share_gone.html", request=request, v=view), status_code=status)
+    if wants_json(request):
+        return JSONResponse(view)
+    return HTMLResponse(render("share.html", request=request, v=view))
+
+
+@router.get("/s/{token}/qr.png", response_model=None)
+def share_qr(token: str, ctx: CtxDep) -> Response:
+    from certsvc.api.routes.enterprise import qr_png
+    from certsvc.services.enterprises import grant_by_token
+
+    with Session(ctx.engine) as s:
+        grant_by_token(s, token)  # 404 for unknown links: no QR for arbitrary text
+    return Response(qr_png(f"{ctx.settings.public_base_url}/s/{token}"), media_type="image/png",
+                    headers={"Cache-Control": "no-store"})
+
+
+@router.get("/s/{token}/licences/{licence_id}.pdf", response_model=None)
+async def share_download(token: str, licence_id: str, ctx: CtxDep) -> Response:
+    from certsvc.services.sharing import download_marked_copy
+
+    copy = await download_marked_copy(ctx, token, licence_id)
+    return Response(
+        copy.pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{copy.filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get("/trust-list", include_in_schema=False)
+def trust_list_alias(ctx: CtxDep) -> dict[str, Any]:
+    from certsvc.services.lists import trust_list
+
+    return trust_list(ctx)
+
+
+@router.get("/status-list", include_in_schema=False)
+def status_list_alias(ctx: CtxDep) -> dict[str, Any]:
+    from certsvc.services.lists import status_list
+
+    return status_list(ctx)

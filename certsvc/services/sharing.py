@@ -1,0 +1,154 @@
+"""Share links (授权下载): the grantee's view and marked copies (加注件).
+
+A marked copy is the sealed licence plus, in an incremental update, the service's own signature
+in the field reserved at sealing time, whose appearance reads "仅供 <grantee> 用于 <purpose> …"
+and whose signed /Reason names the grant. The department's certification signature permits
+signing, so its seal stays valid; removing the mark means cutting the file back to the bare
+licence, which then names no grant; changing it breaks the service's signature.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import Session, select
+
+from certsvc import audit
+from certsvc.context import Context
+from certsvc.db.models import Department, Enterprise, Grant, Licence, LicenceType, LicenceVersion
+from certsvc.db.session import session_scope
+from certsvc.errors import Conflict, Gone, NotFound
+from certsvc.keyring import SERVICE_OWNER
+from certsvc.services import status as st
+from certsvc.services.clock import CST
+from certsvc.services.enterprises import grant_by_token, grant_state, log_access
+from certsvc.services.sealing import MARK_FIELD
+from certsvc.services.views import public_view
+from signing.seal_pdf import add_signature_async
+
+DOWNLOADABLE = {st.VALID}
+GRANT_REASON_PREFIX = "certsvc grant "
+
+
+def mark_lines(g: Grant) -> list[str]:
+    until = g.expires_at.astimezone(CST).date().isoformat()
+    return [
+        f"仅供 {g.grantee_name} 用于 {g.purpose}",
+        f"有效期至 {until}  授权编号 {g.id}",
+        "本加注件由电子证照服务签注，原证照电子印章保持有效 · Marked copy for the grantee only",
+    ]
+
+
+def share_view(s: Session, token: str, base_url: str) -> dict[str, Any]:
+    try:
+        g = grant_by_token(s, token)
+    except NotFound:
+        return {"state": "unknown", "error": {"code": "not_found", "message": "no such share link"}}
+    ent = s.get(Enterprise, g.enterprise_id)
+    state = grant_state(g)
+    base = {
+        "state": state,
+        "enterprise": {"name": ent.name if ent else None, "uscc": ent.uscc if ent else None},
+        "grant": {
+            "id": g.id,
+            "grantee_name": g.grantee_name,
+            "purpose": g.purpose,
+            "expires_at": g.expires_at.isoformat(),
+            "expires_on": g.expires_at.astimezone(CST).date().isoformat(),
+            "max_downloads": g.max_downloads,
+            "downloads": g.downloads,
+        },
+    }
+    if state != "active":
+        words = {
+            "revoked": ("已被授权企业撤销", "revoked by the enterprise"),
+            "expired": ("已过期", "expired"),
+            "exhausted": ("下载次数已用完", "no downloads left"),
+        }[state]
+        base["error"] = {"code": f"grant_{state}", "message": f"this share link is {words[1]} ({words[0]})"}
+        base["reason_zh"], base["reason_en"] = words
+        return base
+    items = []
+    for lid in g.licence_ids:
+        lic = s.get(Licence, lid)
+        if lic is None:
+            continue
+        ver = s.exec(
+            select(LicenceVersion).where(LicenceVersion.licence_id == lid, LicenceVersion.version == lic.current_version)
+        ).one()
+        lt = s.get(LicenceType, lic.licence_type_id)
+        dept = s.get(Department, lic.department_id)
+        assert lt is not None and dept is not None
+        v = public_view(lic, ver, lt, dept, base_url)
+        v["id"] = lic.id
+        v["downloadable"] = v["status"] in DOWNLOADABLE
+        v["download_url"] = f"{base_url}/s/{token}/licences/{lic.id}.pdf" if v["downloadable"] else None
+        items.append(v)
+    base["licences"] = items
+    return base
+
+
+@dataclass(frozen=True)
+class MarkedCopy:
+    pdf: bytes
+    filename: str
+
+
+async def download_marked_copy(ctx: Context, token: str, licence_id: str) -> MarkedCopy:
+    with session_scope(ctx.engine) as s:
+        g = grant_by_token(s, token)
+        state = grant_state(g)
+        if state != "active":
+            raise Gone(f"this share link is {state}")
+        if licence_id not in g.licence_ids:
+            raise NotFound("this licence is not part of the share")
+        lic = s.get(Licence, licence_id)
+        if lic is None:
+            raise NotFound("no such licence")
+        ver = s.exec(
+            select(LicenceVersion).where(LicenceVersion.licence_id == lic.id, LicenceVersion.version == lic.current_version)
+        ).one()
+        status = st.status_of(lic, ver)
+        if status not in DOWNLOADABLE:
+            raise Conflict(f"the licence is {status} ({st.LABELS[status][0]}); its download is refused")
+        # Reserve one download atomically: two grantees racing for the last one cannot both win.
+        reserved = s.execute(
+            text(
+                'UPDATE "grant" SET downloads = downloads + 1 WHERE id = :id AND revoked_at IS NULL '
+                "AND (max_downloads IS NULL OR downloads < max_downloads)"
+            ),
+            {"id": g.id},
+        ).rowcount
+        if reserved != 1:
+            raise Gone("this share link has no downloads left")
+        cert = ctx.keyring.current(s, SERVICE_OWNER, None)
+        sha, number, version, holder = ver.pdf_sha256, lic.number, ver.version, lic.holder_uscc
+        lines = mark_lines(g)
+        grant_id = g.id
+    original = ctx.blobs.get(sha)
+    if original is None:
+        raise NotFound("the licence PDF is missing from the blob store")
+    try:
+        pdf = await add_signature_async(
+            original,
+            ctx.keyring.signer(cert),
+            field_name=MARK_FIELD,
+            rect=None,  # the field reserved at sealing time
+            reason=f"{GRANT_REASON_PREFIX}{grant_id}",
+            text_lines=lines,
+        )
+    except Exception:
+        with session_scope(ctx.engine) as s:  # give the reserved download back
+            s.execute(text('UPDATE "grant" SET downloads = downloads - 1 WHERE id = :id'), {"id": grant_id})
+        raise
+    with session_scope(ctx.engine) as s:
+        log_access(s, holder, "grant_download", licence_id=licence_id, grant_id=grant_id)
+        audit.record(
+            s, "grant.download", actor_kind="public", subject_kind="licence", subject_id=licence_id,
+            details={"grant": grant_id, "version": version},
+        )
+    return MarkedCopy(pdf, f"{number}-v{version}-{grant_id[:8]}.pdf")
+
+
