@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from certsvc import __version__
 from certsvc.api import errors
-from certsvc.api.routes import departments, enterprise, health, public, verification
+from certsvc.api.routes import departments, enterprise, health, public, receipts, verification
 from certsvc.context import Context
 from certsvc.core.config import Settings, get_settings
 
@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.include_router(departments.router)
     app.include_router(enterprise.router)
     app.include_router(verification.router)
+    app.include_router(receipts.router)
     app.include_router(public.router)
     app.include_router(health.router)
     return app

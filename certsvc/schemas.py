@@ -70,3 +70,18 @@ class GrantIn(BaseModel):
     purpose: str = Field(min_length=1, max_length=500)
     expires_in_days: int | None = None
     max_downloads: int | None = None
+
+
+class MissingMaterial(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    due: date
+
+
+class ReceiptIn(BaseModel):
+    applicant_name: str = Field(min_length=1, max_length=200)
+    applicant_uscc: str | None = Field(default=None, max_length=32)
+    matter: str = Field(min_length=1, max_length=200)
+    application_number: str = Field(min_length=1, max_length=64)
+    materials_received: list[str] = Field(default_factory=list, max_length=100)
+    materials_missing: list[MissingMaterial] = Field(default_factory=list, max_length=100)
+    note: str = Field(default="", max_length=500)

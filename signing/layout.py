@@ -139,24 +139,26 @@ def _border_ops() -> str:
     rect(11.9 * MM, 0.5)
     rect(17.1 * MM, 0.5)
     rect(17.7 * MM, 0.25)
-    # guilloche band: two interlaced waves running round the page between 11.9 and 17.1 mm
+    # guilloche band: two interlaced waves running round the page between 11.9 and 17.1 mm, each
+    # half period one Bézier arch (control points at 4/3 of the amplitude)
     mid, amp = 14.5 * MM, 2.0 * MM
     corners = [(mid, mid), (PAGE_W - mid, mid), (PAGE_W - mid, PAGE_H - mid), (mid, PAGE_H - mid)]
     ops.append("0.35 w")
-    for phase in (0.0, math.pi):
+    for sign in (1.0, -1.0):
         for k in range(4):
             (x0, y0), (x1, y1) = corners[k], corners[(k + 1) % 4]
             length = math.hypot(x1 - x0, y1 - y0)
-            periods = max(1, round(length / (7 * MM)))
-            nx, ny = -(y1 - y0) / length, (x1 - x0) / length
-            steps = periods * 16
-            pts = []
-            for s in range(steps + 1):
-                t = s / steps
-                off = amp * math.sin(2 * math.pi * periods * t + phase)
-                pts.append((x0 + (x1 - x0) * t + nx * off, y0 + (y1 - y0) * t + ny * off))
-            ops.append(f"{pts[0][0]:.2f} {pts[0][1]:.2f} m " +
-                       " ".join(f"{x:.2f} {y:.2f} l" for x, y in pts[1:]) + " S")
+            halves = 2 * max(1, round(length / (7 * MM)))
+            ux, uy = (x1 - x0) / length, (y1 - y0) / length
+            step = length / halves
+            seg = [f"{x0:.2f} {y0:.2f} m"]
+            for i in range(halves):
+                a = sign * amp * (4 / 3) * (1 if i % 2 == 0 else -1)
+                s0 = i * step
+                pts = [(s0 + step / 3, a), (s0 + 2 * step / 3, a), (s0 + step, 0.0)]
+                seg.append(" ".join(f"{x0 + ux * t - uy * n:.2f} {y0 + uy * t + ux * n:.2f}" for t, n in pts)
+                           + " c")
+            ops.append(" ".join(seg) + " S")
     # corner ornaments: small diamonds
     for cx, cy in corners:
         d = 2.2 * MM
@@ -267,22 +269,22 @@ def _draw_table(c: Canvas, rows: Sequence[tuple[str, str]], top: float, bottom: 
 
 
 def _draw_qr(c: Canvas, text: str) -> None:
-    q = make_qr(text, border=0)
-    matrix = q.get_matrix()
+    matrix = make_qr(text, border=0).get_matrix()
     n = len(matrix)
     m = _QR_SIZE / n
     quiet = 4 * m
-    ops = ["q 1 g", f"{_QR_X - quiet:.3f} {_QR_Y - quiet:.3f} {_QR_SIZE + 2 * quiet:.3f} "
-           f"{_QR_SIZE + 2 * quiet:.3f} re f", "0 g"]
+    top = _QR_Y + _QR_SIZE
+    # quiet zone, then one rectangle per horizontal run of dark modules in module units
+    ops = [f"q 1 g {_QR_X - quiet:.3f} {_QR_Y - quiet:.3f} {_QR_SIZE + 2 * quiet:.3f} "
+           f"{_QR_SIZE + 2 * quiet:.3f} re f 0 g {m:.5f} 0 0 {-m:.5f} {_QR_X:.3f} {top:.3f} cm"]
     for r, row in enumerate(matrix):
-        y = _QR_Y + (n - 1 - r) * m
         col = 0
         while col < n:
             if row[col]:
                 start = col
                 while col < n and row[col]:
                     col += 1
-                ops.append(f"{_QR_X + start * m:.3f} {y:.3f} {(col - start) * m:.3f} {m:.3f} re")
+                ops.append(f"{start} {r} {col - start} 1 re")
             col += 1
     ops.append("f Q")
     c.addLiteral("\n".join(ops))

@@ -33,6 +33,21 @@ def page_text(pdf: bytes, page: int = 0) -> str:
         doc.close()
 
 
+def visible_text(pdf: bytes, page: int = 0) -> str:
+    """Text as a reader shows it, annotation appearances (signature marks) included."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(pdf)
+    doc.init_forms()
+    try:
+        flat = doc[page]
+        flat.flatten(flag=pdfium.raw.FLAT_PRINT)
+        flat.close()  # pdfium wants the page reloaded after flattening
+        return doc[page].get_textpage().get_text_range()
+    finally:
+        doc.close()
+
+
 def qr_texts(pdf: bytes, page: int = 0, dpi: int = 150) -> list[str]:
     import pypdfium2 as pdfium
     import zxingcpp

@@ -7,7 +7,6 @@ import pypdf
 import pypdfium2 as pdfium
 import pytest
 import zxingcpp
-from conftest import RARE_NAME, qr_url
 
 from signing.layout import (
     MARK_RECT,
@@ -18,6 +17,8 @@ from signing.layout import (
     render_receipt_pdf,
     wrap_text,
 )
+
+from .conftest import RARE_NAME, qr_url
 
 
 def _text(pdf: bytes) -> str:

@@ -2,9 +2,10 @@
 
 import pytest
 import zxingcpp
-from conftest import qr_url
 
 from signing.qr import MAX_VERSION, make_qr, qr_image, qr_version
+
+from .conftest import qr_url
 
 
 def test_340_character_url_fits_version_15() -> None:

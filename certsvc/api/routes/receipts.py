@@ -1,0 +1,55 @@
+"""Acceptance receipts (受理回执) for departments, and their public verify page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlmodel import Session
+
+from certsvc.api.deps import CtxDep, DeptDep
+from certsvc.api.routes.public import wants_json
+from certsvc.errors import NotFound
+from certsvc.schemas import ReceiptIn
+from certsvc.services.receipts import issue_receipt, own_receipt, receipt_by_token, receipt_view
+from certsvc.web import render
+
+router = APIRouter(tags=["receipts"])
+
+
+@router.post("/api/v1/receipts", status_code=201)
+async def post_receipt(body: ReceiptIn, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
+    rec, _url = await issue_receipt(ctx, dept, body)
+    return receipt_view(rec, dept, ctx.settings.public_base_url, full=True)
+
+
+@router.get("/api/v1/receipts/{receipt_id}")
+def get_receipt(receipt_id: str, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
+    with Session(ctx.engine) as s:
+        return receipt_view(own_receipt(s, dept, receipt_id), dept, ctx.settings.public_base_url, full=True)
+
+
+@router.get("/api/v1/receipts/{receipt_id}/pdf")
+def get_receipt_pdf(receipt_id: str, ctx: CtxDep, dept: DeptDep) -> Response:
+    with Session(ctx.engine) as s:
+        rec = own_receipt(s, dept, receipt_id)
+    data = ctx.blobs.get(rec.pdf_sha256)
+    if data is None:
+        raise NotFound("the PDF of this receipt is missing from the blob store")
+    return Response(data, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="receipt-{rec.application_number}.pdf"'})
+
+
+@router.get("/r/{token}", response_model=None)
+def receipt_page(token: str, request: Request, ctx: CtxDep) -> Response:
+    with Session(ctx.engine) as s:
+        found = receipt_by_token(s, token)
+        view = receipt_view(*found, ctx.settings.public_base_url) if found else None
+    if view is None:
+        if wants_json(request):
+            return JSONResponse({"genuine": False, "error": {"code": "not_found", "message": "not a receipt of this service"}}, status_code=404)
+        return HTMLResponse(render("not_found.html", request=request), status_code=404)
+    if wants_json(request):
+        return JSONResponse(view)
+    return HTMLResponse(render("receipt.html", request=request, r=view))

@@ -1,0 +1,122 @@
+"""Acceptance receipts (受理回执), sealed by the department like licences, with their own QR."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from typing import Any
+
+from sqlmodel import Session, select
+
+from certsvc import audit
+from certsvc.context import Context
+from certsvc.db.models import Department, Receipt, new_id
+from certsvc.db.session import session_scope
+from certsvc.errors import Invalid, NotFound
+from certsvc.identifiers import IdentifierError, validate_uscc
+from certsvc.services.clock import today
+from certsvc.services.sealing import qr_token, seal_code, token_key
+from signing import layout
+from signing.models import ReceiptDocument
+from signing.seal import seal_png
+from signing.seal_pdf import seal_pdf_async
+
+RECEIPT_PURPOSE = "业务受理专用章"
+
+
+async def issue_receipt(ctx: Context, dept: Department, body: Any) -> tuple[Receipt, str]:
+    uscc = None
+    if body.applicant_uscc:
+        try:
+            uscc = validate_uscc(body.applicant_uscc)
+        except IdentifierError as e:
+            raise Invalid(f"applicant_uscc: {e}", field="applicant_uscc") from e
+    with Session(ctx.engine) as s:
+        cert = ctx.keyring.current(s, "department", dept.id)
+    receipt_id = new_id()
+    received = today()
+    missing = [(m.name.strip(), m.due) for m in body.materials_missing]
+    for i, (_name, due) in enumerate(missing):
+        if due < received:
+            raise Invalid(f"materials_missing[{i}].due: in the past", field=f"materials_missing[{i}].due")
+    digest = hashlib.sha256(
+        "|".join([receipt_id, body.applicant_name, body.matter, body.application_number]).encode()
+    ).digest()[:8]
+    qr = qr_token(
+        ctx.keyring, cert, ctx.settings.public_base_url, "r", kind="R", identifier=receipt_id,
+        holder_uscc=uscc, type_code="HZ", valid_from=received, valid_until=None, version=1,
+        digest=digest, status_index=None,
+    )
+    doc = ReceiptDocument(
+        applicant_name=body.applicant_name.strip(),
+        applicant_uscc=uscc or "",
+        matter=body.matter.strip(),
+        application_number=body.application_number.strip(),
+        received_date=received,
+        materials_received=[m.strip() for m in body.materials_received if m.strip()],
+        materials_missing=missing,
+        department=dept.name,
+        issue_date=received,
+        qr_text=qr.url,
+        seal_name=dept.name,
+        seal_code=seal_code(dept.uscc, dept.id or 0),
+        note=body.note,
+    )
+    pdf = await asyncio.to_thread(layout.render_receipt_pdf, doc)
+    sealed = await seal_pdf_async(
+        pdf, ctx.keyring.signer(cert), field_name="DeptSeal",
+        seal_png=seal_png(dept.name, RECEIPT_PURPOSE, doc.seal_code), rect=layout.SEAL_RECT,
+        certify=True, reason=f"{dept.name} 受理回执 {doc.application_number}", location=None,
+    )
+    sha = await asyncio.to_thread(ctx.blobs.put, sealed)
+    with session_scope(ctx.engine) as s:
+        rec = Receipt(
+            id=receipt_id, department_id=dept.id or 0, applicant_name=doc.applicant_name, applicant_uscc=uscc,
+            matter=doc.matter, application_number=doc.application_number,
+            materials={"received": list(doc.materials_received), "missing": [{"name": n, "due": d.isoformat()} for n, d in missing]},
+            qr_token=token_key(qr.token), qr_payload=qr.token, pdf_sha256=sha, signer_kid=cert.kid,
+        )
+        s.add(rec)
+        audit.record(
+            s, "receipt.issue", actor_kind="department", actor_id=dept.id, subject_kind="receipt",
+            subject_id=receipt_id, details={"application_number": doc.application_number, "sha256": sha},
+        )
+    return rec, qr.url
+
+
+def receipt_view(rec: Receipt, dept: Department, base_url: str, *, full: bool = False) -> dict[str, Any]:
+    out = {
+        "id": rec.id,
+        "genuine": True,
+        "kind": "receipt",
+        "matter": rec.matter,
+        "application_number": rec.application_number,
+        "applicant_name": rec.applicant_name,
+        "department": dept.name,
+        "issued_at": rec.issued_at.isoformat(),
+        "sha256": rec.pdf_sha256,
+        "verify_url": f"{base_url}/r/{rec.qr_payload}",
+    }
+    if full:
+        out["materials"] = rec.materials
+        out["applicant_uscc"] = rec.applicant_uscc
+        out["pdf_url"] = f"{base_url}/api/v1/receipts/{rec.id}/pdf"
+    return out
+
+
+def own_receipt(s: Session, dept: Department, receipt_id: str) -> Receipt:
+    rec = s.get(Receipt, receipt_id)
+    if rec is None or rec.department_id != dept.id:
+        raise NotFound("no such receipt")
+    return rec
+
+
+def receipt_by_token(s: Session, token: str) -> tuple[Receipt, Department] | None:
+    if len(token) > 1000:
+        return None
+    rec = s.exec(select(Receipt).where(Receipt.qr_token == token_key(token))).first()
+    if rec is None:
+        return None
+    dept = s.get(Department, rec.department_id)
+    assert dept is not None
+    return rec, dept
