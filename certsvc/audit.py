@@ -52,12 +52,8 @@ def record(
 ) -> AuditEvent:
     """Append an event in the caller's transaction (it commits or rolls back with the change)."""
     # Take the chain lock first: this UPDATE serialises appenders on SQLite and PostgreSQL alike.
-    session.execute(
-        text("INSERT INTO counter (name, value) VALUES ('audit', 0) ON CONFLICT (name) DO NOTHING")
-    )
-    new_id = session.execute(
-        text("UPDATE counter SET value = value + 1 WHERE name = 'audit' RETURNING value")
-    ).one()[0]
+    session.execute(text("INSERT INTO counter (name, value) VALUES ('audit', 0) ON CONFLICT (name) DO NOTHING"))
+    new_id = session.execute(text("UPDATE counter SET value = value + 1 WHERE name = 'audit' RETURNING value")).one()[0]
     prev = session.exec(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).first()  # type: ignore[union-attr]
     ev = AuditEvent(
         id=int(new_id),

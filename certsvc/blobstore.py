@@ -186,7 +186,7 @@ class S3BlobStore:
             )
             for page in pages:
                 for obj in page.get("Contents", []):
-                    name = obj["Key"][len(start):]
+                    name = obj["Key"][len(start) :]
                     if name.endswith(".pdf") and _KEY.match(name[:-4]):  # not in a sub-"folder"
                         out.append(name[:-4])
         except (BotoCoreError, ClientError) as e:

@@ -77,7 +77,9 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
             print(f"no department with code {args.department}", file=sys.stderr)
             return 2
         old = ctx.keyring.current(s, "department", dept.id)
-        new = ctx.keyring.issue(s, "department", dept.id or 0, Subject(dept.name, dept.name, dept.uscc, "电子证照专用章"))
+        new = ctx.keyring.issue(
+            s, "department", dept.id or 0, Subject(dept.name, dept.name, dept.uscc, "电子证照专用章")
+        )
         details: dict[str, object] = {"old_kid": old.kid, "new_kid": new.kid}
         if args.revoke_from:
             when = datetime.fromisoformat(args.revoke_from)
@@ -87,7 +89,9 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
             s.add(row)
             next_value(s, "trust")
             details["revoked_from"] = when.isoformat()
-        audit.record(s, "keys.rotate", actor_kind="operator", subject_kind="department", subject_id=dept.id, details=details)
+        audit.record(
+            s, "keys.rotate", actor_kind="operator", subject_kind="department", subject_id=dept.id, details=details
+        )
     print(f"department {dept.code}: new seal certificate kid {new.kid}; old kid {old.kid} kept for verification")
     if args.revoke_from:
         print(f"old key marked compromised from {args.revoke_from}")
@@ -132,8 +136,10 @@ def cmd_backup(args: argparse.Namespace) -> int:
     except BackupError as e:
         print(f"error: {e.diagnostics()}", file=sys.stderr)
         return 2
-    print(f"backup written to {summary.directory}: {summary.files} files, {summary.bytes} bytes "
-          f"(database, {summary.blobs} blobs, {summary.keys} key files)")
+    print(
+        f"backup written to {summary.directory}: {summary.files} files, {summary.bytes} bytes "
+        f"(database, {summary.blobs} blobs, {summary.keys} key files)"
+    )
     for note in summary.notes:
         print(f"note: {note}")
     print("the backup holds the encrypted keys and their passphrase file: keep it as safe as the data dir")
@@ -149,8 +155,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
     except BackupError as e:
         print(f"error: {e.diagnostics()}", file=sys.stderr)
         return 2
-    print(f"restored {summary.files} files from {summary.directory} into {settings.data_dir} "
-          f"({summary.blobs} blobs, {summary.keys} key files); manifest checked")
+    print(
+        f"restored {summary.files} files from {summary.directory} into {settings.data_dir} "
+        f"({summary.blobs} blobs, {summary.keys} key files); manifest checked"
+    )
     if summary.moved_aside:
         print(f"the previous data was moved to {summary.moved_aside}")
     for note in summary.notes:
@@ -222,4 +230,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-

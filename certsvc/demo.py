@@ -51,10 +51,15 @@ async def load_demo(ctx: Context) -> str:
                 holder_uscc=uscc,
                 holder_name=name,
                 holder_kind=kind,
-                fields={"类型": kind_name, "法定代表人" if kind == "enterprise" else "经营者": person,
-                        "经营范围": "餐饮服务；食品销售", "注册资本": "人民币100万元" if kind == "enterprise" else None,
-                        "住所": "深圳市南山区粤海街道科技园路1号"} if kind == "enterprise" else
-                       {"类型": kind_name, "经营范围": "小吃服务", "住所": "深圳市南山区南头街道"},
+                fields={
+                    "类型": kind_name,
+                    "法定代表人" if kind == "enterprise" else "经营者": person,
+                    "经营范围": "餐饮服务；食品销售",
+                    "注册资本": "人民币100万元" if kind == "enterprise" else None,
+                    "住所": "深圳市南山区粤海街道科技园路1号",
+                }
+                if kind == "enterprise"
+                else {"类型": kind_name, "经营范围": "小吃服务", "住所": "深圳市南山区南头街道"},
             ),
         )
         food = await svc.issue(
@@ -65,7 +70,12 @@ async def load_demo(ctx: Context) -> str:
                 holder_uscc=uscc,
                 holder_name=name,
                 holder_kind=kind,
-                fields={"经营场所": "深圳市南山区科技园路1号", "主体业态": "餐饮服务经营者", "经营项目": "热食类食品制售", "负责人": person},
+                fields={
+                    "经营场所": "深圳市南山区科技园路1号",
+                    "主体业态": "餐饮服务经营者",
+                    "经营项目": "热食类食品制售",
+                    "负责人": person,
+                },
             ),
         )
         lines += [

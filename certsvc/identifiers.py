@@ -131,9 +131,7 @@ class LicenceIdentifier:
     version: int
 
     def body(self) -> str:
-        return (
-            f"{LICENCE_ID_ROOT}.{self.type_code}.{self.issuer_code}.{self.serial:08d}.{self.version:03d}"
-        )
+        return f"{LICENCE_ID_ROOT}.{self.type_code}.{self.issuer_code}.{self.serial:08d}.{self.version:03d}"
 
     def __str__(self) -> str:
         body = self.body()
@@ -149,7 +147,9 @@ def licence_identifier(type_code: str, issuer_code: str, serial: int, version: i
 def parse_licence_identifier(value: str) -> LicenceIdentifier:
     m = _LICENCE_ID_RE.match(value.strip().upper())
     if not m:
-        raise IdentifierError("not a licence identifier of the form 1.2.156.3005.2.<type>.<issuer>.<serial>.<version>.<check>")
+        raise IdentifierError(
+            "not a licence identifier of the form 1.2.156.3005.2.<type>.<issuer>.<serial>.<version>.<check>"
+        )
     body = value.strip().upper()[:-2]
     if not mod37_36_is_valid(body.replace(".", "") + m["check"]):
         raise IdentifierError("check character does not match (ISO/IEC 7064 MOD 37,36)")

@@ -76,7 +76,9 @@ class Keyring:
 
     # --- creation ---------------------------------------------------------------------
 
-    def _store(self, session: Session, cert: x509.Certificate, owner_kind: str, owner_id: int | None, label: str) -> CertInfo:
+    def _store(
+        self, session: Session, cert: x509.Certificate, owner_kind: str, owner_id: int | None, label: str
+    ) -> CertInfo:
         der = cert.public_bytes(serialization.Encoding.DER)
         row = SigningCertificate(
             kid=kid_of(der),
@@ -95,16 +97,24 @@ class Keyring:
     def ensure_root(self, session: Session) -> CertInfo:
         row = session.exec(select(SigningCertificate).where(SigningCertificate.owner_kind == "root")).first()
         if row:
-            return _info(row)
+            self._root = _info(row)
+            return self._root
         cert = make_root(self.backend, ROOT_LABEL, Subject("certsvc 电子证照根证书 Root CA", "certsvc"))
         info = self._store(session, cert, "root", None, ROOT_LABEL)
         self._store(
             session,
-            issue_leaf(self.backend, ROOT_LABEL, cert, "service-seal-1", Subject("certsvc 电子证照服务 Service Seal", "certsvc")),
+            issue_leaf(
+                self.backend,
+                ROOT_LABEL,
+                cert,
+                "service-seal-1",
+                Subject("certsvc 电子证照服务 Service Seal", "certsvc"),
+            ),
             SERVICE_OWNER,
             None,
             "service-seal-1",
         )
+        self._root = info
         return info
 
     def root(self) -> CertInfo:
@@ -119,11 +129,13 @@ class Keyring:
     def issue(self, session: Session, owner_kind: str, owner_id: int, subject: Subject) -> CertInfo:
         """A new key and certificate for a department seal or an enterprise; old ones stay."""
         root = self.root()
-        n = len(session.exec(
-            select(SigningCertificate).where(
-                SigningCertificate.owner_kind == owner_kind, SigningCertificate.owner_id == owner_id
-            )
-        ).all())
+        n = len(
+            session.exec(
+                select(SigningCertificate).where(
+                    SigningCertificate.owner_kind == owner_kind, SigningCertificate.owner_id == owner_id
+                )
+            ).all()
+        )
         label = f"{owner_kind}-{owner_id}-{n + 1}-{datetime.now(UTC):%Y%m%d%H%M%S}"
         cert = issue_leaf(self.backend, ROOT_LABEL, root.cert, label, subject)
         for old in session.exec(

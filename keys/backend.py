@@ -32,9 +32,7 @@ class KeyBackend(Protocol):
     def sign(self, label: str, data: bytes) -> bytes:
         """ECDSA-SHA256 over ``data``; DER-encoded signature."""
 
-    def pdf_signer(
-        self, label: str, cert: asn1_x509.Certificate, chain: list[asn1_x509.Certificate]
-    ) -> Signer:
+    def pdf_signer(self, label: str, cert: asn1_x509.Certificate, chain: list[asn1_x509.Certificate]) -> Signer:
         """A pyHanko signer for this key; callers cache it (it may hold a session)."""
 
     def check(self) -> None:
@@ -56,6 +54,7 @@ def open_backend(settings: object) -> KeyBackend:
     from keys.passphrase import load_passphrase
 
     passphrase = load_passphrase(
-        settings.key_passphrase, settings.key_passphrase_file  # type: ignore[attr-defined]
+        settings.key_passphrase,
+        settings.key_passphrase_file,  # type: ignore[attr-defined]
     )
     return FileKeyBackend(settings.keys_dir, passphrase)  # type: ignore[attr-defined]

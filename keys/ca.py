@@ -53,9 +53,7 @@ def kid_of(cert_der: bytes) -> str:
 
 
 def _spki(public_key: ec.EllipticCurvePublicKey) -> asn1_keys.PublicKeyInfo:
-    der = public_key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     return asn1_keys.PublicKeyInfo.load(der)
 
 
@@ -102,9 +100,7 @@ def _build(
         }
     )
     signature = backend.sign(issuer_label, tbs.dump())
-    cert = asn1_x509.Certificate(
-        {"tbs_certificate": tbs, "signature_algorithm": sig_alg, "signature_value": signature}
-    )
+    cert = asn1_x509.Certificate({"tbs_certificate": tbs, "signature_algorithm": sig_alg, "signature_value": signature})
     return x509.load_der_x509_certificate(cert.dump())
 
 

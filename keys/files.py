@@ -83,9 +83,7 @@ class FileKeyBackend:
     def sign(self, label: str, data: bytes) -> bytes:
         return self._private(label).sign(data, ec.ECDSA(hashes.SHA256()))
 
-    def pdf_signer(
-        self, label: str, cert: asn1_x509.Certificate, chain: list[asn1_x509.Certificate]
-    ) -> SimpleSigner:
+    def pdf_signer(self, label: str, cert: asn1_x509.Certificate, chain: list[asn1_x509.Certificate]) -> SimpleSigner:
         der = self._private(label).private_bytes(
             serialization.Encoding.DER,
             serialization.PrivateFormat.PKCS8,

@@ -82,7 +82,9 @@ class Service:
 
     def add_department(self, name: str, code: str, registrar: bool = False) -> Dept:
         with session_scope(self.ctx.engine) as s:
-            new = add_department(s, self.ctx.keyring, name=name, uscc=random_uscc("11440300"), code=code, registrar=registrar)
+            new = add_department(
+                s, self.ctx.keyring, name=name, uscc=random_uscc("11440300"), code=code, registrar=registrar
+            )
             d = new.department
             return Dept(d.id or 0, d.name, d.uscc, d.code, new.api_key)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+
 from certsvc.context import Context
 from certsvc.db.models import Department, Enterprise
 from certsvc.db.session import session_scope

@@ -40,9 +40,7 @@ def install(app: FastAPI) -> None:
             problems.append({"field": where, "message": msg})
         message = "; ".join(f"{p['field']}: {p['message']}" for p in problems) or "invalid request"
         first = problems[0]["field"] if problems else None
-        return JSONResponse(
-            error_body("invalid", message, field=first, fields=problems), status_code=422
-        )
+        return JSONResponse(error_body("invalid", message, field=first, fields=problems), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_req: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -22,7 +22,7 @@ from certsvc.db.models import (
     VerificationCount,
     utcnow,
 )
-from certsvc.errors import BadRequest, Gone, Invalid, NotFound, TooManyRequests, Unauthorized
+from certsvc.errors import Gone, Invalid, NotFound, TooManyRequests, Unauthorized
 from certsvc.identifiers import IdentifierError, validate_uscc
 from certsvc.security import hash_secret, matches, new_bearer, new_token, normalise_activation_code
 from certsvc.services import status as st
@@ -60,9 +60,9 @@ def activate(s: Session, uscc: str, code: str) -> str:
         raise Invalid(f"uscc: {e}", field="uscc") from e
     since = utcnow() - FAILURE_WINDOW
     failures = s.exec(
-        select(func.count()).select_from(ActivationAttempt).where(
-            ActivationAttempt.uscc == uscc, ActivationAttempt.at > since
-        )
+        select(func.count())
+        .select_from(ActivationAttempt)
+        .where(ActivationAttempt.uscc == uscc, ActivationAttempt.at > since)
     ).one()
     if failures >= MAX_FAILURES:
         raise TooManyRequests(f"too many failed attempts for {uscc}; try again in 15 minutes")
@@ -81,7 +81,9 @@ def activate(s: Session, uscc: str, code: str) -> str:
     secret = new_bearer("cse")
     s.add(ApiCredential(kind="enterprise", owner_id=ent.id or 0, prefix=secret.prefix, secret_hash=secret.secret_hash))
     s.add(ent)
-    audit.record(s, "enterprise.activate", actor_kind="enterprise", actor_id=ent.id, subject_kind="enterprise", subject_id=ent.id)
+    audit.record(
+        s, "enterprise.activate", actor_kind="enterprise", actor_id=ent.id, subject_kind="enterprise", subject_id=ent.id
+    )
     return secret.token
 
 
@@ -118,7 +120,9 @@ def create_grant(
             validate_uscc(grantee_id)
         except IdentifierError:
             if not valid_id_card(grantee_id):
-                raise Invalid("grantee_id: neither a valid USCC nor a valid ID card number", field="grantee_id") from None
+                raise Invalid(
+                    "grantee_id: neither a valid USCC nor a valid ID card number", field="grantee_id"
+                ) from None
     days = DEFAULT_GRANT_DAYS if expires_in_days is None else expires_in_days
     if not 1 <= days <= MAX_GRANT_DAYS:
         raise Invalid(f"expires_in_days: between 1 and {MAX_GRANT_DAYS}", field="expires_in_days")
@@ -150,8 +154,19 @@ def create_grant(
     s.add(g)
     s.flush()
     audit.record(
-        s, "grant.create", actor_kind="enterprise", actor_id=ent.id, subject_kind="grant", subject_id=g.id,
-        details={"licences": ids, "grantee": grantee_name, "purpose": purpose, "days": days, "max_downloads": max_downloads},
+        s,
+        "grant.create",
+        actor_kind="enterprise",
+        actor_id=ent.id,
+        subject_kind="grant",
+        subject_id=g.id,
+        details={
+            "licences": ids,
+            "grantee": grantee_name,
+            "purpose": purpose,
+            "days": days,
+            "max_downloads": max_downloads,
+        },
     )
     return NewGrant(g, token)
 
@@ -211,8 +226,14 @@ def usable_grant(s: Session, token: str) -> Grant:
     g = grant_by_token(s, token)
     state = grant_state(g)
     if state != "active":
-        words = {"revoked": "revoked by the enterprise (已撤销)", "expired": "expired (已过期)", "exhausted": "used up: no downloads left (次数已用完)"}
-        raise Gone(f"this share link was {words[state]}" if state == "revoked" else f"this share link has {words[state]}")
+        words = {
+            "revoked": "revoked by the enterprise (已撤销)",
+            "expired": "expired (已过期)",
+            "exhausted": "used up: no downloads left (次数已用完)",
+        }
+        raise Gone(
+            f"this share link was {words[state]}" if state == "revoked" else f"this share link has {words[state]}"
+        )
     return g
 
 
@@ -231,15 +252,23 @@ def log_access(
 ) -> None:
     s.add(
         AccessEvent(
-            holder_uscc=holder_uscc, licence_id=licence_id, kind=kind, grant_id=grant_id,
-            department_id=department_id, purpose=purpose,
+            holder_uscc=holder_uscc,
+            licence_id=licence_id,
+            kind=kind,
+            grant_id=grant_id,
+            department_id=department_id,
+            purpose=purpose,
         )
     )
 
 
 def access_log(s: Session, ent: Enterprise, *, page: int, per_page: int) -> dict[str, Any]:
     depts = {d.id: d.name for d in s.exec(select(Department))}
-    q = select(AccessEvent).where(AccessEvent.holder_uscc == ent.uscc).order_by(AccessEvent.at.desc(), AccessEvent.id.desc())  # type: ignore[attr-defined]
+    q = (
+        select(AccessEvent)
+        .where(AccessEvent.holder_uscc == ent.uscc)
+        .order_by(AccessEvent.at.desc(), AccessEvent.id.desc())
+    )  # type: ignore[attr-defined]
     total = s.exec(select(func.count()).select_from(AccessEvent).where(AccessEvent.holder_uscc == ent.uscc)).one()
     events = s.exec(q.offset((page - 1) * per_page).limit(per_page)).all()
     licence_ids = [lic.id for lic in s.exec(select(Licence).where(Licence.holder_uscc == ent.uscc))]

@@ -25,7 +25,15 @@ from certsvc.identifiers import IdentifierError, licence_identifier, licence_num
 from certsvc.security import hash_secret, new_activation_code
 from certsvc.services import status as st
 from certsvc.services.clock import today
-from certsvc.services.sealing import MARK_FIELD, MARK_RECT, content_digest, qr_token, seal_code, token_key
+from certsvc.services.sealing import (
+    CMS_BYTES_RESERVED,
+    MARK_FIELD,
+    MARK_RECT,
+    content_digest,
+    qr_token,
+    seal_code,
+    token_key,
+)
 from keys.ca import Subject
 from signing import layout
 from signing.models import LicenceDocument
@@ -190,6 +198,7 @@ async def _seal(ctx: Context, dept: Department, lt: LicenceType, d: dict[str, An
         reason=f"{dept.name} 签发电子证照 {d['number']}",
         location=None,
         reserve_fields=[(MARK_FIELD, MARK_RECT)],
+        bytes_reserved=CMS_BYTES_RESERVED,
     )
     return _Draft(
         serial=d["serial"],
@@ -280,7 +289,13 @@ async def issue(ctx: Context, dept: Department, req: IssueRequest) -> Issued:
             actor_id=dept.id,
             subject_kind="licence",
             subject_id=lic.id,
-            details={"identifier": draft.identifier, "number": number, "holder_uscc": uscc, "sha256": sha, "type": lt.code},
+            details={
+                "identifier": draft.identifier,
+                "number": number,
+                "holder_uscc": uscc,
+                "sha256": sha,
+                "type": lt.code,
+            },
         )
     return Issued(lic, ver, lt, dept, draft.verify_url, activation_code)
 
@@ -290,7 +305,9 @@ def _check_business_licence_free(s: Session, uscc: str) -> None:
     if ent and ent.business_licence_id:
         current = s.get(Licence, ent.business_licence_id)
         if current and current.state != st.REVOKED:
-            raise Conflict(f"holder_uscc: {uscc} already holds a business licence ({current.number})", field="holder_uscc")
+            raise Conflict(
+                f"holder_uscc: {uscc} already holds a business licence ({current.number})", field="holder_uscc"
+            )
 
 
 def _register_enterprise(ctx: Context, s: Session, dept: Department, lic: Licence, kind: str) -> str:
@@ -328,9 +345,7 @@ def owned(s: Session, dept: Department, licence_id: str) -> Licence:
 
 def current_version(s: Session, lic: Licence) -> LicenceVersion:
     ver = s.exec(
-        select(LicenceVersion).where(
-            LicenceVersion.licence_id == lic.id, LicenceVersion.version == lic.current_version
-        )
+        select(LicenceVersion).where(LicenceVersion.licence_id == lic.id, LicenceVersion.version == lic.current_version)
     ).one()
     return ver
 
@@ -437,7 +452,9 @@ _TRANSITIONS = {
 }
 
 
-def change_state(ctx: Context, dept: Department, licence_id: str, action: str, reason: str, kind: str | None = None) -> Licence:
+def change_state(
+    ctx: Context, dept: Department, licence_id: str, action: str, reason: str, kind: str | None = None
+) -> Licence:
     allowed, target = _TRANSITIONS[action]
     reason = (reason or "").strip()
     if not reason:

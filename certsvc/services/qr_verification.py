@@ -46,5 +46,3 @@ def verify_qr(ctx: Context, text: str) -> dict[str, Any]:
 
 def _check(name: str, ok: bool, detail: str) -> dict[str, Any]:
     return {"name": name, "ok": ok, "detail": detail}
-
-

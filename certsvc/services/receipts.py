@@ -15,7 +15,7 @@ from certsvc.db.session import session_scope
 from certsvc.errors import Invalid, NotFound
 from certsvc.identifiers import IdentifierError, validate_uscc
 from certsvc.services.clock import today
-from certsvc.services.sealing import qr_token, seal_code, token_key
+from certsvc.services.sealing import CMS_BYTES_RESERVED, qr_token, seal_code, token_key
 from signing import layout
 from signing.models import ReceiptDocument
 from signing.seal import seal_png
@@ -43,9 +43,19 @@ async def issue_receipt(ctx: Context, dept: Department, body: Any) -> tuple[Rece
         "|".join([receipt_id, body.applicant_name, body.matter, body.application_number]).encode()
     ).digest()[:8]
     qr = qr_token(
-        ctx.keyring, cert, ctx.settings.public_base_url, "r", kind="R", identifier=receipt_id,
-        holder_uscc=uscc, type_code="HZ", valid_from=received, valid_until=None, version=1,
-        digest=digest, status_index=None,
+        ctx.keyring,
+        cert,
+        ctx.settings.public_base_url,
+        "r",
+        kind="R",
+        identifier=receipt_id,
+        holder_uscc=uscc,
+        type_code="HZ",
+        valid_from=received,
+        valid_until=None,
+        version=1,
+        digest=digest,
+        status_index=None,
     )
     doc = ReceiptDocument(
         applicant_name=body.applicant_name.strip(),
@@ -64,22 +74,43 @@ async def issue_receipt(ctx: Context, dept: Department, body: Any) -> tuple[Rece
     )
     pdf = await asyncio.to_thread(layout.render_receipt_pdf, doc)
     sealed = await seal_pdf_async(
-        pdf, ctx.keyring.signer(cert), field_name="DeptSeal",
-        seal_png=seal_png(dept.name, RECEIPT_PURPOSE, doc.seal_code), rect=layout.SEAL_RECT,
-        certify=True, reason=f"{dept.name} 受理回执 {doc.application_number}", location=None,
+        pdf,
+        ctx.keyring.signer(cert),
+        field_name="DeptSeal",
+        seal_png=seal_png(dept.name, RECEIPT_PURPOSE, doc.seal_code),
+        rect=layout.SEAL_RECT,
+        certify=True,
+        reason=f"{dept.name} 受理回执 {doc.application_number}",
+        location=None,
+        bytes_reserved=CMS_BYTES_RESERVED,
     )
     sha = await asyncio.to_thread(ctx.blobs.put, sealed)
     with session_scope(ctx.engine) as s:
         rec = Receipt(
-            id=receipt_id, department_id=dept.id or 0, applicant_name=doc.applicant_name, applicant_uscc=uscc,
-            matter=doc.matter, application_number=doc.application_number,
-            materials={"received": list(doc.materials_received), "missing": [{"name": n, "due": d.isoformat()} for n, d in missing]},
-            qr_token=token_key(qr.token), qr_payload=qr.token, pdf_sha256=sha, signer_kid=cert.kid,
+            id=receipt_id,
+            department_id=dept.id or 0,
+            applicant_name=doc.applicant_name,
+            applicant_uscc=uscc,
+            matter=doc.matter,
+            application_number=doc.application_number,
+            materials={
+                "received": list(doc.materials_received),
+                "missing": [{"name": n, "due": d.isoformat()} for n, d in missing],
+            },
+            qr_token=token_key(qr.token),
+            qr_payload=qr.token,
+            pdf_sha256=sha,
+            signer_kid=cert.kid,
         )
         s.add(rec)
         audit.record(
-            s, "receipt.issue", actor_kind="department", actor_id=dept.id, subject_kind="receipt",
-            subject_id=receipt_id, details={"application_number": doc.application_number, "sha256": sha},
+            s,
+            "receipt.issue",
+            actor_kind="department",
+            actor_id=dept.id,
+            subject_kind="receipt",
+            subject_id=receipt_id,
+            details={"application_number": doc.application_number, "sha256": sha},
         )
     return rec, qr.url
 

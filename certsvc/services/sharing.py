@@ -24,7 +24,7 @@ from certsvc.keyring import SERVICE_OWNER
 from certsvc.services import status as st
 from certsvc.services.clock import CST
 from certsvc.services.enterprises import grant_by_token, grant_state, log_access
-from certsvc.services.sealing import MARK_FIELD
+from certsvc.services.sealing import CMS_BYTES_RESERVED, MARK_FIELD
 from certsvc.services.views import public_view
 from signing.seal_pdf import add_signature_async
 
@@ -76,7 +76,9 @@ def share_view(s: Session, token: str, base_url: str) -> dict[str, Any]:
         if lic is None:
             continue
         ver = s.exec(
-            select(LicenceVersion).where(LicenceVersion.licence_id == lid, LicenceVersion.version == lic.current_version)
+            select(LicenceVersion).where(
+                LicenceVersion.licence_id == lid, LicenceVersion.version == lic.current_version
+            )
         ).one()
         lt = s.get(LicenceType, lic.licence_type_id)
         dept = s.get(Department, lic.department_id)
@@ -108,7 +110,9 @@ async def download_marked_copy(ctx: Context, token: str, licence_id: str) -> Mar
         if lic is None:
             raise NotFound("no such licence")
         ver = s.exec(
-            select(LicenceVersion).where(LicenceVersion.licence_id == lic.id, LicenceVersion.version == lic.current_version)
+            select(LicenceVersion).where(
+                LicenceVersion.licence_id == lic.id, LicenceVersion.version == lic.current_version
+            )
         ).one()
         status = st.status_of(lic, ver)
         if status not in DOWNLOADABLE:
@@ -138,6 +142,7 @@ async def download_marked_copy(ctx: Context, token: str, licence_id: str) -> Mar
             rect=None,  # the field reserved at sealing time
             reason=f"{GRANT_REASON_PREFIX}{grant_id}",
             text_lines=lines,
+            bytes_reserved=CMS_BYTES_RESERVED,
         )
     except Exception:
         with session_scope(ctx.engine) as s:  # give the reserved download back
@@ -146,9 +151,11 @@ async def download_marked_copy(ctx: Context, token: str, licence_id: str) -> Mar
     with session_scope(ctx.engine) as s:
         log_access(s, holder, "grant_download", licence_id=licence_id, grant_id=grant_id)
         audit.record(
-            s, "grant.download", actor_kind="public", subject_kind="licence", subject_id=licence_id,
+            s,
+            "grant.download",
+            actor_kind="public",
+            subject_kind="licence",
+            subject_id=licence_id,
             details={"grant": grant_id, "version": version},
         )
     return MarkedCopy(pdf, f"{number}-v{version}-{grant_id[:8]}.pdf")
-
-

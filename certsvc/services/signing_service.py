@@ -13,7 +13,7 @@ from certsvc.db.models import Enterprise
 from certsvc.db.session import session_scope
 from certsvc.errors import Invalid, NotFound
 from certsvc.services.clock import CST
-from certsvc.services.sealing import seal_code
+from certsvc.services.sealing import CMS_BYTES_RESERVED, seal_code
 from signing.probe import PdfProbe, probe_pdf
 from signing.seal import seal_png
 from signing.seal_pdf import add_signature_async
@@ -57,12 +57,18 @@ async def sign_for_enterprise(ctx: Context, ent: Enterprise, data: bytes) -> byt
             reason=f"{ent.name} 电子营业执照签章",
             text_lines=[ent.name, f"签章时间 {when:%Y-%m-%d %H:%M}"],
             appearance_png=seal_png(ent.name, "电子营业执照签章", seal_code(ent.uscc, ent.id or 0)),
+            bytes_reserved=CMS_BYTES_RESERVED,
         )
     except Exception as e:  # noqa: BLE001 - a file pyHanko cannot write into is a bad upload
         raise Invalid(f"file: the PDF cannot be signed: {type(e).__name__}: {str(e)[:200]}", field="file") from e
     with session_scope(ctx.engine) as s:
         audit.record(
-            s, "enterprise.sign", actor_kind="enterprise", actor_id=ent.id, subject_kind="enterprise",
-            subject_id=ent.id, details={"kid": cert.kid, "pages": probe.pages, "bytes": len(data)},
+            s,
+            "enterprise.sign",
+            actor_kind="enterprise",
+            actor_id=ent.id,
+            subject_kind="enterprise",
+            subject_id=ent.id,
+            details={"kid": cert.kid, "pages": probe.pages, "bytes": len(data)},
         )
     return signed

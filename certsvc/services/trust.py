@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 
 from sqlalchemy.engine import Engine
-
 from sqlmodel import Session, select
 
 from certsvc.db.models import Counter, Department, Enterprise, LicenceType, SigningCertificate

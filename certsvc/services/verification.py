@@ -23,7 +23,6 @@ from verify.report import Report, VerifierBusy
 from verify.verifier import verify_pdf
 
 
-
 def is_issued_in(s: Session):  # noqa: ANN201
     def _is_issued(sha256: str) -> bool:
         if s.exec(select(LicenceVersion.id).where(LicenceVersion.pdf_sha256 == sha256)).first():

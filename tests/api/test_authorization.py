@@ -20,7 +20,9 @@ ROUTES = [
 @pytest.mark.parametrize(("method", "path", "json"), ROUTES)
 def test_another_department_gets_404_for_every_route(service, issue_food, method, path, json) -> None:
     lic = issue_food()
-    r = getattr(service.client, method)(path.format(id=lic["id"]), headers=service.housing.auth, **({"json": json} if json else {}))
+    r = getattr(service.client, method)(
+        path.format(id=lic["id"]), headers=service.housing.auth, **({"json": json} if json else {})
+    )
     assert r.status_code == 404
     assert r.json()["error"]["code"] == "not_found"
 
@@ -33,7 +35,9 @@ def test_no_key_gets_401(service, issue_food, method, path, json) -> None:
 
 
 def test_wrong_key_gets_401(service) -> None:
-    r = service.client.post("/api/v1/licences", headers={"Authorization": "Bearer csd_000000000000_nope"}, json=food_licence_body())
+    r = service.client.post(
+        "/api/v1/licences", headers={"Authorization": "Bearer csd_000000000000_nope"}, json=food_licence_body()
+    )
     assert r.status_code == 401
     assert r.json()["error"]["code"] == "unauthorized"
 

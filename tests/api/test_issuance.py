@@ -113,7 +113,12 @@ def test_a_second_business_licence_for_the_same_uscc_conflicts(service) -> None:
     from tests.conftest import business_licence_body
 
     uscc = random_uscc()
-    assert service.client.post("/api/v1/licences", headers=service.market.auth, json=business_licence_body(uscc)).status_code == 201
+    assert (
+        service.client.post(
+            "/api/v1/licences", headers=service.market.auth, json=business_licence_body(uscc)
+        ).status_code
+        == 201
+    )
     r = service.client.post("/api/v1/licences", headers=service.market.auth, json=business_licence_body(uscc))
     assert r.status_code == 409
 

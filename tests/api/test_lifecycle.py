@@ -112,5 +112,8 @@ def test_every_change_is_an_audit_event(service, issue_food) -> None:
     _post(service, f"/api/v1/licences/{lic['id']}/amend", {"fields": {"经营项目": "预包装食品销售"}})
     _post(service, f"/api/v1/licences/{lic['id']}/revoke", {"reason": "撤销"})
     with Session(service.ctx.engine) as s:
-        actions = [e.action for e in s.exec(select(AuditEvent).where(AuditEvent.subject_id == lic["id"]).order_by(AuditEvent.id))]
+        actions = [
+            e.action
+            for e in s.exec(select(AuditEvent).where(AuditEvent.subject_id == lic["id"]).order_by(AuditEvent.id))
+        ]
     assert actions == ["licence.issue", "licence.suspend", "licence.resume", "licence.amend", "licence.revoke"]

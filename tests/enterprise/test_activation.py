@@ -22,14 +22,19 @@ def test_activation_gives_a_token_that_works(service) -> None:
 
 def test_activation_code_works_once_only(service) -> None:
     uscc, code = _bl(service)
-    assert service.client.post("/api/v1/enterprise/activate", json={"uscc": uscc, "activation_code": code}).status_code == 200
+    assert (
+        service.client.post("/api/v1/enterprise/activate", json={"uscc": uscc, "activation_code": code}).status_code
+        == 200
+    )
     again = service.client.post("/api/v1/enterprise/activate", json={"uscc": uscc, "activation_code": code})
     assert again.status_code == 401
 
 
 def test_wrong_code_is_401(service) -> None:
     uscc, _code = _bl(service)
-    r = service.client.post("/api/v1/enterprise/activate", json={"uscc": uscc, "activation_code": "AAAA-BBBB-CCCC-DDDD"})
+    r = service.client.post(
+        "/api/v1/enterprise/activate", json={"uscc": uscc, "activation_code": "AAAA-BBBB-CCCC-DDDD"}
+    )
     assert r.status_code == 401
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from certsvc.db.models import Grant
 from tests.pdfcheck import signature_status, visible_text
@@ -45,7 +45,9 @@ def test_grant_expiry_is_at_most_90_days(service, ent) -> None:
 
 
 def test_grant_needs_a_purpose(service, ent) -> None:
-    r = service.client.post("/api/v1/enterprise/grants", headers=ent.auth, json={"all_current": True, "grantee_name": "x", "purpose": " "})
+    r = service.client.post(
+        "/api/v1/enterprise/grants", headers=ent.auth, json={"all_current": True, "grantee_name": "x", "purpose": " "}
+    )
     assert r.status_code == 422 and "purpose" in r.json()["error"]["message"]
 
 
@@ -130,7 +132,9 @@ def test_licence_suspended_after_the_grant_shows_status_and_refuses_download(ser
     g = grant()
     view = service.client.get(_path(g["share_url"]), headers=JSON).json()
     url = _path(view["licences"][0]["download_url"])
-    service.client.post(f"/api/v1/licences/{ent.food_licence['id']}/suspend", headers=service.health.auth, json={"reason": "整改"})
+    service.client.post(
+        f"/api/v1/licences/{ent.food_licence['id']}/suspend", headers=service.health.auth, json={"reason": "整改"}
+    )
     view = service.client.get(_path(g["share_url"]), headers=JSON).json()
     assert view["licences"][0]["status"] == "suspended" and view["licences"][0]["download_url"] is None
     assert service.client.get(url).status_code == 409

@@ -34,7 +34,13 @@ def in_status(service, issue_food):
     return make
 
 
-LABELS = {"valid": "有效", "expired": "已过期", "suspended": "已暂停", "revoked": "已撤销", "superseded": "已被新版本取代"}
+LABELS = {
+    "valid": "有效",
+    "expired": "已过期",
+    "suspended": "已暂停",
+    "revoked": "已撤销",
+    "superseded": "已被新版本取代",
+}
 
 
 @pytest.mark.parametrize("status", list(LABELS))
@@ -60,8 +66,19 @@ def test_every_status_renders_in_html(service, in_status, status) -> None:
 def test_page_shows_what_the_spec_lists(service, issue_food) -> None:
     lic = issue_food()
     view = service.client.get(lic["verify_url"], headers=JSON).json()
-    for key in ("licence_type_name", "number", "identifier", "holder_name", "holder_uscc", "issuer",
-                "valid_from", "valid_until", "issued_at", "version", "pdf_sha256"):
+    for key in (
+        "licence_type_name",
+        "number",
+        "identifier",
+        "holder_name",
+        "holder_uscc",
+        "issuer",
+        "valid_from",
+        "valid_until",
+        "issued_at",
+        "version",
+        "pdf_sha256",
+    ):
         assert view[key] not in (None, ""), key
     assert view["pdf_sha256"] == lic["sha256"]
 
@@ -78,7 +95,12 @@ def test_no_personal_data_on_public_pages(service) -> None:
     """An individual business's home address and the operator's ID number stay off public pages."""
     uscc = random_uscc("92440300")
     body = business_licence_body(uscc, "深圳市南山区李记粉面店", holder_kind="individual")
-    body["fields"] = {"类型": "个体工商户", "法定代表人": "李四 440301199001011234", "经营范围": "粉面", "住所": "深圳市南山区某小区3栋1201"}
+    body["fields"] = {
+        "类型": "个体工商户",
+        "法定代表人": "李四 440301199001011234",
+        "经营范围": "粉面",
+        "住所": "深圳市南山区某小区3栋1201",
+    }
     r = service.client.post("/api/v1/licences", headers=service.market.auth, json=body)
     assert r.status_code == 201, r.text
     pages = [
@@ -96,7 +118,10 @@ def test_no_personal_data_on_public_pages(service) -> None:
 def test_enterprise_page_lists_licences_from_every_department(service) -> None:
     uscc = random_uscc()
     client = service.client
-    assert client.post("/api/v1/licences", headers=service.market.auth, json=business_licence_body(uscc)).status_code == 201
+    assert (
+        client.post("/api/v1/licences", headers=service.market.auth, json=business_licence_body(uscc)).status_code
+        == 201
+    )
     assert client.post("/api/v1/licences", headers=service.health.auth, json=food_licence_body(uscc)).status_code == 201
     revoked = client.post("/api/v1/licences", headers=service.health.auth, json=food_licence_body(uscc)).json()
     _act(service, revoked, "revoke", {"reason": "注销"})

@@ -41,7 +41,9 @@ def test_suspended_licence_is_a_genuine_file_with_suspended_status(service, issu
 def test_superseded_version_shows_superseded(service, issue_food) -> None:
     lic = issue_food()
     pdf = _pdf(service, lic)
-    service.client.post(f"/api/v1/licences/{lic['id']}/amend", headers=service.health.auth, json={"fields": {"经营项目": "糕点"}})
+    service.client.post(
+        f"/api/v1/licences/{lic['id']}/amend", headers=service.health.auth, json={"fields": {"经营项目": "糕点"}}
+    )
     body = _verify(service, pdf)
     assert body["verdict"] == "genuine"
     assert body["licence"]["status"] == "superseded"
@@ -83,9 +85,8 @@ def test_form_field_added_in_an_incremental_update(service, issue_food) -> None:
 
 
 def test_resigned_by_a_certificate_not_from_our_root(service, issue_food, foreign_signer) -> None:
-    from pyhanko.sign import signers
-
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
 
     pdf = _pdf(service, issue_food())
     w = IncrementalPdfFileWriter(BytesIO(pdf))
@@ -99,7 +100,9 @@ def test_pdf_signed_only_by_a_foreign_ca_is_unknown_signer(service, foreign_sign
     from pyhanko.sign import signers
 
     plain = _plain_pdf()
-    out = signers.sign_pdf(IncrementalPdfFileWriter(BytesIO(plain)), signers.PdfSignatureMetadata(field_name="S"), signer=foreign_signer)
+    out = signers.sign_pdf(
+        IncrementalPdfFileWriter(BytesIO(plain)), signers.PdfSignatureMetadata(field_name="S"), signer=foreign_signer
+    )
     assert _verify(service, out.getvalue())["verdict"] == "unknown_signer"
 
 

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Response
 from sqlmodel import Session, select
 
 from certsvc.api.deps import CtxDep, DeptDep
-from certsvc.schemas import AmendIn, BatchIn, LicenceIn, LicenceTypeIn, ReasonIn, RenewIn
 from certsvc.db.models import Department, Licence, LicenceType
 from certsvc.db.session import session_scope
 from certsvc.errors import NotFound
+from certsvc.schemas import AmendIn, BatchIn, LicenceIn, LicenceTypeIn, ReasonIn, RenewIn
 from certsvc.services import licences as svc
 from certsvc.services.departments import create_licence_type, licence_type_view
 from certsvc.services.views import licence_view
@@ -21,8 +21,12 @@ router = APIRouter(prefix="/api/v1", tags=["departments"])
 
 def _issued_body(ctx: CtxDep, issued: svc.Issued) -> dict[str, Any]:
     body = licence_view(
-        issued.licence, issued.version, issued.licence_type, issued.department,
-        ctx.settings.public_base_url, issued.verify_url,
+        issued.licence,
+        issued.version,
+        issued.licence_type,
+        issued.department,
+        ctx.settings.public_base_url,
+        issued.verify_url,
     )
     if issued.activation_code:
         body["activation_code"] = issued.activation_code
@@ -33,9 +37,13 @@ def _issued_body(ctx: CtxDep, issued: svc.Issued) -> dict[str, Any]:
 def post_licence_type(body: LicenceTypeIn, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
     with session_scope(ctx.engine) as s:
         lt = create_licence_type(
-            s, dept, code=body.code, name=body.name,
+            s,
+            dept,
+            code=body.code,
+            name=body.name,
             fields=[f.model_dump() for f in body.fields],
-            validity_days=body.validity_days, reform_mode=body.reform_mode,
+            validity_days=body.validity_days,
+            reform_mode=body.reform_mode,
         )
         return licence_type_view(lt)
 
@@ -119,7 +127,9 @@ def revoke(licence_id: str, body: ReasonIn, ctx: CtxDep, dept: DeptDep) -> dict[
 
 @router.post("/licences/{licence_id}/renew")
 async def renew(licence_id: str, body: RenewIn, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
-    issued = await svc.new_version(ctx, dept, licence_id, action="renew", valid_until=body.valid_until, reason=body.reason)
+    issued = await svc.new_version(
+        ctx, dept, licence_id, action="renew", valid_until=body.valid_until, reason=body.reason
+    )
     return _issued_body(ctx, issued)
 
 
@@ -129,5 +139,3 @@ async def amend(licence_id: str, body: AmendIn, ctx: CtxDep, dept: DeptDep) -> d
         ctx, dept, licence_id, action="amend", fields=body.fields, holder_name=body.holder_name, reason=body.reason
     )
     return _issued_body(ctx, issued)
-
-

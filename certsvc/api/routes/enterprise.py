@@ -45,8 +45,14 @@ def create_grant(body: GrantIn, ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
     base = ctx.settings.public_base_url
     with session_scope(ctx.engine) as s:
         new = svc.create_grant(
-            s, ent, licence_ids=body.licence_ids, all_current=body.all_current, grantee_name=body.grantee_name,
-            grantee_id=body.grantee_id, purpose=body.purpose, expires_in_days=body.expires_in_days,
+            s,
+            ent,
+            licence_ids=body.licence_ids,
+            all_current=body.all_current,
+            grantee_name=body.grantee_name,
+            grantee_id=body.grantee_id,
+            purpose=body.purpose,
+            expires_in_days=body.expires_in_days,
             max_downloads=body.max_downloads,
         )
         out = svc.grant_summary(new.grant, base)
@@ -120,12 +126,18 @@ def lookup(
     base = ctx.settings.public_base_url
     with session_scope(ctx.engine) as s:
         items = [
-            v for v in holder_view(s, uscc, base)
+            v
+            for v in holder_view(s, uscc, base)
             if v["status"] in (st.VALID, st.SUSPENDED) and (type is None or v["licence_type"] == type.upper())
         ]
         svc.log_access(s, uscc, "lookup", department_id=dept.id, purpose=purpose.strip())
         audit.record(
-            s, "licence.lookup", actor_kind="department", actor_id=dept.id, subject_kind="holder", subject_id=uscc,
+            s,
+            "licence.lookup",
+            actor_kind="department",
+            actor_id=dept.id,
+            subject_kind="holder",
+            subject_id=uscc,
             details={"purpose": purpose.strip(), "type": type, "results": len(items)},
         )
     return {"uscc": uscc, "purpose": purpose.strip(), "items": items}

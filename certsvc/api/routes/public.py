@@ -103,8 +103,11 @@ def share_qr(token: str, ctx: CtxDep) -> Response:
 
     with Session(ctx.engine) as s:
         grant_by_token(s, token)  # 404 for unknown links: no QR for arbitrary text
-    return Response(qr_png(f"{ctx.settings.public_base_url}/s/{token}"), media_type="image/png",
-                    headers={"Cache-Control": "no-store"})
+    return Response(
+        qr_png(f"{ctx.settings.public_base_url}/s/{token}"),
+        media_type="image/png",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @router.get("/s/{token}/licences/{licence_id}.pdf", response_model=None)

@@ -37,8 +37,11 @@ def get_receipt_pdf(receipt_id: str, ctx: CtxDep, dept: DeptDep) -> Response:
     data = ctx.blobs.get(rec.pdf_sha256)
     if data is None:
         raise NotFound("the PDF of this receipt is missing from the blob store")
-    return Response(data, media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="receipt-{rec.application_number}.pdf"'})
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="receipt-{rec.application_number}.pdf"'},
+    )
 
 
 @router.get("/r/{token}", response_model=None)
@@ -48,7 +51,10 @@ def receipt_page(token: str, request: Request, ctx: CtxDep) -> Response:
         view = receipt_view(*found, ctx.settings.public_base_url) if found else None
     if view is None:
         if wants_json(request):
-            return JSONResponse({"genuine": False, "error": {"code": "not_found", "message": "not a receipt of this service"}}, status_code=404)
+            return JSONResponse(
+                {"genuine": False, "error": {"code": "not_found", "message": "not a receipt of this service"}},
+                status_code=404,
+            )
         return HTMLResponse(render("not_found.html", request=request), status_code=404)
     if wants_json(request):
         return JSONResponse(view)
