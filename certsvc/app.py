@@ -2,13 +2,48 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from certsvc import __version__
 from certsvc.api import errors
-from certsvc.api.routes import departments, enterprise, health, public, receipts, verification
+from certsvc.api.routes import departments, enterprise, health, portal, public, receipts, verification
 from certsvc.context import Context
 from certsvc.core.config import Settings, get_settings
+from certsvc.metrics import MetricsMiddleware
+
+log = logging.getLogger("certsvc")
+
+
+async def _checkpoints(ctx: Context, every_s: float) -> None:
+    """Sign the audit chain head from time to time (a no-op when nothing happened)."""
+    from certsvc.audit import checkpoint
+    from certsvc.db.session import session_scope
+
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            with session_scope(ctx.engine) as s:
+                await asyncio.to_thread(checkpoint, s, ctx.keyring)
+        except Exception:  # noqa: BLE001 - keep serving; the next round tries again
+            log.exception("audit checkpoint failed")
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    from signing.fonts import warm_up
+
+    ctx: Context = app.state.ctx
+    await asyncio.to_thread(warm_up)
+    task = asyncio.create_task(_checkpoints(ctx, ctx.settings.audit_checkpoint_s))
+    try:
+        yield
+    finally:
+        task.cancel()
 
 
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
@@ -16,16 +51,19 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     if migrate:
         ctx.migrate()
     app = FastAPI(
+        lifespan=_lifespan,
         title="certsvc",
         version=__version__,
         description="Electronic licences (电子证照) and seals (电子印章) with verification",
     )
     app.state.ctx = ctx
+    app.add_middleware(MetricsMiddleware)
     errors.install(app)
     app.include_router(departments.router)
     app.include_router(enterprise.router)
     app.include_router(verification.router)
     app.include_router(receipts.router)
     app.include_router(public.router)
+    app.include_router(portal.router)
     app.include_router(health.router)
     return app

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from certsvc.db.models import AuditEvent, utcnow
+from certsvc.db.models import AuditCheckpoint, AuditEvent, utcnow
 
 GENESIS = "0" * 64
 
@@ -106,3 +106,49 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
                 return ChainReport(count, False, ev.id, "content does not match its hash (changed)")
             prev_hash, prev_id = ev.hash, ev.id or 0
         last_id = rows[-1].id or 0
+
+
+def _checkpoint_message(event_id: int, head_hash: str) -> bytes:
+    return f"certsvc-audit-head:{event_id}:{head_hash}".encode()
+
+
+def checkpoint(session: Session, keyring) -> AuditCheckpoint | None:  # noqa: ANN001 - certsvc.keyring.Keyring
+    """Sign the current chain head with the service key, unless it is signed already."""
+    head = session.exec(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).first()  # type: ignore[union-attr]
+    if head is None:
+        return None
+    last = session.exec(select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1)).first()  # type: ignore[union-attr]
+    if last is not None and last.event_id == head.id:
+        return last
+    cert = keyring.current(session, "service", None)
+    sig = keyring.sign_raw(cert, _checkpoint_message(head.id or 0, head.hash))
+    cp = AuditCheckpoint(event_id=head.id or 0, head_hash=head.hash, signature=sig.hex(), kid=cert.kid)
+    session.add(cp)
+    session.flush()
+    return cp
+
+
+def verify_checkpoints(session: Session, keyring) -> ChainReport | None:  # noqa: ANN001
+    """Every signed head must still be in the chain with the same hash: catches cut-off tails."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    for cp in session.exec(select(AuditCheckpoint).order_by(AuditCheckpoint.id)):
+        info = keyring.by_kid(session, cp.kid)
+        if info is None:
+            return ChainReport(0, False, cp.event_id, f"checkpoint {cp.id} signed by an unknown key")
+        try:
+            info.cert.public_key().verify(
+                bytes.fromhex(cp.signature), _checkpoint_message(cp.event_id, cp.head_hash), ec.ECDSA(hashes.SHA256())
+            )
+        except (InvalidSignature, ValueError):
+            return ChainReport(0, False, cp.event_id, f"checkpoint {cp.id} signature is invalid")
+        ev = session.get(AuditEvent, cp.event_id)
+        if ev is None:
+            return ChainReport(0, False, cp.event_id, f"event {cp.event_id}, signed at checkpoint {cp.id}, was removed")
+        if ev.hash != cp.head_hash:
+            return ChainReport(
+                0, False, cp.event_id, f"event {cp.event_id} differs from the head signed at checkpoint {cp.id}"
+            )
+    return None

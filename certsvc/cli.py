@@ -31,9 +31,26 @@ def cmd_init(_args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+    import shutil
+
     import uvicorn
 
-    _ctx()
+    ctx = _ctx()
+    from certsvc.repair import repair
+
+    found = repair(ctx, grace_s=60.0)  # leftovers of a crash; younger blobs may belong to another process
+    if found.orphans_removed or found.missing_blobs:
+        print(found.summary(), file=sys.stderr)
+    if args.workers > 1:
+        if ctx.settings.database_url.startswith("sqlite"):
+            print(
+                "note: several workers on SQLite serialise their writes; use PostgreSQL to scale out", file=sys.stderr
+            )
+        metrics_dir = ctx.settings.data_dir / "prometheus"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     uvicorn.run(
         "certsvc.app:create_app",
         factory=True,
@@ -116,16 +133,37 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_verify(_args: argparse.Namespace) -> int:
-    from certsvc.audit import verify_chain
+    from certsvc.audit import verify_chain, verify_checkpoints
 
     ctx = _ctx()
     with session_scope(ctx.engine) as s:
         report = verify_chain(s)
+        if report.ok:
+            report = verify_checkpoints(s, ctx.keyring) or report
     if report.ok:
-        print(f"audit chain intact: {report.events} events")
+        print(f"audit chain intact: {report.events} events, signed heads match")
         return 0
     print(f"audit chain BROKEN at event {report.first_bad_id}: {report.reason}", file=sys.stderr)
     return 1
+
+
+def cmd_audit_checkpoint(_args: argparse.Namespace) -> int:
+    from certsvc.audit import checkpoint
+
+    ctx = _ctx()
+    with session_scope(ctx.engine) as s:
+        cp = checkpoint(s, ctx.keyring)
+    print(f"signed audit head at event {cp.event_id}" if cp else "no audit events yet")
+    return 0
+
+
+def cmd_repair(args: argparse.Namespace) -> int:
+    from certsvc.repair import repair
+
+    ctx = _ctx()
+    report = repair(ctx, grace_s=args.grace)
+    print(report.summary())
+    return 0 if report.healthy else 1
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
@@ -206,7 +244,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_verify)
 
     audit_p = sub.add_parser("audit", help="audit log").add_subparsers(dest="sub", required=True)
-    audit_p.add_parser("verify", help="walk the audit hash chain").set_defaults(func=cmd_audit_verify)
+    audit_p.add_parser("verify", help="walk the audit hash chain and check the signed heads").set_defaults(
+        func=cmd_audit_verify
+    )
+    audit_p.add_parser("checkpoint", help="sign the current audit chain head").set_defaults(func=cmd_audit_checkpoint)
+
+    sp = sub.add_parser("repair", help="after a crash: remove blobs without a record, report records without a blob")
+    sp.add_argument("--grace", type=float, default=600.0, help="leave blobs younger than this many seconds (in flight)")
+    sp.set_defaults(func=cmd_repair)
 
     sp = sub.add_parser("backup", help="back up the SQLite database, blobs and key files into a new DIR")
     sp.add_argument("dir")

@@ -19,7 +19,7 @@ from asn1crypto import algos, cms
 from pyhanko.sign.signers import Signer
 from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 
-__all__ = ["pades_cms"]
+__all__ = ["cms_size_bound", "pades_cms"]
 
 
 def _der_len(n: int) -> bytes:
@@ -93,15 +93,43 @@ async def _build(signer: Signer, md: str) -> _Template | None:
     )
 
 
-async def pades_cms(signer: Signer, document_digest: bytes, md: str = "sha256") -> bytes:
-    """DER of a detached CMS ``ContentInfo`` (PAdES B-B, as pyHanko's ``async_sign(...,
-    use_pades=True)`` makes it) over ``document_digest``."""
+def _max_signature_len(signer: Signer) -> int:
+    info = signer.signing_cert.public_key
+    algo, bits = info.algorithm, info.bit_size
+    if algo == "rsa" or algo == "rsassa_pss":
+        return (bits + 7) // 8
+    if algo in ("ec", "dsa"):
+        return 2 * ((bits + 7) // 8 + 3) + 4  # DER SEQUENCE of two INTEGERs, worst case
+    return 1024
+
+
+async def _template_for(signer: Signer, md: str) -> _Template | None:
     key = _key(signer, md)
-    template = _cache.get(key) if key is not None else None
-    if key is not None and key not in _cache:
+    if key is None:
+        return None
+    if key not in _cache:
         template = await _build(signer, md)
         with _lock:
             _cache[key] = template
+    return _cache[key]
+
+
+async def cms_size_bound(signer: Signer, md: str = "sha256") -> int | None:
+    """Upper bound of the DER size :func:`pades_cms` produces for ``signer``, or ``None`` if it
+    would fall back to pyHanko (whose size is unknown in advance)."""
+    template = await _template_for(signer, md)
+    if template is None:
+        return None
+    digest_len = hashlib.new(md).digest_size
+    fixed = (len(template.attrs_head) + digest_len + len(template.attrs_tail) + len(template.signer_info_head)
+             + len(template.signature_algorithm) + len(template.signed_data_head))
+    return fixed + _max_signature_len(signer) + 64  # tags and lengths of the enclosing structures
+
+
+async def pades_cms(signer: Signer, document_digest: bytes, md: str = "sha256") -> bytes:
+    """DER of a detached CMS ``ContentInfo`` (PAdES B-B, as pyHanko's ``async_sign(...,
+    use_pades=True)`` makes it) over ``document_digest``."""
+    template = await _template_for(signer, md)
     if template is None:
         info = await signer.async_sign(document_digest, md, use_pades=True,
                                        signed_attr_settings=PdfCMSSignedAttributes())

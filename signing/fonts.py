@@ -120,7 +120,11 @@ def ensure_ttf(src: Path | None = None) -> Path:
     """Return the cached TrueType conversion of ``src`` (default Noto Serif SC), converting if absent."""
     src = src or serif_otf()
     directory = cache_dir()
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:  # read-only home: fall back to the temp dir
+        directory = Path(tempfile.gettempdir()) / "certsvc-fonts"
+        directory.mkdir(parents=True, exist_ok=True)
     dst = directory / _cached_name(src)
     if dst.exists():
         return dst

@@ -7,24 +7,34 @@ seal image) goes, over the department name and date printed in the page content.
 import io
 import math
 import re
+import zlib
 from collections.abc import Sequence
 from datetime import date
 from functools import cache, lru_cache
 
 from reportlab import rl_config
 from reportlab.lib.pagesizes import A4
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
 from signing.fonts import pdf_font
 from signing.models import LicenceDocument, ReceiptDocument
-from signing.qr import make_qr
+from signing.qr import qr_matrix
 
 __all__ = ["MARK_RECT", "PAGE_SIZE", "QR_RECT", "SEAL_RECT", "cn_date", "render_licence_pdf",
            "render_mark_pdf", "render_receipt_pdf", "wrap_text"]
 
-# Binary (Flate only) streams: reportlab's pure-Python ASCII85 encoder costs ~15 ms per page.
+# reportlab is used only by this package; two process-wide settings make a page ≈18 ms cheaper:
+# binary (Flate only) streams, since the pure-Python ASCII85 encoder costs ≈15 ms per page, and
+# zlib level 1, which is ≈3 ms faster than the default level for ≈10 % larger streams.
 rl_config.useA85 = 0
+
+
+def _deflate_fast(data: str | bytes) -> bytes:
+    return zlib.compress(data.encode("utf-8") if isinstance(data, str) else data, 1)
+
+
+pdfdoc.PDFZCompress.encode = _deflate_fast
 
 MM = 72 / 25.4
 PAGE_SIZE: tuple[float, float] = A4
@@ -269,7 +279,7 @@ def _draw_table(c: Canvas, rows: Sequence[tuple[str, str]], top: float, bottom: 
 
 
 def _draw_qr(c: Canvas, text: str) -> None:
-    matrix = make_qr(text, border=0).get_matrix()
+    matrix = qr_matrix(text, border=0)
     n = len(matrix)
     m = _QR_SIZE / n
     quiet = 4 * m

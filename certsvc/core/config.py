@@ -33,6 +33,7 @@ class Settings:
     verify_workers: int = 2
     sign_workers: int = 0
     status_list_ttl_s: int = 300
+    audit_checkpoint_s: float = 300.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -64,6 +65,7 @@ def load_settings() -> Settings:
         verify_workers=int(_env("VERIFY_WORKERS", "2")),
         sign_workers=int(_env("SIGN_WORKERS", "0")),
         status_list_ttl_s=int(_env("STATUS_LIST_TTL_S", "300")),
+        audit_checkpoint_s=float(_env("AUDIT_CHECKPOINT_S", "300")),
     )
 
 

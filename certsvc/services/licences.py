@@ -15,13 +15,14 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from certsvc import audit
+from certsvc import audit, faults
 from certsvc.context import Context
 from certsvc.counters import next_value
 from certsvc.db.models import Department, Enterprise, Licence, LicenceType, LicenceVersion, utcnow
 from certsvc.db.session import session_scope
 from certsvc.errors import Conflict, Invalid, NotFound, ServiceError
 from certsvc.identifiers import IdentifierError, licence_identifier, licence_number, validate_uscc
+from certsvc.metrics import ISSUANCES
 from certsvc.security import hash_secret, new_activation_code
 from certsvc.services import status as st
 from certsvc.services.clock import today
@@ -247,6 +248,7 @@ async def issue(ctx: Context, dept: Department, req: IssueRequest) -> Issued:
             _check_business_licence_free(s, uscc)
         serial = next_value(s, f"serial:{lt.id}")
         status_index = next_value(s, "status_index")
+    faults.point("after_reserve")  # a serial is used up, nothing else: a gap, never a duplicate
     number = licence_number(lt.code, dept.code, today().year, serial)
     draft = await _seal(
         ctx,
@@ -265,6 +267,7 @@ async def issue(ctx: Context, dept: Department, req: IssueRequest) -> Issued:
         },
     )
     sha = await asyncio.to_thread(ctx.blobs.put, draft.pdf)
+    faults.point("after_blob")  # the PDF is stored, the record is not: repair removes the blob
     activation_code = None
     with session_scope(ctx.engine) as s:
         lic = Licence(
@@ -297,6 +300,7 @@ async def issue(ctx: Context, dept: Department, req: IssueRequest) -> Issued:
                 "type": lt.code,
             },
         )
+    ISSUANCES.labels("business_licence" if lt.is_business_licence else "licence").inc()
     return Issued(lic, ver, lt, dept, draft.verify_url, activation_code)
 
 
@@ -442,6 +446,7 @@ async def new_version(
                 "reason": reason,
             },
         )
+    ISSUANCES.labels(action).inc()
     return Issued(lic, ver, lt, dept, draft.verify_url)
 
 

@@ -8,16 +8,24 @@ from sqlmodel import Session, select
 
 from certsvc.context import Context
 from certsvc.db.models import Department, Licence, LicenceType, LicenceVersion, Receipt
+from certsvc.metrics import VERIFICATIONS
 from certsvc.services.sealing import token_key
 from certsvc.services.trust import trust_for
 from certsvc.services.views import public_view
-from verify.qr import verify_qr_text
+from verify.qr import QrResult, verify_qr_text
 from verify.report import Verdict
 
 
 def verify_qr(ctx: Context, text: str) -> dict[str, Any]:
     result = verify_qr_text(text.strip(), trust_for(ctx.engine))
     body = result.to_dict()
+    try:
+        return _with_record(ctx, result, body)
+    finally:
+        VERIFICATIONS.labels("qr", body["verdict"]).inc()
+
+
+def _with_record(ctx: Context, result: QrResult, body: dict[str, Any]) -> dict[str, Any]:
     if not result.genuine or result.token is None:
         return body
     key = token_key(result.token)

@@ -21,6 +21,7 @@ from certsvc.db.models import Department, Enterprise, Grant, Licence, LicenceTyp
 from certsvc.db.session import session_scope
 from certsvc.errors import Conflict, Gone, NotFound
 from certsvc.keyring import SERVICE_OWNER
+from certsvc.metrics import GRANT_DOWNLOADS
 from certsvc.services import status as st
 from certsvc.services.clock import CST
 from certsvc.services.enterprises import grant_by_token, grant_state, log_access
@@ -158,4 +159,5 @@ async def download_marked_copy(ctx: Context, token: str, licence_id: str) -> Mar
             subject_id=licence_id,
             details={"grant": grant_id, "version": version},
         )
+    GRANT_DOWNLOADS.inc()
     return MarkedCopy(pdf, f"{number}-v{version}-{grant_id[:8]}.pdf")

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from certsvc.context import Context
 from certsvc.db.models import Department, Grant, Licence, LicenceType, LicenceVersion, Receipt
 from certsvc.errors import Unavailable
+from certsvc.metrics import VERIFICATIONS
 from certsvc.services.enterprises import grant_state
 from certsvc.services.sealing import MARK_FIELD
 from certsvc.services.sharing import GRANT_REASON_PREFIX
@@ -108,6 +109,7 @@ def verify_bytes(ctx: Context, data: bytes) -> dict[str, Any]:
             report = verify_pdf(data, trust, is_issued_in(s), timeout_s=ctx.settings.verify_timeout_s)
         except VerifierBusy as e:
             raise Unavailable(e.diagnostics()) from e
+        VERIFICATIONS.labels("pdf", report.verdict.value).inc()
         return _report_body(ctx, s, report, data)
 
 

@@ -9,7 +9,7 @@ from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 from pyhanko.sign.signers import SimpleSigner
 from pyhanko_certvalidator import ValidationContext
@@ -37,7 +37,7 @@ def _name(cn: str) -> x509.Name:
                       x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
-def _cert(subject: x509.Name, issuer: x509.Name, public_key: ec.EllipticCurvePublicKey,
+def _cert(subject: x509.Name, issuer: x509.Name, public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey,
           issuer_key: ec.EllipticCurvePrivateKey, *, ca: bool) -> x509.Certificate:
     now = dt.datetime.now(dt.UTC)
     builder = (
@@ -55,12 +55,10 @@ def _cert(subject: x509.Name, issuer: x509.Name, public_key: ec.EllipticCurvePub
     return builder.sign(issuer_key, hashes.SHA256())
 
 
-@pytest.fixture(scope="session")
-def pki() -> Pki:
+def _pki(leaf_key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> Pki:
     root_key = ec.generate_private_key(ec.SECP256R1())
     root_name = _name("certsvc test root")
     root = _cert(root_name, root_name, root_key.public_key(), root_key, ca=True)
-    leaf_key = ec.generate_private_key(ec.SECP256R1())
     leaf = _cert(_name("广州市天河区市场监督管理局"), root_name, leaf_key.public_key(), root_key, ca=False)
     root_asn1 = asn1_x509.Certificate.load(root.public_bytes(serialization.Encoding.DER))
     leaf_asn1 = asn1_x509.Certificate.load(leaf.public_bytes(serialization.Encoding.DER))
@@ -69,6 +67,18 @@ def pki() -> Pki:
     signer = SimpleSigner(signing_cert=leaf_asn1, signing_key=key_asn1,
                           cert_registry=SimpleCertificateStore.from_certs([root_asn1]))
     return Pki(root=root_asn1, leaf=leaf_asn1, signer=signer)
+
+
+@pytest.fixture(scope="session")
+def pki() -> Pki:
+    """ECDSA P-256 root and seal certificate."""
+    return _pki(ec.generate_private_key(ec.SECP256R1()))
+
+
+@pytest.fixture(scope="session")
+def rsa_pki() -> Pki:
+    """ECDSA root, RSA-2048 seal certificate."""
+    return _pki(rsa.generate_private_key(public_exponent=65537, key_size=2048))
 
 
 @pytest.fixture(scope="session", autouse=True)

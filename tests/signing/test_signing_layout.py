@@ -113,3 +113,14 @@ def test_receipt_qr_decodes(receipt) -> None:
 
 def test_qr_url_helper_length() -> None:
     assert len(qr_url(340)) == 340
+
+
+def test_concurrent_renders_keep_their_own_text(licence) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    docs = [replace(licence, number=f"JY{i:014d}", holder_name=f"{RARE_NAME}{i}") for i in range(24)]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        pdfs = list(pool.map(render_licence_pdf, docs))
+    for doc, pdf in zip(docs, pdfs, strict=True):
+        text = _compact(_text(pdf))
+        assert doc.number in text and doc.holder_name in text

@@ -130,7 +130,7 @@ def test_new_field_on_an_approval_sealed_pdf_is_form_filling(pki, licence) -> No
 
 def test_add_signature_needs_some_appearance(pki, sealed) -> None:
     with pytest.raises(ValueError, match="appearance"):
-        add_signature(sealed, pki.signer, field_name=MARK_FIELD, reason="r", border_width=0)
+        add_signature(sealed, pki.signer, field_name=MARK_FIELD, reason="r")
 
 
 def test_add_signature_needs_rect_for_a_new_field(pki, sealed) -> None:

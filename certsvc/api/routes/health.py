@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
 from certsvc.api.deps import CtxDep
@@ -28,3 +28,11 @@ def healthz(ctx: CtxDep) -> JSONResponse:
             checks[name] = f"error: {e}"
     ok = all(v == "ok" for v in checks.values())
     return JSONResponse({"status": "ok" if ok else "degraded", "checks": checks}, status_code=200 if ok else 503)
+
+
+@router.get("/metrics")
+def metrics() -> Response:
+    from certsvc.metrics import render
+
+    body, content_type = render()
+    return Response(body, media_type=content_type)

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from certsvc.api.deps import CtxDep
 from certsvc.db.models import Department, Licence, LicenceType, LicenceVersion
+from certsvc.metrics import PAGE_SCANS
 from certsvc.services.sealing import token_key
 from certsvc.services.views import public_view
 from certsvc.web import render
@@ -46,6 +47,7 @@ def verify_page(token: str, request: Request, ctx: CtxDep) -> Response:
             from certsvc.services.counts import count_verification
 
             count_verification(s, found[0].id)
+            PAGE_SCANS.inc()
             s.commit()
     if view is None:
         body = {

@@ -1,0 +1,122 @@
+"""In-process baselines, run by the harness in the same run on the same machine.
+
+- **A**: the naive signing path: ``pyhanko.sign.signers.sign_pdf`` with default settings (no
+  ``bytes_reserved``, so pyHanko's dry-run size estimate runs; an invisible signature field) in a
+  loop over the same unsigned licence PDF certsvc renders, with a ``SimpleSigner`` from a P-256
+  key and certificate (``keys.ca`` root → leaf, ``keys.files.FileKeyBackend.pdf_signer``).
+- **A-verify**: the naive verification path: ``validate_pdf_signature`` (default settings, trust
+  root = the service's root) in a loop over a genuine licence PDF issued by certsvc.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from bench.load import latency_summary
+
+
+def make_signer(keys_dir: Path) -> Any:
+    """A pyHanko ``SimpleSigner``: P-256 leaf under a P-256 root, keys in encrypted files."""
+    from keys.ca import Subject, issue_leaf, make_root, to_asn1
+    from keys.files import FileKeyBackend
+
+    backend = FileKeyBackend(keys_dir, b"bench-baseline")
+    root = make_root(backend, "bench-root", Subject("bench Root CA", "bench"))
+    leaf = issue_leaf(backend, "bench-root", root, "bench-seal",
+                      Subject("深圳市卫生健康委员会", "深圳市卫生健康委员会", None, "电子证照专用章"))
+    return backend.pdf_signer("bench-seal", to_asn1(leaf), [to_asn1(leaf), to_asn1(root)])
+
+
+def licence_pdf(licence: dict[str, Any], department: dict[str, Any], type_name: str,
+                field_order: list[str]) -> bytes:
+    """The unsigned licence PDF certsvc renders for an issued licence (its API record)."""
+    from certsvc.services.sealing import seal_code
+    from signing.layout import render_licence_pdf
+    from signing.models import LicenceDocument
+
+    doc = LicenceDocument(
+        title=type_name,
+        number=licence["number"],
+        identifier=licence["identifier"],
+        holder_name=licence["holder_name"],
+        holder_uscc=licence["holder_uscc"],
+        holder_label="持证主体",
+        fields=[(k, licence["fields"][k]) for k in field_order if k in licence["fields"]],
+        valid_from=date.fromisoformat(licence["valid_from"]),
+        valid_until=date.fromisoformat(licence["valid_until"]) if licence.get("valid_until") else None,
+        issuer_name=department["name"],
+        issue_date=date.today(),
+        version=int(licence["version"]),
+        qr_text=licence["verify_url"],
+        seal_name=department["name"],
+        seal_code=seal_code(department["uscc"], int(department.get("id") or 1)),
+    )
+    return render_licence_pdf(doc)
+
+
+def baseline_a(pdf: bytes, signer: Any, *, n: int, max_seconds: float) -> dict[str, Any]:
+    """Licences per second of the plain pyHanko ``sign_pdf`` loop (one process, one core)."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+
+    def once() -> bytes:
+        w = IncrementalPdfFileWriter(io.BytesIO(pdf))
+        return signers.sign_pdf(w, signers.PdfSignatureMetadata(field_name="Signature"), signer=signer).getvalue()
+
+    out = once()  # warm-up (imports, caches), not counted
+    ms: list[float] = []
+    start = time.perf_counter()
+    deadline = start + max_seconds
+    while len(ms) < n and time.perf_counter() < deadline:
+        t0 = time.perf_counter()
+        out = once()
+        ms.append((time.perf_counter() - t0) * 1000)
+    secs = time.perf_counter() - start
+    return {
+        "what": "pyhanko.sign.signers.sign_pdf, default PdfSignatureMetadata(field_name='Signature'), "
+                "SimpleSigner P-256, same unsigned licence PDF, one process",
+        "licences_per_s": len(ms) / secs,
+        "seconds": secs,
+        "unsigned_pdf_bytes": len(pdf),
+        "signed_pdf_bytes": len(out),
+        **latency_summary(ms),
+    }
+
+
+def baseline_verify(pdf: bytes, root_pem: str, *, n: int, max_seconds: float) -> dict[str, Any]:
+    """Verifications per second of plain pyHanko ``validate_pdf_signature`` (one process)."""
+    from asn1crypto import pem, x509
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    _, _, der = pem.unarmor(root_pem.encode())
+    root = x509.Certificate.load(der)
+
+    def once() -> bool:
+        reader = PdfFileReader(io.BytesIO(pdf))
+        sig = reader.embedded_signatures[0]
+        status = validate_pdf_signature(sig, ValidationContext(trust_roots=[root]))
+        return bool(status.bottom_line)
+
+    ok = once()
+    ms: list[float] = []
+    start = time.perf_counter()
+    deadline = start + max_seconds
+    while len(ms) < n and time.perf_counter() < deadline:
+        t0 = time.perf_counter()
+        ok = once() and ok
+        ms.append((time.perf_counter() - t0) * 1000)
+    secs = time.perf_counter() - start
+    return {
+        "what": "pyhanko.sign.validation.validate_pdf_signature (default settings, service root trusted), "
+                "same genuine licence PDF, one process",
+        "verifications_per_s": len(ms) / secs,
+        "bottom_line": ok,
+        "seconds": secs,
+        **latency_summary(ms),
+    }
