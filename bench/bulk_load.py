@@ -179,8 +179,9 @@ def bulk_load(url: str, count: int, *, holder_uscc: str | None = None, holders: 
                         lic_id = uuid.UUID(int=rng.getrandbits(128), version=4).hex
                         holder = pool[rng.randrange(len(pool))]
                         lic = dict(t.licence)
-                        lic.update(id=lic_id, serial=serial, number=f"{t.number_prefix}{serial:08d}", holder_uscc=holder,
-                                   current_version=1, state="valid", state_reason=None, revoke_kind=None)
+                        lic.update(id=lic_id, serial=serial, number=f"{t.number_prefix}{serial:08d}",
+                                   holder_uscc=holder, current_version=1, state="valid", state_reason=None,
+                                   revoke_kind=None)
                         token = base64.urlsafe_b64encode(rng.randbytes(token_bytes)).decode()[:token_len]
                         ver = dict(t.version)
                         ver.update(
@@ -232,7 +233,8 @@ def sample_tokens(url: str, n: int, *, holder_uscc: str | None = None, seed: int
             for i in range(0, len(ids), step):
                 part = ids[i:i + step]
                 binds = ", ".join(str(int(x)) for x in part)
-                out += [r[0] for r in conn.execute(text(f"SELECT qr_payload FROM licence_version WHERE id IN ({binds})"))]
+                sql = f"SELECT qr_payload FROM licence_version WHERE id IN ({binds})"
+                out += [r[0] for r in conn.execute(text(sql))]
             rng.shuffle(out)
             return out[:n]
     finally:

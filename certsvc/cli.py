@@ -129,7 +129,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     from certsvc.services.verification import verify_file_cli
 
-    return verify_file_cli(Path(args.file), offline=args.offline)
+    return verify_file_cli(
+        Path(args.file),
+        offline=args.offline,
+        trust_list=Path(args.trust_list) if args.trust_list else None,
+        status_list=Path(args.status_list) if args.status_list else None,
+    )
 
 
 def cmd_audit_verify(_args: argparse.Namespace) -> int:
@@ -241,6 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("verify", help="verify a PDF and print the verdict")
     sp.add_argument("file")
     sp.add_argument("--offline", action="store_true", help="use only the trust list and status list")
+    sp.add_argument("--trust-list", help="JSON from GET /api/v1/trust-list (offline; default ./trust-list.json)")
+    sp.add_argument("--status-list", help="JSON from GET /api/v1/status-list (offline; default ./status-list.json)")
     sp.set_defaults(func=cmd_verify)
 
     audit_p = sub.add_parser("audit", help="audit log").add_subparsers(dest="sub", required=True)

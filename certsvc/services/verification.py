@@ -117,15 +117,26 @@ async def verify_upload(ctx: Context, data: bytes) -> dict[str, Any]:
     return await asyncio.to_thread(verify_bytes, ctx, data)
 
 
-def verify_file_cli(path: Path, *, offline: bool = False) -> int:
+def verify_file_cli(
+    path: Path, *, offline: bool = False, trust_list: Path | None = None, status_list: Path | None = None
+) -> int:
     """``certsvc verify FILE``: print the verdict; exit 0 only for a genuine, current licence."""
     from certsvc.core.config import get_settings
 
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        print(f"error: cannot read {path}: {e.strerror}", file=sys.stderr)
+        return 2
     if offline:
-        from verify.offline import verify_offline
+        from verify.offline import load_json, verify_offline
 
-        result = verify_offline(data, get_settings().data_dir)
+        tl_path = trust_list or Path("trust-list.json")
+        sl_path = status_list or Path("status-list.json")
+        if not tl_path.exists():
+            print(f"error: offline verification needs the trust list ({tl_path})", file=sys.stderr)
+            return 2
+        result = verify_offline(data, load_json(tl_path), load_json(sl_path) if sl_path.exists() else None)
     else:
         ctx = Context(get_settings())
         result = verify_bytes(ctx, data)

@@ -68,6 +68,14 @@ def test_post_without_csrf_token_is_403(portal) -> None:
     assert "text/html" in r.headers["content-type"] and "表单已失效" in r.text
 
 
+def test_post_that_is_not_a_form_is_403(portal) -> None:
+    c, ent, _csrf_token = portal
+    assert c.post("/portal/grants").status_code == 403
+    assert c.post("/portal/grants", json={"grantee_name": "x", "purpose": "y", "all_current": True}).status_code == 403
+    assert c.post("/portal/signout").status_code == 403
+    assert c.get("/portal/licences").status_code == 200  # still signed in
+
+
 def test_post_with_wrong_csrf_token_is_403(portal) -> None:
     c, ent, csrf = portal
     assert c.post("/portal/grants", data=_grant_form(ent, "0" * 64)).status_code == 403
@@ -111,6 +119,9 @@ def test_forged_or_missing_session_redirects_to_sign_in(service) -> None:
         assert c.get("/portal/grants").status_code == 303
         r = c.post("/portal/grants", data={"csrf": "x"})
         assert r.status_code == 401 and "text/html" in r.headers["content-type"]
+        for junk in (".", "1.2.3", "-1.a.1.b", "9" * 20 + ".a.1.b", "1.a." + "9" * 14 + ".x", "a" * 400):
+            c.cookies.set(SESSION_COOKIE, junk, path="/portal")
+            assert c.get("/portal/access-log").status_code == 303, junk
 
 
 def test_wrong_token_and_wrong_activation_code_are_friendly(service) -> None:
@@ -156,8 +167,12 @@ def test_bad_grant_input_is_a_friendly_page(portal) -> None:
     assert r.status_code == 422 and "至少选择一本证照" in r.text
     r = c.post("/portal/grants", data=_grant_form(ent, csrf, grantee_id="123456789012345678"))
     assert r.status_code == 422 and "证件号" in r.text
-    r = c.post("/portal/grants", content=b"\xff" * 10, headers={"content-type": "multipart/form-data; boundary=x"})
-    assert r.status_code in (400, 403)
+    r = c.post("/portal/grants", content=b"csrf=" + csrf.encode() + b"&purpose=\xff",
+               headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 400 and "text/html" in r.headers["content-type"]
+    r = c.post("/portal/grants", content=b"csrf=" + csrf.encode() + b"&x=" + b"a" * 70_000,
+               headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 400
 
 
 def test_an_enterprise_cannot_revoke_another_ones_grant(service, portal) -> None:

@@ -69,6 +69,7 @@ def test_inserted_event_is_named(svc) -> None:
     with session_scope(svc.ctx.engine) as s:
         prev = s.get(AuditEvent, ids[1])
         ev = AuditEvent(
+            id=ids[-1] + 1,
             at=utcnow(),
             actor_kind="operator",
             action="licence.revoke",

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -244,30 +244,33 @@ def _service_error_status(e: ServiceError) -> int:
 
 
 async def read_form(request: Request) -> dict[str, Any] | None:
-    """The POSTed form as ``{name: value or [values]}``; None when it cannot be read."""
+    """The POSTed form (urlencoded, as the portal's forms send it) as ``{name: value or [values]}``.
+
+    None when it cannot be read: too large (also when streamed without a length) or not UTF-8.
+    """
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != "application/x-www-form-urlencoded":
+        return {}  # not one of our forms: it carries no CSRF token either, so it is refused with 403
     try:
-        declared = int(request.headers.get("content-length") or 0)
-    except ValueError:
+        if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
+            return None
+        size, chunks = 0, []
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_FORM_BYTES:
+                return None
+            chunks.append(chunk)
+        pairs = parse_qsl(b"".join(chunks).decode("utf-8"), keep_blank_values=True, max_num_fields=300)
+    except (ValueError, UnicodeDecodeError):
         return None
-    if declared > MAX_FORM_BYTES:
-        return None
-    ctype = request.headers.get("content-type", "")
-    if not ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        return {}
-    try:
-        form = await request.form(max_files=0, max_fields=300, max_part_size=MAX_FORM_BYTES)
-        out: dict[str, Any] = {}
-        for key, value in form.multi_items():
-            if not isinstance(value, str):
-                continue
-            if key in out:
-                prev = out[key]
-                out[key] = [*prev, value] if isinstance(prev, list) else [prev, value]
-            else:
-                out[key] = value
-        return out
-    except Exception:  # noqa: BLE001 - a malformed body is the client's mistake
-        return None
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            prev = out[key]
+            out[key] = [*prev, value] if isinstance(prev, list) else [prev, value]
+        else:
+            out[key] = value
+    return out
 
 
 FormDep = Annotated[dict[str, Any] | None, Depends(read_form)]
@@ -314,10 +317,10 @@ def _check_post(
     request: Request, ctx: Context, form: dict[str, Any] | None, expected: str | None
 ) -> HTMLResponse | None:
     """None when the POST may proceed; else the refusal page."""
-    if form is None:
-        return error_page(ctx, 400, "表单无法读取或过大 · The form could not be read or is too large.")
     if not same_origin(request, ctx):
         return error_page(ctx, 403, "请求来自其他网站，已拒绝 · The request came from another site and was refused.")
+    if form is None:
+        return error_page(ctx, 400, "表单无法读取或过大 · The form could not be read or is too large.")
     sent = _text(form, "csrf", 200)
     if expected is None or not sent or not hmac.compare_digest(sent, expected):
         return error_page(
@@ -611,6 +614,13 @@ def access_log(request: Request, ctx: CtxDep) -> Response:
             return _not_signed_in(ctx)
         data = svc.access_log(s, sess.enterprise, page=page_no, per_page=LOG_PAGE_SIZE)
         _, by_id = _licence_index(s, sess.enterprise, ctx.settings.public_base_url)
+        grant_ids = {e["grant_id"] for e in data["items"] if e["grant_id"]}
+        grantees = {
+            g.id: {"grantee_name": g.grantee_name, "purpose": g.purpose}
+            for g in s.exec(
+                select(Grant).where(Grant.enterprise_id == sess.enterprise.id, Grant.id.in_(grant_ids))  # type: ignore[attr-defined]
+            )
+        } if grant_ids else {}
     events = []
     for e in data["items"]:
         lic = by_id.get(e["licence_id"]) if e["licence_id"] else None
@@ -619,6 +629,7 @@ def access_log(request: Request, ctx: CtxDep) -> Response:
             "when": _local(e["at"]),
             "kind_label": KIND_LABELS.get(e["kind"], (e["kind"], e["kind"])),
             "licence": lic,
+            "grant": grantees.get(e["grant_id"]) if e["grant_id"] else None,
         })
     counts = [
         {**c, "licence": by_id.get(c["licence_id"])} for c in data["verification_counts"][:60]
