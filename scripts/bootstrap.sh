@@ -22,6 +22,7 @@ if [ "${1:-}" = "--system" ]; then
   command -v pg_ctlcluster >/dev/null 2>&1 || [ -x /usr/lib/postgresql/*/bin/initdb ] 2>/dev/null || need+=(postgresql)
   command -v softhsm2-util >/dev/null 2>&1 || need+=(softhsm2)
   [ -x /usr/bin/chromium ] || need+=(chromium)
+  [ -d /usr/share/fonts/truetype/wqy ] || need+=(fonts-wqy-microhei)  # CJK glyphs in browser screenshots
   command -v pkcs11-tool >/dev/null 2>&1 || need+=(opensc)
   if [ ${#need[@]} -gt 0 ]; then
     echo "installing Debian packages: ${need[*]}"
