@@ -44,6 +44,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         task.cancel()
+        ctx.sealer.close()
 
 
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:

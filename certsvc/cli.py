@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from certsvc.context import Context
-from certsvc.core.config import get_settings
+from certsvc.core.config import get_settings, reset_settings
 from certsvc.db.session import session_scope
 from certsvc.errors import ServiceError
 
@@ -42,6 +42,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     found = repair(ctx, grace_s=60.0)  # leftovers of a crash; younger blobs may belong to another process
     if found.orphans_removed or found.missing_blobs:
         print(found.summary(), file=sys.stderr)
+    # Seal in a pool of processes, one per core, unless told otherwise (CERTSVC_SIGN_WORKERS=0: in-process).
+    os.environ.setdefault("CERTSVC_SIGN_WORKERS", str(max(1, (os.cpu_count() or 1) // max(1, args.workers))))
+    reset_settings()
     if args.workers > 1:
         if ctx.settings.database_url.startswith("sqlite"):
             print(

@@ -11,6 +11,7 @@ from certsvc.blobstore import BlobStore, open_blob_store
 from certsvc.core.config import Settings
 from certsvc.db.session import engine_for, upgrade
 from certsvc.keyring import Keyring
+from certsvc.services.sealing_pool import SealRunner
 from keys import KeyBackend, open_backend
 
 
@@ -33,6 +34,10 @@ class Context:
     @cached_property
     def keyring(self) -> Keyring:
         return Keyring(self.engine, self.key_backend)
+
+    @cached_property
+    def sealer(self) -> SealRunner:
+        return SealRunner(self.settings, self.keyring)
 
     def migrate(self) -> None:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)

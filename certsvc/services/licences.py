@@ -35,11 +35,9 @@ from certsvc.services.sealing import (
     seal_code,
     token_key,
 )
+from certsvc.services.sealing_pool import SealJob
 from keys.ca import Subject
-from signing import layout
 from signing.models import LicenceDocument
-from signing.seal import seal_png
-from signing.seal_pdf import seal_pdf_async
 
 HOLDER_KINDS = {"enterprise": "企业", "individual": "个体工商户", "cooperative": "农民专业合作社"}
 MAX_FIELD_LEN = 2000
@@ -188,18 +186,16 @@ async def _seal(ctx: Context, dept: Department, lt: LicenceType, d: dict[str, An
         seal_name=dept.name,
         seal_code=seal_code(dept.uscc, dept.id or 0),
     )
-    pdf = await asyncio.to_thread(layout.render_licence_pdf, doc)
-    sealed = await seal_pdf_async(
-        pdf,
-        keyring.signer(cert),
-        field_name="DeptSeal",
-        seal_png=seal_png(dept.name, "电子证照专用章", doc.seal_code),
-        rect=layout.SEAL_RECT,
-        certify=True,
-        reason=f"{dept.name} 签发电子证照 {d['number']}",
-        location=None,
-        reserve_fields=[(MARK_FIELD, MARK_RECT)],
-        bytes_reserved=CMS_BYTES_RESERVED,
+    sealed = await ctx.sealer.seal(
+        SealJob(
+            kind="licence",
+            document=doc,
+            signer_kid=cert.kid,
+            seal_purpose="电子证照专用章",
+            reason=f"{dept.name} 签发电子证照 {d['number']}",
+            reserve_fields=((MARK_FIELD, MARK_RECT),),
+            bytes_reserved=CMS_BYTES_RESERVED,
+        )
     )
     return _Draft(
         serial=d["serial"],
@@ -495,22 +491,28 @@ def change_state(
 
 
 async def issue_batch(ctx: Context, dept: Department, items: list[dict[str, Any]]) -> list[Issued | ServiceError]:
-    """Issue each item on its own: one item's error never stops the others."""
+    """Issue each item on its own: one item's error never stops the others.
+
+    Items are sealed concurrently when a pool of sealing processes is configured; each still goes
+    through the same reserve → seal → store → record steps as a single issuance.
+    """
     from pydantic import ValidationError
 
     from certsvc.schemas import LicenceIn  # the same validation as a single issue
 
-    results: list[Issued | ServiceError] = []
-    for i, raw in enumerate(items):
+    limit = asyncio.Semaphore(max(1, ctx.sealer.workers * 2))
+
+    async def one(i: int, raw: dict[str, Any]) -> Issued | ServiceError:
         try:
             req = LicenceIn.model_validate(raw).to_request()
         except ValidationError as e:
             err = e.errors()[0]
             where = ".".join(str(p) for p in err.get("loc", ())) or "item"
-            results.append(Invalid(f"items[{i}].{where}: {err.get('msg')}", field=where))
-            continue
-        try:
-            results.append(await issue(ctx, dept, req))
-        except ServiceError as e:
-            results.append(e)
-    return results
+            return Invalid(f"items[{i}].{where}: {err.get('msg')}", field=where)
+        async with limit:
+            try:
+                return await issue(ctx, dept, req)
+            except ServiceError as e:
+                return e
+
+    return list(await asyncio.gather(*(one(i, raw) for i, raw in enumerate(items))))

@@ -16,10 +16,8 @@ from certsvc.errors import Invalid, NotFound
 from certsvc.identifiers import IdentifierError, validate_uscc
 from certsvc.services.clock import today
 from certsvc.services.sealing import CMS_BYTES_RESERVED, qr_token, seal_code, token_key
-from signing import layout
+from certsvc.services.sealing_pool import SealJob
 from signing.models import ReceiptDocument
-from signing.seal import seal_png
-from signing.seal_pdf import seal_pdf_async
 
 RECEIPT_PURPOSE = "业务受理专用章"
 
@@ -72,17 +70,15 @@ async def issue_receipt(ctx: Context, dept: Department, body: Any) -> tuple[Rece
         seal_code=seal_code(dept.uscc, dept.id or 0),
         note=body.note,
     )
-    pdf = await asyncio.to_thread(layout.render_receipt_pdf, doc)
-    sealed = await seal_pdf_async(
-        pdf,
-        ctx.keyring.signer(cert),
-        field_name="DeptSeal",
-        seal_png=seal_png(dept.name, RECEIPT_PURPOSE, doc.seal_code),
-        rect=layout.SEAL_RECT,
-        certify=True,
-        reason=f"{dept.name} 受理回执 {doc.application_number}",
-        location=None,
-        bytes_reserved=CMS_BYTES_RESERVED,
+    sealed = await ctx.sealer.seal(
+        SealJob(
+            kind="receipt",
+            document=doc,
+            signer_kid=cert.kid,
+            seal_purpose=RECEIPT_PURPOSE,
+            reason=f"{dept.name} 受理回执 {doc.application_number}",
+            bytes_reserved=CMS_BYTES_RESERVED,
+        )
     )
     sha = await asyncio.to_thread(ctx.blobs.put, sealed)
     with session_scope(ctx.engine) as s:

@@ -1,0 +1,129 @@
+"""Where rendering and sealing run: in the calling process, or in a pool of worker processes.
+
+Rendering a licence and signing it is CPU work; with ``CERTSVC_SIGN_WORKERS=N`` it runs in N
+processes so that both cores work while the event loop keeps answering (verification pages must
+stay fast while issuance is busy). Each worker opens the key backend itself: keys never travel
+between processes, and a PKCS#11 worker holds its own session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from certsvc.core.config import Settings
+
+
+@dataclass(frozen=True)
+class SealJob:
+    """Everything a worker needs to render and seal one document (plain, picklable data)."""
+
+    kind: str  # "licence" | "receipt"
+    document: Any  # signing.models.LicenceDocument | ReceiptDocument
+    signer_kid: str
+    seal_purpose: str
+    reason: str
+    reserve_fields: tuple[tuple[str, tuple[float, float, float, float]], ...] = ()
+    bytes_reserved: int = 4096
+
+
+def _render(job: SealJob) -> bytes:
+    from signing import layout
+
+    if job.kind == "receipt":
+        return layout.render_receipt_pdf(job.document)
+    return layout.render_licence_pdf(job.document)
+
+
+async def _seal_with(job: SealJob, signer: Any) -> bytes:  # noqa: ANN401 - pyHanko Signer
+    from signing import layout
+    from signing.seal import seal_png
+    from signing.seal_pdf import seal_pdf_async
+
+    doc = job.document
+    return await seal_pdf_async(
+        _render(job),
+        signer,
+        field_name="DeptSeal",
+        seal_png=seal_png(doc.seal_name, job.seal_purpose, doc.seal_code),
+        rect=layout.SEAL_RECT,
+        certify=True,
+        reason=job.reason,
+        location=None,
+        bytes_reserved=job.bytes_reserved,
+        reserve_fields=list(job.reserve_fields),
+    )
+
+
+# --- worker side ----------------------------------------------------------------------------
+
+_worker_ctx: Any = None
+
+
+def _worker_init(settings: Settings) -> None:
+    global _worker_ctx
+    from certsvc.context import Context
+    from signing.fonts import warm_up
+
+    _worker_ctx = Context(settings)
+    warm_up()
+
+
+def _worker_seal(job: SealJob) -> bytes:
+    from sqlmodel import Session
+
+    ctx = _worker_ctx
+    with Session(ctx.engine) as s:
+        info = ctx.keyring.by_kid(s, job.signer_kid)
+    if info is None:
+        raise LookupError(f"no certificate {job.signer_kid}")
+    return asyncio.run(_seal_with(job, ctx.keyring.signer(info)))
+
+
+# --- caller side ----------------------------------------------------------------------------
+
+
+class SealRunner:
+    """Runs seal jobs in-process (``workers == 0``) or in a process pool started on first use."""
+
+    def __init__(self, settings: Settings, keyring: Any) -> None:  # noqa: ANN401 - certsvc.keyring.Keyring
+        self.settings = settings
+        self.keyring = keyring
+        self.workers = settings.sign_workers
+        self._pool: ProcessPoolExecutor | None = None
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+
+    def _executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None or self._pid != os.getpid():
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.workers,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_worker_init,
+                    initargs=(self.settings,),
+                )
+                self._pid = os.getpid()
+            return self._pool
+
+    async def seal(self, job: SealJob) -> bytes:
+        if self.workers <= 0:
+            from sqlmodel import Session
+
+            with Session(self.keyring.engine) as s:
+                info = self.keyring.by_kid(s, job.signer_kid)
+            assert info is not None
+            return await _seal_with(job, self.keyring.signer(info))
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor(), _worker_seal, job)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
