@@ -25,6 +25,11 @@ from certsvc.services.departments import add_department
 ALNUM = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API leaves an event loop behind in the main thread."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 def random_uscc(prefix: str = "91440300") -> str:
     body = "MA" + "".join(secrets.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(6))
     return make_uscc(prefix, body)

@@ -9,16 +9,18 @@ from datetime import date
 from typing import Any
 
 from certsvc.keyring import CertInfo, Keyring
+from signing import layout
 from signing.payload import Claims, sign_claims
 
 # The marked copy's signature field, reserved empty when a licence is sealed: filling an existing
 # field after a certification signature is plain signing, while a new visible field counts as a
 # modification for pyHanko and other validators.
 MARK_FIELD = "Mark"
-# Space for the CMS signature (≈2.3 KB with our chain). Reserving it skips pyHanko's dry-run size
-# estimate; keeping it small matters for verification, which parses /Contents digit by digit.
-CMS_BYTES_RESERVED = 4096
-MARK_RECT = (60.0, 196.0, 535.0, 300.0)
+MARK_RECT = layout.MARK_RECT  # free space on the page, between the table and the QR code
+# Space for the CMS signature: None lets signing.cms compute a tight bound (cheap, since the fixed
+# parts are encoded once per signer). Keeping /Contents small matters for verification, which
+# parses it digit by digit.
+CMS_BYTES_RESERVED: int | None = None
 
 
 def seal_code(uscc: str, owner_id: int) -> str:

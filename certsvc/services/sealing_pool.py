@@ -29,7 +29,7 @@ class SealJob:
     seal_purpose: str
     reason: str
     reserve_fields: tuple[tuple[str, tuple[float, float, float, float]], ...] = ()
-    bytes_reserved: int = 4096
+    bytes_reserved: int | None = None
 
 
 def _render(job: SealJob) -> bytes:

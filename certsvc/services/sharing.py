@@ -34,12 +34,9 @@ GRANT_REASON_PREFIX = "certsvc grant "
 
 
 def mark_lines(g: Grant) -> list[str]:
+    """The visible mark: "仅供 <grantee> 用于 <purpose>, 有效期至 <date>, 授权编号 <id>"."""
     until = g.expires_at.astimezone(CST).date().isoformat()
-    return [
-        f"仅供 {g.grantee_name} 用于 {g.purpose}",
-        f"有效期至 {until}  授权编号 {g.id}",
-        "本加注件由电子证照服务签注，原证照电子印章保持有效 · Marked copy for the grantee only",
-    ]
+    return [f"仅供 {g.grantee_name} 用于 {g.purpose}", f"有效期至 {until}  授权编号 {g.id}"]
 
 
 def share_view(s: Session, token: str, base_url: str) -> dict[str, Any]:
