@@ -22,6 +22,7 @@ import time
 from contextlib import AbstractContextManager
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import Any
 
 import pylopdf_fonts_zh_cn
 from PIL import ImageFont
@@ -148,6 +149,31 @@ def ensure_ttf(src: Path | None = None) -> Path:
     return dst
 
 
+class _GlyphSlicer:
+    """Read-only view of the 'glyf' table whose slices are bytes (what reportlab expects)."""
+
+    def __init__(self, view: memoryview) -> None:
+        self._view = view
+
+    def __getitem__(self, index: slice) -> bytes:
+        return self._view[index].tobytes()
+
+
+def _share_glyf_table(face: Any) -> None:
+    """Make reportlab's subsetter read glyphs from the loaded font instead of copying the whole
+    13 MB 'glyf' table for every PDF (≈1.5 ms per page)."""
+    get_table = face.get_table
+    data = memoryview(face._ttf_data)
+
+    def get_table_shared(tag: str) -> Any:
+        if tag != "glyf":
+            return get_table(tag)
+        pos, length = face.get_table_pos(tag)
+        return _GlyphSlicer(data[pos:pos + length])
+
+    face.get_table = get_table_shared
+
+
 def pdf_font() -> str:
     """Register the TrueType font with reportlab once per process and return its name."""
     global _registered
@@ -158,7 +184,9 @@ def pdf_font() -> str:
             from reportlab.pdfbase import pdfmetrics
             from reportlab.pdfbase.ttfonts import TTFont
 
-            pdfmetrics.registerFont(TTFont(PDF_FONT, str(ensure_ttf())))
+            font = TTFont(PDF_FONT, str(ensure_ttf()))
+            _share_glyf_table(font.face)
+            pdfmetrics.registerFont(font)
             _registered = True
     return PDF_FONT
 

@@ -19,6 +19,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from signing.fonts import pdf_font
 from signing.models import LicenceDocument, ReceiptDocument
+from signing.payload import QR_KEYWORD_PREFIX
 from signing.qr import qr_matrix
 
 __all__ = ["MARK_RECT", "PAGE_SIZE", "QR_RECT", "SEAL_RECT", "cn_date", "render_licence_pdf",
@@ -334,8 +335,9 @@ def _validity(doc: LicenceDocument) -> str:
 def render_licence_pdf(doc: LicenceDocument) -> bytes:
     """One-page A4 licence PDF (fonts embedded and subset, no seal: see :data:`SEAL_RECT`)."""
     buf = io.BytesIO()
+    # The QR token also goes into /Keywords, so an offline verifier finds it without decoding the image.
     c = _canvas(buf, f"{doc.title} {doc.number}", f"{doc.title}（电子证照）", doc.issuer_name,
-                doc.identifier)
+                f"{doc.identifier} {QR_KEYWORD_PREFIX}{doc.qr_text.rsplit('/', 1)[-1]}")
     _draw_top_right(c, [f"证照编号：{doc.number}", f"版本：第{doc.version}版"])
     _draw_title(c, doc.title, _TITLE_Y)
     rows = [(doc.holder_label, doc.holder_name), ("统一社会信用代码", doc.holder_uscc), *doc.fields,

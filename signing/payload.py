@@ -25,6 +25,7 @@ HDR_KID = 4
 KIND_LICENCE = "L"
 KIND_RECEIPT = "R"
 IDENTIFIER_ROOT = "1.2.156.3005.2."
+QR_KEYWORD_PREFIX = "certsvc-qr:"  # marks the QR token in a licence PDF's /Keywords
 
 
 class PayloadError(ValueError):

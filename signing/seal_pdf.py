@@ -9,8 +9,10 @@ the mark "仅供 X 用于 Y" on a shared copy, leaving the earlier signatures in
 import asyncio
 import io
 import zlib
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
+from typing import Any, TypeVar
 
 from PIL import Image
 from pyhanko.pdf_utils import generic, layout
@@ -26,8 +28,10 @@ from pyhanko.stamp import BaseStampStyle, StaticStampStyle
 from signing.cms import cms_size_bound, pades_cms
 from signing.layout import render_mark_pdf
 
-__all__ = ["Layers", "PdfPage", "PngImage", "Rect", "add_signature", "add_signature_async", "seal_pdf",
-           "seal_pdf_async"]
+__all__ = ["Layers", "PdfPage", "PngImage", "Rect", "add_signature", "add_signature_async", "run_sync",
+           "seal_pdf", "seal_pdf_async"]
+
+T = TypeVar("T")
 
 Rect = tuple[float, float, float, float]
 """(x1, y1, x2, y2) in PDF points on the page."""
@@ -86,6 +90,17 @@ class PngImage(PdfContent):
         self.set_resource(ResourceType.EXT_G_STATE, pdf_name("/SealInk"),
                           generic.DictionaryObject({pdf_name("/BM"): pdf_name("/Multiply")}))
         return b"q /SealInk gs %g 0 0 %g 0 0 cm /SealImg Do Q" % (self.box.width, self.box.height)
+
+
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` to completion from synchronous code, also when this thread already runs an event
+    loop (Playwright's sync API, Jupyter): then in a short-lived worker thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def _meta(field_name: str, reason: str, location: str | None, certify: bool) -> PdfSignatureMetadata:
@@ -164,8 +179,8 @@ async def seal_pdf_async(pdf: bytes, signer: Signer, *, field_name: str, seal_pn
 def seal_pdf(pdf: bytes, signer: Signer, *, field_name: str, seal_png: bytes, rect: Rect,
              certify: bool = True, reason: str, location: str | None = None,
              bytes_reserved: int | None = 16384, reserve_fields: Sequence[tuple[str, Rect]] = ()) -> bytes:
-    """Blocking :func:`seal_pdf_async` (not for use inside a running event loop)."""
-    return asyncio.run(seal_pdf_async(pdf, signer, field_name=field_name, seal_png=seal_png, rect=rect,
+    """Blocking :func:`seal_pdf_async`."""
+    return run_sync(seal_pdf_async(pdf, signer, field_name=field_name, seal_png=seal_png, rect=rect,
                                       certify=certify, reason=reason, location=location,
                                       bytes_reserved=bytes_reserved, reserve_fields=reserve_fields))
 
@@ -264,7 +279,7 @@ def add_signature(pdf: bytes, signer: Signer, *, field_name: str, rect: Rect | N
                   colour: tuple[float, float, float] = _MARK_RED, border_width: float = 1.0,
                   image_opacity: float | None = None, bytes_reserved: int | None = 16384) -> bytes:
     """Blocking :func:`add_signature_async`."""
-    return asyncio.run(add_signature_async(
+    return run_sync(add_signature_async(
         pdf, signer, field_name=field_name, rect=rect, reason=reason, text_lines=text_lines,
         appearance_png=appearance_png, page=page, location=location, font_size=font_size,
         colour=colour, border_width=border_width, image_opacity=image_opacity,

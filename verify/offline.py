@@ -19,14 +19,12 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from signing.payload import unb64url
+from signing.payload import QR_KEYWORD_PREFIX, unb64url
 from verify.qr import verify_qr_text
 from verify.report import Check
 from verify.status_list import StatusCode, status_at
 from verify.trust import TrustContext, TrustedCert
 from verify.verifier import verify_pdf
-
-QR_KEYWORD_PREFIX = "certsvc-qr:"
 
 
 def trust_from_list(tl: dict[str, Any]) -> TrustContext:
@@ -87,7 +85,9 @@ def verify_offline(data: bytes, trust_list: dict[str, Any], status_list: dict[st
     trust = trust_from_list(trust_list)
     report = verify_pdf(data, trust, lambda _sha: True)
     checks = [
-        replace(c, detail="Not checked offline: only the service knows what it issued.") if c.name == "issued_here" else c
+        replace(c, detail="Not checked offline: only the service knows what it issued.")
+        if c.name == "issued_here"
+        else c
         for c in report.checks
     ]
     out = report.to_dict()

@@ -1,6 +1,5 @@
 """PAdES sealing and later approval signatures, validated with pyHanko."""
 
-import asyncio
 import io
 
 import pypdfium2 as pdfium
@@ -8,20 +7,25 @@ import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.fields import MDPPerm
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 
 from signing.issue import MARK_FIELD, mark_copy_async, sign_licence_async, sign_receipt_async
 from signing.layout import MARK_RECT, SEAL_RECT, render_licence_pdf
 from signing.seal import seal_png
-from signing.seal_pdf import add_signature, add_signature_async, seal_pdf, seal_pdf_async
+from signing.seal_pdf import add_signature, add_signature_async, run_sync, seal_pdf, seal_pdf_async
 
 MARK_LINES = ["仅供 深圳市䶮堃贸易有限公司 用于 招投标资格审查", "有效期至2025年6月30日"]
 
 
+def _validate(sig, vc):
+    """pyHanko's validation via run_sync: its sync wrapper fails when a loop already runs."""
+    return run_sync(async_validate_pdf_signature(sig, vc))
+
+
 @pytest.fixture
 def sealed(pki, licence) -> bytes:
-    return asyncio.run(sign_licence_async(licence, pki.signer, location="广州"))
+    return run_sync(sign_licence_async(licence, pki.signer, location="广州"))
 
 
 def _signatures(pdf: bytes):
@@ -35,7 +39,7 @@ def _widgets(pdf: bytes) -> list:
 
 def test_sealed_pdf_validates_intact_over_entire_file(pki, sealed) -> None:
     [sig] = _signatures(sealed)
-    status = validate_pdf_signature(sig, pki.validation_context())
+    status = _validate(sig, pki.validation_context())
     assert status.intact and status.valid and status.trusted
     assert status.coverage == SignatureCoverageLevel.ENTIRE_FILE
 
@@ -80,21 +84,21 @@ def test_mark_field_is_reserved_empty(sealed) -> None:
 
 
 def test_marking_keeps_the_seal_intact_as_form_filling(pki, sealed) -> None:
-    marked = asyncio.run(mark_copy_async(sealed, pki.signer, lines=MARK_LINES))
+    marked = run_sync(mark_copy_async(sealed, pki.signer, lines=MARK_LINES))
     first, second = _signatures(marked)
-    status = validate_pdf_signature(first, pki.validation_context())
+    status = _validate(first, pki.validation_context())
     assert status.intact and status.valid
     assert status.coverage == SignatureCoverageLevel.ENTIRE_REVISION
     assert status.modification_level == ModificationLevel.FORM_FILLING
     assert status.docmdp_ok
-    later = validate_pdf_signature(second, pki.validation_context())
+    later = _validate(second, pki.validation_context())
     assert later.intact and later.valid
     assert later.coverage == SignatureCoverageLevel.ENTIRE_FILE
     assert second.docmdp_level is None
 
 
 def test_mark_text_is_embedded_with_unicode_map(pki, sealed) -> None:
-    marked = asyncio.run(mark_copy_async(sealed, pki.signer, lines=MARK_LINES))
+    marked = run_sync(mark_copy_async(sealed, pki.signer, lines=MARK_LINES))
     [mark] = [w for w in _widgets(marked) if w["/T"] == MARK_FIELD]
     layers = [x.get_object() for x in mark["/AP"]["/N"]["/Resources"]["/XObject"].values()]
     fonts = [f.get_object() for layer in layers for f in layer["/Resources"]["/Font"].values()]
@@ -104,9 +108,9 @@ def test_mark_text_is_embedded_with_unicode_map(pki, sealed) -> None:
 
 
 def test_mark_field_cannot_be_signed_twice(pki, sealed) -> None:
-    marked = asyncio.run(mark_copy_async(sealed, pki.signer, lines=MARK_LINES))
+    marked = run_sync(mark_copy_async(sealed, pki.signer, lines=MARK_LINES))
     with pytest.raises(ValueError, match="already signed"):
-        asyncio.run(mark_copy_async(marked, pki.signer, lines=MARK_LINES))
+        run_sync(mark_copy_async(marked, pki.signer, lines=MARK_LINES))
 
 
 def test_new_visible_field_after_certification_is_flagged(pki, sealed) -> None:
@@ -114,8 +118,8 @@ def test_new_visible_field_after_certification_is_flagged(pki, sealed) -> None:
     signed = add_signature(sealed, pki.signer, field_name="Ent", rect=(70, 400, 183, 513), reason="企业签章",
                            appearance_png=stamp)
     first, second = _signatures(signed)
-    assert validate_pdf_signature(second, pki.validation_context()).valid
-    status = validate_pdf_signature(first, pki.validation_context())
+    assert _validate(second, pki.validation_context()).valid
+    status = _validate(first, pki.validation_context())
     assert status.modification_level == ModificationLevel.OTHER
 
 
@@ -124,7 +128,7 @@ def test_new_field_on_an_approval_sealed_pdf_is_form_filling(pki, licence) -> No
                    seal_png=seal_png(licence.seal_name), rect=SEAL_RECT, reason="签发", certify=False)
     signed = add_signature(pdf, pki.signer, field_name="Ent", rect=(70, 400, 183, 513), reason="企业签章",
                            text_lines=["同意"], appearance_png=seal_png("深圳市䶮堃贸易有限公司"))
-    status = validate_pdf_signature(_signatures(signed)[0], pki.validation_context())
+    status = _validate(_signatures(signed)[0], pki.validation_context())
     assert status.intact and status.modification_level == ModificationLevel.FORM_FILLING
 
 
@@ -146,17 +150,25 @@ def test_async_api_runs_inside_an_event_loop(pki, licence) -> None:
         return await add_signature_async(pdf, pki.signer, field_name="M", reason="加注",
                                          text_lines=["仅供测试"])
 
-    assert len(_signatures(asyncio.run(go()))) == 2
+    assert len(_signatures(run_sync(go()))) == 2
 
 
 def test_without_bytes_reserved_pyhanko_estimates(pki, licence) -> None:
     pdf = seal_pdf(render_licence_pdf(licence), pki.signer, field_name="Seal",
                    seal_png=seal_png(licence.seal_name), rect=SEAL_RECT, reason="签发", bytes_reserved=None)
-    assert validate_pdf_signature(_signatures(pdf)[0], pki.validation_context()).intact
+    assert _validate(_signatures(pdf)[0], pki.validation_context()).intact
 
 
 def test_receipt_is_sealed_and_valid(pki, receipt) -> None:
-    pdf = asyncio.run(sign_receipt_async(receipt, pki.signer))
+    pdf = run_sync(sign_receipt_async(receipt, pki.signer))
     [sig] = _signatures(pdf)
-    status = validate_pdf_signature(sig, pki.validation_context())
+    status = _validate(sig, pki.validation_context())
     assert status.intact and status.valid and status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+
+
+def test_sync_wrapper_works_inside_a_running_event_loop(pki, licence) -> None:
+    async def inside() -> bytes:
+        return seal_pdf(render_licence_pdf(licence), pki.signer, field_name="Seal",
+                        seal_png=seal_png(licence.seal_name), rect=SEAL_RECT, reason="签发")
+
+    assert len(_signatures(run_sync(inside()))) == 1
