@@ -37,13 +37,15 @@ def trust_list(ctx: Context) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "kid": c.kid,
             "kind": c.owner_kind,
-            "department" if c.owner_kind == "department" else "holder": c.name,
+            "department": c.name,  # for the service's own seal: the service's name
             "uscc": c.uscc,
             "certificate": to_pem(c.cert),
             "licence_types": list(c.licence_types),
             "not_before": c.cert.not_valid_before_utc.isoformat(),
             "not_after": c.cert.not_valid_after_utc.isoformat(),
         }
+        if c.owner_kind == "enterprise":
+            entry["holder"] = entry.pop("department")
         if c.revoked_from is not None:
             entry["revoked_from"] = c.revoked_from.isoformat()
         issuers.append(entry)
