@@ -94,6 +94,28 @@ class Service:
             return Dept(d.id or 0, d.name, d.uscc, d.code, new.api_key)
 
 
+FOOD_TYPE = {
+    "code": "SPJY",
+    "name": "食品经营许可证",
+    "fields": [
+        {"name": "经营场所", "required": True},
+        {"name": "主体业态", "required": True},
+        {"name": "经营项目", "required": False},
+    ],
+    "validity_days": 1825,
+    "reform_mode": "commitment",
+}
+
+
+def setup_departments(svc: Service) -> None:
+    """A market regulator (registrar), a health and a housing department; the food licence type."""
+    svc.market = svc.add_department("深圳市市场监督管理局", "SZSJ", registrar=True)
+    svc.health = svc.add_department("深圳市卫生健康委员会", "SZWJ")
+    svc.housing = svc.add_department("深圳市住房和建设局", "SZZJ")
+    r = svc.client.post("/api/v1/licence-types", headers=svc.health.auth, json=FOOD_TYPE)
+    assert r.status_code == 201, r.text
+
+
 @pytest.fixture(scope="session")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     tmp = tmp_path_factory.mktemp("certsvc")
@@ -104,25 +126,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         ctx.keyring.ensure_root(s)
     with TestClient(app) as client:
         svc = Service(ctx, client, None, None, None)  # type: ignore[arg-type]
-        svc.market = svc.add_department("深圳市市场监督管理局", "SZSJ", registrar=True)
-        svc.health = svc.add_department("深圳市卫生健康委员会", "SZWJ")
-        svc.housing = svc.add_department("深圳市住房和建设局", "SZZJ")
-        r = client.post(
-            "/api/v1/licence-types",
-            headers=svc.health.auth,
-            json={
-                "code": "SPJY",
-                "name": "食品经营许可证",
-                "fields": [
-                    {"name": "经营场所", "required": True},
-                    {"name": "主体业态", "required": True},
-                    {"name": "经营项目", "required": False},
-                ],
-                "validity_days": 1825,
-                "reform_mode": "commitment",
-            },
-        )
-        assert r.status_code == 201, r.text
+        setup_departments(svc)
         yield svc
 
 

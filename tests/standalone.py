@@ -16,20 +16,8 @@ from certsvc.context import Context
 from certsvc.core.config import reset_settings
 from certsvc.db.session import session_scope
 from certsvc.services.departments import add_department
-from tests.conftest import food_licence_body, make_settings, random_uscc
+from tests.conftest import FOOD_TYPE, food_licence_body, make_settings, random_uscc
 from tests.pdfcheck import signature_status
-
-FOOD_TYPE = {
-    "code": "SPJY",
-    "name": "食品经营许可证",
-    "fields": [
-        {"name": "经营场所", "required": True},
-        {"name": "主体业态", "required": True},
-        {"name": "经营项目", "required": False},
-    ],
-    "validity_days": 1825,
-    "reform_mode": "commitment",
-}
 
 
 @dataclass

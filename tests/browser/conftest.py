@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Service
+from tests.conftest import Service, setup_departments
 
 CHROMIUM = Path(os.environ.get("CERTSVC_TEST_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -49,29 +49,6 @@ def needs_browser() -> None:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         pytest.skip("browser tests need the playwright Python package (pip install -e '.[test]')")
-
-
-def _setup(svc: Service) -> None:
-    """The same departments and food licence type as the ``service`` fixture."""
-    svc.market = svc.add_department("深圳市市场监督管理局", "SZSJ", registrar=True)
-    svc.health = svc.add_department("深圳市卫生健康委员会", "SZWJ")
-    svc.housing = svc.add_department("深圳市住房和建设局", "SZZJ")
-    r = svc.client.post(
-        "/api/v1/licence-types",
-        headers=svc.health.auth,
-        json={
-            "code": "SPJY",
-            "name": "食品经营许可证",
-            "fields": [
-                {"name": "经营场所", "required": True},
-                {"name": "主体业态", "required": True},
-                {"name": "经营项目", "required": False},
-            ],
-            "validity_days": 1825,
-            "reform_mode": "commitment",
-        },
-    )
-    assert r.status_code == 201, r.text
 
 
 @pytest.fixture(scope="session")
@@ -112,7 +89,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     client = httpx.Client(base_url=base, timeout=60)
     try:
         svc = Service(ctx, client, None, None, None)  # type: ignore[arg-type]
-        _setup(svc)
+        setup_departments(svc)
         yield svc
     finally:
         client.close()

@@ -20,8 +20,7 @@ from sqlmodel import Session, select
 
 from certsvc.db.models import AuditEvent, Licence, LicenceVersion
 from certsvc.db.session import make_engine
-from tests.conftest import food_licence_body, random_uscc
-from tests.standalone import FOOD_TYPE
+from tests.conftest import FOOD_TYPE, food_licence_body, random_uscc
 
 CLI = [sys.executable, "-m", "certsvc.cli"]
 
@@ -46,6 +45,15 @@ def _env(data: Path, port: int) -> dict[str, str]:
     else:
         env["CERTSVC_DATABASE_URL"] = f"sqlite:///{data / 'certsvc.db'}"
     return env
+
+
+def _department(env: dict[str, str]) -> dict[str, str]:
+    """Create the health department with the CLI; its API key is the last line printed."""
+    command = [*CLI, "department", "add", "--name", "深圳市卫生健康委员会", "--code", "SZWJ"]
+    out = subprocess.run(
+        [*command, "--uscc", random_uscc("11440300")], env=env, capture_output=True, text=True, timeout=120, check=True
+    )
+    return {"Authorization": f"Bearer {out.stdout.strip().splitlines()[-1]}"}
 
 
 def _serve(env: dict[str, str], port: int) -> subprocess.Popen:
@@ -77,25 +85,7 @@ def _issue_batches(base: str, auth: dict, stop: threading.Event, sent: list[int]
 def test_kill_9_during_batch_issuance_leaves_nothing_half_issued(tmp_path: Path, kill_after_s: float) -> None:
     port = _free_port()
     env = _env(tmp_path, port)
-    out = subprocess.run(
-        [
-            *CLI,
-            "department",
-            "add",
-            "--name",
-            "深圳市卫生健康委员会",
-            "--uscc",
-            random_uscc("11440300"),
-            "--code",
-            "SZWJ",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    auth = {"Authorization": f"Bearer {out.stdout.strip().splitlines()[-1]}"}
+    auth = _department(env)
     server = _serve(env, port)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -157,25 +147,7 @@ def test_kill_9_during_batch_issuance_leaves_nothing_half_issued(tmp_path: Path,
 def test_crash_at_the_worst_points_is_repaired(tmp_path: Path, fault: str, orphans: int) -> None:
     port = _free_port()
     env = _env(tmp_path, port)
-    out = subprocess.run(
-        [
-            *CLI,
-            "department",
-            "add",
-            "--name",
-            "深圳市卫生健康委员会",
-            "--uscc",
-            random_uscc("11440300"),
-            "--code",
-            "SZWJ",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    auth = {"Authorization": f"Bearer {out.stdout.strip().splitlines()[-1]}"}
+    auth = _department(env)
     base = f"http://127.0.0.1:{port}"
     server = _serve({**env, "CERTSVC_FAULT": fault}, port)
     try:
