@@ -8,9 +8,9 @@ from fastapi import APIRouter, Response
 from sqlmodel import Session, select
 
 from certsvc.api.deps import CtxDep, DeptDep
+from certsvc.api.responses import stored_pdf
 from certsvc.db.models import Department, Licence, LicenceType
 from certsvc.db.session import session_scope
-from certsvc.errors import NotFound
 from certsvc.schemas import AmendIn, BatchIn, LicenceIn, LicenceTypeIn, ReasonIn, RenewIn
 from certsvc.services import licences as svc
 from certsvc.services.departments import create_licence_type, licence_type_view
@@ -95,14 +95,7 @@ def get_licence(licence_id: str, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
 def get_licence_pdf(licence_id: str, ctx: CtxDep, dept: DeptDep) -> Response:
     with Session(ctx.engine) as s:
         lic, ver, _lt = _load(s, dept, licence_id)
-    data = ctx.blobs.get(ver.pdf_sha256)
-    if data is None:
-        raise NotFound("the PDF of this licence is missing from the blob store")
-    return Response(
-        data,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{lic.number}-v{ver.version}.pdf"'},
-    )
+    return stored_pdf(ctx, ver.pdf_sha256, f"{lic.number}-v{ver.version}.pdf", "licence")
 
 
 def _state(ctx: CtxDep, dept: DeptDep, licence_id: str, action: str, body: ReasonIn) -> dict[str, Any]:

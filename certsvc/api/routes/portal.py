@@ -446,6 +446,17 @@ def _signed_in(request: Request, ctx: Context, s: Session) -> PortalSession | No
     return read_session(ctx, s, request.cookies.get(SESSION_COOKIE))
 
 
+def _signed_in_post(
+    request: Request, ctx: Context, form: dict[str, Any] | None
+) -> tuple[PortalSession | None, HTMLResponse | None]:
+    """The session of a state-changing POST, or the refusal page (signed out, or CSRF failed)."""
+    with session_scope(ctx.engine) as s:
+        sess = _signed_in(request, ctx, s)
+    if sess is None:
+        return None, error_page(ctx, 401, "登录已失效，请重新登录 · Your session has ended; sign in again.")
+    return sess, _check_post(request, ctx, form, sess.csrf)
+
+
 def _not_signed_in(ctx: Context) -> Response:
     resp = redirect(ctx, "/portal")
     _clear_session(resp, ctx)
@@ -506,13 +517,10 @@ def grants(request: Request, ctx: CtxDep) -> Response:
 @router.post("/grants", response_class=HTMLResponse)
 def create_grant(request: Request, ctx: CtxDep, form: FormDep) -> Response:
     base = ctx.settings.public_base_url
-    with session_scope(ctx.engine) as s:
-        sess = _signed_in(request, ctx, s)
-    if sess is None:
-        return error_page(ctx, 401, "登录已失效，请重新登录 · Your session has ended; sign in again.")
-    refused = _check_post(request, ctx, form, sess.csrf)
+    sess, refused = _signed_in_post(request, ctx, form)
     if refused is not None:
         return refused
+    assert sess is not None
     assert form is not None
     all_current = _text(form, "all_current", 10) in ("1", "on", "true")
     licence_ids = [i for i in _list(form, "licence_ids") if i]
@@ -583,13 +591,10 @@ def _grant_message(e: Exception) -> str:
 
 @router.post("/grants/{grant_id}/revoke", response_class=HTMLResponse)
 def revoke_grant(grant_id: str, request: Request, ctx: CtxDep, form: FormDep) -> Response:
-    with session_scope(ctx.engine) as s:
-        sess = _signed_in(request, ctx, s)
-    if sess is None:
-        return error_page(ctx, 401, "登录已失效，请重新登录 · Your session has ended; sign in again.")
-    refused = _check_post(request, ctx, form, sess.csrf)
+    sess, refused = _signed_in_post(request, ctx, form)
     if refused is not None:
         return refused
+    assert sess is not None
     if len(grant_id) > 64:
         return error_page(ctx, 404, "没有这个授权 · No such grant.", sess=sess)
     try:

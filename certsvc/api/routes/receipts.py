@@ -9,8 +9,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlmodel import Session
 
 from certsvc.api.deps import CtxDep, DeptDep
+from certsvc.api.responses import stored_pdf
 from certsvc.api.routes.public import wants_json
-from certsvc.errors import NotFound
 from certsvc.schemas import ReceiptIn
 from certsvc.services.receipts import issue_receipt, own_receipt, receipt_by_token, receipt_view
 from certsvc.web import render
@@ -34,14 +34,7 @@ def get_receipt(receipt_id: str, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
 def get_receipt_pdf(receipt_id: str, ctx: CtxDep, dept: DeptDep) -> Response:
     with Session(ctx.engine) as s:
         rec = own_receipt(s, dept, receipt_id)
-    data = ctx.blobs.get(rec.pdf_sha256)
-    if data is None:
-        raise NotFound("the PDF of this receipt is missing from the blob store")
-    return Response(
-        data,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="receipt-{rec.application_number}.pdf"'},
-    )
+    return stored_pdf(ctx, rec.pdf_sha256, f"receipt-{rec.application_number}.pdf", "receipt")
 
 
 @router.get("/r/{token}", response_model=None)
