@@ -30,12 +30,22 @@ def cmd_init(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _default_base_url(args: argparse.Namespace) -> None:
+    """Links and QR codes point at where this server listens, unless configured otherwise."""
+    import os
+
+    if not os.environ.get("CERTSVC_PUBLIC_BASE_URL"):
+        os.environ["CERTSVC_PUBLIC_BASE_URL"] = f"http://{args.host}:{args.port}"
+        reset_settings()
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import os
     import shutil
 
     import uvicorn
 
+    _default_base_url(args)
     ctx = _ctx()
     from certsvc.repair import repair
 
@@ -121,6 +131,7 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from certsvc.demo import load_demo
 
+    _default_base_url(args)
     ctx = _ctx()
     info = asyncio.run(load_demo(ctx))
     print(info)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from certsvc.context import Context
 from certsvc.db.models import Department
@@ -10,6 +10,7 @@ from certsvc.db.session import session_scope
 from certsvc.identifiers import make_uscc
 from certsvc.services import licences as svc
 from certsvc.services.departments import add_department, create_licence_type
+from certsvc.services.holders import holder_licences
 
 MARKET = ("深圳市市场监督管理局", make_uscc("11440300", "MB2C9204"), "SZSJ")
 HEALTH = ("深圳市卫生健康委员会", make_uscc("11440300", "MB2C9305"), "SZWJ")
@@ -19,11 +20,23 @@ ENTERPRISES = [
 ]
 
 
+def _already_loaded(ctx: Context, s: Session) -> str:
+    base = ctx.settings.public_base_url
+    lines = ["certsvc demo data (already loaded; the API keys were printed when it was first created)", ""]
+    for name, uscc, *_rest in ENTERPRISES:
+        lines.append(f"{name} ({uscc})")
+        for lic, ver, lt, _dept in holder_licences(s, uscc):
+            lines.append(f"  {lt.name} {lic.number}: {base}/v/{ver.qr_payload}")
+        lines += [f"  一码展示 all licences: {base}/e/{uscc}", ""]
+    lines.append(f"API docs: {base}/docs · enterprise portal: {base}/portal")
+    return "\n".join(lines)
+
+
 async def load_demo(ctx: Context) -> str:
     """Create the demo data once; print where to look and which keys to use."""
     with session_scope(ctx.engine) as s:
         if s.exec(select(Department).where(Department.code == MARKET[2])).first():
-            return "demo data already loaded; API keys were printed when it was first created"
+            return _already_loaded(ctx, s)
         market = add_department(s, ctx.keyring, name=MARKET[0], uscc=MARKET[1], code=MARKET[2], registrar=True)
         health = add_department(s, ctx.keyring, name=HEALTH[0], uscc=HEALTH[1], code=HEALTH[2])
         create_licence_type(
@@ -89,6 +102,6 @@ async def load_demo(ctx: Context) -> str:
     lines += [
         f"{MARKET[0]} ({MARKET[2]}) API key: {market.api_key}",
         f"{HEALTH[0]} ({HEALTH[2]}) API key: {health.api_key}",
-        f"API docs: {base}/docs",
+        f"API docs: {base}/docs · enterprise portal: {base}/portal",
     ]
     return "\n".join(lines)
