@@ -69,18 +69,19 @@ def baseline_a(pdf: bytes, signer: Any, *, n: int, max_seconds: float) -> dict[s
 
     out = once()  # warm-up (imports, caches), not counted
     ms: list[float] = []
-    start = time.perf_counter()
+    start, cpu0 = time.perf_counter(), time.process_time()
     deadline = start + max_seconds
     while len(ms) < n and time.perf_counter() < deadline:
         t0 = time.perf_counter()
         out = once()
         ms.append((time.perf_counter() - t0) * 1000)
-    secs = time.perf_counter() - start
+    secs, cpu = time.perf_counter() - start, time.process_time() - cpu0
     return {
         "what": "pyhanko.sign.signers.sign_pdf, default PdfSignatureMetadata(field_name='Signature'), "
                 "SimpleSigner P-256, same unsigned licence PDF, one process",
         "licences_per_s": len(ms) / secs,
         "seconds": secs,
+        "cpu_ms_per_item": 1000 * cpu / len(ms),
         "unsigned_pdf_bytes": len(pdf),
         "signed_pdf_bytes": len(out),
         **latency_summary(ms),
@@ -105,18 +106,19 @@ def baseline_verify(pdf: bytes, root_pem: str, *, n: int, max_seconds: float) ->
 
     ok = once()
     ms: list[float] = []
-    start = time.perf_counter()
+    start, cpu0 = time.perf_counter(), time.process_time()
     deadline = start + max_seconds
     while len(ms) < n and time.perf_counter() < deadline:
         t0 = time.perf_counter()
         ok = once() and ok
         ms.append((time.perf_counter() - t0) * 1000)
-    secs = time.perf_counter() - start
+    secs, cpu = time.perf_counter() - start, time.process_time() - cpu0
     return {
         "what": "pyhanko.sign.validation.validate_pdf_signature (default settings, service root trusted), "
                 "same genuine licence PDF, one process",
         "verifications_per_s": len(ms) / secs,
         "bottom_line": ok,
         "seconds": secs,
+        "cpu_ms_per_item": 1000 * cpu / len(ms),
         **latency_summary(ms),
     }

@@ -87,13 +87,14 @@ def _rows(conn: Connection, sql: str, params: dict[str, Any] | None = None) -> l
 
 
 def _templates(conn: Connection, limit: int) -> list[_Template]:
-    lics = _rows(conn, "SELECT * FROM licence WHERE current_version = 1 ORDER BY created_at LIMIT :n", {"n": limit})
+    """The first issued licences (lowest version ids: issued before any bulk load), version 1."""
+    vers_all = _rows(conn, "SELECT * FROM licence_version WHERE version = 1 ORDER BY id LIMIT :n", {"n": limit})
     out = []
-    for lic in lics:
-        vers = _rows(conn, "SELECT * FROM licence_version WHERE licence_id = :i AND version = 1", {"i": lic["id"]})
-        if not vers:
+    for ver in vers_all:
+        lics = _rows(conn, "SELECT * FROM licence WHERE id = :i", {"i": ver["licence_id"]})
+        if not lics:
             continue
-        ver = vers[0]
+        lic = lics[0]
         if conn.dialect.name == "postgresql":  # JSON columns come back as Python objects
             from psycopg.types.json import Json
 

@@ -4,12 +4,13 @@ Builds a real service (fresh temp data dir, SQLite, file keys) like the tests do
 licences through ``certsvc.services.licences.issue`` (the code behind ``POST /licences``) one after
 another, and times each stage by wrapping the functions the issuance path calls (a stage whose
 function is gone from the code is reported as absent). Stages nest the way the code does: the QR
-encode is inside render; DB is the time in ``session_scope`` / ``Session`` blocks of the
-licences module plus the keyring look-up. Then the same loop runs under pyinstrument, whose
-call tree is printed (and written as HTML with ``--html``).
+encode is inside render; DB is the time in ``session_scope`` blocks (the keyring look-ups open
+their own sessions and are listed apart). Then the same loop runs under pyinstrument, whose call
+tree is printed (and written as HTML with ``--html``).
 
-Batch issuance (``issue_batch``) runs the same per-item path; HTTP adds parsing, validation and
-JSON on top — compare with the harness's single-issuance p50.
+Sealing runs in this process (``CERTSVC_SIGN_WORKERS`` unset): these are the per-licence costs.
+``certsvc serve`` may run render+seal in worker processes and batch items concurrently, and HTTP
+adds parsing, validation and JSON — compare with the harness's figures.
 """
 
 from __future__ import annotations
@@ -33,25 +34,33 @@ from typing import Any
 
 from bench.load import percentile
 
-# (stage, module, attribute): wrapped on the module (or class) where the issuance path looks it up.
+# (stage, defining module, attribute): the function is wrapped where it is defined and wherever
+# another module holds it under a global name (``from x import f``); methods on their class.
 STAGES: list[tuple[str, str, str]] = [
-    ("keyring cert look-up", "certsvc.keyring", "Keyring.current"),
-    ("QR token (COSE_Sign1, ECDSA)", "certsvc.services.licences", "qr_token"),
+    ("keyring: current certificate", "certsvc.keyring", "Keyring.current"),
+    ("keyring: certificate by kid", "certsvc.keyring", "Keyring.by_kid"),
+    ("QR token (COSE_Sign1, ECDSA)", "certsvc.services.sealing", "qr_token"),
     ("render PDF (reportlab), total", "signing.layout", "render_licence_pdf"),
-    ("  of which QR encode", "signing.layout", "make_qr"),
-    ("  of which QR encode (fast codec)", "signing.layout", "qr_matrix"),
-    ("seal image (Pillow PNG)", "certsvc.services.licences", "seal_png"),
-    ("PDF sealing, total", "certsvc.services.licences", "seal_pdf_async"),
+    ("  of which QR encode", "signing.qr", "qr_matrix"),
+    ("  of which QR encode (qrcode lib)", "signing.qr", "make_qr"),
+    ("  of which Canvas.save (fonts, streams, write)", "reportlab.pdfgen.canvas", "Canvas.save"),
+    ("  of which font subsetting (reportlab)", "reportlab.pdfbase.ttfonts", "TTFontFile.makeSubset"),
+    ("seal image (Pillow PNG, lru_cache)", "signing.seal", "seal_png"),
+    ("PDF sealing (pyHanko + CMS), total", "signing.seal_pdf", "seal_pdf_async"),
+    ("  of which IncrementalPdfFileWriter (parse)", "pyhanko.pdf_utils.incremental_writer",
+     "IncrementalPdfFileWriter.__init__"),
+    ("  of which reserve Mark field", "pyhanko.sign.fields", "append_signature_field"),
     ("  of which pyHanko digest_doc_for_signing", "pyhanko.sign.signers.pdf_signer",
      "PdfSigner.async_digest_doc_for_signing"),
-    ("  of which pyHanko async_sign_pdf", "pyhanko.sign.signers.pdf_signer", "PdfSigner.async_sign_pdf"),
-    ("  of which CMS (signing.cms.pades_cms)", "signing.seal_pdf", "pades_cms"),
-    ("  of which finish_signing (write CMS)", "pyhanko.sign.signers.pdf_signer", "PdfTBSDocument.async_finish_signing"),
+    ("  of which pyHanko async_sign_pdf (whole)", "pyhanko.sign.signers.pdf_signer", "PdfSigner.async_sign_pdf"),
+    ("  of which CMS (signing.cms.pades_cms)", "signing.cms", "pades_cms"),
     ("  of which ECDSA key operation", "pyhanko.sign.signers.pdf_cms", "SimpleSigner.async_sign_raw"),
+    ("  of which finish_signing (write CMS)", "pyhanko.sign.signers.pdf_signer",
+     "PdfTBSDocument.async_finish_signing"),
     ("blob write (fsync)", "certsvc.blobstore", "FileBlobStore.put"),
-    ("DB transactions (session_scope), total", "certsvc.services.licences", "session_scope"),
-    ("  of which audit record", "certsvc.services.licences", "audit.record"),
-    ("  of which counter UPDATEs (serial, status index)", "certsvc.services.licences", "next_value"),
+    ("DB transactions (session_scope), total", "certsvc.db.session", "session_scope"),
+    ("  of which audit record", "certsvc.audit", "record"),
+    ("  of which counter UPDATEs (serial, status index)", "certsvc.counters", "next_value"),
 ]
 
 _times: dict[str, list[float]] = defaultdict(list)
@@ -134,9 +143,16 @@ def install() -> tuple[list[str], Callable[[], None]]:
                 wrapped = _wrap(stage, raw)
             setattr(owner, name, wrapped)
             undo.append((owner, name, raw))
-        else:
-            setattr(owner, name, _wrap(stage, fn))
-            undo.append((owner, name, fn))
+            continue
+        wrapped = _wrap(stage, fn)
+        for mod in list(sys.modules.values()):
+            namespace = getattr(mod, "__dict__", None)
+            if not namespace:
+                continue
+            for key, value in list(namespace.items()):
+                if value is fn:
+                    setattr(mod, key, wrapped)
+                    undo.append((mod, key, fn))
 
     def restore() -> None:
         for owner, name, fn in reversed(undo):

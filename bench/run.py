@@ -23,7 +23,8 @@ import sys
 import tempfile
 import time
 import traceback
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ import httpx
 from bench import baselines
 from bench.bulk_load import bulk_load, grow_to, sample_tokens
 from bench.load import have_wrk, latency_summary, run_load, sequential_latency, wrk_version
+from bench.pyspy import ISSUE, LOOKUP, VERIFY
 from bench.server import CpuMeter, Server, certsvc_argv, clean_env, free_port, install_signal_handlers, stop_all
 
 REPO = Path(__file__).resolve().parent.parent
@@ -193,16 +195,37 @@ class Bench:
         self.work = work
         self.rng = random.Random(args.seed)
         self.results: dict[str, Any] = {"meta": _meta(plan, args), "baselines": {}, "figures": [], "phases": {},
-                                        "checks": {}}
+                                        "checks": {}, "profiles": {}}
         self.servers: list[Server] = []
 
     # --- helpers -------------------------------------------------------------------------
 
-    def phase(self, name: str) -> CpuMeter:
-        meter = CpuMeter(self.servers)
-        self.results["phases"][name] = meter  # replaced by its result when done (see finish)
+    @contextlib.contextmanager
+    def phase(self, name: str, spy: str | None = None,
+              stages: dict[str, tuple[str, ...]] | None = None) -> Iterator[CpuMeter]:
+        """Measure a phase's CPU use (and, with --py-spy and a ``spy`` key, sample the server)."""
         log(name)
-        return meter
+        meter = CpuMeter(self.servers)
+        recorder = None
+        if spy and self.args.py_spy:
+            from bench.pyspy import PySpy
+
+            recorder = PySpy(self.certsvc.pid or 0, self.work / f"pyspy-{spy}.txt")
+        with meter, recorder or contextlib.nullcontext():
+            yield meter
+        self.results["phases"][name] = meter.result
+        if recorder is not None:
+            from bench.pyspy import summarise
+
+            if recorder.out.exists():
+                self.results["profiles"][spy] = summarise(recorder.out, stages or {})
+                shutil.copy(recorder.out, Path(self.args.out).with_suffix(f".pyspy-{spy}.txt"))
+            else:
+                self.results["profiles"][spy] = {"error": recorder.error}
+
+    def server_cpu_ms(self, meter: CpuMeter, items: int) -> float:
+        """certsvc's CPU milliseconds (all its processes) per item of a phase."""
+        return 1000 * meter.result["server_cpu_s"]["certsvc"] / items if items else math.nan
 
     def load(self, base_url: str, paths: list[str], **kw: Any) -> dict[str, Any]:
         res = run_load(base_url, paths, client=self.args.client, workdir=self.work, **kw)
@@ -210,12 +233,6 @@ class Bench:
         if res.failed:
             raise RuntimeError(f"load on {paths[0][:60]}… had errors: {res.errors}")
         return d
-
-    def finish_phases(self) -> None:
-        phases = self.results["phases"]
-        for k, v in list(phases.items()):
-            if isinstance(v, CpuMeter):
-                phases[k] = getattr(v, "result", None)
 
     # --- the run -------------------------------------------------------------------------
 
@@ -276,7 +293,7 @@ class Bench:
         self.results["baselines"]["A"] = a
 
         # single issuance latency
-        with self.phase(f"single issuance: {plan.single} sequential POST /api/v1/licences"):
+        with self.phase(f"single issuance: {plan.single} sequential POST /api/v1/licences", "single", ISSUE) as m:
             ms = []
             for i in range(plan.single):
                 t0 = time.perf_counter()
@@ -285,32 +302,19 @@ class Bench:
                 if r.status_code != 201:
                     raise RuntimeError(f"POST /licences: {r.status_code} {r.text[:500]}")
         single = latency_summary(ms)
+        single["server_cpu_ms_per_licence"] = self.server_cpu_ms(m, len(ms))
 
         # batch issuance
-        batch_ids: list[str] = []
         calls = math.ceil(plan.batch_total / plan.batch_size)
-        spy = None
-        with self.phase(f"batch issuance: {plan.batch_total} licences, {calls} x POST /api/v1/licences:batch"):
-            ctx: Any = contextlib.nullcontext()
-            if args.py_spy:
-                from bench.pyspy import PySpy
-
-                spy = PySpy(certsvc.pid or 0, work / "pyspy-batch.txt")
-                ctx = spy
-            with ctx:
-                t_batch = time.perf_counter()
-                batch_ids, failed, call_ms = self._batches(client, calls)
-                batch_s = time.perf_counter() - t_batch
+        with self.phase(f"batch issuance: {plan.batch_total} licences, {calls} x POST /api/v1/licences:batch",
+                        "batch", ISSUE) as m:
+            t_batch = time.perf_counter()
+            batch_ids, failed, call_ms = self._batches(client, calls)
+            batch_s = time.perf_counter() - t_batch
         if failed:
             raise RuntimeError(f"batch issuance: {failed} items failed")
         batch_rate = len(batch_ids) / batch_s
-        if spy is not None:
-            from bench.pyspy import summarise
-
-            out = work / "pyspy-batch.txt"
-            self.results["profile_batch_pyspy"] = summarise(out) if out.exists() else {"error": spy.error}
-            if out.exists() and args.out:
-                shutil.copy(out, Path(args.out).with_suffix(".pyspy-batch.txt"))
+        batch_cpu_ms = self.server_cpu_ms(m, len(batch_ids))
 
         # verification of genuine licences
         sample = self.rng.sample(batch_ids, min(3, len(batch_ids)))
@@ -331,11 +335,12 @@ class Bench:
         av["cpu"] = m.result
         self.results["baselines"]["A_verify"] = av
         body, ctype = _multipart("file", "licence.pdf", pdfs[0], "application/pdf")
-        with self.phase(f"POST /api/v1/verify, {plan.verify_conns} connections") as m:
+        with self.phase(f"POST /api/v1/verify, {plan.verify_conns} connections", "verify", VERIFY) as m:
             ver = self.load(base, ["/api/v1/verify"], method="POST", headers={"Content-Type": ctype, **JSON_ACCEPT},
                             body=body, connections=plan.verify_conns, max_requests=plan.verify_requests,
                             max_seconds=plan.verify_seconds, timeout_s=30.0)
         ver["cpu"] = m.result
+        ver["server_cpu_ms_per_request"] = self.server_cpu_ms(m, ver["requests"])
 
         # public look-ups at two database sizes
         ent = holder_uscc(self.rng)
@@ -361,20 +366,27 @@ class Bench:
                 b = self.load(bare.base_url, ["/const"], headers=JSON_ACCEPT, connections=plan.v_conns,
                               max_requests=plan.v_requests, max_seconds=plan.v_seconds)
             b["cpu"] = m.result
-            with self.phase(f"GET /v/{{token}} JSON at {parts[-1].after:,} licences, {plan.v_conns} connections") as m:
+            b["server_cpu_ms_per_request"] = 1000 * m.result["server_cpu_s"]["baseline-B"] / max(1, b["requests"])
+            with self.phase(f"GET /v/{{token}} JSON at {parts[-1].after:,} licences, {plan.v_conns} connections",
+                            f"v_{stage}", LOOKUP) as m:
                 v = self.load(base, paths, headers=JSON_ACCEPT, connections=plan.v_conns,
                               max_requests=plan.v_requests, max_seconds=plan.v_seconds)
             v["cpu"] = m.result
+            v["server_cpu_ms_per_request"] = self.server_cpu_ms(m, v["requests"])
             v["licences_in_db"] = parts[-1].after
             v_runs[stage], b_runs[stage] = v, b
             if stage == "large":
-                with self.phase(f"GET /e/{{uscc}} JSON, holder of {plan.enterprise_licences} licences, sequential"):
-                    r = httpx.get(f"{base}/e/{ent}", headers=JSON_ACCEPT, timeout=120)
-                    if r.status_code != 200 or r.json().get("count") != plan.enterprise_licences:
-                        raise RuntimeError(f"/e/ check: {r.status_code} count={r.json().get('count')!r}")
+                r = httpx.get(f"{base}/e/{ent}", headers=JSON_ACCEPT, timeout=120)
+                if r.status_code != 200 or r.json().get("count") != plan.enterprise_licences:
+                    raise RuntimeError(f"/e/ check: {r.status_code} count={r.json().get('count')!r}")
+                with self.phase(f"GET /e/{{uscc}} JSON, holder of {plan.enterprise_licences} licences, sequential",
+                                "e", LOOKUP) as m:
                     with httpx.Client(base_url=base, timeout=120) as c:
                         e_runs["certsvc"] = sequential_latency(c, f"/e/{ent}", plan.e_requests, headers=JSON_ACCEPT,
                                                                max_seconds=120)
+                e_runs["certsvc"]["server_cpu_ms_per_request"] = self.server_cpu_ms(m, e_runs["certsvc"]["n"])
+                e_runs["certsvc"]["response_bytes"] = len(r.content)
+                with self.phase("baseline B: sequential GET /const"):
                     with httpx.Client(base_url=bare.base_url, timeout=30) as c:
                         e_runs["baseline_B"] = sequential_latency(c, "/const", max(50, plan.e_requests),
                                                                   headers=JSON_ACCEPT)
@@ -390,26 +402,33 @@ class Bench:
         a_rate = a["licences_per_s"]
         figs.append(_figure("batch_issuance", f"batch issuance ({len(batch_ids)} via :batch x{plan.batch_size})",
                             batch_rate, "licences/s", "A pyHanko sign_pdf loop", a_rate, "higher",
-                            seconds=batch_s, calls=calls))
+                            seconds=batch_s, calls=calls, server_cpu_ms_per_licence=batch_cpu_ms,
+                            baseline_cpu_ms_per_licence=a["cpu_ms_per_item"]))
         figs.append(_figure("single_issuance_p50", f"single issuance p50 ({plan.single} sequential POST)",
-                            single["p50_ms"], "ms", "A per-signature p50", a["p50_ms"], "lower"))
+                            single["p50_ms"], "ms", "A per-signature p50", a["p50_ms"], "lower",
+                            server_cpu_ms_per_licence=single["server_cpu_ms_per_licence"]))
         figs.append(_figure("single_issuance_p95", "single issuance p95", single["p95_ms"], "ms",
                             "A per-signature p95", a["p95_ms"], "lower"))
         for stage in ("small", "large"):
             v, b = v_runs[stage], b_runs[stage]
             n = f"{v['licences_in_db']:,}"
             figs.append(_figure(f"v_json_rps_{stage}", f"/v/{{token}} JSON req/s @ {n} licences", v["rps"], "req/s",
-                                "B bare FastAPI req/s", b["rps"], "higher", connections=v["connections"]))
+                                "B bare FastAPI req/s", b["rps"], "higher", connections=v["connections"],
+                                server_cpu_ms_per_request=v["server_cpu_ms_per_request"],
+                                baseline_cpu_ms_per_request=b["server_cpu_ms_per_request"]))
             figs.append(_figure(f"v_json_p50_{stage}", f"/v/{{token}} JSON p50 @ {n}", v["p50_ms"], "ms",
                                 "B p50", b["p50_ms"], "lower"))
             figs.append(_figure(f"v_json_p99_{stage}", f"/v/{{token}} JSON p99 @ {n}", v["p99_ms"], "ms",
                                 "B p99", b["p99_ms"], "lower"))
         figs.append(_figure("verify_rate", f"POST /verify genuine licence ({plan.verify_conns} conns)", ver["rps"],
                             "verifications/s", "A-verify pyHanko validate loop", av["verifications_per_s"], "higher",
-                            p50_ms=ver["p50_ms"], p99_ms=ver["p99_ms"]))
+                            p50_ms=ver["p50_ms"], p99_ms=ver["p99_ms"],
+                            server_cpu_ms_per_request=ver["server_cpu_ms_per_request"],
+                            baseline_cpu_ms_per_item=av["cpu_ms_per_item"]))
         figs.append(_figure("e_uscc_p50", f"/e/{{uscc}} JSON p50, {plan.enterprise_licences} licences held",
                             e_runs["certsvc"]["p50_ms"], "ms", "B sequential p50", e_runs["baseline_B"]["p50_ms"],
-                            "lower", licences_in_db=v_runs["large"]["licences_in_db"]))
+                            "lower", licences_in_db=v_runs["large"]["licences_in_db"],
+                            server_cpu_ms_per_request=e_runs["certsvc"]["server_cpu_ms_per_request"]))
 
     def _batches(self, client: httpx.Client, calls: int) -> tuple[list[str], int, list[float]]:
         plan = self.plan
@@ -487,6 +506,25 @@ def table(results: dict[str, Any]) -> str:
     if "A_verify" in base:
         foot.append(f"baseline A-verify: {base['A_verify']['verifications_per_s']:.1f} verifications/s "
                     f"(p50 {base['A_verify']['p50_ms']:.1f} ms)")
+    cpu_rows = []
+    for f in results.get("figures", []):
+        d = f.get("details", {})
+        mine = d.get("server_cpu_ms_per_licence", d.get("server_cpu_ms_per_request"))
+        theirs = d.get("baseline_cpu_ms_per_licence", d.get("baseline_cpu_ms_per_request",
+                                                             d.get("baseline_cpu_ms_per_item")))
+        if mine is not None:
+            extra = f"  (baseline {theirs:.2f} ms, {mine / theirs:.2f}x)" if theirs else ""
+            cpu_rows.append(f"  {f['name']}: {mine:.2f} ms{extra}")
+    if cpu_rows:
+        foot.append("server CPU per item, all certsvc processes (less sensitive to other load than rates):")
+        foot += cpu_rows
+    for name, prof in results.get("profiles", {}).items():
+        stages = prof.get("stages_inclusive_pct") or {}
+        if stages:
+            top = ", ".join(f"{k} {v}%" for k, v in stages.items())
+            mods = ", ".join(f"{k} {v}%" for k, v in list((prof.get("by_module_self_pct") or {}).items())[:8])
+            foot.append(f"py-spy {name} ({prof.get('samples')} samples): on the stack: {top}; outside service "
+                        f"code {prof.get('outside_service_code_pct')}%; self time by module: {mods}")
     other = [f"{k}: other load {v['other_cores']} cores" for k, v in results.get("phases", {}).items()
              if isinstance(v, dict) and v.get("other_cores", 0) >= 0.2]
     if other:
@@ -508,6 +546,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--server-env", action="append", default=[], metavar="CERTSVC_X=VALUE",
                    type=lambda s: tuple(s.split("=", 1)), help="extra environment for the certsvc server")
     p.add_argument("--batch-concurrency", type=int, default=1, help="batch calls in flight at once (default 1)")
+    p.add_argument("--batch-total", type=int, help="licences to issue by batch (overrides the mode's count)")
+    p.add_argument("--single", type=int, help="sequential single issuances (overrides the mode's count)")
     p.add_argument("--py-spy", action="store_true", help="sample the server with py-spy during batch issuance")
     p.add_argument("--seed", type=int, default=None, help="random seed (holders, tokens)")
     p.add_argument("--keep", action="store_true", help="keep the temporary data directory and server logs")
@@ -522,6 +562,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     plan = PLANS[args.mode]
+    if args.batch_total:
+        plan = replace(plan, batch_total=args.batch_total)
+    if args.single:
+        plan = replace(plan, single=args.single)
     if args.seed is None:
         args.seed = secrets.randbelow(2**31)
     out = Path(args.out) if args.out else REPO / "bench" / "results" / \
@@ -545,7 +589,6 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(bench, "client", None) is not None:
             bench.client.close()
         stop_all()
-        bench.finish_phases()
         bench.results["meta"]["seconds"] = round(time.perf_counter() - t0, 1)
         bench.results["meta"]["loadavg_at_end"] = os.getloadavg()
         if args.keep:

@@ -167,6 +167,23 @@ def tree_cpu_s(root: int | None) -> float:
     return total / _TICK
 
 
+def tree_cpu_by_process(root: int | None) -> dict[int, tuple[str, float]]:
+    """{pid: (short command line, own CPU seconds)} for ``root`` and its live descendants."""
+    out: dict[int, tuple[str, float]] = {}
+    if root is None:
+        return out
+    for pid in tree_pids(root):
+        f = _stat_fields(pid)
+        if not f:
+            continue
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            cmd = "?"
+        out[pid] = (cmd[-90:], (int(f[11]) + int(f[12])) / _TICK)
+    return out
+
+
 def machine_cpu() -> tuple[float, float]:
     """(busy, total) CPU seconds of the whole machine since boot."""
     parts = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
@@ -185,6 +202,7 @@ class CpuMeter:
         self.t0 = time.perf_counter()
         self.m0 = machine_cpu()
         self.s0 = {s.name: tree_cpu_s(s.pid) for s in self.servers}
+        self.p0 = {s.name: tree_cpu_by_process(s.pid) for s in self.servers}
         t = os.times()
         self.h0 = t.user + t.system + t.children_user + t.children_system
         return self
@@ -195,6 +213,15 @@ class CpuMeter:
         t = os.times()
         harness = t.user + t.system + t.children_user + t.children_system - self.h0
         servers = {s.name: tree_cpu_s(s.pid) - self.s0.get(s.name, 0.0) for s in self.servers}
+        per_process = {}
+        for s in self.servers:
+            before = self.p0.get(s.name, {})
+            rows = []
+            for pid, (cmd, cpu) in tree_cpu_by_process(s.pid).items():
+                used = cpu - before.get(pid, (cmd, 0.0))[1]
+                if used >= 0.01:
+                    rows.append({"pid": pid, "cmd": cmd, "cpu_s": round(used, 3)})
+            per_process[s.name] = sorted(rows, key=lambda r: -r["cpu_s"])
         busy = m1[0] - self.m0[0]
         cores = (m1[1] - self.m0[1]) / wall if wall else 0.0
         self.result = {
@@ -202,6 +229,9 @@ class CpuMeter:
             "machine_busy_cores": round(busy / wall, 2) if wall else 0.0,
             "machine_cores": round(cores, 2),
             "server_cores": {k: round(v / wall, 2) for k, v in servers.items()} if wall else {},
+            "server_cpu_s": {k: round(v, 3) for k, v in servers.items()},
+            "harness_cpu_s": round(harness, 3),
+            "server_processes": per_process,
             "harness_cores": round(harness / wall, 2) if wall else 0.0,
             "other_cores": round(max(0.0, busy - harness - sum(servers.values())) / wall, 2) if wall else 0.0,
         }
