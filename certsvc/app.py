@@ -19,6 +19,15 @@ from certsvc.metrics import MetricsMiddleware
 log = logging.getLogger("certsvc")
 
 
+async def _flush_scans(ctx: Context, every_s: float) -> None:
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await asyncio.to_thread(ctx.scans.flush, ctx.engine)
+        except Exception:  # noqa: BLE001 - counts stay pending; the next round tries again
+            log.exception("flushing verification counts failed")
+
+
 async def _checkpoints(ctx: Context, every_s: float) -> None:
     """Sign the audit chain head from time to time (a no-op when nothing happened)."""
     from certsvc.audit import checkpoint
@@ -39,11 +48,16 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
     ctx: Context = app.state.ctx
     await asyncio.to_thread(warm_up)
-    task = asyncio.create_task(_checkpoints(ctx, ctx.settings.audit_checkpoint_s))
+    tasks = [
+        asyncio.create_task(_checkpoints(ctx, ctx.settings.audit_checkpoint_s)),
+        asyncio.create_task(_flush_scans(ctx, 2.0)),
+    ]
     try:
         yield
     finally:
-        task.cancel()
+        for task in tasks:
+            task.cancel()
+        ctx.scans.flush(ctx.engine)
         ctx.sealer.close()
 
 

@@ -71,6 +71,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level="info",
+        access_log=False,  # every access that matters is in the audit log and the metrics
         proxy_headers=True,
     )
     return 0

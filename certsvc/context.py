@@ -11,6 +11,7 @@ from certsvc.blobstore import BlobStore, open_blob_store
 from certsvc.core.config import Settings
 from certsvc.db.session import engine_for, upgrade
 from certsvc.keyring import Keyring
+from certsvc.services.counts import ScanCounter
 from certsvc.services.sealing_pool import SealRunner
 from keys import KeyBackend, open_backend
 
@@ -34,6 +35,10 @@ class Context:
     @cached_property
     def keyring(self) -> Keyring:
         return Keyring(self.engine, self.key_backend)
+
+    @cached_property
+    def scans(self) -> ScanCounter:
+        return ScanCounter()
 
     @cached_property
     def sealer(self) -> SealRunner:

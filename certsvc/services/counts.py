@@ -1,18 +1,45 @@
-"""Public verification counts: how often each licence was checked per day, nothing about who."""
+"""Public verification counts: how often each licence was checked per day, nothing about who.
+
+Scans are counted in memory and written in one statement every few seconds (and at shutdown),
+so a page view costs no write transaction; another process's counts appear once it flushes.
+"""
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
+from datetime import date
+
 from sqlalchemy import text
-from sqlmodel import Session
+from sqlalchemy.engine import Engine
 
 from certsvc.services.clock import today
 
+_UPSERT = text(
+    "INSERT INTO verification_count (licence_id, day, count) VALUES (:l, :d, :n) "
+    "ON CONFLICT (licence_id, day) DO UPDATE SET count = verification_count.count + :n"
+)
 
-def count_verification(s: Session, licence_id: str) -> None:
-    s.execute(
-        text(
-            "INSERT INTO verification_count (licence_id, day, count) VALUES (:l, :d, 1) "
-            "ON CONFLICT (licence_id, day) DO UPDATE SET count = verification_count.count + 1"
-        ),
-        {"l": licence_id, "d": today()},
-    )
+
+class ScanCounter:
+    def __init__(self) -> None:
+        self._pending: Counter[tuple[str, date]] = Counter()
+        self._lock = threading.Lock()
+
+    def add(self, licence_id: str) -> None:
+        with self._lock:
+            self._pending[(licence_id, today())] += 1
+
+    def flush(self, engine: Engine) -> int:
+        with self._lock:
+            pending, self._pending = self._pending, Counter()
+        if not pending:
+            return 0
+        try:
+            with engine.begin() as conn:
+                conn.execute(_UPSERT, [{"l": lid, "d": day, "n": n} for (lid, day), n in pending.items()])
+        except Exception:
+            with self._lock:  # keep them for the next flush
+                self._pending.update(pending)
+            raise
+        return sum(pending.values())

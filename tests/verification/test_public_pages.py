@@ -147,6 +147,7 @@ def test_each_scan_counts_without_keeping_who_scanned(service, issue_food) -> No
     lic = issue_food()
     for _ in range(3):
         service.client.get(lic["verify_url"], headers={"User-Agent": "phone", "X-Forwarded-For": "1.2.3.4"})
+    service.ctx.scans.flush(service.ctx.engine)
     with Session(service.ctx.engine) as s:
         rows = s.exec(select(VerificationCount).where(VerificationCount.licence_id == lic["id"])).all()
     assert sum(r.count for r in rows) == 3

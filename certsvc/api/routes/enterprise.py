@@ -89,6 +89,7 @@ def revoke_grant(grant_id: str, ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
 def access_log(
     ctx: CtxDep, ent: EntDep, page: int = Query(1, ge=1, le=100000), per_page: int = Query(50, ge=1, le=200)
 ) -> dict[str, Any]:
+    ctx.scans.flush(ctx.engine)  # this process's pending scan counts
     with Session(ctx.engine) as s:
         return svc.access_log(s, ent, page=page, per_page=per_page)
 

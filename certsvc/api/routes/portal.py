@@ -613,6 +613,7 @@ def access_log(request: Request, ctx: CtxDep) -> Response:
         page_no = max(1, min(int(request.query_params.get("page", "1")), 100000))
     except ValueError:
         page_no = 1
+    ctx.scans.flush(ctx.engine)  # this process's pending scan counts
     with session_scope(ctx.engine) as s:
         sess = _signed_in(request, ctx, s)
         if sess is None:

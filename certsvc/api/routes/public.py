@@ -6,13 +6,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from certsvc.api.deps import CtxDep
-from certsvc.db.models import Department, Licence, LicenceType, LicenceVersion
 from certsvc.metrics import PAGE_SCANS
-from certsvc.services.sealing import token_key
-from certsvc.services.views import public_view
+from certsvc.services.public_lookup import public_view_by_token
 from certsvc.web import render
 
 router = APIRouter(tags=["public"])
@@ -23,40 +21,21 @@ def wants_json(request: Request) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
-def lookup_token(s: Session, token: str) -> tuple[Licence, LicenceVersion, LicenceType, Department] | None:
-    if len(token) > 1000:
-        return None
-    ver = s.exec(select(LicenceVersion).where(LicenceVersion.qr_token == token_key(token))).first()
-    if ver is None:
-        return None
-    lic = s.get(Licence, ver.licence_id)
-    if lic is None:
-        return None
-    lt = s.get(LicenceType, lic.licence_type_id)
-    dept = s.get(Department, lic.department_id)
-    assert lt is not None and dept is not None
-    return lic, ver, lt, dept
+NOT_OURS = {"genuine": False, "error": {"code": "not_found", "message": "this code is not a licence of this service"}}
 
 
 @router.get("/v/{token}", response_model=None)
-def verify_page(token: str, request: Request, ctx: CtxDep) -> Response:
-    with Session(ctx.engine) as s:
-        found = lookup_token(s, token)
-        view: dict[str, Any] | None = public_view(*found, ctx.settings.public_base_url) if found else None
-        if found:
-            from certsvc.services.counts import count_verification
-
-            count_verification(s, found[0].id)
-            PAGE_SCANS.inc()
-            s.commit()
-    if view is None:
-        body = {
-            "genuine": False,
-            "error": {"code": "not_found", "message": "this code is not a licence of this service"},
-        }
+async def verify_page(token: str, request: Request, ctx: CtxDep) -> Response:
+    """The page a licence's QR code opens. One indexed query; the scan is counted in memory."""
+    with ctx.engine.connect() as conn:
+        found = public_view_by_token(conn, token, ctx.settings.public_base_url)
+    if found is None:
         if wants_json(request):
-            return JSONResponse(body, status_code=404)
+            return JSONResponse(NOT_OURS, status_code=404)
         return HTMLResponse(render("not_found.html", request=request), status_code=404)
+    licence_id, view = found
+    ctx.scans.add(licence_id)
+    PAGE_SCANS.inc()
     if wants_json(request):
         return JSONResponse(view)
     return HTMLResponse(render("licence.html", request=request, v=view))

@@ -1,0 +1,77 @@
+"""The hot path behind every QR scan: one indexed query, reference rows cached per process.
+
+Licence types and departments never change once created (the API has no rename), so caching
+them per process is safe; the licence and version columns are read fresh on every scan, so a
+suspension or revocation shows at once, in every process.
+"""
+
+from __future__ import annotations
+
+import threading
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from certsvc.db.models import Department, Licence, LicenceType, LicenceVersion
+from certsvc.services.sealing import token_key
+from certsvc.services.views import public_view
+
+_VERSION_COLS = (
+    LicenceVersion.version,
+    LicenceVersion.identifier,
+    LicenceVersion.holder_name,
+    LicenceVersion.valid_from,
+    LicenceVersion.valid_until,
+    LicenceVersion.issued_at,
+    LicenceVersion.pdf_sha256,
+    LicenceVersion.superseded_at,
+)
+_LICENCE_COLS = (
+    Licence.id,
+    Licence.number,
+    Licence.current_version,
+    Licence.holder_uscc,
+    Licence.state,
+    Licence.state_reason,
+    Licence.revoke_kind,
+    Licence.licence_type_id,
+    Licence.department_id,
+)
+_QUERY = (
+    select(*_VERSION_COLS, *_LICENCE_COLS).join(Licence, Licence.id == LicenceVersion.licence_id)  # type: ignore[arg-type]
+)
+
+_lock = threading.Lock()
+_types: dict[int, SimpleNamespace] = {}
+_departments: dict[int, SimpleNamespace] = {}
+
+
+def _reference(
+    conn: Connection, cache: dict[int, SimpleNamespace], model: Any, key: int, cols: tuple[str, ...]
+) -> SimpleNamespace:  # noqa: ANN401
+    with _lock:
+        hit = cache.get(key)
+    if hit is not None:
+        return hit
+    row = conn.execute(select(*(getattr(model, c) for c in cols)).where(model.id == key)).one()
+    value = SimpleNamespace(**dict(zip(cols, row, strict=True)))
+    with _lock:
+        cache[key] = value
+    return value
+
+
+def public_view_by_token(conn: Connection, token: str, base_url: str) -> tuple[str, dict[str, Any]] | None:
+    """``(licence id, public view)`` for a QR token, or None if it is not ours."""
+    if len(token) > 1000:
+        return None
+    row = conn.execute(_QUERY.where(LicenceVersion.qr_token == token_key(token))).first()
+    if row is None:
+        return None
+    m = row._mapping
+    ver = SimpleNamespace(**{c.key: m[c.key] for c in _VERSION_COLS})
+    lic = SimpleNamespace(**{c.key: m[c.key] for c in _LICENCE_COLS})
+    lt = _reference(conn, _types, LicenceType, lic.licence_type_id, ("code", "name"))
+    dept = _reference(conn, _departments, Department, lic.department_id, ("name", "uscc"))
+    return lic.id, public_view(lic, ver, lt, dept, base_url)  # type: ignore[arg-type]
