@@ -42,7 +42,7 @@ class Context:
 
     @cached_property
     def sealer(self) -> SealRunner:
-        return SealRunner(self.settings, self.keyring)
+        return SealRunner(self.settings, self.keyring, self.blobs)
 
     def migrate(self) -> None:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)

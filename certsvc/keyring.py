@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from certsvc.counters import next_value
-from certsvc.db.models import SigningCertificate
+from certsvc.db.models import Counter, SigningCertificate
 from keys.backend import KeyBackend
 from keys.ca import Subject, from_pem, issue_leaf, kid_of, make_root, to_asn1, to_pem
 
@@ -71,6 +71,7 @@ class Keyring:
         self.engine = engine
         self.backend = backend
         self._signers: dict[str, Signer] = {}
+        self._current: dict[tuple[str, int | None], tuple[int, CertInfo]] = {}
         self._root: CertInfo | None = None
         self._lock = threading.Lock()
 
@@ -152,6 +153,20 @@ class Keyring:
     # --- lookup -----------------------------------------------------------------------
 
     def current(self, session: Session, owner_kind: str, owner_id: int | None) -> CertInfo:
+        """The active certificate of an owner; cached until any certificate changes anywhere
+        (the ``trust`` counter, bumped in the same transaction as every change)."""
+        version = session.exec(select(Counter.value).where(Counter.name == "trust")).first() or 0
+        key = (owner_kind, owner_id)
+        with self._lock:
+            hit = self._current.get(key)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        info = self._current_uncached(session, owner_kind, owner_id)
+        with self._lock:
+            self._current[key] = (version, info)
+        return info
+
+    def _current_uncached(self, session: Session, owner_kind: str, owner_id: int | None) -> CertInfo:
         row = session.exec(
             select(SigningCertificate)
             .where(

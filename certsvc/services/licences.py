@@ -35,7 +35,7 @@ from certsvc.services.sealing import (
     seal_code,
     token_key,
 )
-from certsvc.services.sealing_pool import SealJob
+from certsvc.services.sealing_pool import SealJob, StoredPdf
 from keys.ca import Subject
 from signing.models import LicenceDocument
 
@@ -136,7 +136,7 @@ class _Draft:
     qr_payload: str
     verify_url: str
     signer_kid: str
-    pdf: bytes
+    stored: StoredPdf
 
 
 async def _seal(ctx: Context, dept: Department, lt: LicenceType, d: dict[str, Any]) -> _Draft:
@@ -186,7 +186,7 @@ async def _seal(ctx: Context, dept: Department, lt: LicenceType, d: dict[str, An
         seal_name=dept.name,
         seal_code=seal_code(dept.uscc, dept.id or 0),
     )
-    sealed = await ctx.sealer.seal(
+    stored = await ctx.sealer.seal_and_store(
         SealJob(
             kind="licence",
             document=doc,
@@ -212,7 +212,7 @@ async def _seal(ctx: Context, dept: Department, lt: LicenceType, d: dict[str, An
         qr_payload=qr.token,
         verify_url=qr.url,
         signer_kid=cert.kid,
-        pdf=sealed,
+        stored=stored,
     )
 
 
@@ -229,7 +229,7 @@ def _version_row(licence_id: str, draft: _Draft, sha: str) -> LicenceVersion:
         valid_from=draft.valid_from,
         valid_until=draft.valid_until,
         pdf_sha256=sha,
-        pdf_size=len(draft.pdf),
+        pdf_size=draft.stored.size,
         signer_kid=draft.signer_kid,
     )
 
@@ -262,7 +262,7 @@ async def issue(ctx: Context, dept: Department, req: IssueRequest) -> Issued:
             "valid_until": end,
         },
     )
-    sha = await asyncio.to_thread(ctx.blobs.put, draft.pdf)
+    sha = draft.stored.sha256
     faults.point("after_blob")  # the PDF is stored, the record is not: repair removes the blob
     activation_code = None
     with session_scope(ctx.engine) as s:
@@ -413,7 +413,7 @@ async def new_version(
             "valid_until": end,
         },
     )
-    sha = await asyncio.to_thread(ctx.blobs.put, draft.pdf)
+    sha = draft.stored.sha256
     with session_scope(ctx.engine) as s:
         lic = owned(s, dept, licence_id)
         if lic.current_version != version - 1:

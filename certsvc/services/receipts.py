@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from typing import Any
 
@@ -70,7 +69,7 @@ async def issue_receipt(ctx: Context, dept: Department, body: Any) -> tuple[Rece
         seal_code=seal_code(dept.uscc, dept.id or 0),
         note=body.note,
     )
-    sealed = await ctx.sealer.seal(
+    stored = await ctx.sealer.seal_and_store(
         SealJob(
             kind="receipt",
             document=doc,
@@ -80,7 +79,7 @@ async def issue_receipt(ctx: Context, dept: Department, body: Any) -> tuple[Rece
             bytes_reserved=CMS_BYTES_RESERVED,
         )
     )
-    sha = await asyncio.to_thread(ctx.blobs.put, sealed)
+    sha = stored.sha256
     with session_scope(ctx.engine) as s:
         rec = Receipt(
             id=receipt_id,

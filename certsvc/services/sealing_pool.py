@@ -60,29 +60,48 @@ async def _seal_with(job: SealJob, signer: Any) -> bytes:  # noqa: ANN401 - pyHa
     )
 
 
+@dataclass(frozen=True)
+class StoredPdf:
+    """A sealed PDF as the blob store holds it: the caller never needs the bytes themselves."""
+
+    sha256: str
+    size: int
+
+
 # --- worker side ----------------------------------------------------------------------------
 
 _worker_ctx: Any = None
+_worker_loop: asyncio.AbstractEventLoop | None = None
+_worker_signers: dict[str, Any] = {}
 
 
 def _worker_init(settings: Settings) -> None:
-    global _worker_ctx
+    global _worker_ctx, _worker_loop
     from certsvc.context import Context
     from signing.fonts import warm_up
 
     _worker_ctx = Context(settings)
+    _worker_loop = asyncio.new_event_loop()  # one loop for the worker's life, not one per job
     warm_up()
 
 
-def _worker_seal(job: SealJob) -> bytes:
-    from sqlmodel import Session
+def _worker_signer(kid: str) -> Any:  # noqa: ANN401 - pyHanko Signer
+    signer = _worker_signers.get(kid)
+    if signer is None:
+        from sqlmodel import Session
 
-    ctx = _worker_ctx
-    with Session(ctx.engine) as s:
-        info = ctx.keyring.by_kid(s, job.signer_kid)
-    if info is None:
-        raise LookupError(f"no certificate {job.signer_kid}")
-    return asyncio.run(_seal_with(job, ctx.keyring.signer(info)))
+        with Session(_worker_ctx.engine) as s:
+            info = _worker_ctx.keyring.by_kid(s, kid)
+        if info is None:
+            raise LookupError(f"no certificate {kid}")
+        signer = _worker_signers[kid] = _worker_ctx.keyring.signer(info)
+    return signer
+
+
+def _worker_seal_and_store(job: SealJob) -> StoredPdf:
+    assert _worker_loop is not None
+    pdf = _worker_loop.run_until_complete(_seal_with(job, _worker_signer(job.signer_kid)))
+    return StoredPdf(_worker_ctx.blobs.put(pdf), len(pdf))
 
 
 # --- caller side ----------------------------------------------------------------------------
@@ -91,9 +110,10 @@ def _worker_seal(job: SealJob) -> bytes:
 class SealRunner:
     """Runs seal jobs in-process (``workers == 0``) or in a process pool started on first use."""
 
-    def __init__(self, settings: Settings, keyring: Any) -> None:  # noqa: ANN401 - certsvc.keyring.Keyring
+    def __init__(self, settings: Settings, keyring: Any, blobs: Any) -> None:  # noqa: ANN401 - Keyring, BlobStore
         self.settings = settings
         self.keyring = keyring
+        self.blobs = blobs
         self.workers = settings.sign_workers
         self._pool: ProcessPoolExecutor | None = None
         self._pid = os.getpid()
@@ -111,16 +131,18 @@ class SealRunner:
                 self._pid = os.getpid()
             return self._pool
 
-    async def seal(self, job: SealJob) -> bytes:
+    async def seal_and_store(self, job: SealJob) -> StoredPdf:
+        """Render, seal and store the PDF (fsync'd) before anything is recorded about it."""
         if self.workers <= 0:
             from sqlmodel import Session
 
             with Session(self.keyring.engine) as s:
                 info = self.keyring.by_kid(s, job.signer_kid)
             assert info is not None
-            return await _seal_with(job, self.keyring.signer(info))
+            pdf = await _seal_with(job, self.keyring.signer(info))
+            return StoredPdf(await asyncio.to_thread(self.blobs.put, pdf), len(pdf))
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor(), _worker_seal, job)
+        return await loop.run_in_executor(self._executor(), _worker_seal_and_store, job)
 
     def close(self) -> None:
         with self._lock:
