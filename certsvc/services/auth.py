@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlmodel import Session, select
 
 from certsvc.db.models import ApiCredential, Department, Enterprise, utcnow
@@ -9,6 +11,7 @@ from certsvc.errors import Unauthorized
 from certsvc.security import matches, split_bearer
 
 _KINDS = {"csd": "department", "cse": "enterprise"}
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def _credential(session: Session, token: str, kind: str) -> ApiCredential:
@@ -18,8 +21,10 @@ def _credential(session: Session, token: str, kind: str) -> ApiCredential:
     cred = session.exec(select(ApiCredential).where(ApiCredential.prefix == parsed[1])).first()
     if cred is None or cred.kind != kind or cred.revoked_at is not None or not matches(token, cred.secret_hash):
         raise Unauthorized(f"unknown or revoked {kind} key")
-    cred.last_used_at = utcnow()
-    session.add(cred)
+    now = utcnow()
+    if cred.last_used_at is None or now - cred.last_used_at > LAST_USED_RESOLUTION:
+        cred.last_used_at = now  # a write per minute at most, not one per request
+        session.add(cred)
     return cred
 
 

@@ -66,7 +66,7 @@ def public_view_by_token(conn: Connection, token: str, base_url: str) -> tuple[s
     """``(licence id, public view)`` for a QR token, or None if it is not ours."""
     if len(token) > 1000:
         return None
-    row = conn.execute(_QUERY.where(LicenceVersion.qr_token == token_key(token))).first()
+    row = conn.execute(_QUERY, {"qr_token": token_key(token)}).first()
     if row is None:
         return None
     m = row._mapping
