@@ -48,6 +48,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
     ctx: Context = app.state.ctx
     await asyncio.to_thread(warm_up)
+    await ctx.sealer.warm()
     tasks = [
         asyncio.create_task(_checkpoints(ctx, ctx.settings.audit_checkpoint_s)),
         asyncio.create_task(_flush_scans(ctx, 2.0)),

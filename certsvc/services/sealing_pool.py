@@ -98,6 +98,10 @@ def _worker_signer(kid: str) -> Any:  # noqa: ANN401 - pyHanko Signer
     return signer
 
 
+def _worker_ready() -> int:
+    return os.getpid()
+
+
 def _worker_seal_and_store(job: SealJob) -> StoredPdf:
     assert _worker_loop is not None
     pdf = _worker_loop.run_until_complete(_seal_with(job, _worker_signer(job.signer_kid)))
@@ -143,6 +147,13 @@ class SealRunner:
             return StoredPdf(await asyncio.to_thread(self.blobs.put, pdf), len(pdf))
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor(), _worker_seal_and_store, job)
+
+    async def warm(self) -> None:
+        """Start the worker processes now rather than on the first issuance (≈1 s each)."""
+        if self.workers > 0:
+            loop = asyncio.get_running_loop()
+            pool = self._executor()
+            await asyncio.gather(*(loop.run_in_executor(pool, _worker_ready) for _ in range(self.workers)))
 
     def close(self) -> None:
         with self._lock:
