@@ -7,9 +7,7 @@ import hashlib
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -20,55 +18,8 @@ from sqlmodel import Session, select
 
 from certsvc.db.models import AuditEvent, Licence, LicenceVersion
 from certsvc.db.session import make_engine
-from tests.conftest import FOOD_TYPE, food_licence_body, random_uscc
-
-CLI = [sys.executable, "-m", "certsvc.cli"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _env(data: Path, port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CERTSVC_")}
-    env.update(
-        CERTSVC_DATA_DIR=str(data),
-        CERTSVC_PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
-        CERTSVC_KEY_PASSPHRASE="crash-test",
-    )
-    if os.environ.get("CERTSVC_TEST_DATABASE_URL"):
-        from tests.conftest import _database_url
-
-        env["CERTSVC_DATABASE_URL"] = _database_url(data)[0]
-    else:
-        env["CERTSVC_DATABASE_URL"] = f"sqlite:///{data / 'certsvc.db'}"
-    return env
-
-
-def _department(env: dict[str, str]) -> dict[str, str]:
-    """Create the health department with the CLI; its API key is the last line printed."""
-    command = [*CLI, "department", "add", "--name", "深圳市卫生健康委员会", "--code", "SZWJ"]
-    out = subprocess.run(
-        [*command, "--uscc", random_uscc("11440300")], env=env, capture_output=True, text=True, timeout=120, check=True
-    )
-    return {"Authorization": f"Bearer {out.stdout.strip().splitlines()[-1]}"}
-
-
-def _serve(env: dict[str, str], port: int) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [*CLI, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("server did not start")
+from tests.conftest import FOOD_TYPE, food_licence_body
+from tests.live import CLI, add_department_cli, free_port, serve, server_env
 
 
 def _issue_batches(base: str, auth: dict, stop: threading.Event, sent: list[int]) -> None:
@@ -83,10 +34,10 @@ def _issue_batches(base: str, auth: dict, stop: threading.Event, sent: list[int]
 
 @pytest.mark.parametrize("kill_after_s", [0.7, 1.6, 2.9])
 def test_kill_9_during_batch_issuance_leaves_nothing_half_issued(tmp_path: Path, kill_after_s: float) -> None:
-    port = _free_port()
-    env = _env(tmp_path, port)
-    auth = _department(env)
-    server = _serve(env, port)
+    port = free_port()
+    env = server_env(tmp_path, port)
+    auth = add_department_cli(env)
+    server = serve(env, port)
     base = f"http://127.0.0.1:{port}"
     try:
         assert httpx.post(f"{base}/api/v1/licence-types", headers=auth, json=FOOD_TYPE).status_code == 201
@@ -122,7 +73,7 @@ def test_kill_9_during_batch_issuance_leaves_nothing_half_issued(tmp_path: Path,
     chain = subprocess.run([*CLI, "audit", "verify"], env=env, capture_output=True, text=True, timeout=120)
     assert chain.returncode == 0, chain.stderr
 
-    server = _serve(env, port)  # restarted: QR pages of what survived work
+    server = serve(env, port)  # restarted: QR pages of what survived work
     try:
         for lic in licences[:5]:
             r = httpx.get(f"{base}/v/{versions[lic.id].qr_payload}", headers={"Accept": "application/json"})
@@ -145,11 +96,11 @@ def test_kill_9_during_batch_issuance_leaves_nothing_half_issued(tmp_path: Path,
 
 @pytest.mark.parametrize(("fault", "orphans"), [("after_reserve", 0), ("after_blob", 1)])
 def test_crash_at_the_worst_points_is_repaired(tmp_path: Path, fault: str, orphans: int) -> None:
-    port = _free_port()
-    env = _env(tmp_path, port)
-    auth = _department(env)
+    port = free_port()
+    env = server_env(tmp_path, port)
+    auth = add_department_cli(env)
     base = f"http://127.0.0.1:{port}"
-    server = _serve({**env, "CERTSVC_FAULT": fault}, port)
+    server = serve({**env, "CERTSVC_FAULT": fault}, port)
     try:
         assert httpx.post(f"{base}/api/v1/licence-types", headers=auth, json=FOOD_TYPE).status_code == 201
         with pytest.raises(httpx.HTTPError):
@@ -166,7 +117,7 @@ def test_crash_at_the_worst_points_is_repaired(tmp_path: Path, fault: str, orpha
         assert s.exec(select(Licence)).all() == []
     engine.dispose()
     assert not [p for p in (tmp_path / "blobs").glob("*/*/*")]
-    server = _serve(env, port)  # after the restart the next issuance is complete and unique
+    server = serve(env, port)  # after the restart the next issuance is complete and unique
     try:
         r = httpx.post(f"{base}/api/v1/licences", headers=auth, json=food_licence_body(), timeout=60)
         assert r.status_code == 201 and r.json()["number"].endswith("2")  # serial 1 was used up
