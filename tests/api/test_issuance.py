@@ -139,3 +139,15 @@ def test_issuance_is_recorded_in_the_audit_log(service, issue_food) -> None:
         ev = s.exec(select(AuditEvent).where(AuditEvent.subject_id == body["id"])).all()
     assert [e.action for e in ev] == ["licence.issue"]
     assert ev[0].details["sha256"] == body["sha256"]
+
+
+def test_pdf_download_by_the_department_is_recorded(service, issue_food) -> None:
+    from sqlmodel import Session, select
+
+    from certsvc.db.models import AuditEvent
+
+    body = issue_food()
+    _pdf(service, body)
+    with Session(service.ctx.engine) as s:
+        actions = [e.action for e in s.exec(select(AuditEvent).where(AuditEvent.subject_id == body["id"]))]
+    assert actions == ["licence.issue", "licence.download"]

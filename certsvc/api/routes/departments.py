@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from sqlmodel import Session, select
 
+from certsvc import audit
 from certsvc.api.deps import CtxDep, DeptDep
 from certsvc.api.responses import stored_pdf
 from certsvc.db.models import Department, Licence, LicenceType
@@ -93,8 +94,17 @@ def get_licence(licence_id: str, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
 
 @router.get("/licences/{licence_id}/pdf")
 def get_licence_pdf(licence_id: str, ctx: CtxDep, dept: DeptDep) -> Response:
-    with Session(ctx.engine) as s:
+    with session_scope(ctx.engine) as s:
         lic, ver, _lt = _load(s, dept, licence_id)
+        audit.record(
+            s,
+            "licence.download",
+            actor_kind="department",
+            actor_id=dept.id,
+            subject_kind="licence",
+            subject_id=lic.id,
+            details={"version": ver.version},
+        )
     return stored_pdf(ctx, ver.pdf_sha256, f"{lic.number}-v{ver.version}.pdf", "licence")
 
 
