@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from certsvc import __version__
 from certsvc.api import errors
+from certsvc.api.limits import BodyLimit
 from certsvc.api.routes import departments, enterprise, health, portal, public, receipts, verification
 from certsvc.context import Context
 from certsvc.core.config import Settings, get_settings
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         description="Electronic licences (电子证照) and seals (电子印章) with verification",
     )
     app.state.ctx = ctx
+    app.add_middleware(BodyLimit, max_bytes=ctx.settings.max_upload_bytes + 1024 * 1024)
     app.add_middleware(MetricsMiddleware)
     errors.install(app)
     app.include_router(departments.router)

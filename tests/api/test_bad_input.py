@@ -82,3 +82,12 @@ def test_unknown_licence_id_is_404(service) -> None:
 def test_licence_types_are_listed_per_department(service) -> None:
     r = service.client.get("/api/v1/licence-types", headers=service.health.auth)
     assert [t["code"] for t in r.json()["items"]] == ["SPJY"]
+
+
+def test_oversized_json_body_is_413_before_parsing(service) -> None:
+    huge = b'{"items": [' + b'{"x": "' + b"y" * (22 * 1024 * 1024) + b'"}]}'
+    r = service.client.post(
+        "/api/v1/licences:batch", headers={**service.health.auth, "Content-Type": "application/json"}, content=huge
+    )
+    assert r.status_code == 413
+    assert r.json()["error"]["code"] == "too_large"
