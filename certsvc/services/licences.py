@@ -500,7 +500,7 @@ async def issue_batch(ctx: Context, dept: Department, items: list[dict[str, Any]
 
     from certsvc.schemas import LicenceIn  # the same validation as a single issue
 
-    limit = asyncio.Semaphore(max(1, ctx.sealer.workers * 2))
+    limit = asyncio.Semaphore(max(1, ctx.sealer.workers * 4))  # keeps both workers fed while the loop records
 
     async def one(i: int, raw: dict[str, Any]) -> Issued | ServiceError:
         try:

@@ -9,14 +9,18 @@ between processes, and a PKCS#11 worker holds its own session.
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
 from certsvc.core.config import Settings
+
+log = logging.getLogger("certsvc")
 
 
 @dataclass(frozen=True)
@@ -146,14 +150,23 @@ class SealRunner:
             pdf = await _seal_with(job, self.keyring.signer(info))
             return StoredPdf(await asyncio.to_thread(self.blobs.put, pdf), len(pdf))
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor(), _worker_seal_and_store, job)
+        try:
+            return await loop.run_in_executor(self._executor(), _worker_seal_and_store, job)
+        except BrokenProcessPool:
+            log.warning("a sealing worker died; starting a new pool and trying once more")
+            self.close()
+            return await loop.run_in_executor(self._executor(), _worker_seal_and_store, job)
 
     async def warm(self) -> None:
         """Start the worker processes now rather than on the first issuance (≈1 s each)."""
         if self.workers > 0:
             loop = asyncio.get_running_loop()
             pool = self._executor()
-            await asyncio.gather(*(loop.run_in_executor(pool, _worker_ready) for _ in range(self.workers)))
+            try:
+                await asyncio.gather(*(loop.run_in_executor(pool, _worker_ready) for _ in range(self.workers)))
+            except BrokenProcessPool:
+                log.exception("sealing workers failed to start; they will be started again on first use")
+                self.close()
 
     def close(self) -> None:
         with self._lock:
