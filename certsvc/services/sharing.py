@@ -24,7 +24,7 @@ from certsvc.keyring import SERVICE_OWNER
 from certsvc.metrics import GRANT_DOWNLOADS
 from certsvc.services import status as st
 from certsvc.services.clock import CST
-from certsvc.services.enterprises import grant_by_token, grant_state, log_access
+from certsvc.services.enterprises import grant_by_token, grant_state, log_access, usable_grant
 from certsvc.services.sealing import CMS_BYTES_RESERVED, MARK_FIELD
 from certsvc.services.views import public_view
 from signing.seal_pdf import add_signature_async
@@ -98,10 +98,7 @@ class MarkedCopy:
 
 async def download_marked_copy(ctx: Context, token: str, licence_id: str) -> MarkedCopy:
     with session_scope(ctx.engine) as s:
-        g = grant_by_token(s, token)
-        state = grant_state(g)
-        if state != "active":
-            raise Gone(f"this share link is {state}")
+        g = usable_grant(s, token)  # 404 unknown, 410 revoked / expired / used up
         if licence_id not in g.licence_ids:
             raise NotFound("this licence is not part of the share")
         lic = s.get(Licence, licence_id)
