@@ -15,9 +15,11 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session, select
 
+from certsvc.counters import next_value
 from certsvc.db.models import AuditCheckpoint, AuditEvent, utcnow
 
 GENESIS = "0" * 64
+_HEAD = text("SELECT hash FROM audit_event ORDER BY id DESC LIMIT 1")
 
 
 def _canonical(ev: AuditEvent) -> bytes:
@@ -52,9 +54,8 @@ def record(
 ) -> AuditEvent:
     """Append an event in the caller's transaction (it commits or rolls back with the change)."""
     # Take the chain lock first: this UPDATE serialises appenders on SQLite and PostgreSQL alike.
-    session.execute(text("INSERT INTO counter (name, value) VALUES ('audit', 0) ON CONFLICT (name) DO NOTHING"))
-    new_id = session.execute(text("UPDATE counter SET value = value + 1 WHERE name = 'audit' RETURNING value")).one()[0]
-    prev = session.exec(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).first()  # type: ignore[union-attr]
+    new_id = next_value(session, "audit")
+    prev_hash = session.execute(_HEAD).scalar()
     ev = AuditEvent(
         id=int(new_id),
         at=utcnow(),
@@ -64,7 +65,7 @@ def record(
         subject_kind=subject_kind,
         subject_id=None if subject_id is None else str(subject_id),
         details=details or {},
-        prev_hash=prev.hash if prev else GENESIS,
+        prev_hash=prev_hash or GENESIS,
         hash="",
     )
     ev.hash = event_hash(ev)

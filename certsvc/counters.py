@@ -9,15 +9,14 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlmodel import Session
 
+_BUMP = text("UPDATE counter SET value = value + :c WHERE name = :n RETURNING value")
+_CREATE = text("INSERT INTO counter (name, value) VALUES (:n, 0) ON CONFLICT (name) DO NOTHING")
+
 
 def next_value(session: Session, name: str, count: int = 1) -> int:
     """Reserve ``count`` values and return the first of them."""
-    session.execute(
-        text("INSERT INTO counter (name, value) VALUES (:n, 0) ON CONFLICT (name) DO NOTHING"),
-        {"n": name},
-    )
-    row = session.execute(
-        text("UPDATE counter SET value = value + :c WHERE name = :n RETURNING value"),
-        {"n": name, "c": count},
-    ).one()
+    row = session.execute(_BUMP, {"n": name, "c": count}).first()
+    if row is None:  # first use of this counter (another process may create it at the same time)
+        session.execute(_CREATE, {"n": name})
+        row = session.execute(_BUMP, {"n": name, "c": count}).one()
     return int(row[0]) - count + 1
