@@ -266,6 +266,8 @@ async def issue(ctx: Context, dept: Department, req: IssueRequest) -> Issued:
     faults.point("after_blob")  # the PDF is stored, the record is not: repair removes the blob
     activation_code = None
     with session_scope(ctx.engine) as s:
+        if lt.is_business_licence:  # again, atomically: another request may have registered it meanwhile
+            _check_business_licence_free(s, uscc)
         lic = Licence(
             licence_type_id=lt.id or 0,
             department_id=dept.id or 0,

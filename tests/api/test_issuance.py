@@ -151,3 +151,12 @@ def test_pdf_download_by_the_department_is_recorded(service, issue_food) -> None
     with Session(service.ctx.engine) as s:
         actions = [e.action for e in s.exec(select(AuditEvent).where(AuditEvent.subject_id == body["id"]))]
     assert actions == ["licence.issue", "licence.download"]
+
+
+def test_two_business_licences_for_one_uscc_in_a_batch_give_one_licence_and_one_conflict(service) -> None:
+    from tests.conftest import business_licence_body
+
+    uscc = random_uscc()
+    items = [business_licence_body(uscc), business_licence_body(uscc)]
+    r = service.client.post("/api/v1/licences:batch", headers=service.market.auth, json={"items": items})
+    assert sorted(x["status_code"] for x in r.json()["results"]) == [201, 409]
