@@ -36,20 +36,11 @@ from bench.bulk_load import bulk_load, grow_to, sample_tokens
 from bench.load import have_wrk, latency_summary, run_load, sequential_latency, wrk_version
 from bench.pyspy import ISSUE, LOOKUP, VERIFY
 from bench.server import CpuMeter, Server, certsvc_argv, clean_env, free_port, install_signal_handlers, stop_all
+from certsvc.demo import FOOD_LICENCE_TYPE
 
 REPO = Path(__file__).resolve().parent.parent
 DEPT = {"name": "深圳市卫生健康委员会", "uscc": "11440300MB2C92042M", "code": "SZWJ"}
-LICENCE_TYPE = {
-    "code": "SPJY",
-    "name": "食品经营许可证",
-    "fields": [
-        {"name": "经营场所", "required": True},
-        {"name": "主体业态", "required": True},
-        {"name": "经营项目", "required": False},
-    ],
-    "validity_days": 1825,
-    "reform_mode": "commitment",
-}
+LICENCE_TYPE = FOOD_LICENCE_TYPE
 JSON_ACCEPT = {"Accept": "application/json"}
 
 

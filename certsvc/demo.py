@@ -14,6 +14,20 @@ from certsvc.services.holders import holder_licences
 
 MARKET = ("深圳市市场监督管理局", make_uscc("11440300", "MB2C9204"), "SZSJ")
 HEALTH = ("深圳市卫生健康委员会", make_uscc("11440300", "MB2C9305"), "SZWJ")
+# The food business licence (食品经营许可证) of the health department, as POST /licence-types takes it;
+# the tests and the benchmark define the same type.
+FOOD_LICENCE_TYPE = {
+    "code": "SPJY",
+    "name": "食品经营许可证",
+    "fields": [
+        {"name": "经营场所", "required": True},
+        {"name": "主体业态", "required": True},
+        {"name": "经营项目", "required": False},
+        {"name": "负责人", "required": False},
+    ],
+    "validity_days": 1825,
+    "reform_mode": "commitment",
+}
 ENTERPRISES = [
     ("深圳市鹏城餐饮管理有限公司", make_uscc("91440300", "MA5G0A1B"), "enterprise", "有限责任公司", "张伟"),
     ("深圳市南山区王䶮堃小吃店", make_uscc("92440300", "MA5G0C2D"), "individual", "个体工商户", "王䶮堃"),
@@ -39,20 +53,7 @@ async def load_demo(ctx: Context) -> str:
             return _already_loaded(ctx, s)
         market = add_department(s, ctx.keyring, name=MARKET[0], uscc=MARKET[1], code=MARKET[2], registrar=True)
         health = add_department(s, ctx.keyring, name=HEALTH[0], uscc=HEALTH[1], code=HEALTH[2])
-        create_licence_type(
-            s,
-            health.department,
-            code="SPJY",
-            name="食品经营许可证",
-            fields=[
-                {"name": "经营场所", "required": True},
-                {"name": "主体业态", "required": True},
-                {"name": "经营项目", "required": True},
-                {"name": "负责人", "required": False},
-            ],
-            validity_days=5 * 365,
-            reform_mode="commitment",
-        )
+        create_licence_type(s, health.department, **FOOD_LICENCE_TYPE)
     lines = ["certsvc demo data", ""]
     base = ctx.settings.public_base_url
     for name, uscc, kind, kind_name, person in ENTERPRISES:

@@ -19,6 +19,7 @@ from certsvc.app import create_app
 from certsvc.context import Context
 from certsvc.core.config import Settings, load_settings, reset_settings
 from certsvc.db.session import session_scope
+from certsvc.demo import FOOD_LICENCE_TYPE
 from certsvc.identifiers import make_uscc
 from certsvc.services.departments import add_department
 
@@ -94,17 +95,6 @@ class Service:
             return Dept(d.id or 0, d.name, d.uscc, d.code, new.api_key)
 
 
-FOOD_TYPE = {
-    "code": "SPJY",
-    "name": "食品经营许可证",
-    "fields": [
-        {"name": "经营场所", "required": True},
-        {"name": "主体业态", "required": True},
-        {"name": "经营项目", "required": False},
-    ],
-    "validity_days": 1825,
-    "reform_mode": "commitment",
-}
 
 
 def setup_departments(svc: Service) -> None:
@@ -112,7 +102,7 @@ def setup_departments(svc: Service) -> None:
     svc.market = svc.add_department("深圳市市场监督管理局", "SZSJ", registrar=True)
     svc.health = svc.add_department("深圳市卫生健康委员会", "SZWJ")
     svc.housing = svc.add_department("深圳市住房和建设局", "SZZJ")
-    r = svc.client.post("/api/v1/licence-types", headers=svc.health.auth, json=FOOD_TYPE)
+    r = svc.client.post("/api/v1/licence-types", headers=svc.health.auth, json=FOOD_LICENCE_TYPE)
     assert r.status_code == 201, r.text
 
 

@@ -16,7 +16,7 @@ from certsvc.context import Context
 from certsvc.core.config import reset_settings
 from certsvc.db.session import session_scope
 from certsvc.services.departments import add_department
-from tests.conftest import FOOD_TYPE, food_licence_body, make_settings, random_uscc
+from tests.conftest import FOOD_LICENCE_TYPE, food_licence_body, make_settings, random_uscc
 from tests.pdfcheck import signature_status
 
 
@@ -73,7 +73,7 @@ def standalone_service(data_dir: Path, *, setup: bool = True, **env: str) -> Ite
                 with session_scope(ctx.engine) as s:
                     new = add_department(s, ctx.keyring, name=name, uscc=random_uscc("11440300"), code="SZWJ")
                     auth = {"Authorization": f"Bearer {new.api_key}"}
-                r = client.post("/api/v1/licence-types", headers=auth, json=FOOD_TYPE)
+                r = client.post("/api/v1/licence-types", headers=auth, json=FOOD_LICENCE_TYPE)
                 assert r.status_code == 201, r.text
             yield Standalone(ctx, client, auth, name)
         ctx.engine.dispose()

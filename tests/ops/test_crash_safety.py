@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from certsvc.db.models import AuditEvent, Licence, LicenceVersion
 from certsvc.db.session import make_engine
-from tests.conftest import FOOD_TYPE, food_licence_body
+from tests.conftest import FOOD_LICENCE_TYPE, food_licence_body
 from tests.live import CLI, add_department_cli, free_port, serve, server_env
 
 
@@ -40,7 +40,7 @@ def test_kill_9_during_batch_issuance_leaves_nothing_half_issued(tmp_path: Path,
     server = serve(env, port)
     base = f"http://127.0.0.1:{port}"
     try:
-        assert httpx.post(f"{base}/api/v1/licence-types", headers=auth, json=FOOD_TYPE).status_code == 201
+        assert httpx.post(f"{base}/api/v1/licence-types", headers=auth, json=FOOD_LICENCE_TYPE).status_code == 201
         stop, sent = threading.Event(), []
         worker = threading.Thread(target=_issue_batches, args=(base, auth, stop, sent))
         worker.start()
@@ -102,7 +102,7 @@ def test_crash_at_the_worst_points_is_repaired(tmp_path: Path, fault: str, orpha
     base = f"http://127.0.0.1:{port}"
     server = serve({**env, "CERTSVC_FAULT": fault}, port)
     try:
-        assert httpx.post(f"{base}/api/v1/licence-types", headers=auth, json=FOOD_TYPE).status_code == 201
+        assert httpx.post(f"{base}/api/v1/licence-types", headers=auth, json=FOOD_LICENCE_TYPE).status_code == 201
         with pytest.raises(httpx.HTTPError):
             httpx.post(f"{base}/api/v1/licences", headers=auth, json=food_licence_body(), timeout=60)
         assert server.wait(timeout=30) == -signal.SIGKILL

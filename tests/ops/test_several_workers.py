@@ -8,7 +8,7 @@ import subprocess
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import FOOD_TYPE, food_licence_body
+from tests.conftest import FOOD_LICENCE_TYPE, food_licence_body
 from tests.live import CLI, add_department_cli, free_port, server_env, wait_ready
 
 
@@ -25,7 +25,7 @@ def test_two_server_processes_issue_and_count_together(tmp_path) -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         wait_ready(base, server)
-        assert httpx.post(f"{base}/api/v1/licence-types", headers=auth, json=FOOD_TYPE).status_code == 201
+        assert httpx.post(f"{base}/api/v1/licence-types", headers=auth, json=FOOD_LICENCE_TYPE).status_code == 201
 
         def issue(_i: int) -> dict:
             r = httpx.post(f"{base}/api/v1/licences", headers=auth, json=food_licence_body(), timeout=120)
