@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from certsvc import audit
 from certsvc.context import Context
-from certsvc.db.models import Department, Enterprise, Grant, Licence, LicenceType, LicenceVersion
+from certsvc.db.models import Department, Enterprise, Grant, Licence, LicenceType
 from certsvc.db.session import session_scope
 from certsvc.errors import Conflict, Gone, NotFound
 from certsvc.keyring import SERVICE_OWNER
@@ -25,6 +25,7 @@ from certsvc.metrics import GRANT_DOWNLOADS
 from certsvc.services import status as st
 from certsvc.services.clock import CST
 from certsvc.services.enterprises import grant_by_token, grant_state, log_access, usable_grant
+from certsvc.services.licences import current_version
 from certsvc.services.sealing import CMS_BYTES_RESERVED, MARK_FIELD
 from certsvc.services.views import public_view
 from signing.seal_pdf import add_signature_async
@@ -73,11 +74,7 @@ def share_view(s: Session, token: str, base_url: str) -> dict[str, Any]:
         lic = s.get(Licence, lid)
         if lic is None:
             continue
-        ver = s.exec(
-            select(LicenceVersion).where(
-                LicenceVersion.licence_id == lid, LicenceVersion.version == lic.current_version
-            )
-        ).one()
+        ver = current_version(s, lic)
         lt = s.get(LicenceType, lic.licence_type_id)
         dept = s.get(Department, lic.department_id)
         assert lt is not None and dept is not None
@@ -104,11 +101,7 @@ async def download_marked_copy(ctx: Context, token: str, licence_id: str) -> Mar
         lic = s.get(Licence, licence_id)
         if lic is None:
             raise NotFound("no such licence")
-        ver = s.exec(
-            select(LicenceVersion).where(
-                LicenceVersion.licence_id == lic.id, LicenceVersion.version == lic.current_version
-            )
-        ).one()
+        ver = current_version(s, lic)
         status = st.status_of(lic, ver)
         if status not in DOWNLOADABLE:
             raise Conflict(f"the licence is {status} ({st.LABELS[status][0]}); its download is refused")
