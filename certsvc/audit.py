@@ -42,6 +42,18 @@ def event_hash(ev: AuditEvent) -> str:
     return hashlib.sha256(_canonical(ev)).hexdigest()
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One event to append (see :func:`record_many`)."""
+
+    action: str
+    actor_kind: str
+    actor_id: str | int | None = None
+    subject_kind: str | None = None
+    subject_id: str | int | None = None
+    details: dict[str, Any] | None = None
+
+
 def record(
     session: Session,
     action: str,
@@ -53,25 +65,38 @@ def record(
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append an event in the caller's transaction (it commits or rolls back with the change)."""
+    return record_many(session, [Entry(action, actor_kind, actor_id, subject_kind, subject_id, details)])[0]
+
+
+def _opt_str(v: str | int | None) -> str | None:
+    return None if v is None else str(v)
+
+
+def record_many(session: Session, entries: list[Entry]) -> list[AuditEvent]:
+    """Append events in order, in the caller's transaction, taking the chain lock once."""
     # Take the chain lock first: this UPDATE serialises appenders on SQLite and PostgreSQL alike.
-    new_id = next_value(session, "audit")
-    prev_hash = session.execute(_HEAD).scalar()
-    ev = AuditEvent(
-        id=int(new_id),
-        at=utcnow(),
-        actor_kind=actor_kind,
-        actor_id=None if actor_id is None else str(actor_id),
-        action=action,
-        subject_kind=subject_kind,
-        subject_id=None if subject_id is None else str(subject_id),
-        details=details or {},
-        prev_hash=prev_hash or GENESIS,
-        hash="",
-    )
-    ev.hash = event_hash(ev)
-    session.add(ev)
+    first_id = next_value(session, "audit", len(entries))
+    prev_hash = session.execute(_HEAD).scalar() or GENESIS
+    at = utcnow()
+    events = []
+    for k, e in enumerate(entries):
+        ev = AuditEvent(
+            id=first_id + k,
+            at=at,
+            actor_kind=e.actor_kind,
+            actor_id=_opt_str(e.actor_id),
+            action=e.action,
+            subject_kind=e.subject_kind,
+            subject_id=_opt_str(e.subject_id),
+            details=e.details or {},
+            prev_hash=prev_hash,
+            hash="",
+        )
+        ev.hash = prev_hash = event_hash(ev)
+        events.append(ev)
+    session.add_all(events)
     session.flush()
-    return ev
+    return events
 
 
 @dataclass(frozen=True)

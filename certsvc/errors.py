@@ -62,6 +62,13 @@ class TooManyRequests(ServiceError):
     code = "too_many_requests"
 
 
+class Internal(ServiceError):
+    """Something failed on our side; the details are in the log, not in the answer."""
+
+    status = 500
+    code = "internal"
+
+
 class Unavailable(ServiceError):
     status = 503
     code = "unavailable"

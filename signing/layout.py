@@ -20,9 +20,9 @@ from reportlab.pdfgen.canvas import Canvas
 from signing.fonts import pdf_font
 from signing.models import LicenceDocument, ReceiptDocument
 from signing.payload import QR_KEYWORD_PREFIX
-from signing.qr import qr_matrix
+from signing.qr import qr_rows
 
-__all__ = ["MARK_RECT", "PAGE_SIZE", "QR_RECT", "SEAL_RECT", "cn_date", "render_licence_pdf",
+__all__ = ["MARK_RECT", "PAGE_SIZE", "QR_RECT", "SEAL_RECT", "LayoutError", "cn_date", "render_licence_pdf",
            "render_mark_pdf", "render_receipt_pdf", "wrap_text"]
 
 # reportlab is used only by this package; two process-wide settings make a page ≈18 ms cheaper:
@@ -36,6 +36,15 @@ def _deflate_fast(data: str | bytes) -> bytes:
 
 
 pdfdoc.PDFZCompress.encode = _deflate_fast
+
+
+
+class LayoutError(ValueError):
+    """The document's content cannot be laid out on its page (too much text for one A4 page)."""
+
+    def diagnostics(self) -> str:
+        return f"cannot lay out the document: {self}"
+
 
 MM = 72 / 25.4
 PAGE_SIZE: tuple[float, float] = A4
@@ -73,6 +82,7 @@ _LABEL_BG_RGB = (0.98, 0.95, 0.91)
 
 _NO_LINE_START = set("，。、；：！？）》」』”’〕】…,.;:!?)]}%·—")
 _NO_LINE_END = set("（《「『“‘〔【([{")
+_DARK_RUN = re.compile("1+")
 _LATIN_RUN = re.compile(r"[A-Za-z0-9_.\-/@:%&+=#~]+")
 
 
@@ -253,7 +263,8 @@ def _draw_table(c: Canvas, rows: Sequence[tuple[str, str]], top: float, bottom: 
         if top - sum(h for *_, h in laid) >= bottom:
             break
     else:
-        raise ValueError("licence content does not fit on one page")
+        raise LayoutError("the licence content does not fit on one A4 page even at the smallest type size; "
+                          "shorten the longest fields")
     total = sum(h for *_, h in laid)
     x0, x1, xm = _TABLE_X0, _TABLE_X1, _TABLE_X0 + label_w
     c.setFillColorRGB(*_LABEL_BG_RGB)
@@ -279,25 +290,32 @@ def _draw_table(c: Canvas, rows: Sequence[tuple[str, str]], top: float, bottom: 
     return y
 
 
+@cache
+def _run_ops(n: int) -> dict[tuple[int, int], str]:
+    """``re`` operator of every run of dark modules [start, end) in a row of ``n`` modules."""
+    return {(a, b): f"{a} 0 {b - a} 1 re" for a in range(n) for b in range(a + 1, n + 1)}
+
+
 def _draw_qr(c: Canvas, text: str) -> None:
-    matrix = qr_matrix(text, border=0)
-    n = len(matrix)
+    rows = qr_rows(text)
+    n = len(rows)
     m = _QR_SIZE / n
     quiet = 4 * m
     top = _QR_Y + _QR_SIZE
     # quiet zone, then one rectangle per horizontal run of dark modules in module units
     ops = [f"q 1 g {_QR_X - quiet:.3f} {_QR_Y - quiet:.3f} {_QR_SIZE + 2 * quiet:.3f} "
            f"{_QR_SIZE + 2 * quiet:.3f} re f 0 g {m:.5f} 0 0 {-m:.5f} {_QR_X:.3f} {top:.3f} cm"]
-    for r, row in enumerate(matrix):
-        col = 0
-        while col < n:
-            if row[col]:
-                start = col
-                while col < n and row[col]:
-                    col += 1
-                ops.append(f"{start} {r} {col - start} 1 re")
-            col += 1
-    ops.append("f Q")
+    runs = _run_ops(n)
+    at = 0  # rows are drawn at y = 0 after moving the origin down to them
+    for r, row in enumerate(rows):
+        dark = [runs[run.span()] for run in _DARK_RUN.finditer(row)]
+        if dark:
+            if r != at:
+                ops.append(f"1 0 0 1 0 {r - at} cm")
+                at = r
+            ops.append(" ".join(dark))
+            ops.append("f")
+    ops.append("Q")
     c.addLiteral("\n".join(ops))
     c.setFont(pdf_font(), 8)
     c.setFillColorRGB(0.15, 0.15, 0.15)

@@ -9,9 +9,9 @@ from PIL import Image
 from qrcode.constants import ERROR_CORRECT_M
 from qrcode.util import MODE_8BIT_BYTE, QRData
 
-from signing.qrcodec import encode_matrix, version_for
+from signing.qrcodec import encode_matrix, encode_rows, version_for
 
-__all__ = ["FAST_MASK", "MAX_VERSION", "make_qr", "qr_image", "qr_matrix", "qr_version"]
+__all__ = ["FAST_MASK", "MAX_VERSION", "make_qr", "qr_image", "qr_matrix", "qr_rows", "qr_version"]
 
 MAX_VERSION = 15
 """Largest QR version accepted (≈412 bytes at EC level M); keeps modules large enough on paper."""
@@ -52,6 +52,11 @@ def qr_matrix(text: str, *, border: int = 4) -> list[list[bool]]:
     side = [False] * border
     return [list(blank) for _ in range(border)] + [side + row + side for row in core] + \
         [list(blank) for _ in range(border)]
+
+
+def qr_rows(text: str) -> list[str]:
+    """Module rows without quiet zone as strings ("1" = dark): the cheapest form to draw from."""
+    return encode_rows(text.encode("utf-8"), FAST_MASK, MAX_VERSION)
 
 
 def qr_image(text: str, *, box_size: int = 10, border: int = 4) -> Image.Image:

@@ -1,21 +1,23 @@
 """Fast QR matrix encoder: byte mode, error correction M, fixed mask.
 
 Produces exactly the module matrix the ``qrcode`` package makes for the same text and mask (the
-tests check this), in ≈1.5 ms instead of ≈6 ms: the function patterns, format/version information,
+tests check this), in ≈0.2 ms instead of ≈6 ms: the function patterns, format/version information,
 data-module order and mask of each version are computed once (with ``qrcode``'s own pattern
 routines) and cached; per text only the codewords (Reed-Solomon with table-driven GF(256)
-arithmetic) are computed and scattered into a copy of the template.
+arithmetic on integers) are computed, masked as one integer, and gathered into place with one
+``itemgetter`` call.
 """
 
 import threading
 from dataclasses import dataclass
 from functools import cache
+from operator import itemgetter
 
 import qrcode
 from qrcode.base import rs_blocks
 from qrcode.constants import ERROR_CORRECT_M
 
-__all__ = ["encode_matrix", "version_for"]
+__all__ = ["encode_matrix", "encode_rows", "version_for"]
 
 _EXP = [0] * 512
 _LOG = [0] * 256
@@ -48,8 +50,9 @@ def version_for(length: int) -> int:
 
 
 @cache
-def _generator_rows(ec: int) -> tuple[tuple[int, ...], ...]:
-    """For each factor f, f × (generator coefficients after the leading 1)."""
+def _generator_rows(ec: int) -> tuple[int, ...]:
+    """For each factor f, f × (generator coefficients after the leading 1), as a big-endian integer
+    of ``ec`` bytes, so that one division step is a shift and an XOR."""
     gen = [1]
     for i in range(ec):  # multiply by (x - α^i)
         nxt = [0] * (len(gen) + 1)
@@ -59,20 +62,23 @@ def _generator_rows(ec: int) -> tuple[tuple[int, ...], ...]:
                 nxt[j + 1] ^= _EXP[_LOG[coef] + i]
         gen = nxt
     tail = gen[1:]
-    rows = [tuple([0] * ec)]
+    rows = [0]
     for f in range(1, 256):
         lf = _LOG[f]
-        rows.append(tuple(_EXP[_LOG[g] + lf] if g else 0 for g in tail))
+        rows.append(int.from_bytes(bytes(_EXP[_LOG[g] + lf] if g else 0 for g in tail), "big"))
     return tuple(rows)
 
 
 def _ec_codewords(data: list[int], ec: int) -> list[int]:
+    """Reed-Solomon remainder of ``data``: polynomial long division with the remainder held as one
+    integer (its top byte is the next quotient factor)."""
     rows = _generator_rows(ec)
-    rem = [0] * ec
+    top = 8 * (ec - 1)
+    keep = (1 << (8 * ec)) - 1
+    rem = 0
     for byte in data:
-        row = rows[byte ^ rem[0]]
-        rem = [a ^ b for a, b in zip(rem[1:] + [0], row, strict=True)]
-    return rem
+        rem = ((rem << 8) & keep) ^ rows[byte ^ (rem >> top)]
+    return list(rem.to_bytes(ec, "big"))
 
 
 def _codewords(payload: bytes, version: int) -> list[int]:
@@ -107,12 +113,16 @@ def _codewords(payload: bytes, version: int) -> list[int]:
 
 @dataclass(frozen=True)
 class _Template:
-    modules: tuple[tuple[bool, ...], ...]
-    """Function patterns, format and version information; data modules False."""
-    positions: tuple[tuple[int, int], ...]
-    """Data modules in placement order."""
-    mask: tuple[bool, ...]
-    """Mask value for each data position."""
+    size: int
+    """Modules per side."""
+    gather: tuple[int, ...]
+    """For each module (row by row): its index in ``data bits + fixed modules`` (see ``_rows``)."""
+    fixed: str
+    """Function patterns, format and version information as "1"/"0", data modules "0"."""
+    capacity: int
+    """Number of data modules."""
+    mask: int
+    """Mask bits of the data modules in placement order, as one integer."""
 
 
 @cache
@@ -144,11 +154,12 @@ def _template(version: int, mask_pattern: int) -> _Template:
                 step = -step
                 break
     mask_fn = _MASKS[mask_pattern]
-    return _Template(
-        modules=tuple(tuple(bool(m) for m in r) for r in q.modules),
-        positions=tuple(positions),
-        mask=tuple(mask_fn(r, c) for r, c in positions),
-    )
+    capacity = len(positions)
+    order = {rc: k for k, rc in enumerate(positions)}
+    gather = tuple(order.get((r, c), capacity + r * n + c) for r in range(n) for c in range(n))
+    mask = int("".join("1" if mask_fn(r, c) else "0" for r, c in positions), 2)
+    fixed = "".join("1" if m else "0" for r in q.modules for m in r)
+    return _Template(size=n, gather=gather, fixed=fixed, capacity=capacity, mask=mask)
 
 
 _MASKS = (
@@ -163,21 +174,32 @@ _MASKS = (
 )
 
 
-def encode_matrix(payload: bytes, mask_pattern: int, max_version: int = 40) -> list[list[bool]]:
-    """Module matrix (True = dark, no quiet zone) of ``payload`` in byte mode at EC level M.
-
-    ``ValueError`` if it needs a version above ``max_version``.
-    """
+def _rows(payload: bytes, mask_pattern: int, max_version: int) -> list[str]:
     version = version_for(len(payload))
     if version > max_version:
         raise ValueError(f"QR text of {len(payload)} bytes needs version {version} > {max_version}")
     with _lock:
         template = _template(version, mask_pattern)
     words = _codewords(payload, version)
-    bits = int.from_bytes(bytes(words), "big")
     n_bits = 8 * len(words)
-    matrix = [list(r) for r in template.modules]
-    for k, ((r, c), m) in enumerate(zip(template.positions, template.mask, strict=True)):
-        dark = k < n_bits and (bits >> (n_bits - 1 - k)) & 1 == 1
-        matrix[r][c] = dark != m
-    return matrix
+    data = (int.from_bytes(bytes(words), "big") << (template.capacity - n_bits)) ^ template.mask
+    source = format(data, f"0{template.capacity}b") + template.fixed
+    flat = "".join(itemgetter(*template.gather)(source))
+    n = template.size
+    return [flat[i : i + n] for i in range(0, n * n, n)]
+
+
+def encode_rows(payload: bytes, mask_pattern: int, max_version: int = 40) -> list[str]:
+    """Module rows of ``payload`` (byte mode, EC level M, no quiet zone) as strings, "1" dark.
+
+    ``ValueError`` if it needs a version above ``max_version``.
+    """
+    return _rows(payload, mask_pattern, max_version)
+
+
+def encode_matrix(payload: bytes, mask_pattern: int, max_version: int = 40) -> list[list[bool]]:
+    """Module matrix (True = dark, no quiet zone) of ``payload`` in byte mode at EC level M.
+
+    ``ValueError`` if it needs a version above ``max_version``.
+    """
+    return [[ch == "1" for ch in row] for row in _rows(payload, mask_pattern, max_version)]

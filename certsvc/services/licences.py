@@ -8,7 +8,6 @@ is removed by the repair pass; a record is never written without its blob.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -20,7 +19,7 @@ from certsvc.context import Context
 from certsvc.counters import next_value
 from certsvc.db.models import Department, Enterprise, Licence, LicenceType, LicenceVersion, utcnow
 from certsvc.db.session import session_scope
-from certsvc.errors import Conflict, Invalid, NotFound, ServiceError
+from certsvc.errors import Conflict, Invalid, NotFound
 from certsvc.identifiers import IdentifierError, licence_identifier, licence_number, validate_uscc
 from certsvc.metrics import ISSUANCES
 from certsvc.security import hash_secret, new_activation_code
@@ -31,12 +30,13 @@ from certsvc.services.sealing import (
     MARK_FIELD,
     MARK_RECT,
     content_digest,
-    qr_token,
+    qr_spec,
     seal_code,
     token_key,
 )
-from certsvc.services.sealing_pool import SealJob, StoredPdf
+from certsvc.services.sealing_pool import Sealed, SealJob
 from keys.ca import Subject
+from signing.layout import LayoutError
 from signing.models import LicenceDocument
 
 HOLDER_KINDS = {"enterprise": "企业", "individual": "个体工商户", "cooperative": "农民专业合作社"}
@@ -64,7 +64,7 @@ class Issued:
     activation_code: str | None = None
 
 
-def _validate_fields(lt: LicenceType, values: dict[str, Any], *, partial: bool = False) -> dict[str, str]:
+def validate_fields(lt: LicenceType, values: dict[str, Any], *, partial: bool = False) -> dict[str, str]:
     schema = {f["name"]: f for f in lt.fields}
     out: dict[str, str] = {}
     for name, value in values.items():
@@ -86,7 +86,7 @@ def _validate_fields(lt: LicenceType, values: dict[str, Any], *, partial: bool =
     return out
 
 
-def _validity(lt: LicenceType, valid_from: date | None, valid_until: date | None) -> tuple[date, date | None]:
+def validity(lt: LicenceType, valid_from: date | None, valid_until: date | None) -> tuple[date, date | None]:
     start = valid_from or today()
     end = valid_until
     if end is None and lt.validity_days:
@@ -96,7 +96,7 @@ def _validity(lt: LicenceType, valid_from: date | None, valid_until: date | None
     return start, end
 
 
-def _holder(req: IssueRequest) -> tuple[str, str, str]:
+def validate_holder(req: IssueRequest) -> tuple[str, str, str]:
     try:
         uscc = validate_uscc(req.holder_uscc)
     except IdentifierError as e:
@@ -109,7 +109,7 @@ def _holder(req: IssueRequest) -> tuple[str, str, str]:
     return uscc, name, req.holder_kind
 
 
-def _type_for(session: Session, dept: Department, code: str) -> LicenceType:
+def licence_type_for(session: Session, dept: Department, code: str) -> LicenceType:
     lt = session.exec(select(LicenceType).where(LicenceType.code == (code or "").strip().upper())).first()
     if lt is None or lt.department_id != dept.id:
         raise Invalid(f"licence_type: {code!r} is not a licence type of this department", field="licence_type")
@@ -119,185 +119,173 @@ def _type_for(session: Session, dept: Department, code: str) -> LicenceType:
 
 
 @dataclass(frozen=True)
-class _Draft:
-    """Everything decided before sealing: what the document says and where it will live."""
+class Content:
+    """What a licence version says, decided (serial and status index reserved) before sealing."""
 
     serial: int
     status_index: int
-    identifier: str
-    number: str
     version: int
+    number: str
     holder_uscc: str
     holder_name: str
     fields: dict[str, str]
     valid_from: date
     valid_until: date | None
-    qr_key: str
-    qr_payload: str
-    verify_url: str
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A sealed and stored licence version, not yet recorded."""
+
+    content: Content
+    identifier: str
     signer_kid: str
-    stored: StoredPdf
+    sealed: Sealed
+
+    @property
+    def verify_url(self) -> str:
+        return self.sealed.verify_url
 
 
-async def _seal(ctx: Context, dept: Department, lt: LicenceType, d: dict[str, Any]) -> _Draft:
-    """Render, sign the QR payload, and seal: the slow part, done outside any transaction."""
-    keyring = ctx.keyring
-    with Session(ctx.engine) as s:
-        cert = keyring.current(s, "department", dept.id)
-    identifier = licence_identifier(lt.type_code, dept.uscc, d["serial"], d["version"])
+def seal_job(ctx: Context, dept: Department, lt: LicenceType, kid: str, c: Content) -> tuple[str, SealJob]:
+    """(identifier, job) for rendering and sealing one licence version with certificate ``kid``."""
+    identifier = licence_identifier(lt.type_code, dept.uscc, c.serial, c.version)
     digest = content_digest(
         {
             "identifier": identifier,
-            "holder": [d["holder_uscc"], d["holder_name"]],
-            "fields": d["fields"],
-            "valid": [d["valid_from"], d["valid_until"]],
+            "holder": [c.holder_uscc, c.holder_name],
+            "fields": c.fields,
+            "valid": [c.valid_from, c.valid_until],
         }
     )
-    qr = qr_token(
-        keyring,
-        cert,
+    qr = qr_spec(
         ctx.settings.public_base_url,
         "v",
         kind="L",
         identifier=identifier,
-        holder_uscc=d["holder_uscc"],
+        holder_uscc=c.holder_uscc,
         type_code=lt.code,
-        valid_from=d["valid_from"],
-        valid_until=d["valid_until"],
-        version=d["version"],
+        valid_from=c.valid_from,
+        valid_until=c.valid_until,
+        version=c.version,
         digest=digest,
-        status_index=d["status_index"],
+        status_index=c.status_index,
     )
-    holder_label = "名称" if lt.is_business_licence else "持证主体"
     doc = LicenceDocument(
         title=lt.name,
-        number=d["number"],
+        number=c.number,
         identifier=identifier,
-        holder_name=d["holder_name"],
-        holder_uscc=d["holder_uscc"],
-        holder_label=holder_label,
-        fields=[(f["name"], d["fields"][f["name"]]) for f in lt.fields if f["name"] in d["fields"]],
-        valid_from=d["valid_from"],
-        valid_until=d["valid_until"],
+        holder_name=c.holder_name,
+        holder_uscc=c.holder_uscc,
+        holder_label="名称" if lt.is_business_licence else "持证主体",
+        fields=[(f["name"], c.fields[f["name"]]) for f in lt.fields if f["name"] in c.fields],
+        valid_from=c.valid_from,
+        valid_until=c.valid_until,
         issuer_name=dept.name,
         issue_date=today(),
-        version=d["version"],
-        qr_text=qr.url,
+        version=c.version,
+        qr_text="",  # the sealer signs the QR payload and prints its URL
         seal_name=dept.name,
         seal_code=seal_code(dept.uscc, dept.id or 0),
     )
-    stored = await ctx.sealer.seal_and_store(
-        SealJob(
-            kind="licence",
-            document=doc,
-            signer_kid=cert.kid,
-            seal_purpose="电子证照专用章",
-            reason=f"{dept.name} 签发电子证照 {d['number']}",
-            reserve_fields=((MARK_FIELD, MARK_RECT),),
-            bytes_reserved=CMS_BYTES_RESERVED,
-        )
+    job = SealJob(
+        kind="licence",
+        document=doc,
+        signer_kid=kid,
+        seal_purpose="电子证照专用章",
+        reason=f"{dept.name} 签发电子证照 {c.number}",
+        qr=qr,
+        reserve_fields=((MARK_FIELD, MARK_RECT),),
+        bytes_reserved=CMS_BYTES_RESERVED,
     )
-    return _Draft(
-        serial=d["serial"],
-        status_index=d["status_index"],
-        identifier=identifier,
-        number=d["number"],
-        version=d["version"],
-        holder_uscc=d["holder_uscc"],
-        holder_name=d["holder_name"],
-        fields=d["fields"],
-        valid_from=d["valid_from"],
-        valid_until=d["valid_until"],
-        qr_key=token_key(qr.token),
-        qr_payload=qr.token,
-        verify_url=qr.url,
-        signer_kid=cert.kid,
-        stored=stored,
-    )
+    return identifier, job
 
 
-def _version_row(licence_id: str, draft: _Draft, sha: str) -> LicenceVersion:
+def layout_invalid(e: LayoutError) -> Invalid:
+    return Invalid(f"fields: {e}", field="fields")
+
+
+async def _seal(ctx: Context, dept: Department, lt: LicenceType, c: Content) -> Draft:
+    """Render, sign the QR payload, seal and store: the slow part, done outside any transaction."""
+    with Session(ctx.engine) as s:
+        cert = ctx.keyring.current(s, "department", dept.id)
+    identifier, job = seal_job(ctx, dept, lt, cert.kid, c)
+    try:
+        sealed = await ctx.sealer.seal_and_store(job)
+    except LayoutError as e:
+        raise layout_invalid(e) from e
+    return Draft(c, identifier, cert.kid, sealed)
+
+
+def version_row(licence_id: str, draft: Draft) -> LicenceVersion:
+    c = draft.content
     return LicenceVersion(
         licence_id=licence_id,
-        version=draft.version,
+        version=c.version,
         identifier=draft.identifier,
-        qr_token=draft.qr_key,
-        qr_payload=draft.qr_payload,
-        status_index=draft.status_index,
-        fields=draft.fields,
-        holder_name=draft.holder_name,
-        valid_from=draft.valid_from,
-        valid_until=draft.valid_until,
-        pdf_sha256=sha,
-        pdf_size=draft.stored.size,
+        qr_token=token_key(draft.sealed.qr_token),
+        qr_payload=draft.sealed.qr_token,
+        status_index=c.status_index,
+        fields=c.fields,
+        holder_name=c.holder_name,
+        valid_from=c.valid_from,
+        valid_until=c.valid_until,
+        pdf_sha256=draft.sealed.sha256,
+        pdf_size=draft.sealed.size,
         signer_kid=draft.signer_kid,
     )
 
 
+def licence_row(dept: Department, lt: LicenceType, holder_kind: str, c: Content) -> Licence:
+    return Licence(
+        licence_type_id=lt.id or 0,
+        department_id=dept.id or 0,
+        holder_uscc=c.holder_uscc,
+        holder_name=c.holder_name,
+        holder_kind=holder_kind,
+        serial=c.serial,
+        number=c.number,
+    )
+
+
+def issue_entry(dept: Department, lt: LicenceType, lic: Licence, draft: Draft) -> audit.Entry:
+    """The audit event of a first issuance."""
+    details = {
+        "identifier": draft.identifier,
+        "number": lic.number,
+        "holder_uscc": lic.holder_uscc,
+        "sha256": draft.sealed.sha256,
+        "type": lt.code,
+    }
+    return audit.Entry("licence.issue", "department", dept.id, "licence", lic.id, details)
+
+
 async def issue(ctx: Context, dept: Department, req: IssueRequest) -> Issued:
-    uscc, name, kind = _holder(req)
+    uscc, name, kind = validate_holder(req)
     with session_scope(ctx.engine) as s:
-        lt = _type_for(s, dept, req.licence_type)
-        values = _validate_fields(lt, req.fields or {})
-        start, end = _validity(lt, req.valid_from, req.valid_until)
+        lt = licence_type_for(s, dept, req.licence_type)
+        values = validate_fields(lt, req.fields or {})
+        start, end = validity(lt, req.valid_from, req.valid_until)
         if lt.is_business_licence:
             _check_business_licence_free(s, uscc)
         serial = next_value(s, f"serial:{lt.id}")
         status_index = next_value(s, "status_index")
     faults.point("after_reserve")  # a serial is used up, nothing else: a gap, never a duplicate
     number = licence_number(lt.code, dept.code, today().year, serial)
-    draft = await _seal(
-        ctx,
-        dept,
-        lt,
-        {
-            "serial": serial,
-            "status_index": status_index,
-            "version": 1,
-            "number": number,
-            "holder_uscc": uscc,
-            "holder_name": name,
-            "fields": values,
-            "valid_from": start,
-            "valid_until": end,
-        },
-    )
-    sha = draft.stored.sha256
+    draft = await _seal(ctx, dept, lt, Content(serial, status_index, 1, number, uscc, name, values, start, end))
     faults.point("after_blob")  # the PDF is stored, the record is not: repair removes the blob
     activation_code = None
     with session_scope(ctx.engine) as s:
         if lt.is_business_licence:  # again, atomically: another request may have registered it meanwhile
             _check_business_licence_free(s, uscc)
-        lic = Licence(
-            licence_type_id=lt.id or 0,
-            department_id=dept.id or 0,
-            holder_uscc=uscc,
-            holder_name=name,
-            holder_kind=kind,
-            serial=serial,
-            number=number,
-        )
+        lic = licence_row(dept, lt, kind, draft.content)
         s.add(lic)
         s.flush()
-        ver = _version_row(lic.id, draft, sha)
+        ver = version_row(lic.id, draft)
         s.add(ver)
         if lt.is_business_licence:
             activation_code = _register_enterprise(ctx, s, dept, lic, kind)
-        audit.record(
-            s,
-            "licence.issue",
-            actor_kind="department",
-            actor_id=dept.id,
-            subject_kind="licence",
-            subject_id=lic.id,
-            details={
-                "identifier": draft.identifier,
-                "number": number,
-                "holder_uscc": uscc,
-                "sha256": sha,
-                "type": lt.code,
-            },
-        )
+        audit.record_many(s, [issue_entry(dept, lt, lic, draft)])
     ISSUANCES.labels("business_licence" if lt.is_business_licence else "licence").inc()
     return Issued(lic, ver, lt, dept, draft.verify_url, activation_code)
 
@@ -378,11 +366,11 @@ async def new_version(
         assert lt is not None
         merged = dict(old.fields)
         if fields is not None:
-            merged.update(_validate_fields(lt, fields, partial=True))
+            merged.update(validate_fields(lt, fields, partial=True))
             for k, v in fields.items():
                 if v in (None, ""):
                     merged.pop(k, None)
-            _validate_fields(lt, merged)
+            validate_fields(lt, merged)
         name = (holder_name or lic.holder_name).strip()
         if not name or len(name) > 200:
             raise Invalid("holder_name: at most 200 characters", field="holder_name")
@@ -399,23 +387,9 @@ async def new_version(
             raise Conflict("the licence has reached version 999")
         status_index = next_value(s, "status_index")
         version = lic.current_version + 1
-    draft = await _seal(
-        ctx,
-        dept,
-        lt,
-        {
-            "serial": lic.serial,
-            "status_index": status_index,
-            "version": version,
-            "number": lic.number,
-            "holder_uscc": lic.holder_uscc,
-            "holder_name": name,
-            "fields": merged,
-            "valid_from": old.valid_from,
-            "valid_until": end,
-        },
-    )
-    sha = draft.stored.sha256
+    content = Content(lic.serial, status_index, version, lic.number, lic.holder_uscc, name, merged, old.valid_from, end)
+    draft = await _seal(ctx, dept, lt, content)
+    sha = draft.sealed.sha256
     with session_scope(ctx.engine) as s:
         lic = owned(s, dept, licence_id)
         if lic.current_version != version - 1:
@@ -426,7 +400,7 @@ async def new_version(
         lic.current_version = version
         lic.holder_name = name
         lic.updated_at = utcnow()
-        ver = _version_row(lic.id, draft, sha)
+        ver = version_row(lic.id, draft)
         s.add_all([old, lic, ver])
         s.flush()
         audit.record(
@@ -490,31 +464,3 @@ def change_state(
             details={"from": before, "to": target, "reason": reason, "kind": revoke_kind},
         )
         return lic
-
-
-async def issue_batch(ctx: Context, dept: Department, items: list[dict[str, Any]]) -> list[Issued | ServiceError]:
-    """Issue each item on its own: one item's error never stops the others.
-
-    Items are sealed concurrently when a pool of sealing processes is configured; each still goes
-    through the same reserve → seal → store → record steps as a single issuance.
-    """
-    from pydantic import ValidationError
-
-    from certsvc.schemas import LicenceIn  # the same validation as a single issue
-
-    limit = asyncio.Semaphore(max(1, ctx.sealer.workers * 4))  # keeps both workers fed while the loop records
-
-    async def one(i: int, raw: dict[str, Any]) -> Issued | ServiceError:
-        try:
-            req = LicenceIn.model_validate(raw).to_request()
-        except ValidationError as e:
-            err = e.errors()[0]
-            where = ".".join(str(p) for p in err.get("loc", ())) or "item"
-            return Invalid(f"items[{i}].{where}: {err.get('msg')}", field=where)
-        async with limit:
-            try:
-                return await issue(ctx, dept, req)
-            except ServiceError as e:
-                return e
-
-    return list(await asyncio.gather(*(one(i, raw) for i, raw in enumerate(items))))

@@ -14,7 +14,7 @@ from certsvc.db.session import session_scope
 from certsvc.errors import Invalid, NotFound
 from certsvc.identifiers import IdentifierError, validate_uscc
 from certsvc.services.clock import today
-from certsvc.services.sealing import CMS_BYTES_RESERVED, qr_token, seal_code, token_key
+from certsvc.services.sealing import CMS_BYTES_RESERVED, qr_spec, seal_code, token_key
 from certsvc.services.sealing_pool import SealJob
 from signing.models import ReceiptDocument
 
@@ -39,9 +39,7 @@ async def issue_receipt(ctx: Context, dept: Department, body: Any) -> tuple[Rece
     digest = hashlib.sha256(
         "|".join([receipt_id, body.applicant_name, body.matter, body.application_number]).encode()
     ).digest()[:8]
-    qr = qr_token(
-        ctx.keyring,
-        cert,
+    qr = qr_spec(
         ctx.settings.public_base_url,
         "r",
         kind="R",
@@ -64,22 +62,23 @@ async def issue_receipt(ctx: Context, dept: Department, body: Any) -> tuple[Rece
         materials_missing=missing,
         department=dept.name,
         issue_date=received,
-        qr_text=qr.url,
+        qr_text="",  # the sealer signs the QR payload and prints its URL
         seal_name=dept.name,
         seal_code=seal_code(dept.uscc, dept.id or 0),
         note=body.note,
     )
-    stored = await ctx.sealer.seal_and_store(
+    sealed = await ctx.sealer.seal_and_store(
         SealJob(
             kind="receipt",
             document=doc,
             signer_kid=cert.kid,
             seal_purpose=RECEIPT_PURPOSE,
             reason=f"{dept.name} 受理回执 {doc.application_number}",
+            qr=qr,
             bytes_reserved=CMS_BYTES_RESERVED,
         )
     )
-    sha = stored.sha256
+    sha = sealed.sha256
     with session_scope(ctx.engine) as s:
         rec = Receipt(
             id=receipt_id,
@@ -92,8 +91,8 @@ async def issue_receipt(ctx: Context, dept: Department, body: Any) -> tuple[Rece
                 "received": list(doc.materials_received),
                 "missing": [{"name": n, "due": d.isoformat()} for n, d in missing],
             },
-            qr_token=token_key(qr.token),
-            qr_payload=qr.token,
+            qr_token=token_key(sealed.qr_token),
+            qr_payload=sealed.qr_token,
             pdf_sha256=sha,
             signer_kid=cert.kid,
         )
@@ -107,7 +106,7 @@ async def issue_receipt(ctx: Context, dept: Department, body: Any) -> tuple[Rece
             subject_id=receipt_id,
             details={"application_number": doc.application_number, "sha256": sha},
         )
-    return rec, qr.url
+    return rec, sealed.verify_url
 
 
 def receipt_view(rec: Receipt, dept: Department, base_url: str, *, full: bool = False) -> dict[str, Any]:

@@ -35,14 +35,25 @@ def content_digest(payload: dict[str, Any]) -> bytes:
 
 
 @dataclass(frozen=True)
+class QrSpec:
+    """A QR payload to sign, and the public path its URL goes under ("v" licences, "r" receipts).
+
+    It travels with the seal job: the payload is signed where the document is rendered and sealed
+    (a sealing worker process), with the same certificate as the seal.
+    """
+
+    claims: Claims
+    base_url: str
+    path: str
+
+
+@dataclass(frozen=True)
 class QrToken:
     token: str
     url: str
 
 
-def qr_token(
-    keyring: Keyring,
-    cert: CertInfo,
+def qr_spec(
     base_url: str,
     path: str,
     *,
@@ -55,7 +66,7 @@ def qr_token(
     version: int,
     digest: bytes,
     status_index: int | None,
-) -> QrToken:
+) -> QrSpec:
     claims = Claims(
         kind=kind,
         identifier=identifier,
@@ -67,8 +78,13 @@ def qr_token(
         doc_hash=digest,
         status_index=status_index,
     )
-    token = sign_claims(claims, bytes.fromhex(cert.kid), lambda data: keyring.sign_raw(cert, data))
-    return QrToken(token, f"{base_url}/{path}/{token}")
+    return QrSpec(claims, base_url, path)
+
+
+def sign_qr(keyring: Keyring, cert: CertInfo, spec: QrSpec) -> QrToken:
+    """The COSE_Sign1 token (signed by ``cert``'s key) and the URL printed as the QR code."""
+    token = sign_claims(spec.claims, bytes.fromhex(cert.kid), lambda data: keyring.sign_raw(cert, data))
+    return QrToken(token, f"{spec.base_url}/{spec.path}/{token}")
 
 
 def token_key(token: str) -> str:

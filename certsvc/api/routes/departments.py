@@ -15,6 +15,7 @@ from certsvc.db.session import session_scope
 from certsvc.schemas import AmendIn, BatchIn, LicenceIn, LicenceTypeIn, ReasonIn, RenewIn
 from certsvc.services import licences as svc
 from certsvc.services.departments import create_licence_type, licence_type_view
+from certsvc.services.licence_batch import issue_batch
 from certsvc.services.views import licence_view
 
 router = APIRouter(prefix="/api/v1", tags=["departments"])
@@ -63,7 +64,7 @@ async def post_licence(body: LicenceIn, ctx: CtxDep, dept: DeptDep) -> dict[str,
 
 @router.post("/licences:batch")
 async def post_batch(body: BatchIn, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
-    results = await svc.issue_batch(ctx, dept, body.items)
+    results = await issue_batch(ctx, dept, body.items)
     out = []
     for r in results:
         if isinstance(r, svc.Issued):
