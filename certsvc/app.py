@@ -52,7 +52,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     await ctx.sealer.warm()
     tasks = [
         asyncio.create_task(_checkpoints(ctx, ctx.settings.audit_checkpoint_s)),
-        asyncio.create_task(_flush_scans(ctx, 2.0)),
+        asyncio.create_task(_flush_scans(ctx, ctx.settings.scan_flush_s)),
     ]
     try:
         yield
@@ -77,11 +77,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.add_middleware(BodyLimit, max_bytes=ctx.settings.max_upload_bytes + 1024 * 1024)
     app.add_middleware(MetricsMiddleware)
     errors.install(app)
+    app.include_router(public.router)  # first: QR scans are most requests, and routes match in order
     app.include_router(departments.router)
     app.include_router(enterprise.router)
     app.include_router(verification.router)
     app.include_router(receipts.router)
-    app.include_router(public.router)
     app.include_router(portal.router)
     app.include_router(health.router)
     return app

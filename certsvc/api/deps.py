@@ -13,7 +13,9 @@ from certsvc.errors import Unauthorized
 from certsvc.services.auth import department_for, enterprise_for
 
 
-def get_ctx(request: Request) -> Context:
+async def get_ctx(request: Request) -> Context:
+    """``async`` although it awaits nothing: FastAPI runs a plain ``def`` dependency in its thread
+    pool, a thread hop per request on the hottest routes."""
     return request.app.state.ctx
 
 

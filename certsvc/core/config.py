@@ -34,6 +34,8 @@ class Settings:
     sign_workers: int = 0
     status_list_ttl_s: int = 300
     audit_checkpoint_s: float = 300.0
+    scan_flush_s: float = 2.0
+    """How often counted QR scans are written to the database."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -66,6 +68,7 @@ def load_settings() -> Settings:
         sign_workers=int(_env("SIGN_WORKERS", "0")),
         status_list_ttl_s=int(_env("STATUS_LIST_TTL_S", "300")),
         audit_checkpoint_s=float(_env("AUDIT_CHECKPOINT_S", "300")),
+        scan_flush_s=float(_env("SCAN_FLUSH_S", "2")),
     )
 
 
