@@ -1,4 +1,5 @@
-"""The hot path behind every QR scan: one indexed query, reference rows cached per process.
+"""The hot paths behind every QR scan and every verified upload: one indexed query, reference rows
+cached per process.
 
 Licence types and departments never change once created (the API has no rename), so caching
 them per process is safe; the licence and version columns are read fresh on every scan, so a
@@ -40,11 +41,12 @@ _LICENCE_COLS = (
     Licence.department_id,
 )
 # Built once with a bound parameter: building the statement per request costs more than running it.
-_QUERY = (
-    select(*_VERSION_COLS, *_LICENCE_COLS)
-    .join(Licence, Licence.id == LicenceVersion.licence_id)  # type: ignore[arg-type]
-    .where(LicenceVersion.qr_token == bindparam("qr_token"))
+_JOINED = select(*_VERSION_COLS, *_LICENCE_COLS).join(
+    Licence,
+    Licence.id == LicenceVersion.licence_id,  # type: ignore[arg-type]
 )
+_BY_TOKEN = _JOINED.where(LicenceVersion.qr_token == bindparam("key"))
+_BY_SHA = _JOINED.where(LicenceVersion.pdf_sha256 == bindparam("key")).limit(1)
 
 _lock = threading.Lock()
 _types: dict[int, SimpleNamespace] = {}
@@ -65,11 +67,8 @@ def _reference(
     return value
 
 
-def public_view_by_token(conn: Connection, token: str, base_url: str) -> tuple[str, dict[str, Any]] | None:
-    """``(licence id, public view)`` for a QR token, or None if it is not ours."""
-    if len(token) > 1000:
-        return None
-    row = conn.execute(_QUERY, {"qr_token": token_key(token)}).first()
+def _view(conn: Connection, query: Any, key: str, base_url: str) -> tuple[str, dict[str, Any]] | None:  # noqa: ANN401
+    row = conn.execute(query, {"key": key}).first()
     if row is None:
         return None
     m = row._mapping
@@ -78,3 +77,15 @@ def public_view_by_token(conn: Connection, token: str, base_url: str) -> tuple[s
     lt = _reference(conn, _types, LicenceType, lic.licence_type_id, ("code", "name"))
     dept = _reference(conn, _departments, Department, lic.department_id, ("name", "uscc"))
     return lic.id, public_view(lic, ver, lt, dept, base_url)  # type: ignore[arg-type]
+
+
+def public_view_by_token(conn: Connection, token: str, base_url: str) -> tuple[str, dict[str, Any]] | None:
+    """``(licence id, public view)`` for a QR token, or None if it is not ours."""
+    if len(token) > 1000:
+        return None
+    return _view(conn, _BY_TOKEN, token_key(token), base_url)
+
+
+def public_view_by_sha(conn: Connection, sha256: str, base_url: str) -> tuple[str, dict[str, Any]] | None:
+    """``(licence id, public view)`` of the licence version whose sealed PDF has this SHA-256."""
+    return _view(conn, _BY_SHA, sha256, base_url)

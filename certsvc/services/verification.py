@@ -12,37 +12,41 @@ from typing import Any
 from sqlmodel import Session, select
 
 from certsvc.context import Context
-from certsvc.db.models import Department, Grant, Licence, LicenceType, LicenceVersion, Receipt
+from certsvc.db.models import Grant, Receipt
 from certsvc.errors import Unavailable
 from certsvc.metrics import VERIFICATIONS
 from certsvc.services.enterprises import grant_state
+from certsvc.services.public_lookup import public_view_by_sha
 from certsvc.services.sealing import MARK_FIELD
 from certsvc.services.sharing import GRANT_REASON_PREFIX
 from certsvc.services.trust import trust_for
-from certsvc.services.views import public_view
 from verify.report import Report, VerifierBusy
 from verify.verifier import verify_pdf
 
 
-def is_issued_in(s: Session):  # noqa: ANN201
-    def _is_issued(sha256: str) -> bool:
-        if s.exec(select(LicenceVersion.id).where(LicenceVersion.pdf_sha256 == sha256)).first():
-            return True
-        return s.exec(select(Receipt.id).where(Receipt.pdf_sha256 == sha256)).first() is not None
+class _IssuedHere:
+    """What the database holds for a sealed revision's SHA-256: asked by the verdict policy
+    ("issued here?") and again for the answer, with one query each way."""
 
-    return _is_issued
+    def __init__(self, s: Session, base_url: str) -> None:
+        self.s = s
+        self.base_url = base_url
+        self._licences: dict[str, dict[str, Any] | None] = {}
+        self._receipts: dict[str, Receipt | None] = {}
 
+    def licence(self, sha256: str) -> dict[str, Any] | None:
+        if sha256 not in self._licences:
+            found = public_view_by_sha(self.s.connection(), sha256, self.base_url)
+            self._licences[sha256] = found[1] if found else None
+        return self._licences[sha256]
 
-def licence_by_sha(s: Session, sha256: str, base_url: str) -> dict[str, Any] | None:
-    ver = s.exec(select(LicenceVersion).where(LicenceVersion.pdf_sha256 == sha256)).first()
-    if ver is None:
-        return None
-    lic = s.get(Licence, ver.licence_id)
-    assert lic is not None
-    lt = s.get(LicenceType, lic.licence_type_id)
-    dept = s.get(Department, lic.department_id)
-    assert lt is not None and dept is not None
-    return public_view(lic, ver, lt, dept, base_url)
+    def receipt(self, sha256: str) -> Receipt | None:
+        if sha256 not in self._receipts:
+            self._receipts[sha256] = self.s.exec(select(Receipt).where(Receipt.pdf_sha256 == sha256)).first()
+        return self._receipts[sha256]
+
+    def __call__(self, sha256: str) -> bool:
+        return self.licence(sha256) is not None or self.receipt(sha256) is not None
 
 
 def grant_view(g: Grant) -> dict[str, Any]:
@@ -77,23 +81,22 @@ def _grant_of(data: bytes, report: Report) -> str | None:
     return None
 
 
-def _report_body(ctx: Context, s: Session, report: Report, data: bytes) -> dict[str, Any]:
+def _report_body(s: Session, here: _IssuedHere, report: Report, data: bytes) -> dict[str, Any]:
     body = report.to_dict()
     sha = report.sealed_revision_sha256
     if sha:
-        lic = licence_by_sha(s, sha, ctx.settings.public_base_url)
+        lic = here.licence(sha)
+        rec = None if lic else here.receipt(sha)
         if lic:
             body["licence"] = lic
-        else:
-            rec = s.exec(select(Receipt).where(Receipt.pdf_sha256 == sha)).first()
-            if rec:
-                body["receipt"] = {
-                    "id": rec.id,
-                    "application_number": rec.application_number,
-                    "matter": rec.matter,
-                    "issued_at": rec.issued_at.isoformat(),
-                    "verify_url": f"{ctx.settings.public_base_url}/r/{rec.qr_payload}",
-                }
+        elif rec:
+            body["receipt"] = {
+                "id": rec.id,
+                "application_number": rec.application_number,
+                "matter": rec.matter,
+                "issued_at": rec.issued_at.isoformat(),
+                "verify_url": f"{here.base_url}/r/{rec.qr_payload}",
+            }
     if report.genuine:
         grant_id = _grant_of(data, report)
         g = s.get(Grant, grant_id) if grant_id else None
@@ -105,12 +108,13 @@ def _report_body(ctx: Context, s: Session, report: Report, data: bytes) -> dict[
 def verify_bytes(ctx: Context, data: bytes) -> dict[str, Any]:
     trust = trust_for(ctx.engine)
     with Session(ctx.engine) as s:
+        here = _IssuedHere(s, ctx.settings.public_base_url)
         try:
-            report = verify_pdf(data, trust, is_issued_in(s), timeout_s=ctx.settings.verify_timeout_s)
+            report = verify_pdf(data, trust, here, timeout_s=ctx.settings.verify_timeout_s)
         except VerifierBusy as e:
             raise Unavailable(e.diagnostics()) from e
         VERIFICATIONS.labels("pdf", report.verdict.value).inc()
-        return _report_body(ctx, s, report, data)
+        return _report_body(s, here, report, data)
 
 
 async def verify_upload(ctx: Context, data: bytes) -> dict[str, Any]:
