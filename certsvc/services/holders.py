@@ -9,7 +9,8 @@ from sqlmodel import Session, select
 from certsvc.db.models import Department, Enterprise, Licence, LicenceType, LicenceVersion
 from certsvc.identifiers import IdentifierError, validate_uscc
 from certsvc.services import status as st
-from certsvc.services.views import licence_view, public_view
+from certsvc.services.public_lookup import public_views_of_holder
+from certsvc.services.views import licence_view
 
 CURRENT = {st.VALID, st.SUSPENDED}
 
@@ -35,22 +36,17 @@ def public_holder_view(s: Session, uscc: str, base_url: str) -> dict[str, Any] |
         uscc = validate_uscc(uscc)
     except IdentifierError:
         return None
-    rows = holder_licences(s, uscc)
-    if not rows:
+    views = public_views_of_holder(s.connection(), uscc, base_url)
+    if not views:
         return None
     ent = s.exec(select(Enterprise).where(Enterprise.uscc == uscc)).first()
-    views = []
-    for lic, ver, lt, dept in rows:
-        v = public_view(lic, ver, lt, dept, base_url)
-        v["verify_url"] = f"{base_url}/v/{ver.qr_payload}"
-        views.append(v)
     current = [v for v in views if v["status"] in CURRENT]
     other = [v for v in views if v["status"] not in CURRENT]
     # Business licence first among current ones: it is the enterprise's identity.
     current.sort(key=lambda v: v["licence_type"] != "YYZZ")
     return {
         "uscc": uscc,
-        "name": ent.name if ent else rows[0][1].holder_name,
+        "name": ent.name if ent else views[0]["holder_name"],
         "registered": ent is not None,
         "current": current,
         "other": other,

@@ -79,6 +79,43 @@ def _view(conn: Connection, query: Any, key: str, base_url: str) -> tuple[str, d
     return lic.id, public_view(lic, ver, lt, dept, base_url)  # type: ignore[arg-type]
 
 
+_BY_HOLDER = (
+    select(
+        *_VERSION_COLS,
+        LicenceVersion.qr_payload,
+        *_LICENCE_COLS,
+        LicenceType.code,
+        LicenceType.name,
+        Department.name.label("dept_name"),
+        Department.uscc.label("dept_uscc"),
+    )  # type: ignore[attr-defined]
+    .join(
+        Licence,
+        (LicenceVersion.licence_id == Licence.id) & (LicenceVersion.version == Licence.current_version),  # type: ignore[arg-type]
+    )
+    .join(LicenceType, LicenceType.id == Licence.licence_type_id)  # type: ignore[arg-type]
+    .join(Department, Department.id == Licence.department_id)  # type: ignore[arg-type]
+    .where(Licence.holder_uscc == bindparam("key"))
+    .order_by(LicenceVersion.issued_at.desc(), Licence.id)  # type: ignore[attr-defined]
+)
+
+
+def public_views_of_holder(conn: Connection, uscc: str, base_url: str) -> list[dict[str, Any]]:
+    """Public views of every licence held under ``uscc`` (current versions), newest first, each
+    with its ``verify_url``: the columns they show, without loading whole rows."""
+    views = []
+    for row in conn.execute(_BY_HOLDER, {"key": uscc}):
+        m = row._mapping
+        ver = SimpleNamespace(**{c.key: m[c.key] for c in _VERSION_COLS})
+        lic = SimpleNamespace(**{c.key: m[c.key] for c in _LICENCE_COLS})
+        lt = SimpleNamespace(code=m["code"], name=m["name"])
+        dept = SimpleNamespace(name=m["dept_name"], uscc=m["dept_uscc"])
+        view = public_view(lic, ver, lt, dept, base_url)  # type: ignore[arg-type]
+        view["verify_url"] = f"{base_url}/v/{m['qr_payload']}"
+        views.append(view)
+    return views
+
+
 def public_view_by_token(conn: Connection, token: str, base_url: str) -> tuple[str, dict[str, Any]] | None:
     """``(licence id, public view)`` for a QR token, or None if it is not ours."""
     if len(token) > 1000:
