@@ -39,9 +39,9 @@ from bench.load import percentile
 STAGES: list[tuple[str, str, str]] = [
     ("keyring: current certificate", "certsvc.keyring", "Keyring.current"),
     ("keyring: certificate by kid", "certsvc.keyring", "Keyring.by_kid"),
-    ("QR token (COSE_Sign1, ECDSA)", "certsvc.services.sealing", "qr_token"),
+    ("QR token (COSE_Sign1, ECDSA)", "certsvc.services.sealing", "sign_qr"),
     ("render PDF (reportlab), total", "signing.layout", "render_licence_pdf"),
-    ("  of which QR encode", "signing.qr", "qr_matrix"),
+    ("  of which QR encode", "signing.qr", "qr_rows"),
     ("  of which QR encode (qrcode lib)", "signing.qr", "make_qr"),
     ("  of which Canvas.save (fonts, streams, write)", "reportlab.pdfgen.canvas", "Canvas.save"),
     ("  of which font subsetting (reportlab)", "reportlab.pdfbase.ttfonts", "TTFontFile.makeSubset"),
@@ -59,7 +59,7 @@ STAGES: list[tuple[str, str, str]] = [
      "PdfTBSDocument.async_finish_signing"),
     ("blob write (fsync)", "certsvc.blobstore", "FileBlobStore.put"),
     ("DB transactions (session_scope), total", "certsvc.db.session", "session_scope"),
-    ("  of which audit record", "certsvc.audit", "record"),
+    ("  of which audit record", "certsvc.audit", "record_many"),
     ("  of which counter UPDATEs (serial, status index)", "certsvc.counters", "next_value"),
 ]
 

@@ -9,6 +9,7 @@ between processes, and a PKCS#11 worker holds its own session.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -24,6 +25,10 @@ from certsvc.services.sealing import QrSpec, QrToken, sign_qr
 from signing.layout import LayoutError
 
 log = logging.getLogger("certsvc")
+
+WORKER_NICENESS = 5
+"""Sealing workers run at a lower CPU priority than the web process: while a batch is sealed, QR
+scans and verifications still get a core when they need one, and the workers take the rest."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,8 @@ def _worker_init(settings: Settings) -> None:
     from certsvc.context import Context
     from signing.fonts import warm_up
 
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
     _worker_ctx = Context(settings)
     _worker_loop = asyncio.new_event_loop()  # one loop for the worker's life, not one per job
     # blobs are written (and fsync'd) by a thread while the next document is sealed

@@ -82,3 +82,25 @@ def test_sealing_workers_exit_when_the_service_is_killed(tmp_path) -> None:
     finally:
         if server.poll() is None:
             server.kill()
+
+
+def test_sealing_workers_run_at_a_lower_cpu_priority_than_the_web_process(tmp_path) -> None:
+    from pathlib import Path
+
+    from certsvc.services.sealing_pool import WORKER_NICENESS
+    from tests.live import free_port, serve, server_env
+
+    def nice(pid: int) -> int:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+    port = free_port()
+    env = server_env(tmp_path, port)
+    env["CERTSVC_SIGN_WORKERS"] = "2"
+    server = serve(env, port)
+    try:
+        workers = [w for w in _children(server.pid) if "spawn_main" in Path(f"/proc/{w}/cmdline").read_text()]
+        assert len(workers) == 2
+        assert all(nice(w) == nice(server.pid) + WORKER_NICENESS for w in workers)
+    finally:
+        server.kill()
+        server.wait(timeout=30)
