@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -112,6 +113,9 @@ def _worker_init(settings: Settings) -> None:
     _worker_storer = ThreadPoolExecutor(max_workers=2, thread_name_prefix="blob")
     threading.Thread(target=_exit_with_parent, name="parent-watch", daemon=True).start()
     warm_up()
+    # Fonts, keys and the libraries are loaded for good: keep them out of the cyclic collector's
+    # full passes (≈90 ms each, about once per 300 documents).
+    gc.freeze()
 
 
 def _exit_with_parent() -> None:
