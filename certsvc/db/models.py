@@ -193,6 +193,14 @@ class AccessEvent(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
 
 
+class EndedSession(SQLModel, table=True):
+    """A portal session signed out before its cookie expired: refused until ``expires_at``."""
+
+    __tablename__ = "portal_session_end"
+    sid: str = Field(primary_key=True, max_length=32)
+    expires_at: datetime
+
+
 class VerificationCount(SQLModel, table=True):
     __tablename__ = "verification_count"
     licence_id: str = Field(primary_key=True, max_length=32)

@@ -205,3 +205,26 @@ def test_sign_out_ends_the_session(portal) -> None:
     r = c.post("/portal/signout", data={"csrf": csrf})
     assert r.status_code == 303 and r.headers["location"].startswith("/portal")
     assert c.get("/portal/licences").status_code == 303
+
+
+def test_a_copy_of_the_session_cookie_is_refused_after_sign_out(portal) -> None:
+    c, _ent, csrf = portal
+    copied = c.cookies.get(SESSION_COOKIE)
+    assert c.get("/portal/licences").status_code == 200
+    assert c.post("/portal/signout", data={"csrf": csrf}).status_code == 303
+    c.cookies.set(SESSION_COOKIE, copied, path="/portal")
+    assert c.get("/portal/licences").status_code == 303  # back to sign-in
+
+
+def test_signing_in_and_out_are_in_the_audit_log(service, portal) -> None:
+    from sqlmodel import Session, select
+
+    from certsvc.db.models import AuditEvent, Enterprise
+
+    c, ent, csrf = portal
+    c.post("/portal/signout", data={"csrf": csrf})
+    with Session(service.ctx.engine) as s:
+        ent_id = s.exec(select(Enterprise.id).where(Enterprise.uscc == ent.uscc)).one()
+        mine = (AuditEvent.actor_kind == "enterprise") & (AuditEvent.actor_id == str(ent_id))
+        actions = [e.action for e in s.exec(select(AuditEvent).where(mine))]
+    assert actions[-2:] == ["portal.signin", "portal.signout"]

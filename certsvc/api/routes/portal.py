@@ -4,8 +4,10 @@ Sessions. Signing in (with the enterprise token) or activating sets a cookie tha
 token: it holds ``<credential id>.<session id>.<expiry>.<mac>``, where the MAC is an HMAC-SHA256,
 under a key kept in ``<data dir>/portal-secret`` (created 0600), over those three parts and the
 stored hash of the credential. A stolen cookie therefore never reveals the long-lived token, it
-expires after :data:`SESSION_TTL`, and it dies with the credential (revoked or replaced). The cookie
-is HttpOnly, SameSite=Strict, Path=/portal, and Secure when the public base URL is https.
+expires after :data:`SESSION_TTL`, and it dies with the credential (revoked or replaced) or when it
+signs out (its session id is kept as ended until the cookie would have expired, so a copy of the
+cookie is refused too). The cookie is HttpOnly, SameSite=Strict, Path=/portal, and Secure when the
+public base URL is https. Signing in and out are in the audit log.
 
 CSRF. Every POST form carries a token: HMAC of the session id (signed in), or of a random nonce in
 a separate pre-session cookie (the sign-in and activation forms, against login CSRF). A missing or
@@ -31,11 +33,13 @@ from urllib.parse import parse_qsl, urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import delete
 from sqlmodel import Session, select
 
+from certsvc import audit
 from certsvc.api.deps import CtxDep
 from certsvc.context import Context
-from certsvc.db.models import ApiCredential, Enterprise, Grant
+from certsvc.db.models import ApiCredential, EndedSession, Enterprise, Grant
 from certsvc.db.session import session_scope
 from certsvc.errors import ServiceError, Unauthorized
 from certsvc.security import split_bearer
@@ -126,6 +130,7 @@ class PortalSession:
     enterprise: Enterprise
     sid: str
     csrf: str
+    expires: int
 
 
 def read_session(ctx: Context, s: Session, cookie: str | None) -> PortalSession | None:
@@ -138,17 +143,19 @@ def read_session(ctx: Context, s: Session, cookie: str | None) -> PortalSession 
     if not parts[2].isascii() or not parts[2].isdigit() or len(parts[2]) > 12:
         return None
     cred_id, sid, expires = int(parts[0]), parts[1], int(parts[2])
-    if expires < time.time() or not sid:
+    if expires < time.time() or not sid or len(sid) > 32:
         return None
     cred = s.get(ApiCredential, cred_id)
     if cred is None or cred.kind != "enterprise" or cred.revoked_at is not None:
         return None
     if not hmac.compare_digest(session_value(ctx, cred, sid, expires), cookie):
         return None
+    if s.get(EndedSession, sid) is not None:  # signed out
+        return None
     ent = s.get(Enterprise, cred.owner_id)
     if ent is None:
         return None
-    return PortalSession(ent, sid, csrf_for_session(ctx, sid))
+    return PortalSession(ent, sid, csrf_for_session(ctx, sid), expires)
 
 
 def _credential_of(s: Session, token: str) -> tuple[Enterprise, ApiCredential]:
@@ -378,7 +385,8 @@ def signin(request: Request, ctx: CtxDep, form: FormDep) -> Response:
         return _signin_page(request, ctx, status=422, error="请粘贴企业令牌 · Paste your enterprise token.")
     try:
         with session_scope(ctx.engine) as s:
-            _ent, cred = _credential_of(s, token)
+            ent, cred = _credential_of(s, token)
+            _record_session(s, "portal.signin", ent)
     except Unauthorized:
         return _signin_page(
             request, ctx, status=401,
@@ -411,6 +419,7 @@ def activate(request: Request, ctx: CtxDep, form: FormDep) -> Response:
                 raise
             s.flush()
             ent, cred = _credential_of(s, token)
+            _record_session(s, "portal.signin", ent)
             name, ent_uscc = ent.name, ent.uscc
     except ServiceError as e:
         return _signin_page(request, ctx, status=_service_error_status(e), uscc=uscc, error=_activation_message(e))
@@ -434,9 +443,19 @@ def signout(request: Request, ctx: CtxDep, form: FormDep) -> Response:
     refused = _check_post(request, ctx, form, sess.csrf if sess else None)
     if refused is not None and sess is not None:
         return refused
+    if sess is not None:
+        with session_scope(ctx.engine) as s:
+            now = datetime.now(UTC)
+            s.execute(delete(EndedSession).where(EndedSession.expires_at < now))  # type: ignore[arg-type]
+            s.add(EndedSession(sid=sess.sid, expires_at=datetime.fromtimestamp(sess.expires, UTC)))
+            _record_session(s, "portal.signout", sess.enterprise)
     resp = redirect(ctx, "/portal?signed_out=1")
     _clear_session(resp, ctx)
     return resp
+
+
+def _record_session(s: Session, action: str, ent: Enterprise) -> None:
+    audit.record(s, action, actor_kind="enterprise", actor_id=ent.id, subject_kind="enterprise", subject_id=ent.id)
 
 
 # --- signed-in pages ------------------------------------------------------------------------
