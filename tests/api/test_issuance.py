@@ -149,7 +149,8 @@ def test_pdf_download_by_the_department_is_recorded(service, issue_food) -> None
     body = issue_food()
     _pdf(service, body)
     with Session(service.ctx.engine) as s:
-        actions = [e.action for e in s.exec(select(AuditEvent).where(AuditEvent.subject_id == body["id"]))]
+        events = s.exec(select(AuditEvent).where(AuditEvent.subject_id == body["id"]).order_by(AuditEvent.id))
+        actions = [e.action for e in events]
     assert actions == ["licence.issue", "licence.download"]
 
 

@@ -226,5 +226,5 @@ def test_signing_in_and_out_are_in_the_audit_log(service, portal) -> None:
     with Session(service.ctx.engine) as s:
         ent_id = s.exec(select(Enterprise.id).where(Enterprise.uscc == ent.uscc)).one()
         mine = (AuditEvent.actor_kind == "enterprise") & (AuditEvent.actor_id == str(ent_id))
-        actions = [e.action for e in s.exec(select(AuditEvent).where(mine))]
+        actions = [e.action for e in s.exec(select(AuditEvent).where(mine).order_by(AuditEvent.id))]
     assert actions[-2:] == ["portal.signin", "portal.signout"]
