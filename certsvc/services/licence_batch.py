@@ -163,24 +163,24 @@ def _record(ctx: Context, dept: Department, done: list[tuple[_Item, Draft]]) -> 
 
 
 async def _seal_and_record(
-    ctx: Context, dept: Department, kid: str, chunk: list[tuple[_Item, str, SealJob]], results: list[Result | None]
+    ctx: Context, dept: Department, chunk: list[tuple[_Item, SealJob]], results: list[Result | None]
 ) -> None:
     try:
-        sealed = await ctx.sealer.seal_chunk([job for _, _, job in chunk])
+        sealed = await ctx.sealer.seal_chunk([job for _, job in chunk])
         faults.point("after_blob")  # PDFs stored, nothing recorded: repair removes the blobs
         done = []
-        for (item, identifier, _), result in zip(chunk, sealed, strict=True):
+        for (item, job), result in zip(chunk, sealed, strict=True):
             if isinstance(result, LayoutError):
                 results[item.index] = layout_invalid(result)
             else:
                 assert item.content is not None
-                done.append((item, Draft(item.content, identifier, kid, result)))
+                done.append((item, Draft(item.content, job, result)))
         if done:
             for (item, _), issued in zip(done, _record(ctx, dept, done), strict=True):
                 results[item.index] = issued
     except Exception:
         log.exception("batch issuance: a chunk of %d items failed", len(chunk))
-        for item, _, _ in chunk:
+        for item, _ in chunk:
             if results[item.index] is None:
                 results[item.index] = Internal(_INTERNAL)
 
@@ -199,10 +199,9 @@ async def issue_batch(ctx: Context, dept: Department, items: list[dict[str, Any]
         jobs = []
         for item in shared:
             assert item.content is not None
-            identifier, job = seal_job(ctx, dept, item.lt, cert.kid, item.content)
-            jobs.append((item, identifier, job))
+            jobs.append((item, seal_job(ctx, dept, item.lt, cert.kid, item.content)))
         size = chunk_size(len(jobs), ctx.sealer.workers)
-        tasks += [_seal_and_record(ctx, dept, cert.kid, jobs[k : k + size], results) for k in range(0, len(jobs), size)]
+        tasks += [_seal_and_record(ctx, dept, jobs[k : k + size], results) for k in range(0, len(jobs), size)]
 
     limit = asyncio.Semaphore(max(1, ctx.sealer.workers))
 

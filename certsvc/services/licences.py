@@ -29,8 +29,8 @@ from certsvc.services.sealing import (
     CMS_BYTES_RESERVED,
     MARK_FIELD,
     MARK_RECT,
+    QrSpec,
     content_digest,
-    qr_spec,
     seal_code,
     token_key,
 )
@@ -38,6 +38,7 @@ from certsvc.services.sealing_pool import Sealed, SealJob
 from keys.ca import Subject
 from signing.layout import LayoutError
 from signing.models import LicenceDocument
+from signing.payload import KIND_LICENCE, Claims
 
 HOLDER_KINDS = {"enterprise": "企业", "individual": "个体工商户", "cooperative": "农民专业合作社"}
 MAX_FIELD_LEN = 2000
@@ -138,17 +139,24 @@ class Draft:
     """A sealed and stored licence version, not yet recorded."""
 
     content: Content
-    identifier: str
-    signer_kid: str
+    job: SealJob
     sealed: Sealed
+
+    @property
+    def identifier(self) -> str:
+        return self.job.document.identifier
+
+    @property
+    def signer_kid(self) -> str:
+        return self.job.signer_kid
 
     @property
     def verify_url(self) -> str:
         return self.sealed.verify_url
 
 
-def seal_job(ctx: Context, dept: Department, lt: LicenceType, kid: str, c: Content) -> tuple[str, SealJob]:
-    """(identifier, job) for rendering and sealing one licence version with certificate ``kid``."""
+def seal_job(ctx: Context, dept: Department, lt: LicenceType, kid: str, c: Content) -> SealJob:
+    """The job rendering and sealing one licence version with certificate ``kid``."""
     identifier = licence_identifier(lt.type_code, dept.uscc, c.serial, c.version)
     digest = content_digest(
         {
@@ -158,17 +166,15 @@ def seal_job(ctx: Context, dept: Department, lt: LicenceType, kid: str, c: Conte
             "valid": [c.valid_from, c.valid_until],
         }
     )
-    qr = qr_spec(
-        ctx.settings.public_base_url,
-        "v",
-        kind="L",
+    claims = Claims(
+        kind=KIND_LICENCE,
         identifier=identifier,
         holder_uscc=c.holder_uscc,
         type_code=lt.code,
         valid_from=c.valid_from,
         valid_until=c.valid_until,
         version=c.version,
-        digest=digest,
+        doc_hash=digest,
         status_index=c.status_index,
     )
     doc = LicenceDocument(
@@ -188,17 +194,16 @@ def seal_job(ctx: Context, dept: Department, lt: LicenceType, kid: str, c: Conte
         seal_name=dept.name,
         seal_code=seal_code(dept.uscc, dept.id or 0),
     )
-    job = SealJob(
+    return SealJob(
         kind="licence",
         document=doc,
         signer_kid=kid,
         seal_purpose="电子证照专用章",
         reason=f"{dept.name} 签发电子证照 {c.number}",
-        qr=qr,
+        qr=QrSpec(claims, ctx.settings.public_base_url, "v"),
         reserve_fields=((MARK_FIELD, MARK_RECT),),
         bytes_reserved=CMS_BYTES_RESERVED,
     )
-    return identifier, job
 
 
 def layout_invalid(e: LayoutError) -> Invalid:
@@ -209,12 +214,12 @@ async def _seal(ctx: Context, dept: Department, lt: LicenceType, c: Content) -> 
     """Render, sign the QR payload, seal and store: the slow part, done outside any transaction."""
     with Session(ctx.engine) as s:
         cert = ctx.keyring.current(s, "department", dept.id)
-    identifier, job = seal_job(ctx, dept, lt, cert.kid, c)
+    job = seal_job(ctx, dept, lt, cert.kid, c)
     try:
         sealed = await ctx.sealer.seal_and_store(job)
     except LayoutError as e:
         raise layout_invalid(e) from e
-    return Draft(c, identifier, cert.kid, sealed)
+    return Draft(c, job, sealed)
 
 
 def version_row(licence_id: str, draft: Draft) -> LicenceVersion:

@@ -14,9 +14,10 @@ from certsvc.db.session import session_scope
 from certsvc.errors import Invalid, NotFound
 from certsvc.identifiers import IdentifierError, validate_uscc
 from certsvc.services.clock import today
-from certsvc.services.sealing import CMS_BYTES_RESERVED, qr_spec, seal_code, token_key
+from certsvc.services.sealing import CMS_BYTES_RESERVED, QrSpec, seal_code, token_key
 from certsvc.services.sealing_pool import SealJob
 from signing.models import ReceiptDocument
+from signing.payload import KIND_RECEIPT, Claims
 
 RECEIPT_PURPOSE = "业务受理专用章"
 
@@ -39,17 +40,15 @@ async def issue_receipt(ctx: Context, dept: Department, body: Any) -> tuple[Rece
     digest = hashlib.sha256(
         "|".join([receipt_id, body.applicant_name, body.matter, body.application_number]).encode()
     ).digest()[:8]
-    qr = qr_spec(
-        ctx.settings.public_base_url,
-        "r",
-        kind="R",
+    claims = Claims(
+        kind=KIND_RECEIPT,
         identifier=receipt_id,
         holder_uscc=uscc,
         type_code="HZ",
         valid_from=received,
         valid_until=None,
         version=1,
-        digest=digest,
+        doc_hash=digest,
         status_index=None,
     )
     doc = ReceiptDocument(
@@ -74,7 +73,7 @@ async def issue_receipt(ctx: Context, dept: Department, body: Any) -> tuple[Rece
             signer_kid=cert.kid,
             seal_purpose=RECEIPT_PURPOSE,
             reason=f"{dept.name} 受理回执 {doc.application_number}",
-            qr=qr,
+            qr=QrSpec(claims, ctx.settings.public_base_url, "r"),
             bytes_reserved=CMS_BYTES_RESERVED,
         )
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from certsvc.keyring import CertInfo, Keyring
@@ -51,34 +50,6 @@ class QrSpec:
 class QrToken:
     token: str
     url: str
-
-
-def qr_spec(
-    base_url: str,
-    path: str,
-    *,
-    kind: str,
-    identifier: str,
-    holder_uscc: str | None,
-    type_code: str,
-    valid_from: date | None,
-    valid_until: date | None,
-    version: int,
-    digest: bytes,
-    status_index: int | None,
-) -> QrSpec:
-    claims = Claims(
-        kind=kind,
-        identifier=identifier,
-        holder_uscc=holder_uscc,
-        type_code=type_code,
-        valid_from=valid_from,
-        valid_until=valid_until,
-        version=version,
-        doc_hash=digest,
-        status_index=status_index,
-    )
-    return QrSpec(claims, base_url, path)
 
 
 def sign_qr(keyring: Keyring, cert: CertInfo, spec: QrSpec) -> QrToken:
