@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from certsvc.db.models import Department, Enterprise, Licence, LicenceType, LicenceVersion
 from certsvc.identifiers import IdentifierError, validate_uscc
 from certsvc.services import status as st
-from certsvc.services.public_lookup import public_views_of_holder
+from certsvc.services.public_lookup import held_licences, public_views_of_holder
 from certsvc.services.views import licence_view
 
 CURRENT = {st.VALID, st.SUSPENDED}
@@ -17,17 +17,7 @@ CURRENT = {st.VALID, st.SUSPENDED}
 
 def holder_licences(s: Session, uscc: str) -> list[tuple[Licence, LicenceVersion, LicenceType, Department]]:
     """All licences of a holder with their current version, newest first."""
-    rows = s.exec(
-        select(Licence, LicenceVersion, LicenceType, Department)
-        .join(
-            LicenceVersion,
-            (LicenceVersion.licence_id == Licence.id) & (LicenceVersion.version == Licence.current_version),
-        )
-        .join(LicenceType, LicenceType.id == Licence.licence_type_id)
-        .join(Department, Department.id == Licence.department_id)
-        .where(Licence.holder_uscc == uscc)
-        .order_by(LicenceVersion.issued_at.desc(), Licence.id)  # type: ignore[attr-defined]
-    ).all()
+    rows = s.exec(held_licences(Licence, LicenceVersion, LicenceType, Department), params={"key": uscc}).all()
     return [tuple(r) for r in rows]  # type: ignore[misc]
 
 

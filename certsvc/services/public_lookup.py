@@ -12,7 +12,7 @@ import threading
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.engine import Connection
 
 from certsvc.db.models import Department, Licence, LicenceType, LicenceVersion
@@ -67,36 +67,47 @@ def _reference(
     return value
 
 
+def _licence_and_version(m: Any) -> tuple[SimpleNamespace, SimpleNamespace]:  # noqa: ANN401 - RowMapping
+    lic = SimpleNamespace(**{c.key: m[c.key] for c in _LICENCE_COLS})
+    ver = SimpleNamespace(**{c.key: m[c.key] for c in _VERSION_COLS})
+    return lic, ver
+
+
 def _view(conn: Connection, query: Any, key: str, base_url: str) -> tuple[str, dict[str, Any]] | None:  # noqa: ANN401
     row = conn.execute(query, {"key": key}).first()
     if row is None:
         return None
-    m = row._mapping
-    ver = SimpleNamespace(**{c.key: m[c.key] for c in _VERSION_COLS})
-    lic = SimpleNamespace(**{c.key: m[c.key] for c in _LICENCE_COLS})
+    lic, ver = _licence_and_version(row._mapping)
     lt = _reference(conn, _types, LicenceType, lic.licence_type_id, ("code", "name"))
     dept = _reference(conn, _departments, Department, lic.department_id, ("name", "uscc"))
     return lic.id, public_view(lic, ver, lt, dept, base_url)  # type: ignore[arg-type]
 
 
-_BY_HOLDER = (
-    select(
-        *_VERSION_COLS,
-        LicenceVersion.qr_payload,
-        *_LICENCE_COLS,
-        LicenceType.code,
-        LicenceType.name,
-        Department.name.label("dept_name"),
-        Department.uscc.label("dept_uscc"),
-    )  # type: ignore[attr-defined]
-    .join(
-        Licence,
-        (LicenceVersion.licence_id == Licence.id) & (LicenceVersion.version == Licence.current_version),  # type: ignore[arg-type]
+def held_licences(*columns: Any) -> Select:  # noqa: ANN401
+    """``columns`` for every licence held under the USCC bound as ``key``, joined with its current
+    version, licence type and issuing department; newest first."""
+    return (
+        select(*columns)
+        .select_from(Licence)
+        .join(
+            LicenceVersion,
+            (LicenceVersion.licence_id == Licence.id) & (LicenceVersion.version == Licence.current_version),  # type: ignore[arg-type]
+        )
+        .join(LicenceType, LicenceType.id == Licence.licence_type_id)  # type: ignore[arg-type]
+        .join(Department, Department.id == Licence.department_id)  # type: ignore[arg-type]
+        .where(Licence.holder_uscc == bindparam("key"))
+        .order_by(LicenceVersion.issued_at.desc(), Licence.id)  # type: ignore[attr-defined]
     )
-    .join(LicenceType, LicenceType.id == Licence.licence_type_id)  # type: ignore[arg-type]
-    .join(Department, Department.id == Licence.department_id)  # type: ignore[arg-type]
-    .where(Licence.holder_uscc == bindparam("key"))
-    .order_by(LicenceVersion.issued_at.desc(), Licence.id)  # type: ignore[attr-defined]
+
+
+_BY_HOLDER = held_licences(
+    *_VERSION_COLS,
+    LicenceVersion.qr_payload,
+    *_LICENCE_COLS,
+    LicenceType.code,
+    LicenceType.name,
+    Department.name.label("dept_name"),  # type: ignore[attr-defined]
+    Department.uscc.label("dept_uscc"),  # type: ignore[attr-defined]
 )
 
 
@@ -106,8 +117,7 @@ def public_views_of_holder(conn: Connection, uscc: str, base_url: str) -> list[d
     views = []
     for row in conn.execute(_BY_HOLDER, {"key": uscc}):
         m = row._mapping
-        ver = SimpleNamespace(**{c.key: m[c.key] for c in _VERSION_COLS})
-        lic = SimpleNamespace(**{c.key: m[c.key] for c in _LICENCE_COLS})
+        lic, ver = _licence_and_version(m)
         lt = SimpleNamespace(code=m["code"], name=m["name"])
         dept = SimpleNamespace(name=m["dept_name"], uscc=m["dept_uscc"])
         view = public_view(lic, ver, lt, dept, base_url)  # type: ignore[arg-type]
