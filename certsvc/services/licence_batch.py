@@ -104,7 +104,7 @@ def _check(
     for i, req in requests:
         try:
             holder = validate_holder(req)
-            code = (req.licence_type or "").strip().upper()
+            code = req.licence_type
             if code not in types:
                 try:
                     types[code] = licence_type_for(s, dept, code)
