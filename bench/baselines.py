@@ -27,17 +27,21 @@ def make_signer(keys_dir: Path) -> Any:
 
     backend = FileKeyBackend(keys_dir, b"bench-baseline")
     root = make_root(backend, "bench-root", Subject("bench Root CA", "bench"))
-    leaf = issue_leaf(backend, "bench-root", root, "bench-seal",
-                      Subject("深圳市卫生健康委员会", "深圳市卫生健康委员会", None, "电子证照专用章"))
+    leaf = issue_leaf(
+        backend,
+        "bench-root",
+        root,
+        "bench-seal",
+        Subject("深圳市卫生健康委员会", "深圳市卫生健康委员会", None, "电子证照专用章"),
+    )
     return backend.pdf_signer("bench-seal", to_asn1(leaf), [to_asn1(leaf), to_asn1(root)])
 
 
-def licence_pdf(licence: dict[str, Any], department: dict[str, Any], type_name: str,
-                field_order: list[str]) -> bytes:
+def licence_pdf(licence: dict[str, Any], department: dict[str, Any], type_name: str, field_order: list[str]) -> bytes:
     """The unsigned licence PDF certsvc renders for an issued licence (its API record)."""
-    from certsvc.services.sealing import seal_code
     from signing.layout import render_licence_pdf
     from signing.models import LicenceDocument
+    from signing.seal import seal_code
 
     doc = LicenceDocument(
         title=type_name,
@@ -91,7 +95,7 @@ def baseline_a(pdf: bytes, signer: Any, *, n: int, max_seconds: float) -> dict[s
     out = last if ms else out
     return {
         "what": "pyhanko.sign.signers.sign_pdf, default PdfSignatureMetadata(field_name='Signature'), "
-                "SimpleSigner P-256, same unsigned licence PDF, one process",
+        "SimpleSigner P-256, same unsigned licence PDF, one process",
         "licences_per_s": len(ms) / secs,
         "seconds": secs,
         "cpu_ms_per_item": 1000 * cpu / len(ms),
@@ -122,7 +126,7 @@ def baseline_verify(pdf: bytes, root_pem: str, *, n: int, max_seconds: float) ->
     ok = ok and all_ok
     return {
         "what": "pyhanko.sign.validation.validate_pdf_signature (default settings, service root trusted), "
-                "same genuine licence PDF, one process",
+        "same genuine licence PDF, one process",
         "verifications_per_s": len(ms) / secs,
         "bottom_line": ok,
         "seconds": secs,

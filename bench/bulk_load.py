@@ -111,10 +111,11 @@ def _templates(conn: Connection, limit: int) -> list[_Template]:
 
 
 def _reserve(conn: Connection, name: str, count: int) -> int:
-    """Reserve ``count`` values of a service counter (same SQL as certsvc.counters); the first."""
+    """Reserve ``count`` values of a service counter (same SQL as certsvc.db.counters); the first."""
     conn.execute(text("INSERT INTO counter (name, value) VALUES (:n, 0) ON CONFLICT (name) DO NOTHING"), {"n": name})
-    value = conn.execute(text("UPDATE counter SET value = value + :c WHERE name = :n RETURNING value"),
-                         {"n": name, "c": count}).scalar_one()
+    value = conn.execute(
+        text("UPDATE counter SET value = value + :c WHERE name = :n RETURNING value"), {"n": name, "c": count}
+    ).scalar_one()
     return int(value) - count + 1
 
 
@@ -127,9 +128,17 @@ def _placeholder(eng: Engine) -> str:
     return "?" if eng.dialect.paramstyle == "qmark" else "%s"
 
 
-def bulk_load(url: str, count: int, *, holder_uscc: str | None = None, holders: int | None = None,
-              chunk: int = 50_000, seed: int | None = None, templates: int = 20,
-              progress: bool = False) -> LoadReport:
+def bulk_load(
+    url: str,
+    count: int,
+    *,
+    holder_uscc: str | None = None,
+    holders: int | None = None,
+    chunk: int = 50_000,
+    seed: int | None = None,
+    templates: int = 20,
+    progress: bool = False,
+) -> LoadReport:
     """Insert ``count`` licences (version 1, valid) copied from real ones.
 
     ``holder_uscc`` gives them all to one holder (an enterprise holding ``count`` licences);
@@ -180,16 +189,27 @@ def bulk_load(url: str, count: int, *, holder_uscc: str | None = None, holders: 
                         lic_id = uuid.UUID(int=rng.getrandbits(128), version=4).hex
                         holder = pool[rng.randrange(len(pool))]
                         lic = dict(t.licence)
-                        lic.update(id=lic_id, serial=serial, number=f"{t.number_prefix}{serial:08d}",
-                                   holder_uscc=holder, current_version=1, state="valid", state_reason=None,
-                                   revoke_kind=None)
+                        lic.update(
+                            id=lic_id,
+                            serial=serial,
+                            number=f"{t.number_prefix}{serial:08d}",
+                            holder_uscc=holder,
+                            current_version=1,
+                            state="valid",
+                            state_reason=None,
+                            revoke_kind=None,
+                        )
                         token = base64.urlsafe_b64encode(rng.randbytes(token_bytes)).decode()[:token_len]
                         ver = dict(t.version)
                         ver.update(
-                            licence_id=lic_id, version=1,
+                            licence_id=lic_id,
+                            version=1,
                             identifier=licence_identifier(t.type_code, t.issuer_code, serial, 1),
-                            qr_token=hashlib.sha256(token.encode()).hexdigest(), qr_payload=token,
-                            status_index=status0 + k, pdf_sha256=rng.randbytes(32).hex(), superseded_at=None,
+                            qr_token=hashlib.sha256(token.encode()).hexdigest(),
+                            qr_payload=token,
+                            status_index=status0 + k,
+                            pdf_sha256=rng.randbytes(32).hex(),
+                            superseded_at=None,
                         )
                         lic_rows.append(tuple(lic[c] for c in lic_cols))
                         ver_rows.append(tuple(ver[c] for c in ver_cols))
@@ -232,7 +252,7 @@ def sample_tokens(url: str, n: int, *, holder_uscc: str | None = None, seed: int
             out: list[str] = []
             step = 5000
             for i in range(0, len(ids), step):
-                part = ids[i:i + step]
+                part = ids[i : i + step]
                 binds = ", ".join(str(int(x)) for x in part)
                 sql = f"SELECT qr_payload FROM licence_version WHERE id IN ({binds})"
                 out += [r[0] for r in conn.execute(text(sql))]
@@ -252,10 +272,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--chunk", type=int, default=50_000, help="rows per transaction")
     args = p.parse_args(argv)
     kw = {"holder_uscc": args.holder_uscc, "chunk": args.chunk, "progress": True}
-    rep = grow_to(args.database_url, args.total, **kw) if args.total is not None else \
-        bulk_load(args.database_url, args.count, **kw)
-    print(f"inserted {rep.inserted:,} licences in {rep.seconds:.1f} s ({rep.rows_per_s:,.0f}/s); "
-          f"{rep.before:,} → {rep.after:,} in the database")
+    rep = (
+        grow_to(args.database_url, args.total, **kw)
+        if args.total is not None
+        else bulk_load(args.database_url, args.count, **kw)
+    )
+    print(
+        f"inserted {rep.inserted:,} licences in {rep.seconds:.1f} s ({rep.rows_per_s:,.0f}/s); "
+        f"{rep.before:,} → {rep.after:,} in the database"
+    )
     return 0
 
 

@@ -120,9 +120,20 @@ end
 """
 
 
-def run_wrk(base_url: str, paths: Sequence[str], *, method: str = "GET", headers: dict[str, str] | None = None,
-            body_file: Path | None = None, connections: int = 8, threads: int = 1, max_requests: int = 100_000,
-            max_seconds: float = 10.0, timeout_s: float = 10.0, workdir: Path | None = None) -> LoadResult:
+def run_wrk(
+    base_url: str,
+    paths: Sequence[str],
+    *,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    body_file: Path | None = None,
+    connections: int = 8,
+    threads: int = 1,
+    max_requests: int = 100_000,
+    max_seconds: float = 10.0,
+    timeout_s: float = 10.0,
+    workdir: Path | None = None,
+) -> LoadResult:
     """Run wrk for ``max_seconds`` (whole seconds); ``max_requests`` is recorded, not enforced."""
     exe = shutil.which("wrk")
     if exe is None:
@@ -135,36 +146,68 @@ def run_wrk(base_url: str, paths: Sequence[str], *, method: str = "GET", headers
     header_lines = "\n".join(f"wrk.headers[{_lua_quote(k)}] = {_lua_quote(v)}" for k, v in (headers or {}).items())
     body_load = ""
     if body_file is not None:
-        body_load = (f'local f = assert(io.open({_lua_quote(str(body_file))}, "rb")); '
-                     'body = f:read("*a"); f:close()')
+        body_load = f'local f = assert(io.open({_lua_quote(str(body_file))}, "rb")); body = f:read("*a"); f:close()'
     script = tmp / "script.lua"
-    script.write_text(_LUA % {
-        "method": _lua_quote(method),
-        "headers": header_lines,
-        "paths_file": _lua_quote(str(paths_file)),
-        "body_load": body_load,
-    })
+    script.write_text(
+        _LUA
+        % {
+            "method": _lua_quote(method),
+            "headers": header_lines,
+            "paths_file": _lua_quote(str(paths_file)),
+            "body_load": body_load,
+        }
+    )
     duration = max(1, math.ceil(max_seconds))
-    argv = [exe, "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--timeout", f"{timeout_s:g}s",
-            "-s", str(script), base_url]
+    argv = [
+        exe,
+        "-t",
+        str(threads),
+        "-c",
+        str(connections),
+        "-d",
+        f"{duration}s",
+        "--timeout",
+        f"{timeout_s:g}s",
+        "-s",
+        str(script),
+        base_url,
+    ]
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=duration + timeout_s + 30, check=False)
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("WRKJSON ")), None)
     if proc.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed ({proc.returncode}): {proc.stdout[-2000:]} {proc.stderr[-2000:]}")
     shutil.rmtree(tmp, ignore_errors=True)
-    d = json.loads(line[len("WRKJSON "):])
+    d = json.loads(line[len("WRKJSON ") :])
     secs = d["duration_us"] / 1e6
     return LoadResult(
-        client="wrk", connections=connections, requests=d["requests"], duration_s=secs,
+        client="wrk",
+        connections=connections,
+        requests=d["requests"],
+        duration_s=secs,
         rps=d["requests"] / secs if secs else 0.0,
-        p50_ms=d["p50"] / 1000, p90_ms=d["p90"] / 1000, p95_ms=d["p95"] / 1000, p99_ms=d["p99"] / 1000,
-        max_ms=d["max"] / 1000, mean_ms=d["mean"] / 1000,
-        errors={k: v for k, v in d["errors"].items() if v}, max_requests=max_requests, max_seconds=duration,
+        p50_ms=d["p50"] / 1000,
+        p90_ms=d["p90"] / 1000,
+        p95_ms=d["p95"] / 1000,
+        p99_ms=d["p99"] / 1000,
+        max_ms=d["max"] / 1000,
+        mean_ms=d["mean"] / 1000,
+        errors={k: v for k, v in d["errors"].items() if v},
+        max_requests=max_requests,
+        max_seconds=duration,
     )
 
 
-async def _httpx_load(base_url: str, paths: Sequence[str], method: str, headers: dict[str, str], body: bytes | None,
-                      connections: int, max_requests: int, max_seconds: float, timeout_s: float) -> LoadResult:
+async def _httpx_load(
+    base_url: str,
+    paths: Sequence[str],
+    method: str,
+    headers: dict[str, str],
+    body: bytes | None,
+    connections: int,
+    max_requests: int,
+    max_seconds: float,
+    timeout_s: float,
+) -> LoadResult:
     import random
 
     latencies: list[float] = []
@@ -198,16 +241,37 @@ async def _httpx_load(base_url: str, paths: Sequence[str], method: str, headers:
         secs = time.perf_counter() - start
     s = latency_summary(latencies)
     return LoadResult(
-        client="httpx", connections=connections, requests=len(latencies), duration_s=secs,
-        rps=len(latencies) / secs if secs else 0.0, p50_ms=s["p50_ms"], p90_ms=percentile(latencies, 90),
-        p95_ms=s["p95_ms"], p99_ms=s["p99_ms"], max_ms=s["max_ms"], mean_ms=s["mean_ms"], errors=errors,
-        max_requests=max_requests, max_seconds=max_seconds,
+        client="httpx",
+        connections=connections,
+        requests=len(latencies),
+        duration_s=secs,
+        rps=len(latencies) / secs if secs else 0.0,
+        p50_ms=s["p50_ms"],
+        p90_ms=percentile(latencies, 90),
+        p95_ms=s["p95_ms"],
+        p99_ms=s["p99_ms"],
+        max_ms=s["max_ms"],
+        mean_ms=s["mean_ms"],
+        errors=errors,
+        max_requests=max_requests,
+        max_seconds=max_seconds,
     )
 
 
-def run_load(base_url: str, paths: Sequence[str], *, method: str = "GET", headers: dict[str, str] | None = None,
-             body: bytes | None = None, connections: int = 8, max_requests: int = 100_000, max_seconds: float = 10.0,
-             timeout_s: float = 10.0, client: str = "auto", workdir: Path | None = None) -> LoadResult:
+def run_load(
+    base_url: str,
+    paths: Sequence[str],
+    *,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+    connections: int = 8,
+    max_requests: int = 100_000,
+    max_seconds: float = 10.0,
+    timeout_s: float = 10.0,
+    client: str = "auto",
+    workdir: Path | None = None,
+) -> LoadResult:
     """Closed-loop load with ``connections`` concurrent connections; ``client`` is auto, wrk or httpx."""
     if not base_url.startswith(f"http://{HOST}:"):
         raise ValueError("load generation stays on 127.0.0.1")
@@ -220,18 +284,29 @@ def run_load(base_url: str, paths: Sequence[str], *, method: str = "GET", header
                 f.write(body)
             body_file = Path(name)
         try:
-            return run_wrk(base_url, paths, method=method, headers=headers, body_file=body_file,
-                           connections=connections, max_requests=max_requests, max_seconds=max_seconds,
-                           timeout_s=timeout_s, workdir=workdir)
+            return run_wrk(
+                base_url,
+                paths,
+                method=method,
+                headers=headers,
+                body_file=body_file,
+                connections=connections,
+                max_requests=max_requests,
+                max_seconds=max_seconds,
+                timeout_s=timeout_s,
+                workdir=workdir,
+            )
         finally:
             if body_file is not None:
                 body_file.unlink(missing_ok=True)
-    return asyncio.run(_httpx_load(base_url, paths, method, headers or {}, body, connections, max_requests,
-                                   max_seconds, timeout_s))
+    return asyncio.run(
+        _httpx_load(base_url, paths, method, headers or {}, body, connections, max_requests, max_seconds, timeout_s)
+    )
 
 
-def sequential_latency(client: httpx.Client, path: str, n: int, *, headers: dict[str, str] | None = None,
-                       max_seconds: float = 60.0) -> dict[str, float]:
+def sequential_latency(
+    client: httpx.Client, path: str, n: int, *, headers: dict[str, str] | None = None, max_seconds: float = 60.0
+) -> dict[str, float]:
     """``n`` sequential GETs (at most ``max_seconds``) on one keep-alive connection; latency summary."""
     ms: list[float] = []
     deadline = time.perf_counter() + max_seconds

@@ -1,7 +1,7 @@
 """Where one licence's issuance time goes, in-process: ``python -m bench.profile_issue [-n 100]``.
 
 Builds a real service (fresh temp data dir, SQLite, file keys) like the tests do, issues ``n``
-licences through ``certsvc.services.licences.issue`` (the code behind ``POST /licences``) one after
+licences through ``certsvc.licences.issuance.issue`` (the code behind ``POST /licences``) one after
 another, and times each stage by wrapping the functions the issuance path calls (a stage whose
 function is gone from the code is reported as absent). Stages nest the way the code does: the QR
 encode is inside render; DB is the time in ``session_scope`` blocks (the keyring look-ups open
@@ -39,7 +39,7 @@ from bench.load import percentile
 STAGES: list[tuple[str, str, str]] = [
     ("keyring: current certificate", "certsvc.keyring", "Keyring.current"),
     ("keyring: certificate by kid", "certsvc.keyring", "Keyring.by_kid"),
-    ("QR token (COSE_Sign1, ECDSA)", "certsvc.services.sealing", "sign_qr"),
+    ("QR token (COSE_Sign1, ECDSA)", "signing.pipeline", "sign_qr"),
     ("render PDF (reportlab), total", "signing.layout", "render_licence_pdf"),
     ("  of which QR encode", "signing.qr", "qr_rows"),
     ("  of which QR encode (qrcode lib)", "signing.qr", "make_qr"),
@@ -47,20 +47,25 @@ STAGES: list[tuple[str, str, str]] = [
     ("  of which font subsetting (reportlab)", "reportlab.pdfbase.ttfonts", "TTFontFile.makeSubset"),
     ("seal image (Pillow PNG, lru_cache)", "signing.seal", "seal_png"),
     ("PDF sealing (pyHanko + CMS), total", "signing.seal_pdf", "seal_pdf_async"),
-    ("  of which IncrementalPdfFileWriter (parse)", "pyhanko.pdf_utils.incremental_writer",
-     "IncrementalPdfFileWriter.__init__"),
+    (
+        "  of which IncrementalPdfFileWriter (parse)",
+        "pyhanko.pdf_utils.incremental_writer",
+        "IncrementalPdfFileWriter.__init__",
+    ),
     ("  of which reserve Mark field", "pyhanko.sign.fields", "append_signature_field"),
-    ("  of which pyHanko digest_doc_for_signing", "pyhanko.sign.signers.pdf_signer",
-     "PdfSigner.async_digest_doc_for_signing"),
+    (
+        "  of which pyHanko digest_doc_for_signing",
+        "pyhanko.sign.signers.pdf_signer",
+        "PdfSigner.async_digest_doc_for_signing",
+    ),
     ("  of which pyHanko async_sign_pdf (whole)", "pyhanko.sign.signers.pdf_signer", "PdfSigner.async_sign_pdf"),
     ("  of which CMS (signing.cms.pades_cms)", "signing.cms", "pades_cms"),
     ("  of which ECDSA key operation", "pyhanko.sign.signers.pdf_cms", "SimpleSigner.async_sign_raw"),
-    ("  of which finish_signing (write CMS)", "pyhanko.sign.signers.pdf_signer",
-     "PdfTBSDocument.async_finish_signing"),
+    ("  of which finish_signing (write CMS)", "pyhanko.sign.signers.pdf_signer", "PdfTBSDocument.async_finish_signing"),
     ("blob write (fsync)", "certsvc.blobstore", "FileBlobStore.put"),
     ("DB transactions (session_scope), total", "certsvc.db.session", "session_scope"),
     ("  of which audit record", "certsvc.audit", "record_many"),
-    ("  of which counter UPDATEs (serial, status index)", "certsvc.counters", "next_value"),
+    ("  of which counter UPDATEs (serial, status index)", "certsvc.db.counters", "next_value"),
 ]
 
 _times: dict[str, list[float]] = defaultdict(list)
@@ -164,12 +169,17 @@ def install() -> tuple[list[str], Callable[[], None]]:
 def build_service(tmp: Path) -> tuple[Any, Any]:
     for k in [k for k in os.environ if k.startswith("CERTSVC_")]:
         del os.environ[k]
-    os.environ.update({"CERTSVC_DATA_DIR": str(tmp), "CERTSVC_KEY_PASSPHRASE": "bench",
-                       "CERTSVC_PUBLIC_BASE_URL": "http://127.0.0.1:8000"})
+    os.environ.update(
+        {
+            "CERTSVC_DATA_DIR": str(tmp),
+            "CERTSVC_KEY_PASSPHRASE": "bench",
+            "CERTSVC_PUBLIC_BASE_URL": "http://127.0.0.1:8000",
+        }
+    )
     from certsvc.app import create_app
     from certsvc.core.config import load_settings, reset_settings
     from certsvc.db.session import session_scope
-    from certsvc.services.departments import add_department, create_licence_type
+    from certsvc.departments.registry import add_department, create_licence_type
 
     reset_settings()
     app = create_app(load_settings())
@@ -178,23 +188,32 @@ def build_service(tmp: Path) -> tuple[Any, Any]:
         ctx.keyring.ensure_root(s)
         new = add_department(s, ctx.keyring, name="深圳市卫生健康委员会", uscc="11440300MB2C92042M", code="SZWJ")
         dept = new.department
-        create_licence_type(s, dept, code="SPJY", name="食品经营许可证",
-                            fields=[{"name": "经营场所", "required": True}, {"name": "主体业态", "required": True},
-                                    {"name": "经营项目", "required": False}],
-                            validity_days=1825, reform_mode="commitment")
+        create_licence_type(
+            s,
+            dept,
+            code="SPJY",
+            name="食品经营许可证",
+            fields=[
+                {"name": "经营场所", "required": True},
+                {"name": "主体业态", "required": True},
+                {"name": "经营项目", "required": False},
+            ],
+            validity_days=1825,
+            reform_mode="commitment",
+        )
         s.expunge(dept)
     return ctx, dept
 
 
 def _request(rng: random.Random, i: int) -> Any:
     from bench.run import licence_body
-    from certsvc.services.licences import IssueRequest
+    from certsvc.licences.issuance import IssueRequest
 
     return IssueRequest(**licence_body(rng, i))
 
 
 async def _issue_many(ctx: Any, dept: Any, n: int, rng: random.Random, offset: int) -> list[float]:
-    from certsvc.services.licences import issue
+    from certsvc.licences.issuance import issue
 
     ms = []
     for i in range(n):
@@ -221,8 +240,10 @@ def main(argv: list[str] | None = None) -> int:
         wall = time.perf_counter() - t0
         restore()
         n = len(total)
-        print(f"{n} licences issued in-process in {wall:.2f} s: {n / wall:.1f} licences/s; per licence "
-              f"p50 {percentile(total, 50):.1f} ms, mean {sum(total) / n:.1f} ms\n")
+        print(
+            f"{n} licences issued in-process in {wall:.2f} s: {n / wall:.1f} licences/s; per licence "
+            f"p50 {percentile(total, 50):.1f} ms, mean {sum(total) / n:.1f} ms\n"
+        )
         print(f"{'stage':<48} {'calls/lic':>9} {'ms/licence':>11} {'share':>7} {'p50/call':>9} {'p95/call':>9}")
         mean_total = sum(total) / n
         for stage, _, _ in STAGES:
@@ -233,8 +254,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{stage:<48} {'not called':>9}")
                 continue
             per = sum(ts) / n
-            print(f"{stage:<48} {len(ts) / n:>9.2f} {per:>11.2f} {100 * per / mean_total:>6.1f}% "
-                  f"{percentile(ts, 50):>9.2f} {percentile(ts, 95):>9.2f}")
+            print(
+                f"{stage:<48} {len(ts) / n:>9.2f} {per:>11.2f} {100 * per / mean_total:>6.1f}% "
+                f"{percentile(ts, 50):>9.2f} {percentile(ts, 95):>9.2f}"
+            )
         if absent:
             print(f"\nnot in the code now: {', '.join(absent)}")
         if not args.no_pyinstrument:

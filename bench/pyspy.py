@@ -25,9 +25,9 @@ from pathlib import Path
 ISSUE: dict[str, tuple[str, ...]] = {
     "issue route (POST /licences, :batch)": ("post_licence (", "post_batch ("),
     "batch item validation (LicenceIn)": ("model_validate",),
-    "issue (service, whole)": ("issue (certsvc/services/licences.py",),
-    "batch issuance (service, whole)": ("issue_batch (certsvc/services/licence_batch.py",),
-    "batch: record a chunk": ("_record (certsvc/services/licence_batch.py",),
+    "issue (service, whole)": ("issue (certsvc/licences/issuance.py",),
+    "batch issuance (service, whole)": ("issue_many (certsvc/licences/issuance.py",),
+    "batch: record a chunk": ("_record (certsvc/licences/issuance.py",),
     "sealing worker: one chunk": ("_worker_seal_chunk",),
     "render PDF (reportlab)": ("render_licence_pdf",),
     "QR encode": ("make_qr", "qr_matrix", "qr_rows", "encode_matrix", "encode_rows"),
@@ -83,9 +83,24 @@ class PySpy:
             self.error = "py-spy not installed (pip install py-spy)"
             return self
         self.proc = subprocess.Popen(
-            [exe, "record", "--pid", str(self.pid), "--subprocesses", "--rate", str(self.rate), "--format", "raw",
-             "--output", str(self.out), "--nonblocking"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+            [
+                exe,
+                "record",
+                "--pid",
+                str(self.pid),
+                "--subprocesses",
+                "--rate",
+                str(self.rate),
+                "--format",
+                "raw",
+                "--output",
+                str(self.out),
+                "--nonblocking",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -130,7 +145,7 @@ def _process(frames: list[str]) -> tuple[str, list[str]]:
     last = max(i for i, f in enumerate(frames) if f.startswith("process ") or i == 0)
     head = frames[last]
     label = "worker" if "spawn_main" in head or "forkserver" in head or "multiprocessing" in head else "main"
-    rest = frames[last + 1:]
+    rest = frames[last + 1 :]
     while rest and not _FRAME_FILE.search(rest[0]) and "spawn_main" in rest[0]:
         rest = rest[1:]  # the remainder of a multi-line command line
     return label, rest
@@ -171,8 +186,12 @@ def summarise(collapsed: Path, stages: dict[str, tuple[str, ...]], top: int = 15
         "samples": total,
         "stages_inclusive_pct": {k: pct(stage_hits[k]) for k in stages if stage_hits[k]},
         "processes": {
-            label: {"samples_pct": pct(n), "stages_inclusive_pct_of_process":
-                    {k: pct(per_proc[label][k], n) for k in stages if per_proc[label][k]}}
+            label: {
+                "samples_pct": pct(n),
+                "stages_inclusive_pct_of_process": {
+                    k: pct(per_proc[label][k], n) for k in stages if per_proc[label][k]
+                },
+            }
             for label, n in proc_total.most_common()
         },
         "outside_service_code_pct": pct(outside),

@@ -67,12 +67,30 @@ class Plan:
 
 
 PLANS = {
-    "full": Plan("full", 200, 5000, 100, (10_000, 1_000_000), 1000, 200, 40.0, 100, 30.0,
-                 5000, 20.0, 3, 500_000, 15.0, 8, 30, 5000),
-    "quick": Plan("quick", 30, 200, 100, (1_000, 10_000), 1000, 30, 10.0, 20, 8.0,
-                  1000, 8.0, 3, 200_000, 5.0, 8, 10, 1000),
-    "smoke": Plan("smoke", 5, 20, 100, (100, 1_000), 50, 3, 5.0, 3, 5.0,
-                  20, 1.0, 2, 200, 1.0, 4, 5, 100),
+    "full": Plan(
+        "full",
+        200,
+        5000,
+        100,
+        (10_000, 1_000_000),
+        1000,
+        200,
+        40.0,
+        100,
+        30.0,
+        5000,
+        20.0,
+        3,
+        500_000,
+        15.0,
+        8,
+        30,
+        5000,
+    ),
+    "quick": Plan(
+        "quick", 30, 200, 100, (1_000, 10_000), 1000, 30, 10.0, 20, 8.0, 1000, 8.0, 3, 200_000, 5.0, 8, 10, 1000
+    ),
+    "smoke": Plan("smoke", 5, 20, 100, (100, 1_000), 50, 3, 5.0, 3, 5.0, 20, 1.0, 2, 200, 1.0, 4, 5, 100),
 }
 
 # Targets of issue 6 (on the 2-core machine): what each figure is checked against.
@@ -101,8 +119,11 @@ def licence_body(rng: random.Random, i: int) -> dict[str, Any]:
         "licence_type": LICENCE_TYPE["code"],
         "holder_uscc": holder_uscc(rng),
         "holder_name": f"深圳市鹏城餐饮管理有限公司第{i}分店",
-        "fields": {"经营场所": f"深圳市南山区科技园路{i % 300 + 1}号", "主体业态": "餐饮服务经营者",
-                   "经营项目": "热食类食品制售；冷食类食品制售；自制饮品制售"},
+        "fields": {
+            "经营场所": f"深圳市南山区科技园路{i % 300 + 1}号",
+            "主体业态": "餐饮服务经营者",
+            "经营项目": "热食类食品制售；冷食类食品制售；自制饮品制售",
+        },
     }
 
 
@@ -118,22 +139,39 @@ def _meta(plan: Plan, args: argparse.Namespace) -> dict[str, Any]:
     git = {}
     with contextlib.suppress(OSError, subprocess.SubprocessError):
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
-                               capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
         git = {"head": head.stdout.strip(), "modified_files": dirty.stdout.split()[1::2]}
     cpu_model = ""
     with contextlib.suppress(OSError):
-        cpu_model = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                          if ln.startswith("model name")), "")
+        cpu_model = next(
+            (
+                ln.split(":", 1)[1].strip()
+                for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")
+            ),
+            "",
+        )
     return {
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "mode": plan.mode,
         "plan": asdict(plan),
-        "machine": {"cpus": os.cpu_count(), "cpu_model": cpu_model, "platform": platform.platform(),
-                    "loadavg_at_start": os.getloadavg()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "cpu_model": cpu_model,
+            "platform": platform.platform(),
+            "loadavg_at_start": os.getloadavg(),
+        },
         "python": sys.version.split()[0],
-        "packages": {p: ver(p) for p in ("pyhanko", "fastapi", "uvicorn", "uvloop", "httptools", "reportlab",
-                                          "sqlalchemy", "pydantic")},
+        "packages": {
+            p: ver(p)
+            for p in ("pyhanko", "fastapi", "uvicorn", "uvloop", "httptools", "reportlab", "sqlalchemy", "pydantic")
+        },
         "load_client": args.client if args.client != "auto" else ("wrk" if have_wrk() else "httpx"),
         "wrk": wrk_version(),
         "git": git,
@@ -143,9 +181,14 @@ def _meta(plan: Plan, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _department_add(env: dict[str, str]) -> tuple[str, int]:
-    out = subprocess.run(certsvc_argv("department", "add", "--name", DEPT["name"], "--uscc", DEPT["uscc"],
-                                      "--code", DEPT["code"]),
-                         env=env, capture_output=True, text=True, timeout=600, check=False)
+    out = subprocess.run(
+        certsvc_argv("department", "add", "--name", DEPT["name"], "--uscc", DEPT["uscc"], "--code", DEPT["code"]),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     if out.returncode != 0:
         raise RuntimeError(f"certsvc department add failed: {out.stdout[-1500:]} {out.stderr[-1500:]}")
     lines = out.stdout.strip().splitlines()
@@ -162,16 +205,28 @@ def _uvicorn_options(server: Server) -> dict[str, Any] | None:
 
 def _multipart(name: str, filename: str, data: bytes, content_type: str) -> tuple[bytes, str]:
     boundary = "bench" + secrets.token_hex(12)
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\n"
-            f"Content-Type: {content_type}\r\n\r\n").encode()
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+        f"Content-Type: {content_type}\r\n\r\n"
+    ).encode()
     return head + data + f"\r\n--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
-def _figure(key: str, name: str, value: float, unit: str, baseline: str, baseline_value: float,
-            better: str, **details: Any) -> dict[str, Any]:
+def _figure(
+    key: str, name: str, value: float, unit: str, baseline: str, baseline_value: float, better: str, **details: Any
+) -> dict[str, Any]:
     ratio = value / baseline_value if baseline_value and not math.isnan(baseline_value) else math.nan
-    f = {"key": key, "name": name, "value": value, "unit": unit, "baseline": baseline,
-         "baseline_value": baseline_value, "ratio": ratio, "better": better, "details": details}
+    f = {
+        "key": key,
+        "name": name,
+        "value": value,
+        "unit": unit,
+        "baseline": baseline,
+        "baseline_value": baseline_value,
+        "ratio": ratio,
+        "better": better,
+        "details": details,
+    }
     if key in TARGETS:
         text, check = TARGETS[key]
         f["target"] = text
@@ -185,15 +240,22 @@ class Bench:
         self.args = args
         self.work = work
         self.rng = random.Random(args.seed)
-        self.results: dict[str, Any] = {"meta": _meta(plan, args), "baselines": {}, "figures": [], "phases": {},
-                                        "checks": {}, "profiles": {}}
+        self.results: dict[str, Any] = {
+            "meta": _meta(plan, args),
+            "baselines": {},
+            "figures": [],
+            "phases": {},
+            "checks": {},
+            "profiles": {},
+        }
         self.servers: list[Server] = []
 
     # --- helpers -------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def phase(self, name: str, spy: str | None = None,
-              stages: dict[str, tuple[str, ...]] | None = None) -> Iterator[CpuMeter]:
+    def phase(
+        self, name: str, spy: str | None = None, stages: dict[str, tuple[str, ...]] | None = None
+    ) -> Iterator[CpuMeter]:
         """Measure a phase's CPU use (and, with --py-spy and a ``spy`` key, sample the server)."""
         log(name)
         meter = CpuMeter(self.servers)
@@ -233,20 +295,36 @@ class Bench:
         port, port_b = free_port(), free_port()
         base = f"http://127.0.0.1:{port}"
         db_url = args.database_url or f"sqlite:///{data_dir / 'certsvc.db'}"
-        env = clean_env({"CERTSVC_DATA_DIR": str(data_dir), "CERTSVC_KEY_PASSPHRASE": "bench-passphrase",
-                         "CERTSVC_PUBLIC_BASE_URL": base, **dict(args.server_env)})
+        env = clean_env(
+            {
+                "CERTSVC_DATA_DIR": str(data_dir),
+                "CERTSVC_KEY_PASSPHRASE": "bench-passphrase",
+                "CERTSVC_PUBLIC_BASE_URL": base,
+                **dict(args.server_env),
+            }
+        )
         if args.database_url:
             env["CERTSVC_DATABASE_URL"] = args.database_url
-        env_b = clean_env({"CERTSVC_DATA_DIR": str(work / "baseline-b-data"), "CERTSVC_KEY_PASSPHRASE": "bench",
-                           "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")})
+        env_b = clean_env(
+            {
+                "CERTSVC_DATA_DIR": str(work / "baseline-b-data"),
+                "CERTSVC_KEY_PASSPHRASE": "bench",
+                "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+            }
+        )
 
         log("certsvc department add")
         key, dept_id = _department_add(env)
         dept = {**DEPT, "id": dept_id}
         log(f"starting certsvc on {base} and baseline B on :{port_b}")
         certsvc = Server("certsvc", certsvc_argv("serve", "--port", str(port)), env, port, work / "certsvc.log")
-        bare = Server("baseline-B", [sys.executable, "-m", "bench.bare_app", "--port", str(port_b)], env_b, port_b,
-                      work / "baseline-b.log")
+        bare = Server(
+            "baseline-B",
+            [sys.executable, "-m", "bench.bare_app", "--port", str(port_b)],
+            env_b,
+            port_b,
+            work / "baseline-b.log",
+        )
         self.certsvc, self.bare = certsvc, bare
         certsvc.start()
         self.servers.append(certsvc)
@@ -297,8 +375,9 @@ class Bench:
 
         # batch issuance
         calls = math.ceil(plan.batch_total / plan.batch_size)
-        with self.phase(f"batch issuance: {plan.batch_total} licences, {calls} x POST /api/v1/licences:batch",
-                        "batch", ISSUE) as m:
+        with self.phase(
+            f"batch issuance: {plan.batch_total} licences, {calls} x POST /api/v1/licences:batch", "batch", ISSUE
+        ) as m:
             t_batch = time.perf_counter()
             batch_ids, failed, call_ms = self._batches(client, calls)
             batch_s = time.perf_counter() - t_batch
@@ -327,9 +406,17 @@ class Bench:
         self.results["baselines"]["A_verify"] = av
         body, ctype = _multipart("file", "licence.pdf", pdfs[0], "application/pdf")
         with self.phase(f"POST /api/v1/verify, {plan.verify_conns} connections", "verify", VERIFY) as m:
-            ver = self.load(base, ["/api/v1/verify"], method="POST", headers={"Content-Type": ctype, **JSON_ACCEPT},
-                            body=body, connections=plan.verify_conns, max_requests=plan.verify_requests,
-                            max_seconds=plan.verify_seconds, timeout_s=30.0)
+            ver = self.load(
+                base,
+                ["/api/v1/verify"],
+                method="POST",
+                headers={"Content-Type": ctype, **JSON_ACCEPT},
+                body=body,
+                connections=plan.verify_conns,
+                max_requests=plan.verify_requests,
+                max_seconds=plan.verify_seconds,
+                timeout_s=30.0,
+            )
         ver["cpu"] = m.result
         ver["server_cpu_ms_per_request"] = self.server_cpu_ms(m, ver["requests"])
 
@@ -345,23 +432,41 @@ class Bench:
                 if stage == "large":
                     parts.append(bulk_load(db_url, plan.enterprise_licences, holder_uscc=ent))
                 parts.append(grow_to(db_url, size, progress=size >= 100_000))
-            loads[stage] = {"inserted": sum(p.inserted for p in parts), "seconds": sum(p.seconds for p in parts),
-                            "rows_per_s": sum(p.inserted for p in parts) / max(1e-9, sum(p.seconds for p in parts)),
-                            "licences_in_db": parts[-1].after}
+            loads[stage] = {
+                "inserted": sum(p.inserted for p in parts),
+                "seconds": sum(p.seconds for p in parts),
+                "rows_per_s": sum(p.inserted for p in parts) / max(1e-9, sum(p.seconds for p in parts)),
+                "licences_in_db": parts[-1].after,
+            }
             tokens = sample_tokens(db_url, plan.tokens, seed=len(loads))
             paths = [f"/v/{t}" for t in tokens]
             r = httpx.get(base + paths[0], headers=JSON_ACCEPT, timeout=30)
             if r.status_code != 200 or r.json().get("genuine") is not True:
                 raise RuntimeError(f"/v/ check: {r.status_code} {r.text[:300]}")
             with self.phase(f"baseline B: GET /const, {plan.v_conns} connections") as m:
-                b = self.load(bare.base_url, ["/const"], headers=JSON_ACCEPT, connections=plan.v_conns,
-                              max_requests=plan.v_requests, max_seconds=plan.v_seconds)
+                b = self.load(
+                    bare.base_url,
+                    ["/const"],
+                    headers=JSON_ACCEPT,
+                    connections=plan.v_conns,
+                    max_requests=plan.v_requests,
+                    max_seconds=plan.v_seconds,
+                )
             b["cpu"] = m.result
             b["server_cpu_ms_per_request"] = 1000 * m.result["server_cpu_s"]["baseline-B"] / max(1, b["requests"])
-            with self.phase(f"GET /v/{{token}} JSON at {parts[-1].after:,} licences, {plan.v_conns} connections",
-                            f"v_{stage}", LOOKUP) as m:
-                v = self.load(base, paths, headers=JSON_ACCEPT, connections=plan.v_conns,
-                              max_requests=plan.v_requests, max_seconds=plan.v_seconds)
+            with self.phase(
+                f"GET /v/{{token}} JSON at {parts[-1].after:,} licences, {plan.v_conns} connections",
+                f"v_{stage}",
+                LOOKUP,
+            ) as m:
+                v = self.load(
+                    base,
+                    paths,
+                    headers=JSON_ACCEPT,
+                    connections=plan.v_conns,
+                    max_requests=plan.v_requests,
+                    max_seconds=plan.v_seconds,
+                )
             v["cpu"] = m.result
             v["server_cpu_ms_per_request"] = self.server_cpu_ms(m, v["requests"])
             v["licences_in_db"] = parts[-1].after
@@ -370,56 +475,138 @@ class Bench:
                 r = httpx.get(f"{base}/e/{ent}", headers=JSON_ACCEPT, timeout=120)
                 if r.status_code != 200 or r.json().get("count") != plan.enterprise_licences:
                     raise RuntimeError(f"/e/ check: {r.status_code} count={r.json().get('count')!r}")
-                with self.phase(f"GET /e/{{uscc}} JSON, holder of {plan.enterprise_licences} licences, sequential",
-                                "e", LOOKUP) as m:
+                with self.phase(
+                    f"GET /e/{{uscc}} JSON, holder of {plan.enterprise_licences} licences, sequential", "e", LOOKUP
+                ) as m:
                     with httpx.Client(base_url=base, timeout=120) as c:
-                        e_runs["certsvc"] = sequential_latency(c, f"/e/{ent}", plan.e_requests, headers=JSON_ACCEPT,
-                                                               max_seconds=120)
+                        e_runs["certsvc"] = sequential_latency(
+                            c, f"/e/{ent}", plan.e_requests, headers=JSON_ACCEPT, max_seconds=120
+                        )
                 e_runs["certsvc"]["server_cpu_ms_per_request"] = self.server_cpu_ms(m, e_runs["certsvc"]["n"])
                 e_runs["certsvc"]["response_bytes"] = len(r.content)
                 with self.phase("baseline B: sequential GET /const"):
                     with httpx.Client(base_url=bare.base_url, timeout=30) as c:
-                        e_runs["baseline_B"] = sequential_latency(c, "/const", max(50, plan.e_requests),
-                                                                  headers=JSON_ACCEPT)
+                        e_runs["baseline_B"] = sequential_latency(
+                            c, "/const", max(50, plan.e_requests), headers=JSON_ACCEPT
+                        )
         self.results["bulk_load"] = loads
         self.results["baselines"]["B"] = b_runs
-        batch_raw = {"licences": len(batch_ids), "seconds": batch_s, "calls": calls,
-                     "call_ms": latency_summary(call_ms)}
-        self.results["raw"] = {"single_issuance": single, "batch": batch_raw, "verify": ver, "v": v_runs,
-                               "e": e_runs}
+        batch_raw = {
+            "licences": len(batch_ids),
+            "seconds": batch_s,
+            "calls": calls,
+            "call_ms": latency_summary(call_ms),
+        }
+        self.results["raw"] = {"single_issuance": single, "batch": batch_raw, "verify": ver, "v": v_runs, "e": e_runs}
 
         # figures, each beside its baseline
         figs = self.results["figures"]
         a_rate = a["licences_per_s"]
-        figs.append(_figure("batch_issuance", f"batch issuance ({len(batch_ids)} via :batch x{plan.batch_size})",
-                            batch_rate, "licences/s", "A pyHanko sign_pdf loop", a_rate, "higher",
-                            seconds=batch_s, calls=calls, server_cpu_ms_per_licence=batch_cpu_ms,
-                            baseline_cpu_ms_per_licence=a["cpu_ms_per_item"]))
-        figs.append(_figure("single_issuance_p50", f"single issuance p50 ({plan.single} sequential POST)",
-                            single["p50_ms"], "ms", "A per-signature p50", a["p50_ms"], "lower",
-                            server_cpu_ms_per_licence=single["server_cpu_ms_per_licence"]))
-        figs.append(_figure("single_issuance_p95", "single issuance p95", single["p95_ms"], "ms",
-                            "A per-signature p95", a["p95_ms"], "lower"))
+        figs.append(
+            _figure(
+                "batch_issuance",
+                f"batch issuance ({len(batch_ids)} via :batch x{plan.batch_size})",
+                batch_rate,
+                "licences/s",
+                "A pyHanko sign_pdf loop",
+                a_rate,
+                "higher",
+                seconds=batch_s,
+                calls=calls,
+                server_cpu_ms_per_licence=batch_cpu_ms,
+                baseline_cpu_ms_per_licence=a["cpu_ms_per_item"],
+            )
+        )
+        figs.append(
+            _figure(
+                "single_issuance_p50",
+                f"single issuance p50 ({plan.single} sequential POST)",
+                single["p50_ms"],
+                "ms",
+                "A per-signature p50",
+                a["p50_ms"],
+                "lower",
+                server_cpu_ms_per_licence=single["server_cpu_ms_per_licence"],
+            )
+        )
+        figs.append(
+            _figure(
+                "single_issuance_p95",
+                "single issuance p95",
+                single["p95_ms"],
+                "ms",
+                "A per-signature p95",
+                a["p95_ms"],
+                "lower",
+            )
+        )
         for stage in ("small", "large"):
             v, b = v_runs[stage], b_runs[stage]
             n = f"{v['licences_in_db']:,}"
-            figs.append(_figure(f"v_json_rps_{stage}", f"/v/{{token}} JSON req/s @ {n} licences", v["rps"], "req/s",
-                                "B bare FastAPI req/s", b["rps"], "higher", connections=v["connections"],
-                                server_cpu_ms_per_request=v["server_cpu_ms_per_request"],
-                                baseline_cpu_ms_per_request=b["server_cpu_ms_per_request"]))
-            figs.append(_figure(f"v_json_p50_{stage}", f"/v/{{token}} JSON p50 @ {n}", v["p50_ms"], "ms",
-                                "B p50", b["p50_ms"], "lower"))
-            figs.append(_figure(f"v_json_p99_{stage}", f"/v/{{token}} JSON p99 @ {n}", v["p99_ms"], "ms",
-                                "B p99", b["p99_ms"], "lower"))
-        figs.append(_figure("verify_rate", f"POST /verify genuine licence ({plan.verify_conns} conns)", ver["rps"],
-                            "verifications/s", "A-verify pyHanko validate loop", av["verifications_per_s"], "higher",
-                            p50_ms=ver["p50_ms"], p99_ms=ver["p99_ms"],
-                            server_cpu_ms_per_request=ver["server_cpu_ms_per_request"],
-                            baseline_cpu_ms_per_item=av["cpu_ms_per_item"]))
-        figs.append(_figure("e_uscc_p50", f"/e/{{uscc}} JSON p50, {plan.enterprise_licences} licences held",
-                            e_runs["certsvc"]["p50_ms"], "ms", "B sequential p50", e_runs["baseline_B"]["p50_ms"],
-                            "lower", licences_in_db=v_runs["large"]["licences_in_db"],
-                            server_cpu_ms_per_request=e_runs["certsvc"]["server_cpu_ms_per_request"]))
+            figs.append(
+                _figure(
+                    f"v_json_rps_{stage}",
+                    f"/v/{{token}} JSON req/s @ {n} licences",
+                    v["rps"],
+                    "req/s",
+                    "B bare FastAPI req/s",
+                    b["rps"],
+                    "higher",
+                    connections=v["connections"],
+                    server_cpu_ms_per_request=v["server_cpu_ms_per_request"],
+                    baseline_cpu_ms_per_request=b["server_cpu_ms_per_request"],
+                )
+            )
+            figs.append(
+                _figure(
+                    f"v_json_p50_{stage}",
+                    f"/v/{{token}} JSON p50 @ {n}",
+                    v["p50_ms"],
+                    "ms",
+                    "B p50",
+                    b["p50_ms"],
+                    "lower",
+                )
+            )
+            figs.append(
+                _figure(
+                    f"v_json_p99_{stage}",
+                    f"/v/{{token}} JSON p99 @ {n}",
+                    v["p99_ms"],
+                    "ms",
+                    "B p99",
+                    b["p99_ms"],
+                    "lower",
+                )
+            )
+        figs.append(
+            _figure(
+                "verify_rate",
+                f"POST /verify genuine licence ({plan.verify_conns} conns)",
+                ver["rps"],
+                "verifications/s",
+                "A-verify pyHanko validate loop",
+                av["verifications_per_s"],
+                "higher",
+                p50_ms=ver["p50_ms"],
+                p99_ms=ver["p99_ms"],
+                server_cpu_ms_per_request=ver["server_cpu_ms_per_request"],
+                baseline_cpu_ms_per_item=av["cpu_ms_per_item"],
+            )
+        )
+        figs.append(
+            _figure(
+                "e_uscc_p50",
+                f"/e/{{uscc}} JSON p50, {plan.enterprise_licences} licences held",
+                e_runs["certsvc"]["p50_ms"],
+                "ms",
+                "B sequential p50",
+                e_runs["baseline_B"]["p50_ms"],
+                "lower",
+                licences_in_db=v_runs["large"]["licences_in_db"],
+                server_cpu_ms_per_request=e_runs["certsvc"]["server_cpu_ms_per_request"],
+            )
+        )
 
     def _batches(self, client: httpx.Client, calls: int) -> tuple[list[str], int, list[float]]:
         plan = self.plan
@@ -492,17 +679,22 @@ def table(results: dict[str, Any]) -> str:
         f" load client {meta.get('load_client')}; loadavg at start {machine.get('loadavg_at_start')}",
     ]
     if "A" in base:
-        foot.append(f"baseline A: {base['A']['licences_per_s']:.1f} licences/s (p50 {base['A']['p50_ms']:.1f} ms, "
-                    f"n={base['A']['n']})")
+        foot.append(
+            f"baseline A: {base['A']['licences_per_s']:.1f} licences/s (p50 {base['A']['p50_ms']:.1f} ms, "
+            f"n={base['A']['n']})"
+        )
     if "A_verify" in base:
-        foot.append(f"baseline A-verify: {base['A_verify']['verifications_per_s']:.1f} verifications/s "
-                    f"(p50 {base['A_verify']['p50_ms']:.1f} ms)")
+        foot.append(
+            f"baseline A-verify: {base['A_verify']['verifications_per_s']:.1f} verifications/s "
+            f"(p50 {base['A_verify']['p50_ms']:.1f} ms)"
+        )
     cpu_rows = []
     for f in results.get("figures", []):
         d = f.get("details", {})
         mine = d.get("server_cpu_ms_per_licence", d.get("server_cpu_ms_per_request"))
-        theirs = d.get("baseline_cpu_ms_per_licence", d.get("baseline_cpu_ms_per_request",
-                                                             d.get("baseline_cpu_ms_per_item")))
+        theirs = d.get(
+            "baseline_cpu_ms_per_licence", d.get("baseline_cpu_ms_per_request", d.get("baseline_cpu_ms_per_item"))
+        )
         if mine is not None:
             extra = f"  (baseline {theirs:.2f} ms, {mine / theirs:.2f}x)" if theirs else ""
             cpu_rows.append(f"  {f['name']}: {mine:.2f} ms{extra}")
@@ -514,13 +706,17 @@ def table(results: dict[str, Any]) -> str:
         if stages:
             top = ", ".join(f"{k} {v}%" for k, v in stages.items())
             mods = ", ".join(f"{k} {v}%" for k, v in list((prof.get("by_module_self_pct") or {}).items())[:8])
-            foot.append(f"py-spy {name} ({prof.get('samples')} samples): on the stack: {top}; outside service "
-                        f"code {prof.get('outside_service_code_pct')}%; self time by module: {mods}")
-    other = [f"{k}: other load {v['other_cores']} cores" for k, v in results.get("phases", {}).items()
-             if isinstance(v, dict) and v.get("other_cores", 0) >= 0.2]
+            foot.append(
+                f"py-spy {name} ({prof.get('samples')} samples): on the stack: {top}; outside service "
+                f"code {prof.get('outside_service_code_pct')}%; self time by module: {mods}"
+            )
+    other = [
+        f"{k}: other load {v['other_cores']} cores"
+        for k, v in results.get("phases", {}).items()
+        if isinstance(v, dict) and v.get("other_cores", 0) >= 0.2
+    ]
     if other:
-        foot.append("CPU used by other work on the machine during phases (cores out of "
-                    f"{machine.get('cpus')}):")
+        foot.append(f"CPU used by other work on the machine during phases (cores out of {machine.get('cpus')}):")
         foot += [f"  {o}" for o in other]
     return "\n".join(lines + foot)
 
@@ -534,8 +730,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out", help="JSON file to write (default bench/results/<mode>-<time>.json)")
     p.add_argument("--client", choices=("auto", "wrk", "httpx"), default="auto", help="load generator")
     p.add_argument("--database-url", help="run certsvc on this database instead of a fresh SQLite file")
-    p.add_argument("--server-env", action="append", default=[], metavar="CERTSVC_X=VALUE",
-                   type=lambda s: tuple(s.split("=", 1)), help="extra environment for the certsvc server")
+    p.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="CERTSVC_X=VALUE",
+        type=lambda s: tuple(s.split("=", 1)),
+        help="extra environment for the certsvc server",
+    )
     p.add_argument("--batch-concurrency", type=int, default=1, help="batch calls in flight at once (default 1)")
     p.add_argument("--batch-total", type=int, help="licences to issue by batch (overrides the mode's count)")
     p.add_argument("--single", type=int, help="sequential single issuances (overrides the mode's count)")
@@ -559,8 +761,11 @@ def main(argv: list[str] | None = None) -> int:
         plan = replace(plan, single=args.single)
     if args.seed is None:
         args.seed = secrets.randbelow(2**31)
-    out = Path(args.out) if args.out else REPO / "bench" / "results" / \
-        f"{plan.mode}-{datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
+    out = (
+        Path(args.out)
+        if args.out
+        else REPO / "bench" / "results" / f"{plan.mode}-{datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
+    )
     args.out = str(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     install_signal_handlers()

@@ -66,8 +66,14 @@ class Server:
     def start(self, ready_path: str = "/healthz", timeout_s: float = 120.0) -> Server:
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child, closed in stop()
         self._log = log
-        self.proc = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        self.proc = subprocess.Popen(
+            self.argv,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         _RUNNING.append(self)
         deadline = time.monotonic() + timeout_s
         with httpx.Client(base_url=self.base_url, timeout=5.0) as c:
@@ -137,7 +143,7 @@ def _stat_fields(pid: int) -> list[str] | None:
         raw = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    return raw[raw.rindex(")") + 2:].split()  # fields from 3 (state) on
+    return raw[raw.rindex(")") + 2 :].split()  # fields from 3 (state) on
 
 
 def tree_pids(root: int) -> list[int]:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from certsvc.counters import next_value
+from certsvc.db.counters import next_value
 from certsvc.db.models import AuditCheckpoint, AuditEvent, utcnow
 
 GENESIS = "0" * 64

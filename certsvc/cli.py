@@ -78,7 +78,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_department_add(args: argparse.Namespace) -> int:
-    from certsvc.services.departments import add_department
+    from certsvc.departments.registry import add_department
 
     ctx = _ctx()
     with session_scope(ctx.engine) as s:
@@ -97,7 +97,7 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     from sqlmodel import select
 
     from certsvc import audit
-    from certsvc.counters import next_value
+    from certsvc.db.counters import next_value
     from certsvc.db.models import Department, SigningCertificate
     from keys.ca import Subject
 
@@ -142,7 +142,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from certsvc.services.verification import verify_file_cli
+    from certsvc.verification.pdf import verify_file_cli
 
     return verify_file_cli(
         Path(args.file),

@@ -7,10 +7,10 @@ from sqlmodel import Session, select
 from certsvc.context import Context
 from certsvc.db.models import Department
 from certsvc.db.session import session_scope
+from certsvc.departments.registry import add_department, create_licence_type
+from certsvc.enterprises.holders import holder_licences
 from certsvc.identifiers import make_uscc
-from certsvc.services import licences as svc
-from certsvc.services.departments import add_department, create_licence_type
-from certsvc.services.holders import holder_licences
+from certsvc.licences import issuance as svc
 
 MARKET = ("深圳市市场监督管理局", make_uscc("11440300", "MB2C9204"), "SZSJ")
 HEALTH = ("深圳市卫生健康委员会", make_uscc("11440300", "MB2C9305"), "SZWJ")

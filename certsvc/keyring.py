@@ -17,10 +17,11 @@ from pyhanko.sign.signers import Signer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from certsvc.counters import next_value
+from certsvc.db.counters import next_value
 from certsvc.db.models import Counter, SigningCertificate
 from keys.backend import KeyBackend
 from keys.ca import Subject, from_pem, issue_leaf, kid_of, make_root, to_asn1, to_pem
+from signing.pipeline import SealKey
 
 ROOT_LABEL = "root-ca"
 SERVICE_OWNER = "service"
@@ -199,3 +200,8 @@ class Keyring:
 
     def sign_raw(self, info: CertInfo, data: bytes) -> bytes:
         return self.backend.sign(info.key_label, data)
+
+    def seal_key(self, info: CertInfo) -> SealKey:
+        """The key of ``info`` as :mod:`signing.pipeline` uses it (PDF signer and QR signer)."""
+        label = info.key_label
+        return SealKey(info.kid, self.signer(info), lambda data: self.backend.sign(label, data))

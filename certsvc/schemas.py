@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from certsvc.services.licences import IssueRequest
+from certsvc.licences.rules import IssueRequest
 
 
 class FieldSpec(BaseModel):
@@ -24,17 +24,8 @@ class LicenceTypeIn(BaseModel):
     reform_mode: Literal["approval", "commitment", "filing", "abolished"] = "approval"
 
 
-class LicenceIn(BaseModel):
-    licence_type: str = Field(min_length=1, max_length=16)
-    holder_uscc: str = Field(min_length=1, max_length=32)
-    holder_name: str = Field(min_length=1, max_length=200)
-    holder_kind: Literal["enterprise", "individual", "cooperative"] = "enterprise"
-    fields: dict[str, Any] = Field(default_factory=dict)
-    valid_from: date | None = None
-    valid_until: date | None = None
-
-    def to_request(self) -> IssueRequest:
-        return IssueRequest(**self.model_dump())
+LicenceIn = IssueRequest
+"""The body of ``POST /licences`` (also each item of a batch)."""
 
 
 class BatchIn(BaseModel):

@@ -56,3 +56,8 @@ def new_activation_code() -> str:
 
 def normalise_activation_code(code: str) -> str:
     return code.strip().upper().replace(" ", "")
+
+
+def token_key(token: str) -> str:
+    """What the database indexes a QR token by."""
+    return hashlib.sha256(token.encode()).hexdigest()

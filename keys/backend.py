@@ -37,24 +37,3 @@ class KeyBackend(Protocol):
 
     def check(self) -> None:
         """Raise :class:`KeyBackendError` if the backend cannot be used (health check)."""
-
-
-def open_backend(settings: object) -> KeyBackend:
-    """Open the backend named by the settings (``file`` or ``pkcs11``)."""
-    kind = getattr(settings, "key_backend", "file")
-    if kind == "pkcs11":
-        from keys.pkcs11 import Pkcs11KeyBackend
-
-        return Pkcs11KeyBackend(
-            module=settings.pkcs11_module,  # type: ignore[attr-defined]
-            token_label=settings.pkcs11_token_label,  # type: ignore[attr-defined]
-            pin=settings.pkcs11_pin,  # type: ignore[attr-defined]
-        )
-    from keys.files import FileKeyBackend
-    from keys.passphrase import load_passphrase
-
-    passphrase = load_passphrase(
-        settings.key_passphrase,
-        settings.key_passphrase_file,  # type: ignore[attr-defined]
-    )
-    return FileKeyBackend(settings.keys_dir, passphrase)  # type: ignore[attr-defined]

@@ -293,9 +293,7 @@ class Pkcs11KeyBackend:
         digest = hashlib.sha256(data).digest()
         return encode_ecdsa_signature(self._sign_prehashed(label, digest))
 
-    def pdf_signer(
-        self, label: str, cert: asn1_x509.Certificate, chain: list[asn1_x509.Certificate]
-    ) -> PKCS11Signer:
+    def pdf_signer(self, label: str, cert: asn1_x509.Certificate, chain: list[asn1_x509.Certificate]) -> PKCS11Signer:
         self._check_label(label)
         if not self.has(label):
             raise KeyBackendError(f"no private key {label!r} in token {self.token_label!r}")

@@ -52,8 +52,12 @@ _lock = threading.Lock()
 
 def _key(signer: Signer, md: str) -> tuple | None:
     cert = signer.signing_cert
-    if cert is None or signer.attribute_certs or signer.unsigned_attr_prov_spec is not None \
-            or signer.signed_attr_prov_spec is not None:
+    if (
+        cert is None
+        or signer.attribute_certs
+        or signer.unsigned_attr_prov_spec is not None
+        or signer.signed_attr_prov_spec is not None
+    ):
         return None
     registry = tuple(sorted(hashlib.sha256(c.dump()).hexdigest() for c in (signer.cert_registry or ())))
     return (type(signer), hashlib.sha256(cert.dump()).digest(), registry, bool(signer.embed_roots), md)
@@ -69,13 +73,23 @@ async def _build(signer: Signer, md: str) -> _Template | None:
     a, b = dumps
     marker = b"\x04" + bytes([digest_len])
     i = a.find(marker + probes[0])
-    if i < 0 or len(a) != len(b) or a[:i] != b[:i] or \
-            a[i + 2 + digest_len:] != b[i + 2 + digest_len:] or a[0] != 0x31:
+    if (
+        i < 0
+        or len(a) != len(b)
+        or a[:i] != b[:i]
+        or a[i + 2 + digest_len :] != b[i + 2 + digest_len :]
+        or a[0] != 0x31
+    ):
         return None  # attributes depend on more than the digest (e.g. a signing time)
     start = 2 if a[1] < 0x80 else 2 + (a[1] & 0x7F)  # skip the SET tag and length
     cert = signer.signing_cert
-    sid = cms.SignerIdentifier({"issuer_and_serial_number": cms.IssuerAndSerialNumber(
-        {"issuer": cert.issuer, "serial_number": cert.serial_number})})
+    sid = cms.SignerIdentifier(
+        {
+            "issuer_and_serial_number": cms.IssuerAndSerialNumber(
+                {"issuer": cert.issuer, "serial_number": cert.serial_number}
+            )
+        }
+    )
     digest_alg = algos.DigestAlgorithm({"algorithm": md})
     certs = list(signer.cert_registry or ())
     if not signer.embed_roots:
@@ -83,11 +97,12 @@ async def _build(signer: Signer, md: str) -> _Template | None:
     cert_ders = {c.dump(): None for c in certs}
     cert_ders[cert.dump()] = None
     return _Template(
-        attrs_head=a[start:i + 2],
-        attrs_tail=a[i + 2 + digest_len:],
+        attrs_head=a[start : i + 2],
+        attrs_tail=a[i + 2 + digest_len :],
         signer_info_head=b"\x02\x01\x01" + sid.dump() + digest_alg.dump(),
         signature_algorithm=signer.get_signature_mechanism_for_digest(md).dump(),
-        signed_data_head=b"\x02\x01\x01" + cms.DigestAlgorithms([digest_alg]).dump()
+        signed_data_head=b"\x02\x01\x01"
+        + cms.DigestAlgorithms([digest_alg]).dump()
         + cms.EncapsulatedContentInfo({"content_type": "data"}).dump()
         + _tlv(0xA0, b"".join(cert_ders)),
     )
@@ -121,8 +136,14 @@ async def cms_size_bound(signer: Signer, md: str = "sha256") -> int | None:
     if template is None:
         return None
     digest_len = hashlib.new(md).digest_size
-    fixed = (len(template.attrs_head) + digest_len + len(template.attrs_tail) + len(template.signer_info_head)
-             + len(template.signature_algorithm) + len(template.signed_data_head))
+    fixed = (
+        len(template.attrs_head)
+        + digest_len
+        + len(template.attrs_tail)
+        + len(template.signer_info_head)
+        + len(template.signature_algorithm)
+        + len(template.signed_data_head)
+    )
     return fixed + _max_signature_len(signer) + 64  # tags and lengths of the enclosing structures
 
 
@@ -131,13 +152,15 @@ async def pades_cms(signer: Signer, document_digest: bytes, md: str = "sha256") 
     use_pades=True)`` makes it) over ``document_digest``."""
     template = await _template_for(signer, md)
     if template is None:
-        info = await signer.async_sign(document_digest, md, use_pades=True,
-                                       signed_attr_settings=PdfCMSSignedAttributes())
+        info = await signer.async_sign(
+            document_digest, md, use_pades=True, signed_attr_settings=PdfCMSSignedAttributes()
+        )
         return info.dump()
     attrs = template.attrs_head + document_digest + template.attrs_tail
     signature = await signer.async_sign_raw(_tlv(0x31, attrs), md)
-    signer_info = _tlv(0x30, template.signer_info_head + _tlv(0xA0, attrs) + template.signature_algorithm
-                       + _tlv(0x04, signature))
+    signer_info = _tlv(
+        0x30, template.signer_info_head + _tlv(0xA0, attrs) + template.signature_algorithm + _tlv(0x04, signature)
+    )
     signed_data = _tlv(0x30, template.signed_data_head + _tlv(0x31, signer_info))
     oid_signed_data = b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02"
     return _tlv(0x30, oid_signed_data + _tlv(0xA0, signed_data))

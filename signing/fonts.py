@@ -103,8 +103,15 @@ def convert_otf_to_ttf(src: Path, dst: Path) -> None:
     maxp = font["maxp"] = newTable("maxp")
     maxp.tableVersion = 0x00010000
     maxp.maxZones = 1
-    for attr in ("maxTwilightPoints", "maxStorage", "maxFunctionDefs", "maxInstructionDefs",
-                 "maxStackElements", "maxSizeOfInstructions", "maxComponentElements"):
+    for attr in (
+        "maxTwilightPoints",
+        "maxStorage",
+        "maxFunctionDefs",
+        "maxInstructionDefs",
+        "maxStackElements",
+        "maxSizeOfInstructions",
+        "maxComponentElements",
+    ):
         setattr(maxp, attr, 0)
     font["post"].formatType = 3.0  # no glyph names
     font.sfntVersion = "\0\1\0\0"
@@ -137,8 +144,10 @@ def ensure_ttf(src: Path | None = None) -> Path:
         os.close(fd)
         os.chmod(tmp, 0o644)
         started = time.perf_counter()
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-            [str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")]))
+        env = dict(
+            os.environ,
+            PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")]),
+        )
         try:
             subprocess.run([sys.executable, "-m", "signing.fonts", str(src), tmp], check=True, env=env)
             os.replace(tmp, dst)
@@ -169,7 +178,7 @@ def _share_glyf_table(face: Any) -> None:
         if tag != "glyf":
             return get_table(tag)
         pos, length = face.get_table_pos(tag)
-        return _GlyphSlicer(data[pos:pos + length])
+        return _GlyphSlicer(data[pos : pos + length])
 
     face.get_table = get_table_shared
 

@@ -22,8 +22,18 @@ from signing.models import LicenceDocument, ReceiptDocument
 from signing.payload import QR_KEYWORD_PREFIX
 from signing.qr import qr_rows
 
-__all__ = ["MARK_RECT", "PAGE_SIZE", "QR_RECT", "SEAL_RECT", "LayoutError", "cn_date", "render_licence_pdf",
-           "render_mark_pdf", "render_receipt_pdf", "wrap_text"]
+__all__ = [
+    "MARK_RECT",
+    "PAGE_SIZE",
+    "QR_RECT",
+    "SEAL_RECT",
+    "LayoutError",
+    "cn_date",
+    "render_licence_pdf",
+    "render_mark_pdf",
+    "render_receipt_pdf",
+    "wrap_text",
+]
 
 # reportlab is used only by this package; two process-wide settings make a page ≈19 ms cheaper:
 # binary (Flate only) streams, since the pure-Python ASCII85 encoder costs ≈15 ms per page, and
@@ -37,7 +47,6 @@ def _deflate_fast(data: str | bytes) -> bytes:
 
 
 pdfdoc.PDFZCompress.encode = _deflate_fast
-
 
 
 class LayoutError(ValueError):
@@ -178,14 +187,14 @@ def _border_ops() -> str:
                 a = sign * amp * (4 / 3) * (1 if i % 2 == 0 else -1)
                 s0 = i * step
                 pts = [(s0 + step / 3, a), (s0 + 2 * step / 3, a), (s0 + step, 0.0)]
-                seg.append(" ".join(f"{x0 + ux * t - uy * n:.2f} {y0 + uy * t + ux * n:.2f}" for t, n in pts)
-                           + " c")
+                seg.append(" ".join(f"{x0 + ux * t - uy * n:.2f} {y0 + uy * t + ux * n:.2f}" for t, n in pts) + " c")
             ops.append(" ".join(seg) + " S")
     # corner ornaments: small diamonds
     for cx, cy in corners:
         d = 2.2 * MM
-        ops.append(f"{cx:.2f} {cy + d:.2f} m {cx + d:.2f} {cy:.2f} l {cx:.2f} {cy - d:.2f} l "
-                   f"{cx - d:.2f} {cy:.2f} l h f")
+        ops.append(
+            f"{cx:.2f} {cy + d:.2f} m {cx + d:.2f} {cy:.2f} l {cx:.2f} {cy - d:.2f} l {cx - d:.2f} {cy:.2f} l h f"
+        )
     ops.append("Q")
     return "\n".join(ops)
 
@@ -264,8 +273,9 @@ def _draw_table(c: Canvas, rows: Sequence[tuple[str, str]], top: float, bottom: 
         if top - sum(h for *_, h in laid) >= bottom:
             break
     else:
-        raise LayoutError("the licence content does not fit on one A4 page even at the smallest type size; "
-                          "shorten the longest fields")
+        raise LayoutError(
+            "the licence content does not fit on one A4 page even at the smallest type size; shorten the longest fields"
+        )
     total = sum(h for *_, h in laid)
     x0, x1, xm = _TABLE_X0, _TABLE_X1, _TABLE_X0 + label_w
     c.setFillColorRGB(*_LABEL_BG_RGB)
@@ -304,8 +314,10 @@ def _draw_qr(c: Canvas, text: str) -> None:
     quiet = 4 * m
     top = _QR_Y + _QR_SIZE
     # quiet zone, then one rectangle per horizontal run of dark modules in module units
-    ops = [f"q 1 g {_QR_X - quiet:.3f} {_QR_Y - quiet:.3f} {_QR_SIZE + 2 * quiet:.3f} "
-           f"{_QR_SIZE + 2 * quiet:.3f} re f 0 g {m:.5f} 0 0 {-m:.5f} {_QR_X:.3f} {top:.3f} cm"]
+    ops = [
+        f"q 1 g {_QR_X - quiet:.3f} {_QR_Y - quiet:.3f} {_QR_SIZE + 2 * quiet:.3f} "
+        f"{_QR_SIZE + 2 * quiet:.3f} re f 0 g {m:.5f} 0 0 {-m:.5f} {_QR_X:.3f} {top:.3f} cm"
+    ]
     runs = _run_ops(n)
     at = 0  # rows are drawn at y = 0 after moving the origin down to them
     for r, row in enumerate(rows):
@@ -355,13 +367,23 @@ def render_licence_pdf(doc: LicenceDocument) -> bytes:
     """One-page A4 licence PDF (fonts embedded and subset, no seal: see :data:`SEAL_RECT`)."""
     buf = io.BytesIO()
     # The QR token also goes into /Keywords, so an offline verifier finds it without decoding the image.
-    c = _canvas(buf, f"{doc.title} {doc.number}", f"{doc.title}（电子证照）", doc.issuer_name,
-                f"{doc.identifier} {QR_KEYWORD_PREFIX}{doc.qr_text.rsplit('/', 1)[-1]}")
+    c = _canvas(
+        buf,
+        f"{doc.title} {doc.number}",
+        f"{doc.title}（电子证照）",
+        doc.issuer_name,
+        f"{doc.identifier} {QR_KEYWORD_PREFIX}{doc.qr_text.rsplit('/', 1)[-1]}",
+    )
     _draw_top_right(c, [f"证照编号：{doc.number}", f"版本：第{doc.version}版"])
     _draw_title(c, doc.title, _TITLE_Y)
-    rows = [(doc.holder_label, doc.holder_name), ("统一社会信用代码", doc.holder_uscc), *doc.fields,
-            ("有效期限", _validity(doc)), ("发证机关", doc.issuer_name),
-            ("发证日期", cn_date(doc.issue_date))]
+    rows = [
+        (doc.holder_label, doc.holder_name),
+        ("统一社会信用代码", doc.holder_uscc),
+        *doc.fields,
+        ("有效期限", _validity(doc)),
+        ("发证机关", doc.issuer_name),
+        ("发证日期", cn_date(doc.issue_date)),
+    ]
     _draw_table(c, rows, _TABLE_TOP, _TABLE_BOTTOM)
     _draw_qr(c, doc.qr_text)
     _draw_issuer(c, doc.issuer_name, doc.issue_date)
@@ -378,22 +400,27 @@ def _numbered(items: Sequence[str]) -> str:
 def render_receipt_pdf(doc: ReceiptDocument) -> bytes:
     """One-page A4 acceptance receipt (受理回执); same seal position as licences."""
     buf = io.BytesIO()
-    c = _canvas(buf, f"受理回执 {doc.application_number}", f"受理回执：{doc.matter}", doc.department,
-                doc.application_number)
+    c = _canvas(
+        buf, f"受理回执 {doc.application_number}", f"受理回执：{doc.matter}", doc.department, doc.application_number
+    )
     _draw_top_right(c, [f"编号：{doc.application_number}"])
     _draw_title(c, "受理回执", _TITLE_Y)
     missing = [f"{name}（请于{cn_date(due)}前补交）" for name, due in doc.materials_missing]
     rows = [("申请人", doc.applicant_name)]
     if doc.applicant_uscc:
         rows.append(("统一社会信用代码", doc.applicant_uscc))
-    rows += [("申请事项", doc.matter), ("申请编号", doc.application_number),
-             ("受理日期", cn_date(doc.received_date)), ("已收材料", _numbered(doc.materials_received)),
-             ("待补正材料", _numbered(missing))]
+    rows += [
+        ("申请事项", doc.matter),
+        ("申请编号", doc.application_number),
+        ("受理日期", cn_date(doc.received_date)),
+        ("已收材料", _numbered(doc.materials_received)),
+        ("待补正材料", _numbered(missing)),
+    ]
     note = doc.note or (
         f"{doc.applicant_name}：你（单位）提交的“{doc.matter}”申请，本机关已于{cn_date(doc.received_date)}受理。"
-        + ("请在上述期限前补交待补正材料（容缺受理），逾期未补交的，本机关将依法作出处理。"
-           if missing else "")
-        + "可扫描左下方二维码核验本回执。")
+        + ("请在上述期限前补交待补正材料（容缺受理），逾期未补交的，本机关将依法作出处理。" if missing else "")
+        + "可扫描左下方二维码核验本回执。"
+    )
     note_lines = wrap_text(note, 10.5, _TABLE_X1 - _TABLE_X0 - 8 * MM)
     bottom = _draw_table(c, rows, _TABLE_TOP, _TABLE_BOTTOM + 7 * MM + len(note_lines) * 10.5 * 1.6)
     c.setFont(pdf_font(), 10.5)
@@ -410,9 +437,15 @@ def render_receipt_pdf(doc: ReceiptDocument) -> bytes:
     return buf.getvalue()
 
 
-def render_mark_pdf(lines: Sequence[str], width: float, height: float, *, font_size: float = 10.0,
-                    colour: tuple[float, float, float] = (0.78, 0.08, 0.10),
-                    border_width: float = 1.0) -> bytes:
+def render_mark_pdf(
+    lines: Sequence[str],
+    width: float,
+    height: float,
+    *,
+    font_size: float = 10.0,
+    colour: tuple[float, float, float] = (0.78, 0.08, 0.10),
+    border_width: float = 1.0,
+) -> bytes:
     """A ``width`` × ``height`` pt page with ``lines`` centred (type shrunk to fit) inside an optional
     border: the text layer of a signature appearance (font embedded as a subset)."""
     buf = io.BytesIO()

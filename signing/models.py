@@ -1,10 +1,12 @@
-"""What a licence or an acceptance receipt PDF shows (plain data, no behaviour)."""
+"""What a licence or an acceptance receipt PDF shows, and the job that seals one (plain data)."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-__all__ = ["LicenceDocument", "ReceiptDocument"]
+from signing.payload import Claims
+
+__all__ = ["LicenceDocument", "QrSpec", "ReceiptDocument", "SealJob"]
 
 
 @dataclass(frozen=True)
@@ -57,3 +59,35 @@ class ReceiptDocument:
     seal_purpose: str = "业务受理专用章"
     note: str = ""
     """Optional closing remark printed above the department."""
+
+
+@dataclass(frozen=True)
+class QrSpec:
+    """A QR payload to sign, and the public path its URL goes under ("v" licences, "r" receipts).
+
+    The payload is signed where the document is rendered and sealed, with the seal's own key.
+    """
+
+    claims: Claims
+    base_url: str
+    path: str
+
+
+@dataclass(frozen=True)
+class SealJob:
+    """Everything needed to render and seal one document (plain, picklable data).
+
+    The document's ``qr_text`` is left empty: :func:`signing.pipeline.seal` signs ``qr`` with the
+    seal's key and prints its URL.
+    """
+
+    document: LicenceDocument | ReceiptDocument
+    signer_kid: str
+    """Hex key id of the department's seal certificate."""
+    reason: str
+    """The signed /Reason of the seal."""
+    qr: QrSpec
+    reserve_mark: bool = False
+    """Reserve the empty mark field, filled later when a marked copy (加注件) is made."""
+    bytes_reserved: int | None = None
+    """Space for the CMS signature; None computes a tight bound (keeps /Contents small)."""

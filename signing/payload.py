@@ -9,9 +9,12 @@ library) because the signature itself comes from the key backend, which may be a
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import cbor2
 from cryptography.hazmat.primitives.asymmetric.utils import (
@@ -93,6 +96,12 @@ class Claims:
             )
         except (KeyError, TypeError, ValueError) as e:
             raise PayloadError(f"claims incomplete or of the wrong type: {e}") from e
+
+
+def content_digest(payload: dict[str, Any]) -> bytes:
+    """First 8 bytes of SHA-256 over the canonical licence content printed on the document."""
+    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).digest()[:8]
 
 
 def _d2i(d: date) -> int:

@@ -28,15 +28,15 @@ def qr_version(text: str) -> int:
     return version_for(len(text.encode("utf-8")))
 
 
-def make_qr(text: str, *, border: int = 4, box_size: int = 10,
-            mask_pattern: int | None = FAST_MASK) -> qrcode.QRCode:
+def make_qr(text: str, *, border: int = 4, box_size: int = 10, mask_pattern: int | None = FAST_MASK) -> qrcode.QRCode:
     """A laid-out ``qrcode.QRCode`` for ``text``; ``ValueError`` if it needs a version above 15."""
     data = text.encode("utf-8")
     version = version_for(len(data))
     if version > MAX_VERSION:
         raise ValueError(f"QR text of {len(data)} bytes needs version {version} > {MAX_VERSION}")
-    q = qrcode.QRCode(version=version, error_correction=ERROR_CORRECT_M, border=border, box_size=box_size,
-                      mask_pattern=mask_pattern)
+    q = qrcode.QRCode(
+        version=version, error_correction=ERROR_CORRECT_M, border=border, box_size=box_size, mask_pattern=mask_pattern
+    )
     q.add_data(QRData(data, mode=MODE_8BIT_BYTE))
     q.make(fit=False)
     return q
@@ -50,8 +50,11 @@ def qr_matrix(text: str, *, border: int = 4) -> list[list[bool]]:
         return core
     blank = [False] * (len(core) + 2 * border)
     side = [False] * border
-    return [list(blank) for _ in range(border)] + [side + row + side for row in core] + \
+    return (
         [list(blank) for _ in range(border)]
+        + [side + row + side for row in core]
+        + [list(blank) for _ in range(border)]
+    )
 
 
 def qr_rows(text: str) -> list[str]:

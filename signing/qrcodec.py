@@ -100,7 +100,7 @@ def _codewords(payload: bytes, version: int) -> list[int]:
     blocks, ecs = [], []
     offset = 0
     for block in rs_blocks(version, ERROR_CORRECT_M):
-        chunk = data[offset:offset + block.data_count]
+        chunk = data[offset : offset + block.data_count]
         offset += block.data_count
         blocks.append(chunk)
         ecs.append(_ec_codewords(chunk, block.total_count - block.data_count))

@@ -9,13 +9,18 @@ from PIL import Image, ImageDraw
 
 from signing.fonts import pil_font, pil_lock
 
-__all__ = ["SEAL_PX", "SEAL_RED", "draw_seal", "seal_png"]
+__all__ = ["SEAL_PX", "SEAL_RED", "draw_seal", "seal_code", "seal_png"]
 
 SEAL_PX = 600
 """Side of the rendered seal in pixels (≈381 dpi at 40 mm)."""
 
 SEAL_RED = (218, 25, 32)
 """Seal ink colour (RGB)."""
+
+
+def seal_code(uscc: str, owner_id: int) -> str:
+    """A 13-digit seal code (印章编码): the division code of the USCC and a running number."""
+    return f"{uscc[2:8]}{owner_id:07d}"
 
 
 def _star(cx: float, cy: float, r_out: float) -> list[tuple[float, float]]:
@@ -46,8 +51,9 @@ def _glyph_tile(ch: str, size: int, squeeze: float, stroke: int) -> Image.Image:
     font = pil_font(size)
     side = int(size * 1.5)
     tile = Image.new("L", (side, side), 0)
-    ImageDraw.Draw(tile).text((side / 2, side / 2), ch, font=font, fill=255, anchor="mm",
-                              stroke_width=stroke, stroke_fill=255)
+    ImageDraw.Draw(tile).text(
+        (side / 2, side / 2), ch, font=font, fill=255, anchor="mm", stroke_width=stroke, stroke_fill=255
+    )
     if squeeze < 0.999:
         tile = tile.resize((max(1, round(side * squeeze)), side), Image.Resampling.LANCZOS)
     return tile
@@ -61,8 +67,17 @@ def _paste_rotated(mask: Image.Image, tile: Image.Image, cx: float, cy: float, a
     mask.paste(255, (x, y), rot)
 
 
-def _arc_text(mask: Image.Image, text: str, *, radius: float, span: float, size: int,
-              top: bool, stroke: int, min_squeeze: float = 0.5) -> None:
+def _arc_text(
+    mask: Image.Image,
+    text: str,
+    *,
+    radius: float,
+    span: float,
+    size: int,
+    top: bool,
+    stroke: int,
+    min_squeeze: float = 0.5,
+) -> None:
     """Lay ``text`` along an arc centred on the top (tops outward) or bottom (tops inward)."""
     n = len(text)
     if not n:
@@ -102,8 +117,9 @@ def _line(mask: Image.Image, text: str, *, cy: float, size: int, max_width: floa
     font = pil_font(size)
     width = int(font.getlength(text)) + 4 * size
     tile = Image.new("L", (width, int(size * 1.6)), 0)
-    ImageDraw.Draw(tile).text((width / 2, tile.height / 2), text, font=font, fill=255, anchor="mm",
-                              stroke_width=stroke, stroke_fill=255)
+    ImageDraw.Draw(tile).text(
+        (width / 2, tile.height / 2), text, font=font, fill=255, anchor="mm", stroke_width=stroke, stroke_fill=255
+    )
     if squeeze < 0.999:
         tile = tile.resize((max(1, round(width * squeeze)), tile.height), Image.Resampling.LANCZOS)
     mask.paste(255, (round(mask.width / 2 - tile.width / 2), round(cy - tile.height / 2)), tile)
@@ -123,18 +139,32 @@ def draw_seal(name: str, purpose: str = "电子证照专用章", code: str = "")
     with pil_lock():
         mask = _shapes_mask(s, ring_r, ring_w, star_r)
         inner = ring_r - ring_w
-        _arc_text(mask, name, radius=inner - s * 0.03 - name_size * 0.5, span=span, size=name_size,
-                  top=True, stroke=max(1, s // 300))
+        _arc_text(
+            mask,
+            name,
+            radius=inner - s * 0.03 - name_size * 0.5,
+            span=span,
+            size=name_size,
+            top=True,
+            stroke=max(1, s // 300),
+        )
         if code:
             code_size = int(s * 0.05)
             code_span = min(100.0, len(code) * 5.0)
-            _arc_text(mask, code, radius=inner - s * 0.018 - code_size * 0.5, span=code_span,
-                      size=code_size, top=False, stroke=0, min_squeeze=0.7)
+            _arc_text(
+                mask,
+                code,
+                radius=inner - s * 0.018 - code_size * 0.5,
+                span=code_span,
+                size=code_size,
+                top=False,
+                stroke=0,
+                min_squeeze=0.7,
+            )
         if purpose:
             cy = c + star_r + s * 0.085
             half_chord = math.sqrt(max(0.0, (inner - s * 0.11) ** 2 - (cy + s * 0.04 - c) ** 2))
-            _line(mask, purpose, cy=cy, size=int(s * 0.075), max_width=2 * half_chord,
-                  stroke=max(1, s // 400))
+            _line(mask, purpose, cy=cy, size=int(s * 0.075), max_width=2 * half_chord, stroke=max(1, s // 400))
     img = Image.new("RGBA", (s, s), SEAL_RED + (0,))
     img.putalpha(mask)
     return img

@@ -28,8 +28,17 @@ from pyhanko.stamp import BaseStampStyle, StaticStampStyle
 from signing.cms import cms_size_bound, pades_cms
 from signing.layout import render_mark_pdf
 
-__all__ = ["Layers", "PdfPage", "PngImage", "Rect", "add_signature", "add_signature_async", "run_sync",
-           "seal_pdf", "seal_pdf_async"]
+__all__ = [
+    "Layers",
+    "PdfPage",
+    "PngImage",
+    "Rect",
+    "add_signature",
+    "add_signature_async",
+    "run_sync",
+    "seal_pdf",
+    "seal_pdf_async",
+]
 
 T = TypeVar("T")
 
@@ -69,26 +78,32 @@ class PngImage(PdfContent):
         width, height, rgb, alpha = _encoded_image(self._png)
 
         def image(colour_space: str, data: bytes) -> generic.DictionaryObject:
-            return generic.DictionaryObject({
-                pdf_name("/Type"): pdf_name("/XObject"),
-                pdf_name("/Subtype"): pdf_name("/Image"),
-                pdf_name("/Width"): generic.NumberObject(width),
-                pdf_name("/Height"): generic.NumberObject(height),
-                pdf_name("/ColorSpace"): pdf_name(colour_space),
-                pdf_name("/BitsPerComponent"): generic.NumberObject(8),
-                pdf_name("/Filter"): pdf_name("/FlateDecode"),
-                pdf_name("/Length"): generic.NumberObject(len(data)),
-            })
+            return generic.DictionaryObject(
+                {
+                    pdf_name("/Type"): pdf_name("/XObject"),
+                    pdf_name("/Subtype"): pdf_name("/Image"),
+                    pdf_name("/Width"): generic.NumberObject(width),
+                    pdf_name("/Height"): generic.NumberObject(height),
+                    pdf_name("/ColorSpace"): pdf_name(colour_space),
+                    pdf_name("/BitsPerComponent"): generic.NumberObject(8),
+                    pdf_name("/Filter"): pdf_name("/FlateDecode"),
+                    pdf_name("/Length"): generic.NumberObject(len(data)),
+                }
+            )
 
         main = image("/DeviceRGB", rgb)
         if alpha is not None:
             main[pdf_name("/SMask")] = writer.add_object(
-                generic.StreamObject(image("/DeviceGray", alpha), encoded_data=alpha))
+                generic.StreamObject(image("/DeviceGray", alpha), encoded_data=alpha)
+            )
         ref = writer.add_object(generic.StreamObject(main, encoded_data=rgb))
         self.set_resource(ResourceType.XOBJECT, pdf_name("/SealImg"), ref)
         # multiply, like ink: printed text under the seal stays visible through the red
-        self.set_resource(ResourceType.EXT_G_STATE, pdf_name("/SealInk"),
-                          generic.DictionaryObject({pdf_name("/BM"): pdf_name("/Multiply")}))
+        self.set_resource(
+            ResourceType.EXT_G_STATE,
+            pdf_name("/SealInk"),
+            generic.DictionaryObject({pdf_name("/BM"): pdf_name("/Multiply")}),
+        )
         return b"q /SealInk gs %g 0 0 %g 0 0 cm /SealImg Do Q" % (self.box.width, self.box.height)
 
 
@@ -127,8 +142,15 @@ def _empty_field_rect(writer: IncrementalPdfFileWriter, name: str) -> Rect | Non
     return None
 
 
-async def _sign(writer: IncrementalPdfFileWriter, signer: Signer, meta: PdfSignatureMetadata,
-                style: BaseStampStyle, rect: Rect | None, page: int, bytes_reserved: int | None) -> bytes:
+async def _sign(
+    writer: IncrementalPdfFileWriter,
+    signer: Signer,
+    meta: PdfSignatureMetadata,
+    style: BaseStampStyle,
+    rect: Rect | None,
+    page: int,
+    bytes_reserved: int | None,
+) -> bytes:
     """Sign into field ``meta.field_name``: an existing empty field if ``rect`` is None, else a new
     visible field at ``rect`` on ``page``."""
     spec = None
@@ -143,16 +165,26 @@ async def _sign(writer: IncrementalPdfFileWriter, signer: Signer, meta: PdfSigna
     # pyHanko lays out the field, appearance and signature dictionary and digests the byte range;
     # the CMS container comes from signing.cms (same structure, ≈0.2 ms instead of ≈25 ms).
     prepared, _, output = await pdf_signer.async_digest_doc_for_signing(
-        writer, existing_fields_only=rect is None, bytes_reserved=bytes_reserved)
+        writer, existing_fields_only=rect is None, bytes_reserved=bytes_reserved
+    )
     signature = await pades_cms(signer, prepared.document_digest, md)
     await PdfTBSDocument.async_finish_signing(output, prepared, signature)
     return output.getvalue()
 
 
-async def seal_pdf_async(pdf: bytes, signer: Signer, *, field_name: str, seal_png: bytes, rect: Rect,
-                         certify: bool = True, reason: str, location: str | None = None,
-                         bytes_reserved: int | None = 16384,
-                         reserve_fields: Sequence[tuple[str, Rect]] = ()) -> bytes:
+async def seal_pdf_async(
+    pdf: bytes,
+    signer: Signer,
+    *,
+    field_name: str,
+    seal_png: bytes,
+    rect: Rect,
+    certify: bool = True,
+    reason: str,
+    location: str | None = None,
+    bytes_reserved: int | None = 16384,
+    reserve_fields: Sequence[tuple[str, Rect]] = (),
+) -> bytes:
     """Sign ``pdf`` (PAdES B-B, SHA-256) with a visible seal at ``rect`` on page 1.
 
     With ``certify`` it is a certification signature allowing form filling and further signatures
@@ -168,21 +200,44 @@ async def seal_pdf_async(pdf: bytes, signer: Signer, *, field_name: str, seal_pn
     """
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     for name, (x1, y1, x2, y2) in reserve_fields:
-        fields.append_signature_field(writer, fields.SigFieldSpec(
-            sig_field_name=name, on_page=0, box=(round(x1), round(y1), round(x2), round(y2))))
-    style = StaticStampStyle(background=PngImage(seal_png), background_layout=_FILL,
-                             background_opacity=1.0, border_width=0)
-    return await _sign(writer, signer, _meta(field_name, reason, location, certify), style, rect, 0,
-                       bytes_reserved)
+        fields.append_signature_field(
+            writer,
+            fields.SigFieldSpec(sig_field_name=name, on_page=0, box=(round(x1), round(y1), round(x2), round(y2))),
+        )
+    style = StaticStampStyle(
+        background=PngImage(seal_png), background_layout=_FILL, background_opacity=1.0, border_width=0
+    )
+    return await _sign(writer, signer, _meta(field_name, reason, location, certify), style, rect, 0, bytes_reserved)
 
 
-def seal_pdf(pdf: bytes, signer: Signer, *, field_name: str, seal_png: bytes, rect: Rect,
-             certify: bool = True, reason: str, location: str | None = None,
-             bytes_reserved: int | None = 16384, reserve_fields: Sequence[tuple[str, Rect]] = ()) -> bytes:
+def seal_pdf(
+    pdf: bytes,
+    signer: Signer,
+    *,
+    field_name: str,
+    seal_png: bytes,
+    rect: Rect,
+    certify: bool = True,
+    reason: str,
+    location: str | None = None,
+    bytes_reserved: int | None = 16384,
+    reserve_fields: Sequence[tuple[str, Rect]] = (),
+) -> bytes:
     """Blocking :func:`seal_pdf_async`."""
-    return run_sync(seal_pdf_async(pdf, signer, field_name=field_name, seal_png=seal_png, rect=rect,
-                                      certify=certify, reason=reason, location=location,
-                                      bytes_reserved=bytes_reserved, reserve_fields=reserve_fields))
+    return run_sync(
+        seal_pdf_async(
+            pdf,
+            signer,
+            field_name=field_name,
+            seal_png=seal_png,
+            rect=rect,
+            certify=certify,
+            reason=reason,
+            location=location,
+            bytes_reserved=bytes_reserved,
+            reserve_fields=reserve_fields,
+        )
+    )
 
 
 class PdfPage(PdfContent):
@@ -217,17 +272,24 @@ class Layers(PdfContent):
             self.import_resources(content.resources)
             gs = pdf_name(f"/LayerGS{i}")
             alpha = generic.FloatObject(opacity)
-            self.set_resource(ResourceType.EXT_G_STATE, gs, generic.DictionaryObject(
-                {pdf_name("/CA"): alpha, pdf_name("/ca"): alpha}))
+            self.set_resource(
+                ResourceType.EXT_G_STATE, gs, generic.DictionaryObject({pdf_name("/CA"): alpha, pdf_name("/ca"): alpha})
+            )
             sx = self.box.width / content.box.width
             sy = self.box.height / content.box.height
             out.append(b"q %s gs %g 0 0 %g 0 0 cm %s Q" % (gs.encode("ascii"), sx, sy, ops))
         return b" ".join(out)
 
 
-def _mark_style(rect: Rect, lines: Sequence[str], image_png: bytes | None, font_size: float,
-                colour: tuple[float, float, float], border_width: float,
-                image_opacity: float | None) -> BaseStampStyle:
+def _mark_style(
+    rect: Rect,
+    lines: Sequence[str],
+    image_png: bytes | None,
+    font_size: float,
+    colour: tuple[float, float, float],
+    border_width: float,
+    image_opacity: float | None,
+) -> BaseStampStyle:
     if not lines and image_png is None:
         raise ValueError("an appearance needs text lines or an image")
     width, height = abs(rect[2] - rect[0]), abs(rect[3] - rect[1])
@@ -236,20 +298,30 @@ def _mark_style(rect: Rect, lines: Sequence[str], image_png: bytes | None, font_
         opacity = image_opacity if image_opacity is not None else (0.6 if lines else 1.0)
         layers.append((PngImage(image_png), opacity))
     if lines:
-        text = render_mark_pdf(lines, width, height, font_size=font_size, colour=colour,
-                               border_width=border_width)
+        text = render_mark_pdf(lines, width, height, font_size=font_size, colour=colour, border_width=border_width)
         layers.append((PdfPage(text), 1.0))
-    return StaticStampStyle(background=Layers(layers, width, height), background_layout=_FILL,
-                            background_opacity=1.0, border_width=0)
+    return StaticStampStyle(
+        background=Layers(layers, width, height), background_layout=_FILL, background_opacity=1.0, border_width=0
+    )
 
 
-async def add_signature_async(pdf: bytes, signer: Signer, *, field_name: str, rect: Rect | None = None,
-                              reason: str, text_lines: Sequence[str] = (),
-                              appearance_png: bytes | None = None, page: int = 0,
-                              location: str | None = None, font_size: float = 10.0,
-                              colour: tuple[float, float, float] = _MARK_RED, border_width: float = 1.0,
-                              image_opacity: float | None = None,
-                              bytes_reserved: int | None = 16384) -> bytes:
+async def add_signature_async(
+    pdf: bytes,
+    signer: Signer,
+    *,
+    field_name: str,
+    rect: Rect | None = None,
+    reason: str,
+    text_lines: Sequence[str] = (),
+    appearance_png: bytes | None = None,
+    page: int = 0,
+    location: str | None = None,
+    font_size: float = 10.0,
+    colour: tuple[float, float, float] = _MARK_RED,
+    border_width: float = 1.0,
+    image_opacity: float | None = None,
+    bytes_reserved: int | None = 16384,
+) -> bytes:
     """Add an approval (non-certifying) signature in a new incremental update.
 
     If ``field_name`` is an empty signature field (see ``reserve_fields`` of :func:`seal_pdf_async`)
@@ -269,18 +341,50 @@ async def add_signature_async(pdf: bytes, signer: Signer, *, field_name: str, re
     box = existing or rect
     assert box is not None
     style = _mark_style(box, text_lines, appearance_png, font_size, colour, border_width, image_opacity)
-    return await _sign(writer, signer, _meta(field_name, reason, location, False), style,
-                       None if existing else rect, page, bytes_reserved)
+    return await _sign(
+        writer,
+        signer,
+        _meta(field_name, reason, location, False),
+        style,
+        None if existing else rect,
+        page,
+        bytes_reserved,
+    )
 
 
-def add_signature(pdf: bytes, signer: Signer, *, field_name: str, rect: Rect | None = None, reason: str,
-                  text_lines: Sequence[str] = (), appearance_png: bytes | None = None, page: int = 0,
-                  location: str | None = None, font_size: float = 10.0,
-                  colour: tuple[float, float, float] = _MARK_RED, border_width: float = 1.0,
-                  image_opacity: float | None = None, bytes_reserved: int | None = 16384) -> bytes:
+def add_signature(
+    pdf: bytes,
+    signer: Signer,
+    *,
+    field_name: str,
+    rect: Rect | None = None,
+    reason: str,
+    text_lines: Sequence[str] = (),
+    appearance_png: bytes | None = None,
+    page: int = 0,
+    location: str | None = None,
+    font_size: float = 10.0,
+    colour: tuple[float, float, float] = _MARK_RED,
+    border_width: float = 1.0,
+    image_opacity: float | None = None,
+    bytes_reserved: int | None = 16384,
+) -> bytes:
     """Blocking :func:`add_signature_async`."""
-    return run_sync(add_signature_async(
-        pdf, signer, field_name=field_name, rect=rect, reason=reason, text_lines=text_lines,
-        appearance_png=appearance_png, page=page, location=location, font_size=font_size,
-        colour=colour, border_width=border_width, image_opacity=image_opacity,
-        bytes_reserved=bytes_reserved))
+    return run_sync(
+        add_signature_async(
+            pdf,
+            signer,
+            field_name=field_name,
+            rect=rect,
+            reason=reason,
+            text_lines=text_lines,
+            appearance_png=appearance_png,
+            page=page,
+            location=location,
+            font_size=font_size,
+            colour=colour,
+            border_width=border_width,
+            image_opacity=image_opacity,
+            bytes_reserved=bytes_reserved,
+        )
+    )

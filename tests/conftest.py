@@ -20,8 +20,8 @@ from certsvc.context import Context
 from certsvc.core.config import Settings, load_settings, reset_settings
 from certsvc.db.session import session_scope
 from certsvc.demo import FOOD_LICENCE_TYPE
+from certsvc.departments.registry import add_department
 from certsvc.identifiers import make_uscc
-from certsvc.services.departments import add_department
 
 ALNUM = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
@@ -93,8 +93,6 @@ class Service:
             )
             d = new.department
             return Dept(d.id or 0, d.name, d.uscc, d.code, new.api_key)
-
-
 
 
 def setup_departments(svc: Service) -> None:

@@ -15,7 +15,7 @@ from certsvc.app import create_app
 from certsvc.context import Context
 from certsvc.core.config import reset_settings
 from certsvc.db.session import session_scope
-from certsvc.services.departments import add_department
+from certsvc.departments.registry import add_department
 from tests.conftest import FOOD_LICENCE_TYPE, food_licence_body, make_settings, random_uscc
 from tests.pdfcheck import signature_status
 

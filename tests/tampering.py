@@ -17,6 +17,7 @@ def update(pdf: bytes, change: Callable[[IncrementalPdfFileWriter], None]) -> by
     w.write(out)
     return out.getvalue()
 
+
 def add_page(pdf: bytes) -> bytes:
     def change(w: IncrementalPdfFileWriter) -> None:
         content = w.add_object(generic.StreamObject(stream_data=b"BT /F1 12 Tf 72 700 Td (forged) Tj ET"))
@@ -32,6 +33,7 @@ def add_page(pdf: bytes) -> bytes:
 
     return update(pdf, change)
 
+
 def add_annotation(pdf: bytes) -> bytes:
     def change(w: IncrementalPdfFileWriter) -> None:
         page_ref, _ = w.find_page_for_modification(0)
@@ -40,9 +42,7 @@ def add_annotation(pdf: bytes) -> bytes:
                 {
                     pdf_name("/Type"): pdf_name("/Annot"),
                     pdf_name("/Subtype"): pdf_name("/FreeText"),
-                    pdf_name("/Rect"): generic.ArrayObject(
-                        map(generic.NumberObject, (72, 650, 400, 680))
-                    ),
+                    pdf_name("/Rect"): generic.ArrayObject(map(generic.NumberObject, (72, 650, 400, 680))),
                     pdf_name("/Contents"): generic.TextStringObject("valid until 2099"),
                     pdf_name("/DA"): generic.TextStringObject("/Helv 12 Tf 0 g"),
                 }
@@ -51,6 +51,7 @@ def add_annotation(pdf: bytes) -> bytes:
         w.register_annotation(page_ref, annot)
 
     return update(pdf, change)
+
 
 def add_text_field(pdf: bytes, value: str = "forged value") -> bytes:
     def change(w: IncrementalPdfFileWriter) -> None:
@@ -63,9 +64,7 @@ def add_text_field(pdf: bytes, value: str = "forged value") -> bytes:
                     pdf_name("/FT"): pdf_name("/Tx"),
                     pdf_name("/T"): generic.TextStringObject("extra"),
                     pdf_name("/V"): generic.TextStringObject(value),
-                    pdf_name("/Rect"): generic.ArrayObject(
-                        map(generic.NumberObject, (72, 500, 300, 520))
-                    ),
+                    pdf_name("/Rect"): generic.ArrayObject(map(generic.NumberObject, (72, 500, 300, 520))),
                     pdf_name("/P"): page_ref,
                 }
             )
@@ -82,6 +81,7 @@ def add_text_field(pdf: bytes, value: str = "forged value") -> bytes:
 
     return update(pdf, change)
 
+
 def fill_field(pdf: bytes, name: str = "remark", value: str = "revoked? no, valid") -> bytes:
     def change(w: IncrementalPdfFileWriter) -> None:
         for ref in w.root["/AcroForm"]["/Fields"]:
@@ -93,6 +93,7 @@ def fill_field(pdf: bytes, name: str = "remark", value: str = "revoked? no, vali
         raise AssertionError(f"no field {name}")
 
     return update(pdf, change)
+
 
 def flip_byte(pdf: bytes, needle: bytes) -> bytes:
     """Change one byte inside the signed range: the first byte of ``needle`` in the file."""

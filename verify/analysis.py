@@ -213,9 +213,7 @@ async def _one(emb: EmbeddedPdfSignature, trust: TrustContext, data: bytes) -> S
     claimed = _aware(claimed)  # PDF dates without a zone: read as UTC
     moment = claimed if claimed is not None and claimed <= datetime.now(UTC) else None
     try:
-        status = await async_validate_pdf_signature(
-            emb, trust.validation_context(moment), diff_policy=DIFF_POLICY
-        )
+        status = await async_validate_pdf_signature(emb, trust.validation_context(moment), diff_policy=DIFF_POLICY)
     except Exception as e:
         return SignatureFinding(**base, signing_time=claimed, error=_short(e))  # type: ignore[arg-type]
 
@@ -252,15 +250,9 @@ async def _one(emb: EmbeddedPdfSignature, trust: TrustContext, data: bytes) -> S
     )
 
 
-def _changes(
-    reader: PdfFileReader, signatures: list[SignatureFinding], revisions: int
-) -> list[RevisionChange]:
+def _changes(reader: PdfFileReader, signatures: list[SignatureFinding], revisions: int) -> list[RevisionChange]:
     """Structural changes made by each revision after the first signature's revision."""
-    if (
-        not signatures
-        or signatures[0].signed_revision is None
-        or signatures[0].signed_revision >= revisions - 1
-    ):
+    if not signatures or signatures[0].signed_revision is None or signatures[0].signed_revision >= revisions - 1:
         return []  # nothing after the first signature's revision
     first = signatures[0].signed_revision
     out: list[RevisionChange] = []

@@ -97,9 +97,7 @@ class HasSignature:
     def evaluate(self, ev: Evidence) -> Outcome:
         n = len(ev.findings.signatures)
         if n == 0:
-            return Outcome(
-                (Check("signature_present", False, "The file carries no signature."),), Verdict.NO_SIGNATURE
-            )
+            return Outcome((Check("signature_present", False, "The file carries no signature."),), Verdict.NO_SIGNATURE)
         return Outcome((Check("signature_present", True, f"The file carries {n} signature(s)."),))
 
 
@@ -138,16 +136,13 @@ class SealIntact:
                 ),
                 Verdict.SIGNATURE_INVALID,
             )
-        checks = [
-            Check("signature_intact", True, f"The seal {name!r} is intact: the signed bytes are unchanged.")
-        ]
+        checks = [Check("signature_intact", True, f"The seal {name!r} is intact: the signed bytes are unchanged.")]
         if seal.coverage is Coverage.PARTIAL:
             checks.append(
                 Check(
                     "seal_covers_revision",
                     False,
-                    "The seal's byte range does not cover a whole "
-                    "revision of the file (byte-range manipulation).",
+                    "The seal's byte range does not cover a whole revision of the file (byte-range manipulation).",
                 )
             )
             return Outcome(tuple(checks), Verdict.SIGNATURE_INVALID)
@@ -170,11 +165,7 @@ class SealSigner:
                 else "is not issued by this service's certificate authority"
             )
             return Outcome(
-                (
-                    Check(
-                        "signer_known", False, f"The seal's certificate ({who}, kid {seal.signer_kid}) {why}."
-                    ),
-                ),
+                (Check("signer_known", False, f"The seal's certificate ({who}, kid {seal.signer_kid}) {why}."),),
                 Verdict.UNKNOWN_SIGNER,
             )
         if entry.owner_kind not in SEALING_KINDS:
@@ -228,9 +219,7 @@ class SealSigner:
                 )
             )
             return Outcome(tuple(checks), Verdict.SIGNATURE_INVALID)
-        checks.append(
-            Check("signer_not_revoked", True, "The seal certificate was not revoked at the signing time.")
-        )
+        checks.append(Check("signer_not_revoked", True, "The seal certificate was not revoked at the signing time."))
         return Outcome(tuple(checks))
 
 
@@ -296,9 +285,7 @@ class NothingAddedButServiceSignatures:
             out.append(f"signature {name!r} is broken")
         entry = ev.entry(sig)
         if entry is None or entry.owner_kind != "service":
-            out.append(
-                f"signature {name!r} is by {sig.signer_cn or 'an unknown signer'}, not by this service"
-            )
+            out.append(f"signature {name!r} is by {sig.signer_cn or 'an unknown signer'}, not by this service")
         elif not sig.trusted:
             out.append(f"signature {name!r} does not validate against this service's root")
         elif entry.revoked_at(sig.signing_time):
@@ -397,9 +384,7 @@ DEFAULT_POLICIES: tuple[Policy, ...] = (
 )
 
 
-def evaluate(
-    ev: Evidence, policies: Sequence[Policy] = DEFAULT_POLICIES
-) -> tuple[Verdict, tuple[Check, ...]]:
+def evaluate(ev: Evidence, policies: Sequence[Policy] = DEFAULT_POLICIES) -> tuple[Verdict, tuple[Check, ...]]:
     """Run ``policies`` in order; the first failing one decides the verdict."""
     checks: list[Check] = []
     for policy in policies:

@@ -51,11 +51,7 @@ class QrResult:
         if self.claims is not None and self.genuine:
             c = self.claims
             out["claims"] = {
-                "kind": "licence"
-                if c.kind == KIND_LICENCE
-                else "receipt"
-                if c.kind == KIND_RECEIPT
-                else c.kind,
+                "kind": "licence" if c.kind == KIND_LICENCE else "receipt" if c.kind == KIND_RECEIPT else c.kind,
                 "identifier": c.identifier,
                 "holder_uscc": c.holder_uscc,
                 "type_code": c.type_code,
@@ -95,18 +91,12 @@ def _issue_moment(claims: Claims) -> datetime | None:
 def verify_qr_text(text: str, trust: TrustContext) -> QrResult:
     """Check a QR text offline. Never raises for anything in ``text``."""
     if len(text) > MAX_QR_TEXT:
-        return QrResult(
-            Verdict.MALFORMED, (Check("payload_readable", False, "The QR text is far too long."),)
-        )
+        return QrResult(Verdict.MALFORMED, (Check("payload_readable", False, "The QR text is far too long."),))
     try:
         token, expected_kind = split_qr_text(text)
         signed = parse_signed(token)
     except Exception as e:  # hostile input: any decoding failure is "malformed"
-        detail = (
-            e.diagnostics()
-            if isinstance(e, PayloadError)
-            else f"QR payload not readable: {type(e).__name__}."
-        )
+        detail = e.diagnostics() if isinstance(e, PayloadError) else f"QR payload not readable: {type(e).__name__}."
         return QrResult(Verdict.MALFORMED, (Check("payload_readable", False, detail),))
     claims = signed.claims
     kid = signed.kid.hex()
@@ -121,16 +111,12 @@ def verify_qr_text(text: str, trust: TrustContext) -> QrResult:
 
     entry = trust.by_kid(kid)
     if entry is None or entry.owner_kind not in QR_SIGNER_KINDS:
-        checks.append(
-            Check("signer_known", False, f"The signing key (kid {kid}) is not on this service's trust list.")
-        )
+        checks.append(Check("signer_known", False, f"The signing key (kid {kid}) is not on this service's trust list."))
         return result(Verdict.UNKNOWN_SIGNER)
     who = {"signer_name": entry.name, "signer_kind": entry.owner_kind}
     checks.append(Check("signer_known", True, f"Signed by {entry.name} (kid {kid})."))
     if not trust.issued_by_root(entry.cert):
-        checks.append(
-            Check("signer_trusted", False, "The signer's certificate is not issued by this service's root.")
-        )
+        checks.append(Check("signer_trusted", False, "The signer's certificate is not issued by this service's root."))
         return result(Verdict.UNKNOWN_SIGNER, **who)
     checks.append(Check("signer_trusted", True, "The signer's certificate is issued by this service's root."))
 

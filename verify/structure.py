@@ -183,9 +183,7 @@ def _fields(root: generic.DictionaryObject) -> _FieldMaps:
         if not isinstance(node, generic.DictionaryObject):
             continue
         partial = node.get("/T")
-        name = (
-            parent_name if partial is None else (f"{parent_name}.{partial}" if parent_name else str(partial))
-        )
+        name = parent_name if partial is None else (f"{parent_name}.{partial}" if parent_name else str(partial))
         ft = str(node.get("/FT", parent_ft))
         kids_raw = _get(node, "/Kids")
         kids = _deref(kids_raw) if kids_raw is not None else None

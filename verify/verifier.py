@@ -38,9 +38,7 @@ def verify_pdf(
         findings = PdfFindings(
             size=len(data),
             sha256=hashlib.sha256(data).hexdigest(),
-            problems=(
-                AnalysisProblem(ProblemKind.TOO_LARGE, f"{len(data)} bytes, the limit is {MAX_PDF_BYTES}"),
-            ),
+            problems=(AnalysisProblem(ProblemKind.TOO_LARGE, f"{len(data)} bytes, the limit is {MAX_PDF_BYTES}"),),
         )
     else:
         findings = analyse_bounded(

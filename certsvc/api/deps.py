@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from certsvc.auth import department_for, enterprise_for
 from certsvc.context import Context
 from certsvc.db.models import Department, Enterprise
 from certsvc.db.session import session_scope
 from certsvc.errors import Unauthorized
-from certsvc.services.auth import department_for, enterprise_for
 
 
 async def get_ctx(request: Request) -> Context:

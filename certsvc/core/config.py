@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from keys import KeyConfig
+
 
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(f"CERTSVC_{name}")
@@ -45,6 +47,18 @@ class Settings:
     @property
     def blobs_dir(self) -> Path:
         return self.data_dir / "blobs"
+
+    def key_config(self) -> KeyConfig:
+        """Where the keys live, for :func:`keys.open_backend`."""
+        return KeyConfig(
+            kind="pkcs11" if self.key_backend == "pkcs11" else "file",
+            keys_dir=self.keys_dir,
+            passphrase=self.key_passphrase,
+            passphrase_file=self.key_passphrase_file,
+            pkcs11_module=self.pkcs11_module,
+            pkcs11_token_label=self.pkcs11_token_label,
+            pkcs11_pin=self.pkcs11_pin,
+        )
 
 
 def load_settings() -> Settings:

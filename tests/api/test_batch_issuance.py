@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 
 from certsvc import audit
 from certsvc.db.models import AuditEvent, Licence, LicenceVersion
-from certsvc.services.licence_batch import CHUNK_MAX, chunk_size
+from certsvc.licences.issuance import CHUNK_MAX, chunk_size
 from tests.conftest import food_licence_body
 
 TOO_LONG = "深圳市南山区科技园路一号" * 160  # 1,920 characters: within a field's limit, not a page's

@@ -35,7 +35,12 @@ def test_bench_smoke(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CERTSVC_")}
     proc = subprocess.run(
         [sys.executable, "-m", "bench.run", "--smoke", "--out", str(out), "--workdir", str(tmp_path)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=240, check=False,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
     data = json.loads(out.read_text())

@@ -35,8 +35,12 @@ def portal(service):
 
 
 def _grant_form(ent, csrf: str | None, **over: str) -> dict:
-    body = {"licence_ids": ent.food_licence["id"], "grantee_name": "中国银行深圳分行", "purpose": "开立对公账户",
-            "expires_in_days": "30"}
+    body = {
+        "licence_ids": ent.food_licence["id"],
+        "grantee_name": "中国银行深圳分行",
+        "purpose": "开立对公账户",
+        "expires_in_days": "30",
+    }
     if csrf is not None:
         body["csrf"] = csrf
     body.update(over)
@@ -167,11 +171,17 @@ def test_bad_grant_input_is_a_friendly_page(portal) -> None:
     assert r.status_code == 422 and "至少选择一本证照" in r.text
     r = c.post("/portal/grants", data=_grant_form(ent, csrf, grantee_id="123456789012345678"))
     assert r.status_code == 422 and "证件号" in r.text
-    r = c.post("/portal/grants", content=b"csrf=" + csrf.encode() + b"&purpose=\xff",
-               headers={"content-type": "application/x-www-form-urlencoded"})
+    r = c.post(
+        "/portal/grants",
+        content=b"csrf=" + csrf.encode() + b"&purpose=\xff",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
     assert r.status_code == 400 and "text/html" in r.headers["content-type"]
-    r = c.post("/portal/grants", content=b"csrf=" + csrf.encode() + b"&x=" + b"a" * 70_000,
-               headers={"content-type": "application/x-www-form-urlencoded"})
+    r = c.post(
+        "/portal/grants",
+        content=b"csrf=" + csrf.encode() + b"&x=" + b"a" * 70_000,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
     assert r.status_code == 400
 
 
@@ -179,7 +189,8 @@ def test_an_enterprise_cannot_revoke_another_ones_grant(service, portal) -> None
     c, _ent, csrf = portal
     other = make_enterprise(service, "深圳市另一家门户有限公司")
     g = service.client.post(
-        "/api/v1/enterprise/grants", headers=other.auth,
+        "/api/v1/enterprise/grants",
+        headers=other.auth,
         json={"all_current": True, "grantee_name": "某银行", "purpose": "开户"},
     ).json()
     r = c.post(f"/portal/grants/{g['id']}/revoke", data={"csrf": csrf})
@@ -191,8 +202,9 @@ def test_an_enterprise_cannot_revoke_another_ones_grant(service, portal) -> None
 def test_access_log_pages(service, portal) -> None:
     c, ent, _csrf_token = portal
     for _ in range(3):
-        r = service.client.get(f"/api/v1/enterprises/{ent.uscc}/licences", params={"purpose": "资质核查"},
-                               headers=service.housing.auth)
+        r = service.client.get(
+            f"/api/v1/enterprises/{ent.uscc}/licences", params={"purpose": "资质核查"}, headers=service.housing.auth
+        )
         assert r.status_code == 200
     page = c.get("/portal/access-log")
     assert page.status_code == 200 and page.text.count('data-kind="lookup"') == 3 and "资质核查" in page.text

@@ -128,4 +128,3 @@ def test_portal_sign_in_share_download_revoke(live, base_url, phone) -> None:
     assert page.locator("#token").is_visible()
     page.goto(f"{base_url}/portal/licences")
     assert page.url == f"{base_url}/portal"
-

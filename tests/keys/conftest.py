@@ -45,17 +45,14 @@ def new_token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[st
     base = tmp_path_factory.mktemp("softhsm")
     (base / "tokens").mkdir()
     conf = base / "softhsm2.conf"
-    conf.write_text(
-        f"directories.tokendir = {base / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n"
-    )
+    conf.write_text(f"directories.tokendir = {base / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
     saved = os.environ.get("SOFTHSM2_CONF")
     os.environ["SOFTHSM2_CONF"] = str(conf)
 
     def make(prefix: str) -> Token:
         label = f"{prefix}-{secrets.token_hex(3)}"
         subprocess.run(
-            ["softhsm2-util", "--init-token", "--free", "--label", label,
-             "--pin", USER_PIN, "--so-pin", SO_PIN],
+            ["softhsm2-util", "--init-token", "--free", "--label", label, "--pin", USER_PIN, "--so-pin", SO_PIN],
             check=True,
             capture_output=True,
             env={**os.environ, "SOFTHSM2_CONF": str(conf)},

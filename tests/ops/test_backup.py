@@ -21,8 +21,14 @@ from certsvc.db.session import engine_for, session_scope
 
 def _settings(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> Settings:
     """Embedded defaults on ``data_dir``, the key passphrase in its 0600 file (not the env)."""
-    for name in ("CERTSVC_KEY_PASSPHRASE", "CERTSVC_KEY_PASSPHRASE_FILE", "CERTSVC_BLOB_URL",
-                 "CERTSVC_PKCS11_MODULE", "CERTSVC_KEY_BACKEND", "CERTSVC_S3_ENDPOINT_URL"):
+    for name in (
+        "CERTSVC_KEY_PASSPHRASE",
+        "CERTSVC_KEY_PASSPHRASE_FILE",
+        "CERTSVC_BLOB_URL",
+        "CERTSVC_PKCS11_MODULE",
+        "CERTSVC_KEY_BACKEND",
+        "CERTSVC_S3_ENDPOINT_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CERTSVC_DATA_DIR", str(data_dir))
     monkeypatch.setenv("CERTSVC_DATABASE_URL", f"sqlite:///{data_dir / 'certsvc.db'}")
@@ -85,9 +91,7 @@ def test_backup_writes_everything_with_a_manifest(data: Settings, tmp_path: Path
     verify_backup(dest)
 
 
-def test_backup_refuses_a_non_empty_destination_or_one_inside_the_data(
-    data: Settings, tmp_path: Path
-) -> None:
+def test_backup_refuses_a_non_empty_destination_or_one_inside_the_data(data: Settings, tmp_path: Path) -> None:
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "x").write_text("x")
     with pytest.raises(BackupError, match="not an empty directory"):
@@ -111,9 +115,7 @@ def test_backup_refuses_postgres_and_s3(data: Settings, tmp_path: Path) -> None:
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
-def test_restore_into_a_fresh_data_dir(
-    data: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_restore_into_a_fresh_data_dir(data: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     backup(data, tmp_path / "bk")
     fresh = _settings(monkeypatch, tmp_path / "fresh")
     summary = restore(tmp_path / "bk", fresh)
@@ -182,8 +184,9 @@ def test_a_directory_without_manifest_is_refused(tmp_path: Path, monkeypatch: py
         restore(tmp_path / "bk", _settings(monkeypatch, tmp_path / "fresh"))
 
 
-def test_cli_backup_and_restore(data: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_backup_and_restore(
+    data: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from certsvc.cli import main
 
     assert main(["backup", str(tmp_path / "bk")]) == 0

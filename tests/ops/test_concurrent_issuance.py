@@ -18,7 +18,7 @@ def _issue_many(env: dict[str, str], dept_id: int, out: mp.Queue) -> None:
     from certsvc.context import Context
     from certsvc.core.config import load_settings
     from certsvc.db.models import Department
-    from certsvc.services import licences as svc
+    from certsvc.licences import issuance as svc
     from tests.conftest import food_licence_body
 
     ctx = Context(load_settings())

@@ -87,7 +87,7 @@ def test_sealing_workers_exit_when_the_service_is_killed(tmp_path) -> None:
 def test_sealing_workers_run_at_a_lower_cpu_priority_than_the_web_process(tmp_path) -> None:
     from pathlib import Path
 
-    from certsvc.services.sealing_pool import WORKER_NICENESS
+    from certsvc.sealing.pool import WORKER_NICENESS
     from tests.live import free_port, serve, server_env
 
     def nice(pid: int) -> int:

@@ -1,6 +1,7 @@
 """Fixtures for the signing tests: a throwaway ECDSA P-256 CA and seal certificate, sample documents."""
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 
@@ -16,7 +17,9 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from signing import fonts
-from signing.models import LicenceDocument, ReceiptDocument
+from signing.models import LicenceDocument, QrSpec, ReceiptDocument, SealJob
+from signing.payload import KIND_LICENCE, KIND_RECEIPT, Claims
+from signing.pipeline import SealKey
 
 RARE_NAME = "广州市䶮堃喆犇淼燊昇餐饮管理有限公司"
 
@@ -26,31 +29,62 @@ class Pki:
     root: asn1_x509.Certificate
     leaf: asn1_x509.Certificate
     signer: SimpleSigner
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+
+    def seal_key(self) -> SealKey:
+        """The seal key as the document pipeline takes it (ECDSA keys only: the QR is ES256)."""
+        assert isinstance(self.key, ec.EllipticCurvePrivateKey)
+        key = self.key
+        kid = hashlib.sha256(self.leaf.dump()).hexdigest()[:16]
+        return SealKey(kid, self.signer, lambda data: key.sign(data, ec.ECDSA(hashes.SHA256())))
 
     def validation_context(self) -> ValidationContext:
         return ValidationContext(trust_roots=[self.root], allow_fetching=False)
 
 
 def _name(cn: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "certsvc test"),
-                      x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "certsvc test"),
+            x509.NameAttribute(NameOID.COMMON_NAME, cn),
+        ]
+    )
 
 
-def _cert(subject: x509.Name, issuer: x509.Name, public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey,
-          issuer_key: ec.EllipticCurvePrivateKey, *, ca: bool) -> x509.Certificate:
+def _cert(
+    subject: x509.Name,
+    issuer: x509.Name,
+    public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey,
+    issuer_key: ec.EllipticCurvePrivateKey,
+    *,
+    ca: bool,
+) -> x509.Certificate:
     now = dt.datetime.now(dt.UTC)
     builder = (
         x509.CertificateBuilder()
-        .subject_name(subject).issuer_name(issuer).public_key(public_key)
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=365))
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=365))
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-        .add_extension(x509.KeyUsage(
-            digital_signature=not ca, content_commitment=not ca, key_encipherment=False,
-            data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
-            encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=not ca,
+                content_commitment=not ca,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=ca,
+                crl_sign=ca,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
     )
     return builder.sign(issuer_key, hashes.SHA256())
 
@@ -62,11 +96,15 @@ def _pki(leaf_key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> Pki:
     leaf = _cert(_name("广州市天河区市场监督管理局"), root_name, leaf_key.public_key(), root_key, ca=False)
     root_asn1 = asn1_x509.Certificate.load(root.public_bytes(serialization.Encoding.DER))
     leaf_asn1 = asn1_x509.Certificate.load(leaf.public_bytes(serialization.Encoding.DER))
-    key_asn1 = asn1_keys.PrivateKeyInfo.load(leaf_key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    signer = SimpleSigner(signing_cert=leaf_asn1, signing_key=key_asn1,
-                          cert_registry=SimpleCertificateStore.from_certs([root_asn1]))
-    return Pki(root=root_asn1, leaf=leaf_asn1, signer=signer)
+    key_asn1 = asn1_keys.PrivateKeyInfo.load(
+        leaf_key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    signer = SimpleSigner(
+        signing_cert=leaf_asn1, signing_key=key_asn1, cert_registry=SimpleCertificateStore.from_certs([root_asn1])
+    )
+    return Pki(root=root_asn1, leaf=leaf_asn1, signer=signer, key=leaf_key)
 
 
 @pytest.fixture(scope="session")
@@ -95,26 +133,68 @@ def qr_url(length: int) -> str:
 @pytest.fixture
 def licence() -> LicenceDocument:
     return LicenceDocument(
-        title="食品经营许可证", number="JY14401030012345",
+        title="食品经营许可证",
+        number="JY14401030012345",
         identifier="1.2.156.3005.2.11440100MB2C12345X001.11440106MB2C67890Y.000123.001.K",
-        holder_name=RARE_NAME, holder_uscc="91440101MA5CXXK96B", holder_label="经营者名称",
-        fields=[("法定代表人（负责人）", "王喆"),
-                ("住所", "广州市天河区珠江新城华夏路28号富力盈信大厦18楼1801-1805室"),
-                ("经营项目", "热食类食品制售；冷食类食品制售（不含生食）；生食类食品制售（限寿司、刺身）；"
-                             "糕点类食品制售（含裱花蛋糕）；自制饮品制售（不含自酿酒）；预包装食品销售（含冷藏冷冻食品）。")],
-        valid_from=date(2025, 3, 1), valid_until=date(2030, 2, 28),
-        issuer_name="广州市天河区市场监督管理局", issue_date=date(2025, 3, 1), version=1,
-        qr_text=qr_url(330), seal_name="广州市天河区市场监督管理局", seal_code="4401060012345",
+        holder_name=RARE_NAME,
+        holder_uscc="91440101MA5CXXK96B",
+        holder_label="经营者名称",
+        fields=[
+            ("法定代表人（负责人）", "王喆"),
+            ("住所", "广州市天河区珠江新城华夏路28号富力盈信大厦18楼1801-1805室"),
+            (
+                "经营项目",
+                "热食类食品制售；冷食类食品制售（不含生食）；生食类食品制售（限寿司、刺身）；"
+                "糕点类食品制售（含裱花蛋糕）；自制饮品制售（不含自酿酒）；预包装食品销售（含冷藏冷冻食品）。",
+            ),
+        ],
+        valid_from=date(2025, 3, 1),
+        valid_until=date(2030, 2, 28),
+        issuer_name="广州市天河区市场监督管理局",
+        issue_date=date(2025, 3, 1),
+        version=1,
+        qr_text=qr_url(330),
+        seal_name="广州市天河区市场监督管理局",
+        seal_code="4401060012345",
     )
 
 
 @pytest.fixture
 def receipt() -> ReceiptDocument:
     return ReceiptDocument(
-        applicant_name="佛山市南海区淼鑫五金制品厂", applicant_uscc="92440605MA4XXXXX1X",
-        matter="食品经营许可（新办）", application_number="SL2025030100123", received_date=date(2025, 3, 1),
+        applicant_name="佛山市南海区淼鑫五金制品厂",
+        applicant_uscc="92440605MA4XXXXX1X",
+        matter="食品经营许可（新办）",
+        application_number="SL2025030100123",
+        received_date=date(2025, 3, 1),
         materials_received=["食品经营许可申请书", "营业执照复印件"],
         materials_missing=[("从业人员健康证明", date(2025, 3, 20))],
-        department="佛山市南海区行政服务中心", issue_date=date(2025, 3, 1), qr_text=qr_url(300),
-        seal_name="佛山市南海区行政服务中心", seal_code="4406050001234",
+        department="佛山市南海区行政服务中心",
+        issue_date=date(2025, 3, 1),
+        qr_text=qr_url(300),
+        seal_name="佛山市南海区行政服务中心",
+        seal_code="4406050001234",
+    )
+
+
+def seal_job(doc: LicenceDocument | ReceiptDocument, key: SealKey) -> SealJob:
+    """The job that seals ``doc`` as the service does (a licence reserves the mark field)."""
+    is_licence = isinstance(doc, LicenceDocument)
+    claims = Claims(
+        kind=KIND_LICENCE if is_licence else KIND_RECEIPT,
+        identifier=doc.identifier if isinstance(doc, LicenceDocument) else doc.application_number,
+        holder_uscc=doc.holder_uscc if isinstance(doc, LicenceDocument) else doc.applicant_uscc,
+        type_code="JY" if is_licence else "HZ",
+        valid_from=doc.valid_from if isinstance(doc, LicenceDocument) else doc.received_date,
+        valid_until=doc.valid_until if isinstance(doc, LicenceDocument) else None,
+        version=doc.version if isinstance(doc, LicenceDocument) else 1,
+        doc_hash=b"\0" * 8,
+        status_index=7 if is_licence else None,
+    )
+    return SealJob(
+        document=doc,
+        signer_kid=key.kid,
+        reason="电子证照签发" if is_licence else "受理回执签章",
+        qr=QrSpec(claims, "https://certsvc.example.gov.cn", "v" if is_licence else "r"),
+        reserve_mark=is_licence,
     )

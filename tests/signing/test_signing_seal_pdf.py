@@ -10,10 +10,11 @@ from pyhanko.sign.fields import MDPPerm
 from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 
-from signing.issue import MARK_FIELD, mark_copy_async, sign_licence_async, sign_receipt_async
 from signing.layout import MARK_RECT, SEAL_RECT, render_licence_pdf
+from signing.pipeline import MARK_FIELD, SEAL_FIELD, mark, seal
 from signing.seal import seal_png
 from signing.seal_pdf import add_signature, add_signature_async, run_sync, seal_pdf, seal_pdf_async
+from tests.signing.conftest import seal_job
 
 MARK_LINES = ["仅供 深圳市䶮堃贸易有限公司 用于 招投标资格审查", "有效期至2025年6月30日"]
 
@@ -25,7 +26,8 @@ def _validate(sig, vc):
 
 @pytest.fixture
 def sealed(pki, licence) -> bytes:
-    return run_sync(sign_licence_async(licence, pki.signer, location="广州"))
+    key = pki.seal_key()
+    return run_sync(seal(seal_job(licence, key), key)).pdf
 
 
 def _signatures(pdf: bytes):
@@ -57,10 +59,10 @@ def test_seal_is_pades_sha256(sealed) -> None:
 
 
 def test_seal_widget_covers_seal_rect(sealed) -> None:
-    [seal] = [w for w in _widgets(sealed) if w["/T"] == "Seal"]
-    assert [float(v) for v in seal["/Rect"]] == [float(v) for v in SEAL_RECT]
-    assert b"Do" in seal["/AP"]["/N"].data
-    assert seal["/F"] & 4  # printed
+    [widget] = [w for w in _widgets(sealed) if w["/T"] == SEAL_FIELD]
+    assert [float(v) for v in widget["/Rect"]] == [float(v) for v in SEAL_RECT]
+    assert b"Do" in widget["/AP"]["/N"].data
+    assert widget["/F"] & 4  # printed
 
 
 def test_seal_is_visible_red_in_the_seal_rect(sealed) -> None:
@@ -69,22 +71,20 @@ def test_seal_is_visible_red_in_the_seal_rect(sealed) -> None:
     scale = 100 / 72
     img = doc[0].render(scale=scale, may_draw_forms=True).to_pil().convert("RGB")
     x1, y1, x2, y2 = SEAL_RECT
-    crop = img.crop((int(x1 * scale), int(img.height - y2 * scale), int(x2 * scale),
-                     int(img.height - y1 * scale)))
+    crop = img.crop((int(x1 * scale), int(img.height - y2 * scale), int(x2 * scale), int(img.height - y1 * scale)))
     data = crop.tobytes()
-    red = sum(1 for r, g, b in zip(data[0::3], data[1::3], data[2::3], strict=True)
-              if r > 170 and g < 110 and b < 110)
+    red = sum(1 for r, g, b in zip(data[0::3], data[1::3], data[2::3], strict=True) if r > 170 and g < 110 and b < 110)
     assert red > crop.width * crop.height // 20
 
 
 def test_mark_field_is_reserved_empty(sealed) -> None:
-    [mark] = [w for w in _widgets(sealed) if w["/T"] == MARK_FIELD]
-    assert "/V" not in mark
-    assert [float(v) for v in mark["/Rect"]] == [float(v) for v in MARK_RECT]
+    [widget] = [w for w in _widgets(sealed) if w["/T"] == MARK_FIELD]
+    assert "/V" not in widget
+    assert [float(v) for v in widget["/Rect"]] == [float(v) for v in MARK_RECT]
 
 
 def test_marking_keeps_the_seal_intact_as_form_filling(pki, sealed) -> None:
-    marked = run_sync(mark_copy_async(sealed, pki.signer, lines=MARK_LINES))
+    marked = run_sync(mark(sealed, pki.signer, lines=MARK_LINES, reason="授权使用加注"))
     first, second = _signatures(marked)
     status = _validate(first, pki.validation_context())
     assert status.intact and status.valid
@@ -98,25 +98,25 @@ def test_marking_keeps_the_seal_intact_as_form_filling(pki, sealed) -> None:
 
 
 def test_mark_text_is_embedded_with_unicode_map(pki, sealed) -> None:
-    marked = run_sync(mark_copy_async(sealed, pki.signer, lines=MARK_LINES))
-    [mark] = [w for w in _widgets(marked) if w["/T"] == MARK_FIELD]
-    layers = [x.get_object() for x in mark["/AP"]["/N"]["/Resources"]["/XObject"].values()]
+    marked = run_sync(mark(sealed, pki.signer, lines=MARK_LINES, reason="授权使用加注"))
+    [widget] = [w for w in _widgets(marked) if w["/T"] == MARK_FIELD]
+    layers = [x.get_object() for x in widget["/AP"]["/N"]["/Resources"]["/XObject"].values()]
     fonts = [f.get_object() for layer in layers for f in layer["/Resources"]["/Font"].values()]
     assert fonts
-    assert all("+" in str(f["/BaseFont"]) and "/ToUnicode" in f and "/FontFile2" in f["/FontDescriptor"]
-               for f in fonts)
+    assert all("+" in str(f["/BaseFont"]) and "/ToUnicode" in f and "/FontFile2" in f["/FontDescriptor"] for f in fonts)
 
 
 def test_mark_field_cannot_be_signed_twice(pki, sealed) -> None:
-    marked = run_sync(mark_copy_async(sealed, pki.signer, lines=MARK_LINES))
+    marked = run_sync(mark(sealed, pki.signer, lines=MARK_LINES, reason="授权使用加注"))
     with pytest.raises(ValueError, match="already signed"):
-        run_sync(mark_copy_async(marked, pki.signer, lines=MARK_LINES))
+        run_sync(mark(marked, pki.signer, lines=MARK_LINES, reason="授权使用加注"))
 
 
 def test_new_visible_field_after_certification_is_flagged(pki, sealed) -> None:
     stamp = seal_png("深圳市䶮堃贸易有限公司", "电子营业执照签章", "9144030012345")
-    signed = add_signature(sealed, pki.signer, field_name="Ent", rect=(70, 400, 183, 513), reason="企业签章",
-                           appearance_png=stamp)
+    signed = add_signature(
+        sealed, pki.signer, field_name="Ent", rect=(70, 400, 183, 513), reason="企业签章", appearance_png=stamp
+    )
     first, second = _signatures(signed)
     assert _validate(second, pki.validation_context()).valid
     status = _validate(first, pki.validation_context())
@@ -124,10 +124,24 @@ def test_new_visible_field_after_certification_is_flagged(pki, sealed) -> None:
 
 
 def test_new_field_on_an_approval_sealed_pdf_is_form_filling(pki, licence) -> None:
-    pdf = seal_pdf(render_licence_pdf(licence), pki.signer, field_name="Seal",
-                   seal_png=seal_png(licence.seal_name), rect=SEAL_RECT, reason="签发", certify=False)
-    signed = add_signature(pdf, pki.signer, field_name="Ent", rect=(70, 400, 183, 513), reason="企业签章",
-                           text_lines=["同意"], appearance_png=seal_png("深圳市䶮堃贸易有限公司"))
+    pdf = seal_pdf(
+        render_licence_pdf(licence),
+        pki.signer,
+        field_name="Seal",
+        seal_png=seal_png(licence.seal_name),
+        rect=SEAL_RECT,
+        reason="签发",
+        certify=False,
+    )
+    signed = add_signature(
+        pdf,
+        pki.signer,
+        field_name="Ent",
+        rect=(70, 400, 183, 513),
+        reason="企业签章",
+        text_lines=["同意"],
+        appearance_png=seal_png("深圳市䶮堃贸易有限公司"),
+    )
     status = _validate(_signatures(signed)[0], pki.validation_context())
     assert status.intact and status.modification_level == ModificationLevel.FORM_FILLING
 
@@ -144,23 +158,36 @@ def test_add_signature_needs_rect_for_a_new_field(pki, sealed) -> None:
 
 def test_async_api_runs_inside_an_event_loop(pki, licence) -> None:
     async def go() -> bytes:
-        pdf = await seal_pdf_async(render_licence_pdf(licence), pki.signer, field_name="Seal",
-                                   seal_png=seal_png(licence.seal_name), rect=SEAL_RECT, reason="签发",
-                                   reserve_fields=[("M", MARK_RECT)])
-        return await add_signature_async(pdf, pki.signer, field_name="M", reason="加注",
-                                         text_lines=["仅供测试"])
+        pdf = await seal_pdf_async(
+            render_licence_pdf(licence),
+            pki.signer,
+            field_name="Seal",
+            seal_png=seal_png(licence.seal_name),
+            rect=SEAL_RECT,
+            reason="签发",
+            reserve_fields=[("M", MARK_RECT)],
+        )
+        return await add_signature_async(pdf, pki.signer, field_name="M", reason="加注", text_lines=["仅供测试"])
 
     assert len(_signatures(run_sync(go()))) == 2
 
 
 def test_without_bytes_reserved_pyhanko_estimates(pki, licence) -> None:
-    pdf = seal_pdf(render_licence_pdf(licence), pki.signer, field_name="Seal",
-                   seal_png=seal_png(licence.seal_name), rect=SEAL_RECT, reason="签发", bytes_reserved=None)
+    pdf = seal_pdf(
+        render_licence_pdf(licence),
+        pki.signer,
+        field_name="Seal",
+        seal_png=seal_png(licence.seal_name),
+        rect=SEAL_RECT,
+        reason="签发",
+        bytes_reserved=None,
+    )
     assert _validate(_signatures(pdf)[0], pki.validation_context()).intact
 
 
 def test_receipt_is_sealed_and_valid(pki, receipt) -> None:
-    pdf = run_sync(sign_receipt_async(receipt, pki.signer))
+    key = pki.seal_key()
+    pdf = run_sync(seal(seal_job(receipt, key), key)).pdf
     [sig] = _signatures(pdf)
     status = _validate(sig, pki.validation_context())
     assert status.intact and status.valid and status.coverage == SignatureCoverageLevel.ENTIRE_FILE
@@ -168,7 +195,13 @@ def test_receipt_is_sealed_and_valid(pki, receipt) -> None:
 
 def test_sync_wrapper_works_inside_a_running_event_loop(pki, licence) -> None:
     async def inside() -> bytes:
-        return seal_pdf(render_licence_pdf(licence), pki.signer, field_name="Seal",
-                        seal_png=seal_png(licence.seal_name), rect=SEAL_RECT, reason="签发")
+        return seal_pdf(
+            render_licence_pdf(licence),
+            pki.signer,
+            field_name="Seal",
+            seal_png=seal_png(licence.seal_name),
+            rect=SEAL_RECT,
+            reason="签发",
+        )
 
     assert len(_signatures(run_sync(inside()))) == 1

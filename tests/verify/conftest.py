@@ -54,9 +54,7 @@ class Pki:
         return TrustContext(
             root=self.root,
             certs=(
-                TrustedCert.from_cert(
-                    self.dept, "department", "dept-1", "测试市场监管局", licence_types=("SPJY",)
-                ),
+                TrustedCert.from_cert(self.dept, "department", "dept-1", "测试市场监管局", licence_types=("SPJY",)),
                 TrustedCert.from_cert(
                     self.dept2, "department", "dept-2", "测试卫健局", revoked_from=dept2_revoked_from
                 ),
@@ -74,21 +72,15 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     return Pki(
         backend=be,
         root=root,
-        dept=issue_leaf(
-            be, "root", root, "dept", Subject("测试市场监管局 电子印章", "测试市场监管局", DEPT_USCC)
-        ),
-        dept2=issue_leaf(
-            be, "root", root, "dept2", Subject("测试卫健局 电子印章", "测试卫健局", "12100000000013127A")
-        ),
+        dept=issue_leaf(be, "root", root, "dept", Subject("测试市场监管局 电子印章", "测试市场监管局", DEPT_USCC)),
+        dept2=issue_leaf(be, "root", root, "dept2", Subject("测试卫健局 电子印章", "测试卫健局", "12100000000013127A")),
         service=issue_leaf(be, "root", root, "service", Subject("certsvc service seal", "certsvc")),
         enterprise=issue_leaf(
             be, "root", root, "enterprise", Subject("测试企业有限公司", "测试企业有限公司", ENT_USCC)
         ),
         stray=issue_leaf(be, "root", root, "stray", Subject("not on the list", "certsvc")),
         foreign_root=froot,
-        foreign=issue_leaf(
-            be, "foreign_root", froot, "foreign", Subject("Foreign seal", "Elsewhere", DEPT_USCC)
-        ),
+        foreign=issue_leaf(be, "foreign_root", froot, "foreign", Subject("Foreign seal", "Elsewhere", DEPT_USCC)),
     )
 
 
@@ -123,9 +115,7 @@ class Kit:
     # --- documents -------------------------------------------------------------------------
 
     @staticmethod
-    def licence_pdf(
-        title: str = "Food business licence SPJY-0001", *, with_text_field: bool = False
-    ) -> bytes:
+    def licence_pdf(title: str = "Food business licence SPJY-0001", *, with_text_field: bool = False) -> bytes:
         buf = BytesIO()
         c = canvas.Canvas(buf, pagesize=A4, pageCompression=0)
         c.setFont("Helvetica", 14)

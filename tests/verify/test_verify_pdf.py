@@ -52,9 +52,7 @@ def test_bytes_appended_after_eof_is_modified(kit, trust, issued):
 def test_truncated_is_malformed_or_invalid(kit, trust, issued, keep):
     sealed = kit.seal()
     report = verify_pdf(sealed[: int(len(sealed) * keep)], trust, issued)
-    assert report.verdict in (Verdict.MALFORMED, Verdict.SIGNATURE_INVALID, Verdict.NO_SIGNATURE), (
-        report.diagnostics()
-    )
+    assert report.verdict in (Verdict.MALFORMED, Verdict.SIGNATURE_INVALID, Verdict.NO_SIGNATURE), report.diagnostics()
 
 
 def test_page_added_is_modified(kit, trust, issued):

@@ -100,8 +100,6 @@ def test_licence_type_outside_the_certificate_is_signature_invalid(token_for, tr
     assert result.verdict is Verdict.SIGNATURE_INVALID
 
 
-@pytest.mark.parametrize(
-    "text", ["", "not a token", "https://x.cn/about", "A" * 5000, "%%%", "https://x.cn/v/"]
-)
+@pytest.mark.parametrize("text", ["", "not a token", "https://x.cn/about", "A" * 5000, "%%%", "https://x.cn/v/"])
 def test_garbage_is_malformed(text, trust):
     assert verify_qr_text(text, trust).verdict is Verdict.MALFORMED

@@ -12,11 +12,13 @@ from certsvc.api.deps import CtxDep, DeptDep
 from certsvc.api.responses import stored_pdf
 from certsvc.db.models import Department, Licence, LicenceType
 from certsvc.db.session import session_scope
+from certsvc.departments.registry import create_licence_type, licence_type_view
+from certsvc.licences import issuance as svc
+from certsvc.licences import lifecycle
+from certsvc.licences.batch import issue_batch
+from certsvc.licences.records import current_version, owned
+from certsvc.licences.views import licence_view
 from certsvc.schemas import AmendIn, BatchIn, LicenceIn, LicenceTypeIn, ReasonIn, RenewIn
-from certsvc.services import licences as svc
-from certsvc.services.departments import create_licence_type, licence_type_view
-from certsvc.services.licence_batch import issue_batch
-from certsvc.services.views import licence_view
 
 router = APIRouter(prefix="/api/v1", tags=["departments"])
 
@@ -59,7 +61,7 @@ def get_licence_types(ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
 
 @router.post("/licences", status_code=201)
 async def post_licence(body: LicenceIn, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
-    return _issued_body(ctx, await svc.issue(ctx, dept, body.to_request()))
+    return _issued_body(ctx, await svc.issue(ctx, dept, body))
 
 
 @router.post("/licences:batch")
@@ -78,8 +80,8 @@ async def post_batch(body: BatchIn, ctx: CtxDep, dept: DeptDep) -> dict[str, Any
 
 
 def _load(s: Session, dept: Department, licence_id: str) -> tuple[Licence, Any, LicenceType]:
-    lic = svc.owned(s, dept, licence_id)
-    ver = svc.current_version(s, lic)
+    lic = owned(s, dept, licence_id)
+    ver = current_version(s, lic)
     lt = s.get(LicenceType, lic.licence_type_id)
     assert lt is not None
     return lic, ver, lt
@@ -110,7 +112,7 @@ def get_licence_pdf(licence_id: str, ctx: CtxDep, dept: DeptDep) -> Response:
 
 
 def _state(ctx: CtxDep, dept: DeptDep, licence_id: str, action: str, body: ReasonIn) -> dict[str, Any]:
-    svc.change_state(ctx, dept, licence_id, action, body.reason, body.kind)
+    lifecycle.change_state(ctx, dept, licence_id, action, body.reason, body.kind)
     return get_licence(licence_id, ctx, dept)
 
 
@@ -131,7 +133,7 @@ def revoke(licence_id: str, body: ReasonIn, ctx: CtxDep, dept: DeptDep) -> dict[
 
 @router.post("/licences/{licence_id}/renew")
 async def renew(licence_id: str, body: RenewIn, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
-    issued = await svc.new_version(
+    issued = await lifecycle.new_version(
         ctx, dept, licence_id, action="renew", valid_until=body.valid_until, reason=body.reason
     )
     return _issued_body(ctx, issued)
@@ -139,7 +141,7 @@ async def renew(licence_id: str, body: RenewIn, ctx: CtxDep, dept: DeptDep) -> d
 
 @router.post("/licences/{licence_id}/amend")
 async def amend(licence_id: str, body: AmendIn, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
-    issued = await svc.new_version(
+    issued = await lifecycle.new_version(
         ctx, dept, licence_id, action="amend", fields=body.fields, holder_name=body.holder_name, reason=body.reason
     )
     return _issued_body(ctx, issued)

@@ -13,11 +13,12 @@ from sqlmodel import Session
 from certsvc.api.deps import CtxDep, DeptDep, EntDep
 from certsvc.api.uploads import read_pdf_upload
 from certsvc.db.session import session_scope
+from certsvc.enterprises import accounts
+from certsvc.enterprises.holders import holder_view
+from certsvc.enterprises.signature import sign_for_enterprise
 from certsvc.errors import BadRequest, Invalid, Unauthorized
 from certsvc.schemas import ActivateIn, GrantIn
-from certsvc.services import enterprises as svc
-from certsvc.services.holders import holder_view
-from certsvc.services.signing_service import sign_for_enterprise
+from certsvc.sharing import grants
 
 router = APIRouter(prefix="/api/v1", tags=["enterprises"])
 
@@ -26,7 +27,7 @@ router = APIRouter(prefix="/api/v1", tags=["enterprises"])
 def activate(body: ActivateIn, ctx: CtxDep) -> dict[str, str]:
     with session_scope(ctx.engine) as s:
         try:
-            token = svc.activate(s, body.uscc, body.activation_code)
+            token = accounts.activate(s, body.uscc, body.activation_code)
         except Unauthorized:
             s.commit()  # keep the failed attempt: it counts towards the rate limit
             raise
@@ -44,7 +45,7 @@ def my_licences(ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
 def create_grant(body: GrantIn, ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
     base = ctx.settings.public_base_url
     with session_scope(ctx.engine) as s:
-        new = svc.create_grant(
+        new = grants.create_grant(
             s,
             ent,
             licence_ids=body.licence_ids,
@@ -55,7 +56,7 @@ def create_grant(body: GrantIn, ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
             expires_in_days=body.expires_in_days,
             max_downloads=body.max_downloads,
         )
-        out = svc.grant_summary(new.grant, base)
+        out = grants.grant_summary(new.grant, base)
     out["share_url"] = f"{base}/s/{new.token}"
     out["qr_url"] = f"{base}/s/{new.token}/qr.png"
     out["note"] = "the share URL is shown once: it is stored only as a hash"
@@ -70,19 +71,19 @@ def list_grants(ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
 
     with Session(ctx.engine) as s:
         rows = s.exec(select(Grant).where(Grant.enterprise_id == ent.id).order_by(Grant.created_at.desc())).all()  # type: ignore[attr-defined]
-        return {"items": [svc.grant_summary(g, ctx.settings.public_base_url) for g in rows]}
+        return {"items": [grants.grant_summary(g, ctx.settings.public_base_url) for g in rows]}
 
 
 @router.get("/enterprise/grants/{grant_id}")
 def get_grant(grant_id: str, ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
     with Session(ctx.engine) as s:
-        return svc.grant_summary(svc.own_grant(s, ent, grant_id), ctx.settings.public_base_url)
+        return grants.grant_summary(grants.own_grant(s, ent, grant_id), ctx.settings.public_base_url)
 
 
 @router.delete("/enterprise/grants/{grant_id}")
 def revoke_grant(grant_id: str, ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
     with session_scope(ctx.engine) as s:
-        return svc.grant_summary(svc.revoke_grant(s, ent, grant_id), ctx.settings.public_base_url)
+        return grants.grant_summary(grants.revoke_grant(s, ent, grant_id), ctx.settings.public_base_url)
 
 
 @router.get("/enterprise/access-log")
@@ -91,7 +92,7 @@ def access_log(
 ) -> dict[str, Any]:
     ctx.scans.flush(ctx.engine)  # this process's pending scan counts
     with Session(ctx.engine) as s:
-        return svc.access_log(s, ent, page=page, per_page=per_page)
+        return accounts.access_log(s, ent, page=page, per_page=per_page)
 
 
 @router.post("/enterprise/sign")
@@ -116,7 +117,7 @@ def lookup(
     """共享调用: another department's licences of a holder, for a stated purpose, logged."""
     from certsvc import audit
     from certsvc.identifiers import IdentifierError, validate_uscc
-    from certsvc.services import status as st
+    from certsvc.licences import status as st
 
     if not purpose or not purpose.strip():
         raise BadRequest("purpose: required — say why the licences are looked up (共享调用事由)", field="purpose")
@@ -131,7 +132,7 @@ def lookup(
             for v in holder_view(s, uscc, base)
             if v["status"] in (st.VALID, st.SUSPENDED) and (type is None or v["licence_type"] == type.upper())
         ]
-        svc.log_access(s, uscc, "lookup", department_id=dept.id, purpose=purpose.strip())
+        accounts.log_access(s, uscc, "lookup", department_id=dept.id, purpose=purpose.strip())
         audit.record(
             s,
             "licence.lookup",

@@ -38,15 +38,16 @@ from sqlmodel import Session, select
 
 from certsvc import audit
 from certsvc.api.deps import CtxDep
+from certsvc.auth import enterprise_for
 from certsvc.context import Context
+from certsvc.core.clock import CST
 from certsvc.db.models import ApiCredential, EndedSession, Enterprise, Grant
 from certsvc.db.session import session_scope
+from certsvc.enterprises import accounts
+from certsvc.enterprises.holders import holder_view
 from certsvc.errors import ServiceError, Unauthorized
 from certsvc.security import split_bearer
-from certsvc.services import enterprises as svc
-from certsvc.services.auth import enterprise_for
-from certsvc.services.clock import CST
-from certsvc.services.holders import holder_view
+from certsvc.sharing import grants as sharing
 from certsvc.web import env
 
 log = logging.getLogger("certsvc.portal")
@@ -173,7 +174,12 @@ def _secure(ctx: Context) -> bool:
 def _set_session(resp: Response, ctx: Context, cred: ApiCredential) -> None:
     value = session_value(ctx, cred, secrets.token_urlsafe(16), int(time.time()) + SESSION_TTL)
     resp.set_cookie(
-        SESSION_COOKIE, value, max_age=SESSION_TTL, path="/portal", secure=_secure(ctx), httponly=True,
+        SESSION_COOKIE,
+        value,
+        max_age=SESSION_TTL,
+        path="/portal",
+        secure=_secure(ctx),
+        httponly=True,
         samesite="strict",
     )
     resp.delete_cookie(PRE_COOKIE, path="/portal", secure=_secure(ctx), httponly=True, samesite="strict")
@@ -331,7 +337,8 @@ def _check_post(
     sent = _text(form, "csrf", 200)
     if expected is None or not sent or not hmac.compare_digest(sent, expected):
         return error_page(
-            ctx, 403,
+            ctx,
+            403,
             "表单已失效，请返回重新打开页面后再提交 · The form is missing its security token or has expired; "
             "reload the page and submit again.",
         )
@@ -347,13 +354,16 @@ def _pre_nonce(request: Request) -> str | None:
 
 
 def _signin_page(
-    request: Request, ctx: Context, *, status: int = 200, error: str | None = None, notice: str | None = None,
+    request: Request,
+    ctx: Context,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    notice: str | None = None,
     uscc: str = "",
 ) -> HTMLResponse:
     nonce = _pre_nonce(request) or secrets.token_urlsafe(24)
-    resp = page(
-        ctx, "portal_signin.html", status, csrf=csrf_for_pre(ctx, nonce), error=error, notice=notice, uscc=uscc
-    )
+    resp = page(ctx, "portal_signin.html", status, csrf=csrf_for_pre(ctx, nonce), error=error, notice=notice, uscc=uscc)
     resp.set_cookie(
         PRE_COOKIE, nonce, max_age=PRE_TTL, path="/portal", secure=_secure(ctx), httponly=True, samesite="strict"
     )
@@ -389,7 +399,9 @@ def signin(request: Request, ctx: CtxDep, form: FormDep) -> Response:
             _record_session(s, "portal.signin", ent)
     except Unauthorized:
         return _signin_page(
-            request, ctx, status=401,
+            request,
+            ctx,
+            status=401,
             error="令牌无效或已被吊销 · This token is not valid (unknown or revoked). Check that you pasted all of it.",
         )
     resp = redirect(ctx, "/portal/licences")
@@ -407,13 +419,16 @@ def activate(request: Request, ctx: CtxDep, form: FormDep) -> Response:
     code = _text(form, "activation_code", 64)
     if not uscc or not code:
         return _signin_page(
-            request, ctx, status=422, uscc=uscc,
+            request,
+            ctx,
+            status=422,
+            uscc=uscc,
             error="请填写统一社会信用代码和激活码 · Enter the USCC and the activation code.",
         )
     try:
         with session_scope(ctx.engine) as s:
             try:
-                token = svc.activate(s, uscc, code)
+                token = accounts.activate(s, uscc, code)
             except Unauthorized:
                 s.commit()  # the failed attempt counts towards the rate limit
                 raise
@@ -509,15 +524,18 @@ def _grants_context(s: Session, sess: PortalSession, base: str) -> dict[str, Any
     ).all()
     grants = []
     for g in rows:
-        summary = svc.grant_summary(g, base)
+        summary = sharing.grant_summary(g, base)
         summary["state_label"] = GRANT_STATES[summary["state"]]
         summary["created"] = _local(g.created_at)
         summary["expires"] = _local(g.expires_at)
-        summary["licences"] = [
-            by_id.get(i, {"licence_type_name": "（已删除）", "number": i}) for i in g.licence_ids
-        ]
+        summary["licences"] = [by_id.get(i, {"licence_type_name": "（已删除）", "number": i}) for i in g.licence_ids]
         grants.append(summary)
-    return {"licences": items, "grants": grants, "max_days": svc.MAX_GRANT_DAYS, "default_days": svc.DEFAULT_GRANT_DAYS}
+    return {
+        "licences": items,
+        "grants": grants,
+        "max_days": sharing.MAX_GRANT_DAYS,
+        "default_days": sharing.DEFAULT_GRANT_DAYS,
+    }
 
 
 @router.get("/grants", response_class=HTMLResponse)
@@ -553,12 +571,18 @@ def create_grant(request: Request, ctx: CtxDep, form: FormDep) -> Response:
         if len(purpose) > 500:
             raise FormProblem("用证事由过长 · The purpose is too long (500 characters at most).")
         with session_scope(ctx.engine) as s:
-            new = svc.create_grant(
-                s, sess.enterprise, licence_ids=None if all_current else licence_ids, all_current=all_current,
-                grantee_name=grantee_name, grantee_id=_text(form, "grantee_id", 32) or None, purpose=purpose,
-                expires_in_days=days, max_downloads=max_downloads,
+            new = sharing.create_grant(
+                s,
+                sess.enterprise,
+                licence_ids=None if all_current else licence_ids,
+                all_current=all_current,
+                grantee_name=grantee_name,
+                grantee_id=_text(form, "grantee_id", 32) or None,
+                purpose=purpose,
+                expires_in_days=days,
+                max_downloads=max_downloads,
             )
-            summary = svc.grant_summary(new.grant, base)
+            summary = sharing.grant_summary(new.grant, base)
             _, by_id = _licence_index(s, sess.enterprise, base)
             summary["licences"] = [by_id[i] for i in new.grant.licence_ids if i in by_id]
             summary["expires"] = _local(new.grant.expires_at)
@@ -573,7 +597,12 @@ def create_grant(request: Request, ctx: CtxDep, form: FormDep) -> Response:
         )
     share_url = f"{base}/s/{token}"
     return page(
-        ctx, "portal_grant_created.html", s=sess, nav="grants", g=summary, share_url=share_url,
+        ctx,
+        "portal_grant_created.html",
+        s=sess,
+        nav="grants",
+        g=summary,
+        share_url=share_url,
         qr_url=f"{share_url}/qr.png",
     )
 
@@ -596,10 +625,14 @@ def _grant_message(e: Exception) -> str:
     if e.field == "licence_ids" and "at least one" in e.message:
         return "请至少选择一本证照，或勾选“全部现行证照” · Choose at least one licence, or tick “all current”."
     if e.field == "expires_in_days":
-        return f"有效天数须在 1 到 {svc.MAX_GRANT_DAYS} 天之间 · Days must be between 1 and {svc.MAX_GRANT_DAYS}."
+        return (
+            f"有效天数须在 1 到 {sharing.MAX_GRANT_DAYS} 天之间 · Days must be between 1 and {sharing.MAX_GRANT_DAYS}."
+        )
     if e.field == "grantee_id":
-        return ("被授权方证件号不是有效的统一社会信用代码或身份证号 · "
-                "The grantee ID is neither a valid USCC nor a valid ID card number.")
+        return (
+            "被授权方证件号不是有效的统一社会信用代码或身份证号 · "
+            "The grantee ID is neither a valid USCC nor a valid ID card number."
+        )
     if e.field == "purpose":
         return "请填写用证事由 · Enter the purpose (用证事由)."
     if e.field == "grantee_name":
@@ -618,7 +651,7 @@ def revoke_grant(grant_id: str, request: Request, ctx: CtxDep, form: FormDep) ->
         return error_page(ctx, 404, "没有这个授权 · No such grant.", sess=sess)
     try:
         with session_scope(ctx.engine) as s:
-            svc.revoke_grant(s, sess.enterprise, grant_id)
+            sharing.revoke_grant(s, sess.enterprise, grant_id)
     except ServiceError as e:
         if e.status == 404:
             return error_page(ctx, 404, "没有这个授权 · No such grant.", sess=sess)
@@ -637,30 +670,41 @@ def access_log(request: Request, ctx: CtxDep) -> Response:
         sess = _signed_in(request, ctx, s)
         if sess is None:
             return _not_signed_in(ctx)
-        data = svc.access_log(s, sess.enterprise, page=page_no, per_page=LOG_PAGE_SIZE)
+        data = accounts.access_log(s, sess.enterprise, page=page_no, per_page=LOG_PAGE_SIZE)
         _, by_id = _licence_index(s, sess.enterprise, ctx.settings.public_base_url)
         grant_ids = {e["grant_id"] for e in data["items"] if e["grant_id"]}
-        grantees = {
-            g.id: {"grantee_name": g.grantee_name, "purpose": g.purpose}
-            for g in s.exec(
-                select(Grant).where(Grant.enterprise_id == sess.enterprise.id, Grant.id.in_(grant_ids))  # type: ignore[attr-defined]
-            )
-        } if grant_ids else {}
+        grantees = (
+            {
+                g.id: {"grantee_name": g.grantee_name, "purpose": g.purpose}
+                for g in s.exec(
+                    select(Grant).where(Grant.enterprise_id == sess.enterprise.id, Grant.id.in_(grant_ids))  # type: ignore[attr-defined]
+                )
+            }
+            if grant_ids
+            else {}
+        )
     events = []
     for e in data["items"]:
         lic = by_id.get(e["licence_id"]) if e["licence_id"] else None
-        events.append({
-            **e,
-            "when": _local(e["at"]),
-            "kind_label": KIND_LABELS.get(e["kind"], (e["kind"], e["kind"])),
-            "licence": lic,
-            "grant": grantees.get(e["grant_id"]) if e["grant_id"] else None,
-        })
-    counts = [
-        {**c, "licence": by_id.get(c["licence_id"])} for c in data["verification_counts"][:60]
-    ]
+        events.append(
+            {
+                **e,
+                "when": _local(e["at"]),
+                "kind_label": KIND_LABELS.get(e["kind"], (e["kind"], e["kind"])),
+                "licence": lic,
+                "grant": grantees.get(e["grant_id"]) if e["grant_id"] else None,
+            }
+        )
+    counts = [{**c, "licence": by_id.get(c["licence_id"])} for c in data["verification_counts"][:60]]
     pages = max(1, math.ceil(data["total"] / LOG_PAGE_SIZE))
     return page(
-        ctx, "portal_access_log.html", s=sess, nav="log", events=events, counts=counts, page=page_no, pages=pages,
+        ctx,
+        "portal_access_log.html",
+        s=sess,
+        nav="log",
+        events=events,
+        counts=counts,
+        page=page_no,
+        pages=pages,
         total=data["total"],
     )

@@ -9,8 +9,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlmodel import Session
 
 from certsvc.api.deps import CtxDep
+from certsvc.licences.lookup import public_view_by_token
 from certsvc.metrics import PAGE_SCANS
-from certsvc.services.public_lookup import public_view_by_token
 from certsvc.web import render
 
 router = APIRouter(tags=["public"])
@@ -44,7 +44,7 @@ async def verify_page(token: str, request: Request, ctx: CtxDep) -> Response:
 @router.get("/e/{uscc}", response_model=None)
 def enterprise_page(uscc: str, request: Request, ctx: CtxDep) -> Response:
     """一码展示: every licence of the holder, current ones first, newest first."""
-    from certsvc.services.holders import public_holder_view
+    from certsvc.enterprises.holders import public_holder_view
 
     with Session(ctx.engine) as s:
         view = public_holder_view(s, uscc, ctx.settings.public_base_url)
@@ -63,7 +63,7 @@ def enterprise_page(uscc: str, request: Request, ctx: CtxDep) -> Response:
 @router.get("/s/{token}", response_model=None)
 def share_page(token: str, request: Request, ctx: CtxDep) -> Response:
     """The grantee's page: who shared what, for which purpose, until when; download buttons."""
-    from certsvc.services.sharing import share_view
+    from certsvc.sharing.copies import share_view
 
     with Session(ctx.engine) as s:
         view = share_view(s, token, ctx.settings.public_base_url)
@@ -80,7 +80,7 @@ def share_page(token: str, request: Request, ctx: CtxDep) -> Response:
 @router.get("/s/{token}/qr.png", response_model=None)
 def share_qr(token: str, ctx: CtxDep) -> Response:
     from certsvc.api.routes.enterprise import qr_png
-    from certsvc.services.enterprises import grant_by_token
+    from certsvc.sharing.grants import grant_by_token
 
     with Session(ctx.engine) as s:
         grant_by_token(s, token)  # 404 for unknown links: no QR for arbitrary text
@@ -93,7 +93,7 @@ def share_qr(token: str, ctx: CtxDep) -> Response:
 
 @router.get("/s/{token}/licences/{licence_id}.pdf", response_model=None)
 async def share_download(token: str, licence_id: str, ctx: CtxDep) -> Response:
-    from certsvc.services.sharing import download_marked_copy
+    from certsvc.sharing.copies import download_marked_copy
 
     copy = await download_marked_copy(ctx, token, licence_id)
     return Response(
@@ -108,13 +108,13 @@ async def share_download(token: str, licence_id: str, ctx: CtxDep) -> Response:
 
 @router.get("/trust-list", include_in_schema=False)
 def trust_list_alias(ctx: CtxDep) -> dict[str, Any]:
-    from certsvc.services.lists import trust_list
+    from certsvc.verification.lists import trust_list
 
     return trust_list(ctx)
 
 
 @router.get("/status-list", include_in_schema=False)
 def status_list_alias(ctx: CtxDep) -> dict[str, Any]:
-    from certsvc.services.lists import status_list
+    from certsvc.verification.lists import status_list
 
     return status_list(ctx)

@@ -11,8 +11,8 @@ from sqlmodel import Session
 from certsvc.api.deps import CtxDep, DeptDep
 from certsvc.api.responses import stored_pdf
 from certsvc.api.routes.public import wants_json
+from certsvc.receipts.issuance import issue_receipt, own_receipt, receipt_by_token, receipt_view
 from certsvc.schemas import ReceiptIn
-from certsvc.services.receipts import issue_receipt, own_receipt, receipt_by_token, receipt_view
 from certsvc.web import render
 
 router = APIRouter(tags=["receipts"])

@@ -9,9 +9,9 @@ from pydantic import BaseModel, Field
 
 from certsvc.api.deps import CtxDep
 from certsvc.api.uploads import read_pdf_upload
-from certsvc.services import lists
-from certsvc.services.qr_verification import verify_qr
-from certsvc.services.verification import verify_upload
+from certsvc.verification import lists
+from certsvc.verification.pdf import verify_upload
+from certsvc.verification.qr import verify_qr
 
 router = APIRouter(prefix="/api/v1", tags=["verification"])
 

@@ -8,9 +8,9 @@ from sqlmodel import Session, select
 
 from certsvc.db.models import Department, Enterprise, Licence, LicenceType, LicenceVersion
 from certsvc.identifiers import IdentifierError, validate_uscc
-from certsvc.services import status as st
-from certsvc.services.public_lookup import held_licences, public_views_of_holder
-from certsvc.services.views import licence_view
+from certsvc.licences import status as st
+from certsvc.licences.lookup import held_licences, public_views_of_holder
+from certsvc.licences.views import licence_view
 
 CURRENT = {st.VALID, st.SUSPENDED}
 

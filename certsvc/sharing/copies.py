@@ -17,18 +17,18 @@ from sqlmodel import Session
 
 from certsvc import audit
 from certsvc.context import Context
+from certsvc.core.clock import CST
 from certsvc.db.models import Department, Enterprise, Grant, Licence, LicenceType
 from certsvc.db.session import session_scope
+from certsvc.enterprises.accounts import log_access
 from certsvc.errors import Conflict, Gone, NotFound
 from certsvc.keyring import SERVICE_OWNER
+from certsvc.licences import status as st
+from certsvc.licences.records import current_version
+from certsvc.licences.views import public_view
 from certsvc.metrics import GRANT_DOWNLOADS
-from certsvc.services import status as st
-from certsvc.services.clock import CST
-from certsvc.services.enterprises import grant_by_token, grant_state, log_access, usable_grant
-from certsvc.services.licences import current_version
-from certsvc.services.sealing import CMS_BYTES_RESERVED, MARK_FIELD
-from certsvc.services.views import public_view
-from signing.seal_pdf import add_signature_async
+from certsvc.sharing.grants import grant_by_token, grant_state, usable_grant
+from signing.pipeline import mark
 
 DOWNLOADABLE = {st.VALID}
 GRANT_REASON_PREFIX = "certsvc grant "
@@ -123,15 +123,7 @@ async def download_marked_copy(ctx: Context, token: str, licence_id: str) -> Mar
     if original is None:
         raise NotFound("the licence PDF is missing from the blob store")
     try:
-        pdf = await add_signature_async(
-            original,
-            ctx.keyring.signer(cert),
-            field_name=MARK_FIELD,
-            rect=None,  # the field reserved at sealing time
-            reason=f"{GRANT_REASON_PREFIX}{grant_id}",
-            text_lines=lines,
-            bytes_reserved=CMS_BYTES_RESERVED,
-        )
+        pdf = await mark(original, ctx.keyring.signer(cert), lines=lines, reason=f"{GRANT_REASON_PREFIX}{grant_id}")
     except Exception:
         with session_scope(ctx.engine) as s:  # give the reserved download back
             s.execute(text('UPDATE "grant" SET downloads = downloads - 1 WHERE id = :id'), {"id": grant_id})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from certsvc.db.models import Department, Licence, LicenceType, LicenceVersion
-from certsvc.services import status as st
+from certsvc.licences import status as st
 
 
 def _d(v: Any) -> str | None:

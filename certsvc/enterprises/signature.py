@@ -9,14 +9,13 @@ from sqlmodel import Session
 
 from certsvc import audit
 from certsvc.context import Context
+from certsvc.core.clock import CST
 from certsvc.db.models import Enterprise
 from certsvc.db.session import session_scope
 from certsvc.errors import Invalid, NotFound
-from certsvc.services.clock import CST
-from certsvc.services.sealing import CMS_BYTES_RESERVED, seal_code
+from signing.pipeline import sign
 from signing.probe import PdfProbe, probe_pdf
-from signing.seal import seal_png
-from signing.seal_pdf import add_signature_async
+from signing.seal import seal_code, seal_png
 from verify.report import VerifyError
 from verify.workers import default_pool
 
@@ -48,16 +47,15 @@ async def sign_for_enterprise(ctx: Context, ent: Enterprise, data: bytes) -> byt
         n += 1
     when = datetime.now(CST)
     try:
-        signed = await add_signature_async(
+        signed = await sign(
             data,
             ctx.keyring.signer(cert),
             field_name=f"EnterpriseSignature{n}",
             rect=rect,
             page=probe.pages - 1,
             reason=f"{ent.name} 电子营业执照签章",
-            text_lines=[ent.name, f"签章时间 {when:%Y-%m-%d %H:%M}"],
-            appearance_png=seal_png(ent.name, "电子营业执照签章", seal_code(ent.uscc, ent.id or 0)),
-            bytes_reserved=CMS_BYTES_RESERVED,
+            lines=[ent.name, f"签章时间 {when:%Y-%m-%d %H:%M}"],
+            seal_image=seal_png(ent.name, "电子营业执照签章", seal_code(ent.uscc, ent.id or 0)),
         )
     except Exception as e:  # noqa: BLE001 - a file pyHanko cannot write into is a bad upload
         raise Invalid(f"file: the PDF cannot be signed: {type(e).__name__}: {str(e)[:200]}", field="file") from e

@@ -9,15 +9,15 @@ from sqlmodel import Session, select
 
 from certsvc import audit
 from certsvc.context import Context
+from certsvc.core.clock import today
 from certsvc.db.models import Department, Receipt, new_id
 from certsvc.db.session import session_scope
 from certsvc.errors import Invalid, NotFound
 from certsvc.identifiers import IdentifierError, validate_uscc
-from certsvc.services.clock import today
-from certsvc.services.sealing import CMS_BYTES_RESERVED, QrSpec, seal_code, token_key
-from certsvc.services.sealing_pool import SealJob
-from signing.models import ReceiptDocument
+from certsvc.security import token_key
+from signing.models import QrSpec, ReceiptDocument, SealJob
 from signing.payload import KIND_RECEIPT, Claims
+from signing.seal import seal_code
 
 RECEIPT_PURPOSE = "业务受理专用章"
 
@@ -64,17 +64,15 @@ async def issue_receipt(ctx: Context, dept: Department, body: Any) -> tuple[Rece
         qr_text="",  # the sealer signs the QR payload and prints its URL
         seal_name=dept.name,
         seal_code=seal_code(dept.uscc, dept.id or 0),
+        seal_purpose=RECEIPT_PURPOSE,
         note=body.note,
     )
     sealed = await ctx.sealer.seal_and_store(
         SealJob(
-            kind="receipt",
             document=doc,
             signer_kid=cert.kid,
-            seal_purpose=RECEIPT_PURPOSE,
             reason=f"{dept.name} 受理回执 {doc.application_number}",
             qr=QrSpec(claims, ctx.settings.public_base_url, "r"),
-            bytes_reserved=CMS_BYTES_RESERVED,
         )
     )
     sha = sealed.sha256

@@ -14,12 +14,12 @@ from sqlmodel import Session, select
 from certsvc.context import Context
 from certsvc.db.models import Grant, Receipt
 from certsvc.errors import Unavailable
+from certsvc.licences.lookup import public_view_by_sha
 from certsvc.metrics import VERIFICATIONS
-from certsvc.services.enterprises import grant_state
-from certsvc.services.public_lookup import public_view_by_sha
-from certsvc.services.sealing import MARK_FIELD
-from certsvc.services.sharing import GRANT_REASON_PREFIX
-from certsvc.services.trust import trust_for
+from certsvc.sharing.copies import GRANT_REASON_PREFIX
+from certsvc.sharing.grants import grant_state
+from certsvc.verification.trust import trust_for
+from signing.pipeline import MARK_FIELD
 from verify.report import Report, VerifierBusy
 from verify.verifier import verify_pdf
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from certsvc import audit
-from certsvc.counters import next_value
+from certsvc.db.counters import next_value
 from certsvc.db.models import ApiCredential, Department, LicenceType
 from certsvc.errors import Conflict, Invalid
 from certsvc.identifiers import IdentifierError, validate_uscc

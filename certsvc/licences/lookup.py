@@ -16,8 +16,8 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.engine import Connection
 
 from certsvc.db.models import Department, Licence, LicenceType, LicenceVersion
-from certsvc.services.sealing import token_key
-from certsvc.services.views import public_view
+from certsvc.licences.views import public_view
+from certsvc.security import token_key
 
 _VERSION_COLS = (
     LicenceVersion.version,

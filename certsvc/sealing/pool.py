@@ -18,12 +18,16 @@ import os
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
+
+from sqlmodel import Session
 
 from certsvc.core.config import Settings
-from certsvc.services.sealing import QrSpec, QrToken, sign_qr
+from certsvc.resources import Resources
+from signing.fonts import warm_up
 from signing.layout import LayoutError
+from signing.models import SealJob
+from signing.pipeline import QrToken, SealKey, seal
 
 log = logging.getLogger("certsvc")
 
@@ -33,25 +37,7 @@ scans and verifications still get a core when they need one, and the workers tak
 
 
 @dataclass(frozen=True)
-class SealJob:
-    """Everything a worker needs to render and seal one document (plain, picklable data).
-
-    The document's ``qr_text`` is left empty: the worker signs ``qr`` with the seal's certificate
-    and prints its URL.
-    """
-
-    kind: str  # "licence" | "receipt"
-    document: Any  # signing.models.LicenceDocument | ReceiptDocument
-    signer_kid: str
-    seal_purpose: str
-    reason: str
-    qr: QrSpec
-    reserve_fields: tuple[tuple[str, tuple[float, float, float, float]], ...] = ()
-    bytes_reserved: int | None = None
-
-
-@dataclass(frozen=True)
-class Sealed:
+class Stored:
     """A sealed PDF as the blob store holds it (the caller never needs the bytes themselves), and
     the signed QR token printed on it."""
 
@@ -61,53 +47,19 @@ class Sealed:
     verify_url: str
 
 
-def _render(kind: str, document: Any) -> bytes:  # noqa: ANN401 - LicenceDocument | ReceiptDocument
-    from signing import layout
-
-    if kind == "receipt":
-        return layout.render_receipt_pdf(document)
-    return layout.render_licence_pdf(document)
-
-
-async def _seal_one(job: SealJob, keyring: Any, info: Any, signer: Any) -> tuple[bytes, QrToken]:  # noqa: ANN401
-    """Sign the QR payload, render with its URL, and seal: (PDF, token)."""
-    from signing import layout
-    from signing.seal import seal_png
-    from signing.seal_pdf import seal_pdf_async
-
-    qr = sign_qr(keyring, info, job.qr)
-    doc = replace(job.document, qr_text=qr.url)
-    pdf = await seal_pdf_async(
-        _render(job.kind, doc),
-        signer,
-        field_name="DeptSeal",
-        seal_png=seal_png(doc.seal_name, job.seal_purpose, doc.seal_code),
-        rect=layout.SEAL_RECT,
-        certify=True,
-        reason=job.reason,
-        location=None,
-        bytes_reserved=job.bytes_reserved,
-        reserve_fields=list(job.reserve_fields),
-    )
-    return pdf, qr
-
-
 # --- worker side ----------------------------------------------------------------------------
 
-_worker_ctx: Any = None
+_worker_res: Resources | None = None
 _worker_loop: asyncio.AbstractEventLoop | None = None
-_worker_keys: dict[str, tuple[Any, Any]] = {}
+_worker_keys: dict[str, SealKey] = {}
 _worker_storer: ThreadPoolExecutor | None = None
 
 
 def _worker_init(settings: Settings) -> None:
-    global _worker_ctx, _worker_loop, _worker_storer
-    from certsvc.context import Context
-    from signing.fonts import warm_up
-
+    global _worker_res, _worker_loop, _worker_storer
     with contextlib.suppress(OSError):
         os.nice(WORKER_NICENESS)
-    _worker_ctx = Context(settings)
+    _worker_res = Resources(settings)
     _worker_loop = asyncio.new_event_loop()  # one loop for the worker's life, not one per job
     # blobs are written (and fsync'd) by a thread while the next document is sealed
     _worker_storer = ThreadPoolExecutor(max_workers=2, thread_name_prefix="blob")
@@ -127,16 +79,19 @@ def _exit_with_parent() -> None:
         os._exit(0)
 
 
-def _worker_key(kid: str) -> tuple[Any, Any]:  # noqa: ANN401 - (CertInfo, pyHanko Signer)
+def _seal_key(res: Resources, kid: str) -> SealKey:
+    with Session(res.engine) as s:
+        info = res.keyring.by_kid(s, kid)
+    if info is None:
+        raise LookupError(f"no certificate {kid}")
+    return res.keyring.seal_key(info)
+
+
+def _worker_key(kid: str) -> SealKey:
+    assert _worker_res is not None
     found = _worker_keys.get(kid)
     if found is None:
-        from sqlmodel import Session
-
-        with Session(_worker_ctx.engine) as s:
-            info = _worker_ctx.keyring.by_kid(s, kid)
-        if info is None:
-            raise LookupError(f"no certificate {kid}")
-        found = _worker_keys[kid] = (info, _worker_ctx.keyring.signer(info))
+        found = _worker_keys[kid] = _seal_key(_worker_res, kid)
     return found
 
 
@@ -144,18 +99,17 @@ def _worker_ready() -> int:
     return os.getpid()
 
 
-def _worker_seal_chunk(jobs: list[SealJob]) -> list[Sealed | LayoutError]:
-    assert _worker_loop is not None and _worker_storer is not None
+def _worker_seal_chunk(jobs: list[SealJob]) -> list[Stored | LayoutError]:
+    assert _worker_res is not None and _worker_loop is not None and _worker_storer is not None
     pending: list[tuple[Future[str], int, QrToken] | LayoutError] = []
     for job in jobs:
-        info, signer = _worker_key(job.signer_kid)
         try:
-            pdf, qr = _worker_loop.run_until_complete(_seal_one(job, _worker_ctx.keyring, info, signer))
+            sealed = _worker_loop.run_until_complete(seal(job, _worker_key(job.signer_kid)))
         except LayoutError as e:
             pending.append(e)
             continue
-        pending.append((_worker_storer.submit(_worker_ctx.blobs.put, pdf), len(pdf), qr))
-    return [p if isinstance(p, LayoutError) else Sealed(p[0].result(), p[1], p[2].token, p[2].url) for p in pending]
+        pending.append((_worker_storer.submit(_worker_res.blobs.put, sealed.pdf), len(sealed.pdf), sealed.qr))
+    return [p if isinstance(p, LayoutError) else Stored(p[0].result(), p[1], p[2].token, p[2].url) for p in pending]
 
 
 # --- caller side ----------------------------------------------------------------------------
@@ -164,10 +118,9 @@ def _worker_seal_chunk(jobs: list[SealJob]) -> list[Sealed | LayoutError]:
 class SealRunner:
     """Runs seal jobs in-process (``workers == 0``) or in a process pool started on first use."""
 
-    def __init__(self, settings: Settings, keyring: Any, blobs: Any) -> None:  # noqa: ANN401 - Keyring, BlobStore
+    def __init__(self, settings: Settings, resources: Resources) -> None:
         self.settings = settings
-        self.keyring = keyring
-        self.blobs = blobs
+        self.resources = resources
         self.workers = settings.sign_workers
         self._pool: ProcessPoolExecutor | None = None
         self._pid = os.getpid()
@@ -185,7 +138,7 @@ class SealRunner:
                 self._pid = os.getpid()
             return self._pool
 
-    async def seal_and_store(self, job: SealJob) -> Sealed:
+    async def seal_and_store(self, job: SealJob) -> Stored:
         """Sign the QR payload, render, seal and store the PDF (fsync'd) before anything is recorded
         about it. :class:`~signing.layout.LayoutError` if the content does not fit its page."""
         (result,) = await self.seal_chunk([job])
@@ -193,7 +146,7 @@ class SealRunner:
             raise result
         return result
 
-    async def seal_chunk(self, jobs: list[SealJob]) -> list[Sealed | LayoutError]:
+    async def seal_chunk(self, jobs: list[SealJob]) -> list[Stored | LayoutError]:
         """:meth:`seal_and_store` for several documents as one job of one worker (less hand-off per
         document); a document whose content does not fit gets its ``LayoutError``, the others are
         stored."""
@@ -207,17 +160,13 @@ class SealRunner:
             self.close()
             return await loop.run_in_executor(self._executor(), _worker_seal_chunk, jobs)
 
-    async def _seal_here(self, job: SealJob) -> Sealed | LayoutError:
-        from sqlmodel import Session
-
-        with Session(self.keyring.engine) as s:
-            info = self.keyring.by_kid(s, job.signer_kid)
-        assert info is not None
+    async def _seal_here(self, job: SealJob) -> Stored | LayoutError:
         try:
-            pdf, qr = await _seal_one(job, self.keyring, info, self.keyring.signer(info))
+            sealed = await seal(job, _seal_key(self.resources, job.signer_kid))
         except LayoutError as e:
             return e
-        return Sealed(await asyncio.to_thread(self.blobs.put, pdf), len(pdf), qr.token, qr.url)
+        pdf = sealed.pdf
+        return Stored(await asyncio.to_thread(self.resources.blobs.put, pdf), len(pdf), sealed.qr.token, sealed.qr.url)
 
     async def warm(self) -> None:
         """Start the worker processes now rather than on the first issuance (≈1 s each)."""

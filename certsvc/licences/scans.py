@@ -13,7 +13,7 @@ from datetime import date
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from certsvc.services.clock import today
+from certsvc.core.clock import today
 
 _UPSERT = text(
     "INSERT INTO verification_count (licence_id, day, count) VALUES (:l, :d, :n) "

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from certsvc.core.clock import today
 from certsvc.db.models import Licence, LicenceVersion
-from certsvc.services.clock import today
 
 VALID = "valid"
 EXPIRED = "expired"

@@ -19,8 +19,8 @@ from sqlmodel import Session, select
 from certsvc.context import Context
 from certsvc.db.models import Counter, Licence, LicenceVersion, utcnow
 from certsvc.keyring import SERVICE_OWNER
-from certsvc.services import status as st
-from certsvc.services.trust import trust_for
+from certsvc.licences import status as st
+from certsvc.verification.trust import trust_for
 from signing.payload import b64url
 from verify.status_list import encode_status_list
 

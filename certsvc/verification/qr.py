@@ -8,10 +8,10 @@ from sqlmodel import Session, select
 
 from certsvc.context import Context
 from certsvc.db.models import Department, Licence, LicenceType, LicenceVersion, Receipt
+from certsvc.licences.views import public_view
 from certsvc.metrics import VERIFICATIONS
-from certsvc.services.sealing import token_key
-from certsvc.services.trust import trust_for
-from certsvc.services.views import public_view
+from certsvc.security import token_key
+from certsvc.verification.trust import trust_for
 from verify.qr import QrResult, verify_qr_text
 from verify.report import Verdict
 

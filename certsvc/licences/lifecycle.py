@@ -1,0 +1,142 @@
+"""A licence over its life: 变更 (amend) and 延续 (renew) seal a new version; 暂停 (suspend), 恢复
+(resume) and 撤销/吊销/注销 (revoke) change its state. Expiry is derived when read."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from certsvc import audit
+from certsvc.context import Context
+from certsvc.db.counters import next_value
+from certsvc.db.models import Department, Licence, LicenceType, utcnow
+from certsvc.db.session import session_scope
+from certsvc.errors import Conflict, Invalid
+from certsvc.licences import status as st
+from certsvc.licences.issuance import Content, Issued, seal_version, version_row
+from certsvc.licences.records import current_version, owned
+from certsvc.licences.rules import validate_fields
+from certsvc.metrics import ISSUANCES
+
+
+async def new_version(
+    ctx: Context,
+    dept: Department,
+    licence_id: str,
+    *,
+    action: str,
+    fields: dict[str, Any] | None = None,
+    holder_name: str | None = None,
+    valid_until: date | None = None,
+    reason: str | None = None,
+) -> Issued:
+    """变更 (amend) or 延续 (renew): a new sealed version supersedes the current one."""
+    with session_scope(ctx.engine) as s:
+        lic = owned(s, dept, licence_id)
+        if lic.state == st.REVOKED:
+            raise Conflict("the licence is revoked; it cannot be amended or renewed")
+        if lic.state == st.SUSPENDED and action == "amend":
+            pass  # a suspended licence may be corrected; it stays suspended
+        old = current_version(s, lic)
+        lt = s.get(LicenceType, lic.licence_type_id)
+        assert lt is not None
+        merged = dict(old.fields)
+        if fields is not None:
+            merged.update(validate_fields(lt, fields, partial=True))
+            for k, v in fields.items():
+                if v in (None, ""):
+                    merged.pop(k, None)
+            validate_fields(lt, merged)
+        name = (holder_name or lic.holder_name).strip()
+        if not name or len(name) > 200:
+            raise Invalid("holder_name: at most 200 characters", field="holder_name")
+        end = old.valid_until
+        if action == "renew":
+            if valid_until is None:
+                raise Invalid("valid_until: required to renew", field="valid_until")
+            if old.valid_until is not None and valid_until <= old.valid_until:
+                raise Invalid("valid_until: must be later than the current end of validity", field="valid_until")
+            end = valid_until
+        if end is not None and end < old.valid_from:
+            raise Invalid("valid_until: before valid_from", field="valid_until")
+        if lic.current_version >= 999:
+            raise Conflict("the licence has reached version 999")
+        status_index = next_value(s, "status_index")
+        version = lic.current_version + 1
+    content = Content(lic.serial, status_index, version, lic.number, lic.holder_uscc, name, merged, old.valid_from, end)
+    sv = await seal_version(ctx, dept, lt, content)
+    sha = sv.stored.sha256
+    with session_scope(ctx.engine) as s:
+        lic = owned(s, dept, licence_id)
+        if lic.current_version != version - 1:
+            raise Conflict("the licence was changed meanwhile; try again")
+        old = current_version(s, lic)
+        old.superseded_at = utcnow()
+        next_value(s, "status")  # the status list changes
+        lic.current_version = version
+        lic.holder_name = name
+        lic.updated_at = utcnow()
+        ver = version_row(lic.id, sv)
+        s.add_all([old, lic, ver])
+        s.flush()
+        audit.record(
+            s,
+            f"licence.{action}",
+            actor_kind="department",
+            actor_id=dept.id,
+            subject_kind="licence",
+            subject_id=lic.id,
+            details={
+                "version": version,
+                "identifier": sv.identifier,
+                "supersedes": old.identifier,
+                "sha256": sha,
+                "reason": reason,
+            },
+        )
+    ISSUANCES.labels(action).inc()
+    return Issued(lic, ver, lt, dept, sv.verify_url)
+
+
+_TRANSITIONS = {
+    "suspend": ({st.VALID}, st.SUSPENDED),
+    "resume": ({st.SUSPENDED}, st.VALID),
+    "revoke": ({st.VALID, st.SUSPENDED}, st.REVOKED),
+}
+
+
+def change_state(
+    ctx: Context, dept: Department, licence_id: str, action: str, reason: str, kind: str | None = None
+) -> Licence:
+    allowed, target = _TRANSITIONS[action]
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("reason: required", field="reason")
+    if len(reason) > 500:
+        raise Invalid("reason: at most 500 characters", field="reason")
+    revoke_kind = None
+    if action == "revoke":
+        revoke_kind = kind or next((k for k in st.REVOKE_KINDS if k in reason), "撤销")
+        if revoke_kind not in st.REVOKE_KINDS:
+            raise Invalid(f"kind: one of {', '.join(st.REVOKE_KINDS)}", field="kind")
+    with session_scope(ctx.engine) as s:
+        lic = owned(s, dept, licence_id)
+        if lic.state not in allowed:
+            raise Conflict(f"cannot {action} a licence that is {lic.state}")
+        before = lic.state
+        lic.state = target
+        next_value(s, "status")  # the status list changes
+        lic.state_reason = reason
+        lic.revoke_kind = revoke_kind if action == "revoke" else lic.revoke_kind
+        lic.updated_at = utcnow()
+        s.add(lic)
+        audit.record(
+            s,
+            f"licence.{action}",
+            actor_kind="department",
+            actor_id=dept.id,
+            subject_kind="licence",
+            subject_id=lic.id,
+            details={"from": before, "to": target, "reason": reason, "kind": revoke_kind},
+        )
+        return lic

@@ -1,0 +1,94 @@
+"""What a licence request must satisfy before anything is reserved: the holder, the licence type,
+its fields and the validity period."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from sqlmodel import Session, select
+
+from certsvc.core.clock import today
+from certsvc.db.models import Department, LicenceType
+from certsvc.errors import Conflict, Invalid
+from certsvc.identifiers import IdentifierError, validate_uscc
+from signing.layout import LayoutError
+
+HOLDER_KINDS = {"enterprise": "企业", "individual": "个体工商户", "cooperative": "农民专业合作社"}
+MAX_FIELD_LEN = 2000
+
+
+class IssueRequest(BaseModel):
+    """One licence to issue: the body of ``POST /licences`` and each item of a batch."""
+
+    licence_type: str = Field(min_length=1, max_length=16)
+    holder_uscc: str = Field(min_length=1, max_length=32)
+    holder_name: str = Field(min_length=1, max_length=200)
+    holder_kind: Literal["enterprise", "individual", "cooperative"] = "enterprise"
+    fields: dict[str, Any] = Field(default_factory=dict)
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+
+def validate_fields(lt: LicenceType, values: dict[str, Any], *, partial: bool = False) -> dict[str, str]:
+    """The field values as printed (text, trimmed, empty ones dropped); 422 naming the field."""
+    schema = {f["name"]: f for f in lt.fields}
+    out: dict[str, str] = {}
+    for name, value in values.items():
+        if name not in schema:
+            raise Invalid(f"fields.{name}: not a field of licence type {lt.code}", field=f"fields.{name}")
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise Invalid(f"fields.{name}: must be text or a number", field=f"fields.{name}")
+        text = str(value).strip()
+        if len(text) > MAX_FIELD_LEN:
+            raise Invalid(f"fields.{name}: at most {MAX_FIELD_LEN} characters", field=f"fields.{name}")
+        if text:
+            out[name] = text
+    if not partial:
+        for name, spec in schema.items():
+            if spec.get("required") and name not in out:
+                raise Invalid(f"fields.{name}: required by licence type {lt.code}", field=f"fields.{name}")
+    return out
+
+
+def validity(lt: LicenceType, valid_from: date | None, valid_until: date | None) -> tuple[date, date | None]:
+    """(first day, last day or None for 长期); the type's default validity when no end is given."""
+    start = valid_from or today()
+    end = valid_until
+    if end is None and lt.validity_days:
+        end = start + timedelta(days=lt.validity_days - 1)
+    if end is not None and end < start:
+        raise Invalid("valid_until: before valid_from", field="valid_until")
+    return start, end
+
+
+def validate_holder(req: IssueRequest) -> tuple[str, str, str]:
+    """(USCC, name, kind) of the holder, checked."""
+    try:
+        uscc = validate_uscc(req.holder_uscc)
+    except IdentifierError as e:
+        raise Invalid(f"holder_uscc: {e}", field="holder_uscc") from e
+    name = (req.holder_name or "").strip()
+    if not name or len(name) > 200:
+        raise Invalid("holder_name: required, at most 200 characters", field="holder_name")
+    if req.holder_kind not in HOLDER_KINDS:
+        raise Invalid(f"holder_kind: one of {', '.join(HOLDER_KINDS)}", field="holder_kind")
+    return uscc, name, req.holder_kind
+
+
+def licence_type_for(session: Session, dept: Department, code: str) -> LicenceType:
+    """The department's own licence type ``code``; a type whose approval is abolished issues nothing."""
+    lt = session.exec(select(LicenceType).where(LicenceType.code == (code or "").strip().upper())).first()
+    if lt is None or lt.department_id != dept.id:
+        raise Invalid(f"licence_type: {code!r} is not a licence type of this department", field="licence_type")
+    if lt.reform_mode == "abolished":
+        raise Conflict(f"licence type {lt.code}: approval abolished (直接取消审批), it issues nothing")
+    return lt
+
+
+def layout_invalid(e: LayoutError) -> Invalid:
+    """A licence whose content does not fit its page is the request's fault."""
+    return Invalid(f"fields: {e}", field="fields")
