@@ -45,6 +45,7 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 
 from keys.ca import kid_of, uscc_of
 from verify.report import (
+    REASON_MAX,
     AnalysisProblem,
     Coverage,
     PdfFindings,
@@ -182,6 +183,15 @@ def _revision_of(reader: PdfFileReader, ref: object) -> int | None:
     return None
 
 
+def _reason(emb: EmbeddedPdfSignature) -> str | None:
+    """The signature dictionary's /Reason (inside the signed byte range), bounded; None if absent."""
+    try:
+        reason = emb.sig_object["/Reason"]  # dereferenced; KeyError when absent
+    except Exception:
+        return None
+    return str(reason)[:REASON_MAX] if isinstance(reason, str) else None
+
+
 def _signer_facts(der: bytes, trust: TrustContext) -> dict[str, object]:
     facts: dict[str, object] = {"signer_kid": kid_of(der)}
     entry = trust.by_cert_der(der)
@@ -199,7 +209,11 @@ def _signer_facts(der: bytes, trust: TrustContext) -> dict[str, object]:
 
 async def _one(emb: EmbeddedPdfSignature, trust: TrustContext, data: bytes) -> SignatureFinding:
     # str(): pyHanko's TextStringObject would drag the whole reader along when pickled.
-    base: dict[str, object] = {"field_name": str(emb.field_name), "signed_revision": int(emb.signed_revision)}
+    base: dict[str, object] = {
+        "field_name": str(emb.field_name),
+        "signed_revision": int(emb.signed_revision),
+        "reason": _reason(emb),
+    }
     try:
         base.update(_signer_facts(emb.signer_cert.dump(), trust))
     except Exception as e:

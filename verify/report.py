@@ -11,6 +11,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+REASON_MAX = 500  # characters of a signature's /Reason kept in the findings
+
 
 class Verdict(StrEnum):
     """The closed set of verdicts the public sees (SPEC: "Verification")."""
@@ -126,6 +128,7 @@ class SignatureFinding:
     diff_problem: str | None = None  # pyHanko's SuspiciousModification message, if any
     revision_end: int | None = None  # byte offset where the signed revision ends
     revision_sha256: str | None = None  # SHA-256 of data[:revision_end]
+    reason: str | None = None  # the signed /Reason, cut to REASON_MAX characters
     error: str | None = None  # the signature could not be read or validated at all
 
     def diagnostics(self) -> str:
@@ -238,6 +241,7 @@ class LaterSignature:
     kid: str | None
     owner_kind: str | None
     signing_time: datetime | None = None
+    reason: str | None = None  # the signed /Reason; for the service, not part of to_dict()
 
 
 @dataclass(frozen=True)
@@ -274,7 +278,7 @@ class Report:
         if self.signer is not None:
             out["signer"] = _jsonable(asdict(self.signer))
         if self.later_signatures:
-            out["later_signatures"] = [_jsonable(asdict(s)) for s in self.later_signatures]
+            out["later_signatures"] = [_jsonable(_public(asdict(s))) for s in self.later_signatures]
         if self.findings is not None:
             out["file"] = {
                 "size": self.findings.size,
@@ -285,6 +289,11 @@ class Report:
             out["sealed_revision_sha256"] = self.sealed_revision_sha256
         out.update(self.extra)
         return out
+
+
+def _public(d: dict[str, Any]) -> dict[str, Any]:
+    d.pop("reason", None)  # read by the service (the grant of a marked copy), not published
+    return d
 
 
 def _jsonable(d: dict[str, Any]) -> dict[str, Any]:

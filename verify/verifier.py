@@ -75,6 +75,7 @@ def judge(
                 kid=s.signer_kid,
                 owner_kind=(e.owner_kind if (e := ev.entry(s)) else None),
                 signing_time=s.signing_time,
+                reason=s.reason,
             )
             for s in ev.later
         )

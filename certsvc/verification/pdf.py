@@ -61,27 +61,19 @@ def grant_view(g: Grant) -> dict[str, Any]:
     }
 
 
-def _grant_of(data: bytes, report: Report) -> str | None:
+def _grant_of(report: Report) -> str | None:
     """The grant named in the signed /Reason of the service's mark signature, if any.
 
-    Only called on files the verifier judged genuine, so parsing them again here is safe.
+    The reason comes back from the analysis worker with the findings; the file is not parsed here.
     """
-    from io import BytesIO
-
-    from pyhanko.pdf_utils.reader import PdfFileReader
-
-    if not any(ls.owner_kind == "service" and ls.field_name == MARK_FIELD for ls in report.later_signatures):
-        return None
-    reader = PdfFileReader(BytesIO(data), strict=False)
-    for sig in reader.embedded_signatures:
-        if sig.field_name == MARK_FIELD:
-            reason = str(sig.sig_object.get("/Reason", ""))
-            if reason.startswith(GRANT_REASON_PREFIX):
-                return reason[len(GRANT_REASON_PREFIX) :]
+    for ls in report.later_signatures:
+        reason = ls.reason or ""
+        if ls.owner_kind == "service" and ls.field_name == MARK_FIELD and reason.startswith(GRANT_REASON_PREFIX):
+            return reason[len(GRANT_REASON_PREFIX) :]
     return None
 
 
-def _report_body(s: Session, here: _IssuedHere, report: Report, data: bytes) -> dict[str, Any]:
+def _report_body(s: Session, here: _IssuedHere, report: Report) -> dict[str, Any]:
     body = report.to_dict()
     sha = report.sealed_revision_sha256
     if sha:
@@ -98,7 +90,7 @@ def _report_body(s: Session, here: _IssuedHere, report: Report, data: bytes) -> 
                 "verify_url": f"{here.base_url}/r/{rec.qr_payload}",
             }
     if report.genuine:
-        grant_id = _grant_of(data, report)
+        grant_id = _grant_of(report)
         g = s.get(Grant, grant_id) if grant_id else None
         if g is not None:
             body["grant"] = grant_view(g)
@@ -114,7 +106,7 @@ def verify_bytes(ctx: Context, data: bytes) -> dict[str, Any]:
         except VerifierBusy as e:
             raise Unavailable(e.diagnostics()) from e
         VERIFICATIONS.labels("pdf", report.verdict.value).inc()
-        return _report_body(s, here, report, data)
+        return _report_body(s, here, report)
 
 
 async def verify_upload(ctx: Context, data: bytes) -> dict[str, Any]:

@@ -135,9 +135,11 @@ class Kit:
         *,
         certify: bool = False,
         box: tuple[int, int, int, int] | None = (400, 60, 540, 200),
+        reason: str | None = None,
     ) -> bytes:
         meta = PdfSignatureMetadata(
             field_name=field_name,
+            reason=reason,
             certify=certify,
             docmdp_permissions=MDPPerm.FILL_FORMS,
             subfilter=SigSeedSubFilter.PADES,
@@ -154,9 +156,10 @@ class Kit:
         sealed = self.sign(pdf or self.licence_pdf(), who, "DeptSeal", certify=True)
         return self.issued.add(sealed) if record else sealed
 
-    def mark(self, sealed: bytes, n: int = 1, who: str = "service") -> bytes:
+    def mark(self, sealed: bytes, n: int = 1, who: str = "service", *, reason: str | None = None) -> bytes:
         """The marked copy (加注件): a visible approval signature by the service certificate."""
-        return self.sign(sealed, who, f"Mark{n}", box=(60, 60 + 90 * (n - 1), 260, 140 + 90 * (n - 1)))
+        box = (60, 60 + 90 * (n - 1), 260, 140 + 90 * (n - 1))
+        return self.sign(sealed, who, f"Mark{n}", box=box, reason=reason)
 
     # --- tampering (shared with the service-level tests) ------------------------------------
 

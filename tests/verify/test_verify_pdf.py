@@ -29,6 +29,20 @@ def test_marked_copy_with_service_signature_is_genuine(kit, trust, issued):
     assert report.later_signatures[0].owner_kind == "service"
 
 
+def test_marked_copy_carries_the_signed_reason_without_publishing_it(kit, trust, issued):
+    report = verify_pdf(kit.mark(kit.seal(), reason="certsvc grant g-123"), trust, issued)
+    assert report.verdict is Verdict.GENUINE, report.diagnostics()
+    assert report.findings is not None
+    assert [s.reason for s in report.findings.signatures] == [None, "certsvc grant g-123"]
+    assert [s.reason for s in report.later_signatures] == ["certsvc grant g-123"]
+    assert "reason" not in report.to_dict()["later_signatures"][0]
+
+
+def test_signed_reason_is_bounded(kit, trust, issued):
+    report = verify_pdf(kit.mark(kit.seal(), reason="x" * 5000), trust, issued)
+    assert report.later_signatures[0].reason == "x" * 500
+
+
 def test_two_service_marks_are_genuine(kit, trust, issued):
     report = verify_pdf(kit.mark(kit.mark(kit.seal()), n=2), trust, issued)
     assert report.verdict is Verdict.GENUINE, report.diagnostics()
