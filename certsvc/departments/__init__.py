@@ -1,0 +1,1 @@
+"""Departments: registration, API keys, licence types."""

@@ -1,0 +1,1 @@
+"""Enterprises: registration with the business licence, activation, holdings, their own signature."""

@@ -1,0 +1,1 @@
+"""Where documents are sealed: the pool of sealing worker processes (or in-process)."""
