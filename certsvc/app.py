@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from certsvc import __version__
-from certsvc.api import errors
+from certsvc.api import errors, openapi
 from certsvc.api.limits import BodyLimit
 from certsvc.api.routes import departments, enterprise, health, portal, public, receipts, verification
 from certsvc.context import Context
@@ -88,4 +88,5 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.include_router(receipts.router)
     app.include_router(portal.router)
     app.include_router(health.router)
+    openapi.install(app)
     return app

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from certsvc.db.counters import next_value
 from certsvc.db.models import AuditCheckpoint, AuditEvent, utcnow
+from verify.trust import OwnerKind
 
 GENESIS = "0" * 64
 _HEAD = text("SELECT hash FROM audit_event ORDER BY id DESC LIMIT 1")
@@ -146,7 +147,7 @@ def checkpoint(session: Session, keyring) -> AuditCheckpoint | None:  # noqa: AN
     last = session.exec(select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1)).first()  # type: ignore[union-attr]
     if last is not None and last.event_id == head.id:
         return last
-    cert = keyring.current(session, "service", None)
+    cert = keyring.current(session, OwnerKind.SERVICE, None)
     sig = keyring.sign_raw(cert, _checkpoint_message(head.id or 0, head.hash))
     cp = AuditCheckpoint(event_id=head.id or 0, head_hash=head.hash, signature=sig.hex(), kid=cert.kid)
     session.add(cp)

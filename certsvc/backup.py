@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from certsvc.core.config import Settings
+from certsvc.errors import ServiceError
 
 FORMAT = "certsvc-backup"
 VERSION = 1
@@ -41,7 +42,11 @@ _SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 _CHUNK = 1 << 20
 
 
-class BackupError(RuntimeError):
+class BackupError(ServiceError, RuntimeError):
+    """A backup or restore refused or failed; the message says why."""
+
+    code = "backup_failed"
+
     def diagnostics(self) -> str:
         return f"backup error: {self}"
 

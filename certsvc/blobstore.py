@@ -10,10 +10,16 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlparse
 
+from certsvc.errors import ServiceError
+
 _KEY = re.compile(r"^[0-9a-f]{64}$")
 
 
-class BlobError(RuntimeError):
+class BlobError(ServiceError, RuntimeError):
+    """The blob store cannot be reached, or refused an operation."""
+
+    code = "blob_store"
+
     def diagnostics(self) -> str:
         return f"blob store error: {self}"
 

@@ -11,6 +11,7 @@ from certsvc.context import Context
 from certsvc.core.config import get_settings, reset_settings
 from certsvc.db.session import session_scope
 from certsvc.errors import ServiceError
+from verify.trust import OwnerKind
 
 
 def _ctx() -> Context:
@@ -107,7 +108,7 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
         if dept is None:
             print(f"no department with code {args.department}", file=sys.stderr)
             return 2
-        old = ctx.keyring.current(s, "department", dept.id)
+        old = ctx.keyring.current(s, OwnerKind.DEPARTMENT, dept.id)
         new = ctx.keyring.issue(
             s, "department", dept.id or 0, Subject(dept.name, dept.name, dept.uscc, "电子证照专用章")
         )

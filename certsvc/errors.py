@@ -1,11 +1,17 @@
-"""Domain errors. Each maps to an HTTP status and explains itself to a person."""
+"""Domain errors: one hierarchy for the whole service.
+
+Every error certsvc raises on purpose is a :class:`ServiceError`: it has a stable machine ``code``
+and explains itself to a person (:meth:`ServiceError.diagnostics`). It knows nothing of HTTP: the
+API edge (:mod:`certsvc.api.errors`) decides which status each class of error answers with.
+"""
 
 from __future__ import annotations
 
 
 class ServiceError(Exception):
-    status = 400
-    code = "bad_request"
+    """The root of certsvc's errors: a ``code``, a ``message`` and, for bad input, the ``field``."""
+
+    code = "error"
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
@@ -18,57 +24,56 @@ class ServiceError(Exception):
 
 
 class BadRequest(ServiceError):
-    status = 400
+    """The request cannot be understood as sent (a missing parameter, a malformed value)."""
+
     code = "bad_request"
 
 
 class Invalid(ServiceError):
-    status = 422
+    """A value breaks a rule of the domain; ``field`` names it."""
+
     code = "invalid"
 
 
 class NotFound(ServiceError):
-    status = 404
     code = "not_found"
 
 
 class Conflict(ServiceError):
-    status = 409
+    """The request contradicts the current state (an existing code, a revoked licence)."""
+
     code = "conflict"
 
 
 class Unauthorized(ServiceError):
-    status = 401
     code = "unauthorized"
 
 
 class Forbidden(ServiceError):
-    status = 403
     code = "forbidden"
 
 
 class Gone(ServiceError):
-    status = 410
+    """The thing existed but has ended (a revoked or used-up share link)."""
+
     code = "gone"
 
 
 class TooLarge(ServiceError):
-    status = 413
     code = "too_large"
 
 
 class TooManyRequests(ServiceError):
-    status = 429
     code = "too_many_requests"
 
 
 class Internal(ServiceError):
     """Something failed on our side; the details are in the log, not in the answer."""
 
-    status = 500
     code = "internal"
 
 
 class Unavailable(ServiceError):
-    status = 503
+    """A resource is busy or down for now; trying again later may succeed."""
+
     code = "unavailable"

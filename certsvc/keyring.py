@@ -19,15 +19,22 @@ from sqlmodel import Session, select
 
 from certsvc.db.counters import next_value
 from certsvc.db.models import Counter, SigningCertificate
+from certsvc.errors import ServiceError
 from keys.backend import KeyBackend
 from keys.ca import Subject, from_pem, issue_leaf, kid_of, make_root, to_asn1, to_pem
 from signing.pipeline import SealKey
+from verify.trust import OwnerKind
 
 ROOT_LABEL = "root-ca"
-SERVICE_OWNER = "service"
+SERVICE_OWNER = OwnerKind.SERVICE
+ROOT_OWNER = "root"  # the root CA's row; not an owner kind of the trust list
 
 
-class NoCertificate(LookupError):
+class NoCertificate(ServiceError, LookupError):
+    """No active certificate for an owner (also a LookupError, as callers catch it)."""
+
+    code = "no_certificate"
+
     def diagnostics(self) -> str:
         return f"no certificate: {self}"
 
@@ -97,12 +104,12 @@ class Keyring:
         return _info(row)
 
     def ensure_root(self, session: Session) -> CertInfo:
-        row = session.exec(select(SigningCertificate).where(SigningCertificate.owner_kind == "root")).first()
+        row = session.exec(select(SigningCertificate).where(SigningCertificate.owner_kind == ROOT_OWNER)).first()
         if row:
             self._root = _info(row)
             return self._root
         cert = make_root(self.backend, ROOT_LABEL, Subject("certsvc 电子证照根证书 Root CA", "certsvc"))
-        info = self._store(session, cert, "root", None, ROOT_LABEL)
+        info = self._store(session, cert, ROOT_OWNER, None, ROOT_LABEL)
         self._store(
             session,
             issue_leaf(
@@ -122,13 +129,13 @@ class Keyring:
     def root(self) -> CertInfo:
         if self._root is None:
             with Session(self.engine) as s:
-                row = s.exec(select(SigningCertificate).where(SigningCertificate.owner_kind == "root")).first()
+                row = s.exec(select(SigningCertificate).where(SigningCertificate.owner_kind == ROOT_OWNER)).first()
                 if row is None:
                     raise NoCertificate("the service has no root CA yet: run `certsvc init`")
                 self._root = _info(row)
         return self._root
 
-    def issue(self, session: Session, owner_kind: str, owner_id: int, subject: Subject) -> CertInfo:
+    def issue(self, session: Session, owner_kind: OwnerKind, owner_id: int, subject: Subject) -> CertInfo:
         """A new key and certificate for a department seal or an enterprise; old ones stay."""
         root = self.root()
         n = len(
@@ -153,7 +160,7 @@ class Keyring:
 
     # --- lookup -----------------------------------------------------------------------
 
-    def current(self, session: Session, owner_kind: str, owner_id: int | None) -> CertInfo:
+    def current(self, session: Session, owner_kind: OwnerKind, owner_id: int | None) -> CertInfo:
         """The active certificate of an owner; cached until any certificate changes anywhere
         (the ``trust`` counter, bumped in the same transaction as every change)."""
         version = session.exec(select(Counter.value).where(Counter.name == "trust")).first() or 0

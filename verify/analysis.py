@@ -53,6 +53,7 @@ from verify.report import (
     RevisionChange,
     SignatureFinding,
 )
+from verify.report import ModificationLevel as ReportedLevel
 from verify.structure import RevisionSummary, compare, rewritten_objects, summarise
 from verify.trust import TrustContext
 from verify.workers import JobFailed, JobTimeout, WorkerCrashed, default_pool
@@ -255,7 +256,7 @@ async def _one(emb: EmbeddedPdfSignature, trust: TrustContext, data: bytes) -> S
         signing_time=_aware(status.signer_reported_dt) or claimed,
         coverage=coverage,
         docmdp_level=None if docmdp is None else int(docmdp.value),
-        modification_level=None if level is None else level.name,
+        modification_level=None if level is None else ReportedLevel(level.name),
         docmdp_ok=status.docmdp_ok,
         changed_form_fields=changed,
         diff_problem=diff_problem,

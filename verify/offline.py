@@ -21,9 +21,9 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from signing.payload import QR_KEYWORD_PREFIX, unb64url
 from verify.qr import verify_qr_text
-from verify.report import Check
+from verify.report import Check, CheckName
 from verify.status_list import StatusCode, status_at
-from verify.trust import TrustContext, TrustedCert
+from verify.trust import OwnerKind, TrustContext, TrustedCert
 from verify.verifier import verify_pdf
 
 
@@ -52,7 +52,7 @@ def check_status_list(sl: dict[str, Any], trust: TrustContext, now: datetime | N
     header_b64, payload_b64, sig_b64 = sl["jws"].split(".")
     header = json.loads(unb64url(header_b64))
     entry = trust.by_kid(header.get("kid", ""))
-    if entry is None or entry.owner_kind != "service" or header.get("alg") != "ES256":
+    if entry is None or entry.owner_kind != OwnerKind.SERVICE or header.get("alg") != "ES256":
         raise ValueError("status list not signed by the service key on the trust list")
     sig = unb64url(sig_b64)
     der = encode_dss_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big"))
@@ -86,7 +86,7 @@ def verify_offline(data: bytes, trust_list: dict[str, Any], status_list: dict[st
     report = verify_pdf(data, trust, lambda _sha: True)
     checks = [
         replace(c, detail="Not checked offline: only the service knows what it issued.")
-        if c.name == "issued_here"
+        if c.name == CheckName.ISSUED_HERE
         else c
         for c in report.checks
     ]
@@ -105,14 +105,14 @@ def verify_offline(data: bytes, trust_list: dict[str, Any], status_list: dict[st
         try:
             payload = check_status_list(status_list, trust)
         except ValueError as e:
-            out["checks"].append({"name": "status_list", "ok": False, "detail": str(e)})
+            out["checks"].append({"name": CheckName.STATUS_LIST, "ok": False, "detail": str(e)})
             return out
         code = status_at(payload["status_list"]["lst"], claims.status_index, payload["status_list"].get("bits", 2))
         status = StatusCode(code).name.lower()
         if status == "valid" and claims.valid_until and claims.valid_until < datetime.now(UTC).date():
             status = "expired"
         out["licence"] = {"identifier": claims.identifier, "status": status, "status_list_issued_at": payload["iat"]}
-        out["checks"].append(Check("status_list", True, "Status from the signed status list.").__dict__)
+        out["checks"].append(Check(CheckName.STATUS_LIST, True, "Status from the signed status list.").__dict__)
     return out
 
 

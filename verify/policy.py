@@ -15,16 +15,18 @@ from typing import Protocol
 
 from verify.report import (
     Check,
+    CheckName,
     Coverage,
+    ModificationLevel,
     PdfFindings,
     ProblemKind,
     SignatureFinding,
     Verdict,
 )
-from verify.trust import TrustContext, TrustedCert
+from verify.trust import OwnerKind, TrustContext, TrustedCert
 
-SEALING_KINDS = frozenset({"department", "enterprise"})
-ACCEPTED_LEVELS = frozenset({"NONE", "LTA_UPDATES", "FORM_FILLING"})
+SEALING_KINDS = frozenset({OwnerKind.DEPARTMENT, OwnerKind.ENTERPRISE})
+ACCEPTED_LEVELS = frozenset({ModificationLevel.NONE, ModificationLevel.LTA_UPDATES, ModificationLevel.FORM_FILLING})
 
 
 @dataclass(frozen=True)
@@ -79,15 +81,15 @@ class AnalysisCompleted:
         f = ev.findings
         if not f.problems:
             return Outcome(
-                (Check("file_readable", True, f"The file is a readable PDF with {f.revisions} revision(s)."),)
+                (Check(CheckName.FILE_READABLE, True, f"The file is a readable PDF with {f.revisions} revision(s)."),)
             )
         names = {
-            ProblemKind.LIMIT: "within_limits",
-            ProblemKind.TOO_LARGE: "within_limits",
-            ProblemKind.TIMEOUT: "analysis_finished",
-            ProblemKind.CRASHED: "analysis_finished",
+            ProblemKind.LIMIT: CheckName.WITHIN_LIMITS,
+            ProblemKind.TOO_LARGE: CheckName.WITHIN_LIMITS,
+            ProblemKind.TIMEOUT: CheckName.ANALYSIS_FINISHED,
+            ProblemKind.CRASHED: CheckName.ANALYSIS_FINISHED,
         }
-        checks = tuple(Check(names.get(p.kind, "file_readable"), False, p.diagnostics()) for p in f.problems)
+        checks = tuple(Check(names.get(p.kind, CheckName.FILE_READABLE), False, p.diagnostics()) for p in f.problems)
         return Outcome(checks, Verdict.MALFORMED)
 
 
@@ -97,8 +99,10 @@ class HasSignature:
     def evaluate(self, ev: Evidence) -> Outcome:
         n = len(ev.findings.signatures)
         if n == 0:
-            return Outcome((Check("signature_present", False, "The file carries no signature."),), Verdict.NO_SIGNATURE)
-        return Outcome((Check("signature_present", True, f"The file carries {n} signature(s)."),))
+            return Outcome(
+                (Check(CheckName.SIGNATURE_PRESENT, False, "The file carries no signature."),), Verdict.NO_SIGNATURE
+            )
+        return Outcome((Check(CheckName.SIGNATURE_PRESENT, True, f"The file carries {n} signature(s)."),))
 
 
 class SealIntact:
@@ -110,14 +114,14 @@ class SealIntact:
         name = seal.field_name
         if seal.error:
             return Outcome(
-                (Check("signature_intact", False, f"The seal {name!r} could not be checked: {seal.error}."),),
+                (Check(CheckName.SIGNATURE_INTACT, False, f"The seal {name!r} could not be checked: {seal.error}."),),
                 Verdict.SIGNATURE_INVALID,
             )
         if not seal.intact:
             return Outcome(
                 (
                     Check(
-                        "signature_intact",
+                        CheckName.SIGNATURE_INTACT,
                         False,
                         f"The signed bytes of {name!r} were changed: their digest "
                         "does not match the one that was signed.",
@@ -129,24 +133,26 @@ class SealIntact:
             return Outcome(
                 (
                     Check(
-                        "signature_intact",
+                        CheckName.SIGNATURE_INTACT,
                         False,
                         f"The signature value of {name!r} does not verify with the certificate it names.",
                     ),
                 ),
                 Verdict.SIGNATURE_INVALID,
             )
-        checks = [Check("signature_intact", True, f"The seal {name!r} is intact: the signed bytes are unchanged.")]
+        checks = [
+            Check(CheckName.SIGNATURE_INTACT, True, f"The seal {name!r} is intact: the signed bytes are unchanged.")
+        ]
         if seal.coverage is Coverage.PARTIAL:
             checks.append(
                 Check(
-                    "seal_covers_revision",
+                    CheckName.SEAL_COVERS_REVISION,
                     False,
                     "The seal's byte range does not cover a whole revision of the file (byte-range manipulation).",
                 )
             )
             return Outcome(tuple(checks), Verdict.SIGNATURE_INVALID)
-        checks.append(Check("seal_covers_revision", True, "The seal covers its whole revision of the file."))
+        checks.append(Check(CheckName.SEAL_COVERS_REVISION, True, "The seal covers its whole revision of the file."))
         return Outcome(tuple(checks))
 
 
@@ -165,14 +171,18 @@ class SealSigner:
                 else "is not issued by this service's certificate authority"
             )
             return Outcome(
-                (Check("signer_known", False, f"The seal's certificate ({who}, kid {seal.signer_kid}) {why}."),),
+                (
+                    Check(
+                        CheckName.SIGNER_KNOWN, False, f"The seal's certificate ({who}, kid {seal.signer_kid}) {why}."
+                    ),
+                ),
                 Verdict.UNKNOWN_SIGNER,
             )
         if entry.owner_kind not in SEALING_KINDS:
             return Outcome(
                 (
                     Check(
-                        "signer_known",
+                        CheckName.SIGNER_KNOWN,
                         False,
                         f"The first signature is by the service's own certificate "
                         f"({entry.name}), which marks copies but never seals documents.",
@@ -180,10 +190,10 @@ class SealSigner:
                 ),
                 Verdict.UNKNOWN_SIGNER,
             )
-        role = "department" if entry.owner_kind == "department" else "enterprise"
+        role = "department" if entry.owner_kind == OwnerKind.DEPARTMENT else "enterprise"
         checks = [
             Check(
-                "signer_known",
+                CheckName.SIGNER_KNOWN,
                 True,
                 f"Sealed by {entry.name} ({role}"
                 + (f", USCC {entry.uscc}" if entry.uscc else "")
@@ -193,7 +203,7 @@ class SealSigner:
         if not seal.trusted:
             checks.append(
                 Check(
-                    "signer_trusted",
+                    CheckName.SIGNER_TRUSTED,
                     False,
                     "The seal certificate does not validate against "
                     f"this service's root at the signing time ({seal.trust_problem or 'no path'}).",
@@ -202,7 +212,7 @@ class SealSigner:
             return Outcome(tuple(checks), Verdict.SIGNATURE_INVALID)
         checks.append(
             Check(
-                "signer_trusted",
+                CheckName.SIGNER_TRUSTED,
                 True,
                 "The seal certificate chains to this service's root and "
                 f"was valid at the signing time ({_fmt(seal.signing_time)}).",
@@ -211,7 +221,7 @@ class SealSigner:
         if entry.revoked_at(seal.signing_time):
             checks.append(
                 Check(
-                    "signer_not_revoked",
+                    CheckName.SIGNER_NOT_REVOKED,
                     False,
                     f"The seal certificate of {entry.name} is revoked "
                     f"from {_fmt(entry.revoked_from)}; the document claims to be signed at "
@@ -219,7 +229,9 @@ class SealSigner:
                 )
             )
             return Outcome(tuple(checks), Verdict.SIGNATURE_INVALID)
-        checks.append(Check("signer_not_revoked", True, "The seal certificate was not revoked at the signing time."))
+        checks.append(
+            Check(CheckName.SIGNER_NOT_REVOKED, True, "The seal certificate was not revoked at the signing time.")
+        )
         return Outcome(tuple(checks))
 
 
@@ -238,7 +250,7 @@ class NothingAddedButServiceSignatures:
         if ev.later:
             checks.append(
                 Check(
-                    "later_signatures_by_service",
+                    CheckName.LATER_SIGNATURES_BY_SERVICE,
                     not later_problems,
                     _sentence(later_problems)
                     if later_problems
@@ -248,7 +260,7 @@ class NothingAddedButServiceSignatures:
         change_problems = self._change_problems(ev, seal)
         checks.append(
             Check(
-                "no_changes_after_sealing",
+                CheckName.NO_CHANGES_AFTER_SEALING,
                 not change_problems,
                 _sentence(change_problems)
                 if change_problems
@@ -261,12 +273,12 @@ class NothingAddedButServiceSignatures:
         )
         last = ev.findings.signatures[-1]
         if last.coverage is Coverage.ENTIRE_FILE:
-            checks.append(Check("covers_file", True, "The last signature covers the entire file."))
+            checks.append(Check(CheckName.COVERS_FILE, True, "The last signature covers the entire file."))
         else:
             tail = ev.findings.size - last.revision_end if last.revision_end is not None else None
             checks.append(
                 Check(
-                    "covers_file",
+                    CheckName.COVERS_FILE,
                     False,
                     "The last signature does not cover the entire file"
                     + (f": {tail} byte(s) after it are unsigned." if tail else "."),
@@ -284,7 +296,7 @@ class NothingAddedButServiceSignatures:
         if not (sig.intact and sig.valid):
             out.append(f"signature {name!r} is broken")
         entry = ev.entry(sig)
-        if entry is None or entry.owner_kind != "service":
+        if entry is None or entry.owner_kind != OwnerKind.SERVICE:
             out.append(f"signature {name!r} is by {sig.signer_cn or 'an unknown signer'}, not by this service")
         elif not sig.trusted:
             out.append(f"signature {name!r} does not validate against this service's root")
@@ -339,11 +351,11 @@ class IssuedHere:
         seal = ev.seal
         assert seal is not None
         entry = ev.entry(seal)
-        if entry is not None and entry.owner_kind == "enterprise":
+        if entry is not None and entry.owner_kind == OwnerKind.ENTERPRISE:
             return Outcome(
                 (
                     Check(
-                        "enterprise_signature",
+                        CheckName.ENTERPRISE_SIGNATURE,
                         True,
                         f"A document signed by the enterprise "
                         f"{entry.name} with its business-licence certificate; it is not a licence.",
@@ -355,7 +367,7 @@ class IssuedHere:
             return Outcome(
                 (
                     Check(
-                        "issued_here",
+                        CheckName.ISSUED_HERE,
                         True,
                         f"The sealed document (SHA-256 {sha[:16]}…) is one this service issued.",
                     ),
@@ -364,7 +376,7 @@ class IssuedHere:
         return Outcome(
             (
                 Check(
-                    "issued_here",
+                    CheckName.ISSUED_HERE,
                     False,
                     f"This service has no record of issuing the sealed document "
                     f"(SHA-256 {sha[:16]}…), although the seal itself is genuine.",

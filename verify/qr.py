@@ -18,10 +18,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from signing.payload import KIND_LICENCE, KIND_RECEIPT, Claims, PayloadError, parse_signed
-from verify.report import Check, Verdict
-from verify.trust import TrustContext
+from verify.report import Check, CheckName, Verdict
+from verify.trust import OwnerKind, TrustContext
 
-QR_SIGNER_KINDS = frozenset({"department", "service"})
+QR_SIGNER_KINDS = frozenset({OwnerKind.DEPARTMENT, OwnerKind.SERVICE})
 _PATH_KINDS = {"v": KIND_LICENCE, "r": KIND_RECEIPT}
 MAX_QR_TEXT = 4096
 
@@ -91,34 +91,38 @@ def _issue_moment(claims: Claims) -> datetime | None:
 def verify_qr_text(text: str, trust: TrustContext) -> QrResult:
     """Check a QR text offline. Never raises for anything in ``text``."""
     if len(text) > MAX_QR_TEXT:
-        return QrResult(Verdict.MALFORMED, (Check("payload_readable", False, "The QR text is far too long."),))
+        return QrResult(Verdict.MALFORMED, (Check(CheckName.PAYLOAD_READABLE, False, "The QR text is far too long."),))
     try:
         token, expected_kind = split_qr_text(text)
         signed = parse_signed(token)
     except Exception as e:  # hostile input: any decoding failure is "malformed"
         detail = e.diagnostics() if isinstance(e, PayloadError) else f"QR payload not readable: {type(e).__name__}."
-        return QrResult(Verdict.MALFORMED, (Check("payload_readable", False, detail),))
+        return QrResult(Verdict.MALFORMED, (Check(CheckName.PAYLOAD_READABLE, False, detail),))
     claims = signed.claims
     kid = signed.kid.hex()
-    checks = [Check("payload_readable", True, "The QR code carries a signed payload.")]
+    checks = [Check(CheckName.PAYLOAD_READABLE, True, "The QR code carries a signed payload.")]
 
     def result(verdict: Verdict, **kw: Any) -> QrResult:
         return QrResult(verdict, tuple(checks), claims=claims, kid=kid, token=token, **kw)
 
     if expected_kind is not None and claims.kind != expected_kind:
-        checks.append(Check("kind_matches_link", False, "The link's kind does not match the payload's."))
+        checks.append(Check(CheckName.KIND_MATCHES_LINK, False, "The link's kind does not match the payload's."))
         return result(Verdict.MALFORMED)
 
     entry = trust.by_kid(kid)
     if entry is None or entry.owner_kind not in QR_SIGNER_KINDS:
-        checks.append(Check("signer_known", False, f"The signing key (kid {kid}) is not on this service's trust list."))
+        checks.append(
+            Check(CheckName.SIGNER_KNOWN, False, f"The signing key (kid {kid}) is not on this service's trust list.")
+        )
         return result(Verdict.UNKNOWN_SIGNER)
     who = {"signer_name": entry.name, "signer_kind": entry.owner_kind}
-    checks.append(Check("signer_known", True, f"Signed by {entry.name} (kid {kid})."))
+    checks.append(Check(CheckName.SIGNER_KNOWN, True, f"Signed by {entry.name} (kid {kid})."))
     if not trust.issued_by_root(entry.cert):
-        checks.append(Check("signer_trusted", False, "The signer's certificate is not issued by this service's root."))
+        checks.append(
+            Check(CheckName.SIGNER_TRUSTED, False, "The signer's certificate is not issued by this service's root.")
+        )
         return result(Verdict.UNKNOWN_SIGNER, **who)
-    checks.append(Check("signer_trusted", True, "The signer's certificate is issued by this service's root."))
+    checks.append(Check(CheckName.SIGNER_TRUSTED, True, "The signer's certificate is issued by this service's root."))
 
     public_key = entry.cert.public_key()
     try:
@@ -128,19 +132,19 @@ def verify_qr_text(text: str, trust: TrustContext) -> QrResult:
     except InvalidSignature:
         checks.append(
             Check(
-                "signature_valid",
+                CheckName.SIGNATURE_VALID,
                 False,
                 "The QR payload's signature does not verify: it was altered or not signed with this key.",
             )
         )
         return result(Verdict.SIGNATURE_INVALID, **who)
-    checks.append(Check("signature_valid", True, "The QR payload's signature verifies."))
+    checks.append(Check(CheckName.SIGNATURE_VALID, True, "The QR payload's signature verifies."))
 
     moment = _issue_moment(claims)
     if entry.revoked_at(moment):
         checks.append(
             Check(
-                "signer_not_revoked",
+                CheckName.SIGNER_NOT_REVOKED,
                 False,
                 f"The signer's certificate is revoked from "
                 f"{entry.revoked_from:%Y-%m-%d}, on or before the licence took effect.",
@@ -149,20 +153,20 @@ def verify_qr_text(text: str, trust: TrustContext) -> QrResult:
         return result(Verdict.SIGNATURE_INVALID, **who)
     checks.append(
         Check(
-            "signer_not_revoked",
+            CheckName.SIGNER_NOT_REVOKED,
             True,
             "The signer's certificate was not revoked when the licence took effect.",
         )
     )
     if (
         claims.kind == KIND_LICENCE
-        and entry.owner_kind == "department"
+        and entry.owner_kind == OwnerKind.DEPARTMENT
         and entry.licence_types
         and claims.type_code not in entry.licence_types
     ):
         checks.append(
             Check(
-                "licence_type_allowed",
+                CheckName.LICENCE_TYPE_ALLOWED,
                 False,
                 f"{entry.name} may not seal licences of type {claims.type_code}.",
             )

@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from verify.trust import OwnerKind
 
 REASON_MAX = 500  # characters of a signature's /Reason kept in the findings
 
@@ -34,11 +37,49 @@ class Coverage(StrEnum):
     PARTIAL = "partial"
 
 
+class CheckName(StrEnum):
+    """The rules a verdict is made of: the ``name`` of each check in an answer."""
+
+    # reading the file (PDF) or the payload (QR)
+    FILE_READABLE = "file_readable"
+    WITHIN_LIMITS = "within_limits"
+    ANALYSIS_FINISHED = "analysis_finished"
+    PAYLOAD_READABLE = "payload_readable"
+    KIND_MATCHES_LINK = "kind_matches_link"
+    # the seal (PDF) or the payload's signature (QR)
+    SIGNATURE_PRESENT = "signature_present"
+    SIGNATURE_INTACT = "signature_intact"
+    SIGNATURE_VALID = "signature_valid"
+    SEAL_COVERS_REVISION = "seal_covers_revision"
+    SIGNER_KNOWN = "signer_known"
+    SIGNER_TRUSTED = "signer_trusted"
+    SIGNER_NOT_REVOKED = "signer_not_revoked"
+    LICENCE_TYPE_ALLOWED = "licence_type_allowed"
+    # after sealing
+    LATER_SIGNATURES_BY_SERVICE = "later_signatures_by_service"
+    NO_CHANGES_AFTER_SEALING = "no_changes_after_sealing"
+    COVERS_FILE = "covers_file"
+    # what was sealed
+    ENTERPRISE_SIGNATURE = "enterprise_signature"
+    ISSUED_HERE = "issued_here"
+    STATUS_LIST = "status_list"  # offline: the status came from a signed status list
+
+
+class ModificationLevel(StrEnum):
+    """pyHanko's rating of the changes after a signature (its ``ModificationLevel`` names)."""
+
+    NONE = "NONE"
+    LTA_UPDATES = "LTA_UPDATES"
+    FORM_FILLING = "FORM_FILLING"
+    ANNOTATIONS = "ANNOTATIONS"
+    OTHER = "OTHER"
+
+
 @dataclass(frozen=True)
 class Check:
     """One rule and its outcome, in words a member of the public can read."""
 
-    name: str
+    name: CheckName
     ok: bool
     detail: str
 
@@ -114,7 +155,7 @@ class SignatureFinding:
     signer_kid: str | None = None
     signer_cn: str | None = None
     signer_uscc: str | None = None
-    owner_kind: str | None = None  # from the trust context; None if the certificate is not on it
+    owner_kind: OwnerKind | None = None  # from the trust context; None if the certificate is not on it
     intact: bool = False  # the digest over the byte range matches the signed digest
     valid: bool = False  # the CMS signature verifies with the signer's public key
     trusted: bool = False  # the signer certificate chains to our root (pyHanko path validation)
@@ -122,7 +163,7 @@ class SignatureFinding:
     signing_time: datetime | None = None  # self-reported by the signer (no timestamp authority)
     coverage: Coverage = Coverage.PARTIAL
     docmdp_level: int | None = None  # 1..3 if this is a certification signature
-    modification_level: str | None = None  # pyHanko ModificationLevel name for later revisions
+    modification_level: ModificationLevel | None = None  # pyHanko's rating of later revisions
     docmdp_ok: bool | None = None
     changed_form_fields: tuple[str, ...] = ()
     diff_problem: str | None = None  # pyHanko's SuspiciousModification message, if any
@@ -227,7 +268,7 @@ class SignerInfo:
     name: str | None
     uscc: str | None
     kid: str | None
-    owner_kind: str | None
+    owner_kind: OwnerKind | None
     owner_id: str | None = None
     field_name: str | None = None
     signing_time: datetime | None = None
@@ -239,7 +280,7 @@ class LaterSignature:
 
     field_name: str
     kid: str | None
-    owner_kind: str | None
+    owner_kind: OwnerKind | None
     signing_time: datetime | None = None
     reason: str | None = None  # the signed /Reason; for the service, not part of to_dict()
 

@@ -15,7 +15,8 @@ import hashlib
 import pickle
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -26,8 +27,16 @@ from pyhanko_certvalidator import ValidationContext
 from keys.ca import kid_of, uscc_of
 from verify.report import TrustContextError
 
-OwnerKind = Literal["department", "enterprise", "service"]
-OWNER_KINDS: frozenset[str] = frozenset({"department", "enterprise", "service"})
+
+class OwnerKind(StrEnum):
+    """Whom a certificate issued by our root belongs to."""
+
+    DEPARTMENT = "department"  # seals licences and receipts
+    ENTERPRISE = "enterprise"  # signs its own documents (business-licence certificate)
+    SERVICE = "service"  # the service itself: marks copies, signs QR payloads and lists
+
+
+OWNER_KINDS: frozenset[OwnerKind] = frozenset(OwnerKind)
 
 
 def _der(cert: x509.Certificate) -> bytes:
@@ -56,6 +65,7 @@ class TrustedCert:
     def __post_init__(self) -> None:
         if self.owner_kind not in OWNER_KINDS:
             raise TrustContextError(f"unknown owner kind {self.owner_kind!r} for kid {self.kid}")
+        object.__setattr__(self, "owner_kind", OwnerKind(self.owner_kind))
         if kid_of(_der(self.cert)) != self.kid:
             raise TrustContextError(f"kid {self.kid} does not match its certificate")
         object.__setattr__(self, "revoked_from", _aware(self.revoked_from))

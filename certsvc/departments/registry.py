@@ -16,6 +16,7 @@ from certsvc.identifiers import IdentifierError, validate_uscc
 from certsvc.keyring import Keyring
 from certsvc.security import new_bearer
 from keys.ca import Subject
+from verify.trust import OwnerKind
 
 BUSINESS_LICENCE_CODE = "YYZZ"
 BUSINESS_LICENCE_NAME = "营业执照"
@@ -60,7 +61,7 @@ def add_department(
     session.add(dept)
     session.flush()
     assert dept.id is not None
-    keyring.issue(session, "department", dept.id, Subject(dept.name, dept.name, dept.uscc, "电子证照专用章"))
+    keyring.issue(session, OwnerKind.DEPARTMENT, dept.id, Subject(dept.name, dept.name, dept.uscc, "电子证照专用章"))
     key = issue_api_key(session, dept)
     if registrar:
         create_licence_type(
@@ -154,6 +155,13 @@ def create_licence_type(
         details={"code": code, "name": lt.name, "reform_mode": reform_mode},
     )
     return lt
+
+
+def licence_types_of(session: Session, dept: Department) -> list[LicenceType]:
+    """The licence types the department defined, oldest first."""
+    return list(
+        session.exec(select(LicenceType).where(LicenceType.department_id == dept.id).order_by(LicenceType.id)).all()
+    )
 
 
 def licence_type_view(lt: LicenceType) -> dict[str, Any]:

@@ -6,7 +6,10 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from certsvc import audit
 from certsvc.db.models import Department, Enterprise, Licence, LicenceType, LicenceVersion
+from certsvc.enterprises.accounts import log_access
+from certsvc.errors import BadRequest, Invalid
 from certsvc.identifiers import IdentifierError, validate_uscc
 from certsvc.licences import status as st
 from certsvc.licences.lookup import held_licences, public_views_of_holder
@@ -50,3 +53,33 @@ def holder_view(s: Session, uscc: str, base_url: str) -> list[dict[str, Any]]:
     for lic, ver, lt, dept in holder_licences(s, uscc):
         out.append(licence_view(lic, ver, lt, dept, base_url, f"{base_url}/v/{ver.qr_payload}"))
     return out
+
+
+def shared_lookup(
+    s: Session, dept: Department, uscc: str, *, purpose: str | None, type_code: str | None, base_url: str
+) -> dict[str, Any]:
+    """共享调用: a department reads another holder's current licences for a stated purpose; the call
+    is written to the holder's access log and to the audit chain."""
+    if not purpose or not purpose.strip():
+        raise BadRequest("purpose: required — say why the licences are looked up (共享调用事由)", field="purpose")
+    purpose = purpose.strip()
+    try:
+        uscc = validate_uscc(uscc)
+    except IdentifierError as e:
+        raise Invalid(f"uscc: {e}", field="uscc") from e
+    items = [
+        v
+        for v in holder_view(s, uscc, base_url)
+        if v["status"] in (st.VALID, st.SUSPENDED) and (type_code is None or v["licence_type"] == type_code.upper())
+    ]
+    log_access(s, uscc, "lookup", department_id=dept.id, purpose=purpose)
+    audit.record(
+        s,
+        "licence.lookup",
+        actor_kind="department",
+        actor_id=dept.id,
+        subject_kind="holder",
+        subject_id=uscc,
+        details={"purpose": purpose, "type": type_code, "results": len(items)},
+    )
+    return {"uscc": uscc, "purpose": purpose, "items": items}

@@ -12,6 +12,7 @@ from certsvc.keyring import Keyring
 from certsvc.licences import status as st
 from certsvc.security import hash_secret, new_activation_code
 from keys.ca import Subject
+from verify.trust import OwnerKind
 
 
 def check_business_licence_free(s: Session, uscc: str) -> None:
@@ -35,7 +36,7 @@ def register_enterprise(keyring: Keyring, s: Session, dept: Department, lic: Lic
     ent.activation_code_hash = hash_secret(code.replace("-", ""))
     s.add(ent)
     s.flush()
-    keyring.issue(s, "enterprise", ent.id or 0, Subject(ent.name, ent.name, ent.uscc, "电子营业执照"))
+    keyring.issue(s, OwnerKind.ENTERPRISE, ent.id or 0, Subject(ent.name, ent.name, ent.uscc, "电子营业执照"))
     audit.record(
         s,
         "enterprise.register",

@@ -17,6 +17,7 @@ from signing.pipeline import sign
 from signing.probe import PdfProbe, probe_pdf
 from signing.seal import seal_code, seal_png
 from verify.report import VerifyError
+from verify.trust import OwnerKind
 from verify.workers import default_pool
 
 SEAL_SIZE = 120.0
@@ -36,7 +37,7 @@ async def sign_for_enterprise(ctx: Context, ent: Enterprise, data: bytes) -> byt
         raise Invalid(f"file: {probe.problem}", field="file")
     with Session(ctx.engine) as s:
         try:
-            cert = ctx.keyring.current(s, "enterprise", ent.id)
+            cert = ctx.keyring.current(s, OwnerKind.ENTERPRISE, ent.id)
         except LookupError as e:
             raise NotFound("this enterprise has no signing certificate; its business licence is missing") from e
     x1, y1, x2, _y2 = probe.last_page_box

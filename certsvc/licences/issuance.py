@@ -48,6 +48,7 @@ from signing.layout import LayoutError
 from signing.models import LicenceDocument, QrSpec, SealJob
 from signing.payload import KIND_LICENCE, Claims, content_digest
 from signing.seal import seal_code
+from verify.trust import OwnerKind
 
 __all__ = ["CHUNK_MAX", "Content", "IssueRequest", "Issued", "chunk_size", "issue", "issue_many"]
 
@@ -174,7 +175,7 @@ def seal_job(ctx: Context, dept: Department, lt: LicenceType, kid: str, c: Conte
 async def seal_version(ctx: Context, dept: Department, lt: LicenceType, c: Content) -> StoredVersion:
     """Seal and store one licence version with the department's current seal (no transaction)."""
     with Session(ctx.engine) as s:
-        cert = ctx.keyring.current(s, "department", dept.id)
+        cert = ctx.keyring.current(s, OwnerKind.DEPARTMENT, dept.id)
     job = seal_job(ctx, dept, lt, cert.kid, c)
     try:
         stored = await ctx.sealer.seal_and_store(job)
@@ -341,7 +342,7 @@ async def issue_many(
     """Issue each ``(index, request)`` on its own; ``results[index]`` gets the licence or the error."""
     with Session(ctx.engine) as s:
         items = _check(s, dept, requests, results)
-        cert = ctx.keyring.current(s, "department", dept.id) if items else None
+        cert = ctx.keyring.current(s, OwnerKind.DEPARTMENT, dept.id) if items else None
     if not items or cert is None:
         return
     _reserve(ctx, dept, items)

@@ -18,6 +18,7 @@ from certsvc.security import token_key
 from signing.models import QrSpec, ReceiptDocument, SealJob
 from signing.payload import KIND_RECEIPT, Claims
 from signing.seal import seal_code
+from verify.trust import OwnerKind
 
 RECEIPT_PURPOSE = "业务受理专用章"
 
@@ -30,7 +31,7 @@ async def issue_receipt(ctx: Context, dept: Department, body: Any) -> tuple[Rece
         except IdentifierError as e:
             raise Invalid(f"applicant_uscc: {e}", field="applicant_uscc") from e
     with Session(ctx.engine) as s:
-        cert = ctx.keyring.current(s, "department", dept.id)
+        cert = ctx.keyring.current(s, OwnerKind.DEPARTMENT, dept.id)
     receipt_id = new_id()
     received = today()
     missing = [(m.name.strip(), m.due) for m in body.materials_missing]

@@ -145,6 +145,12 @@ def grant_summary(g: Grant, base_url: str) -> dict[str, Any]:
     }
 
 
+def grants_of(s: Session, ent: Enterprise) -> list[Grant]:
+    """Every grant the enterprise made, newest first."""
+    q = select(Grant).where(Grant.enterprise_id == ent.id).order_by(Grant.created_at.desc())  # type: ignore[attr-defined]
+    return list(s.exec(q).all())
+
+
 def own_grant(s: Session, ent: Enterprise, grant_id: str) -> Grant:
     g = s.get(Grant, grant_id)
     if g is None or g.enterprise_id != ent.id:

@@ -23,6 +23,7 @@ from certsvc.licences import status as st
 from certsvc.verification.trust import trust_for
 from signing.payload import b64url
 from verify.status_list import encode_status_list
+from verify.trust import OwnerKind
 
 _lock = threading.Lock()
 _cache: dict[str, tuple[int, dict[str, Any]]] = {}
@@ -44,7 +45,7 @@ def trust_list(ctx: Context) -> dict[str, Any]:
             "not_before": c.cert.not_valid_before_utc.isoformat(),
             "not_after": c.cert.not_valid_after_utc.isoformat(),
         }
-        if c.owner_kind == "enterprise":
+        if c.owner_kind == OwnerKind.ENTERPRISE:
             entry["holder"] = entry.pop("department")
         if c.revoked_from is not None:
             entry["revoked_from"] = c.revoked_from.isoformat()

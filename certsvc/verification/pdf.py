@@ -21,6 +21,7 @@ from certsvc.sharing.grants import grant_state
 from certsvc.verification.trust import trust_for
 from signing.pipeline import MARK_FIELD
 from verify.report import Report, VerifierBusy
+from verify.trust import OwnerKind
 from verify.verifier import verify_pdf
 
 
@@ -68,7 +69,11 @@ def _grant_of(report: Report) -> str | None:
     """
     for ls in report.later_signatures:
         reason = ls.reason or ""
-        if ls.owner_kind == "service" and ls.field_name == MARK_FIELD and reason.startswith(GRANT_REASON_PREFIX):
+        if (
+            ls.owner_kind == OwnerKind.SERVICE
+            and ls.field_name == MARK_FIELD
+            and reason.startswith(GRANT_REASON_PREFIX)
+        ):
             return reason[len(GRANT_REASON_PREFIX) :]
     return None
 

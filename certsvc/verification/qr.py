@@ -13,7 +13,7 @@ from certsvc.metrics import VERIFICATIONS
 from certsvc.security import token_key
 from certsvc.verification.trust import trust_for
 from verify.qr import QrResult, verify_qr_text
-from verify.report import Verdict
+from verify.report import CheckName, Verdict
 
 
 def verify_qr(ctx: Context, text: str) -> dict[str, Any]:
@@ -38,19 +38,23 @@ def _with_record(ctx: Context, result: QrResult, body: dict[str, Any]) -> dict[s
             dept = s.get(Department, lic.department_id)
             assert lt is not None and dept is not None
             body["licence"] = public_view(lic, ver, lt, dept, ctx.settings.public_base_url)
-            body["checks"].append(_check("issued_here", True, "The service has a record of this licence version."))
+            body["checks"].append(
+                _check(CheckName.ISSUED_HERE, True, "The service has a record of this licence version.")
+            )
             return body
         rec = s.exec(select(Receipt).where(Receipt.qr_token == key)).first()
         if rec is not None:
             body["receipt"] = {"id": rec.id, "application_number": rec.application_number, "matter": rec.matter}
-            body["checks"].append(_check("issued_here", True, "The service has a record of this receipt."))
+            body["checks"].append(_check(CheckName.ISSUED_HERE, True, "The service has a record of this receipt."))
             return body
     # A valid signature by one of our keys over something we never recorded: 体外循环.
     body["verdict"] = Verdict.NOT_ISSUED_HERE.value
-    body["checks"].append(_check("issued_here", False, "The signature is ours but the service has no record of it."))
+    body["checks"].append(
+        _check(CheckName.ISSUED_HERE, False, "The signature is ours but the service has no record of it.")
+    )
     body.pop("claims", None)
     return body
 
 
-def _check(name: str, ok: bool, detail: str) -> dict[str, Any]:
+def _check(name: CheckName, ok: bool, detail: str) -> dict[str, Any]:
     return {"name": name, "ok": ok, "detail": detail}

@@ -13,8 +13,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from certsvc.db.models import Counter, Department, Enterprise, LicenceType, SigningCertificate
+from certsvc.keyring import ROOT_OWNER
 from keys.ca import from_pem
-from verify.trust import TrustContext, TrustedCert
+from verify.trust import OwnerKind, TrustContext, TrustedCert
 
 _lock = threading.Lock()
 _cache: dict[str, tuple[int, TrustContext]] = {}
@@ -26,26 +27,26 @@ def build_trust(s: Session) -> TrustContext:
     types: dict[int, list[str]] = {}
     for lt in s.exec(select(LicenceType)):
         types.setdefault(lt.department_id, []).append(lt.code)
-    ent_ids = [r.owner_id for r in rows if r.owner_kind == "enterprise"]
+    ent_ids = [r.owner_id for r in rows if r.owner_kind == OwnerKind.ENTERPRISE]
     ents = {e.id: e for e in s.exec(select(Enterprise).where(Enterprise.id.in_(ent_ids)))} if ent_ids else {}  # type: ignore[union-attr]
     root = None
     certs = []
     for r in rows:
         cert = from_pem(r.cert_pem)
-        if r.owner_kind == "root":
+        if r.owner_kind == ROOT_OWNER:
             root = cert
             continue
         name, uscc, codes = "certsvc", None, ()
-        if r.owner_kind == "department" and r.owner_id in depts:
+        if r.owner_kind == OwnerKind.DEPARTMENT and r.owner_id in depts:
             d = depts[r.owner_id]
             name, uscc, codes = d.name, d.uscc, tuple(types.get(d.id or 0, []))
-        elif r.owner_kind == "enterprise" and r.owner_id in ents:
+        elif r.owner_kind == OwnerKind.ENTERPRISE and r.owner_id in ents:
             e = ents[r.owner_id]
             name, uscc = e.name, e.uscc
         certs.append(
             TrustedCert(
                 kid=r.kid,
-                owner_kind=r.owner_kind,
+                owner_kind=OwnerKind(r.owner_kind),
                 owner_id=str(r.owner_id) if r.owner_id is not None else "",
                 name=name,
                 uscc=uscc,

@@ -5,22 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Response
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from certsvc import audit
 from certsvc.api.deps import CtxDep, DeptDep
+from certsvc.api.errors import http_status, service_error_body
+from certsvc.api.models import BatchOut, LicenceOut, LicenceTypeList, LicenceTypeOut, error_responses, media
 from certsvc.api.responses import stored_pdf
-from certsvc.db.models import Department, Licence, LicenceType
 from certsvc.db.session import session_scope
-from certsvc.departments.registry import create_licence_type, licence_type_view
+from certsvc.departments.registry import create_licence_type, licence_type_view, licence_types_of
 from certsvc.licences import issuance as svc
-from certsvc.licences import lifecycle
+from certsvc.licences import lifecycle, records
 from certsvc.licences.batch import issue_batch
-from certsvc.licences.records import current_version, owned
 from certsvc.licences.views import licence_view
 from certsvc.schemas import AmendIn, BatchIn, LicenceIn, LicenceTypeIn, ReasonIn, RenewIn
 
 router = APIRouter(prefix="/api/v1", tags=["departments"])
+
+# Every licence answer: the record, plus ``verify_url`` and (business licences) ``activation_code``
+# only where the service gave them.
+LICENCE: dict[str, Any] = {"response_model": LicenceOut, "response_model_exclude_unset": True}
 
 
 def _issued_body(ctx: CtxDep, issued: svc.Issued) -> dict[str, Any]:
@@ -37,7 +40,12 @@ def _issued_body(ctx: CtxDep, issued: svc.Issued) -> dict[str, Any]:
     return body
 
 
-@router.post("/licence-types", status_code=201)
+@router.post(
+    "/licence-types",
+    status_code=201,
+    response_model=LicenceTypeOut,
+    responses=error_responses(401, 409, 413, 422),
+)
 def post_licence_type(body: LicenceTypeIn, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
     with session_scope(ctx.engine) as s:
         lt = create_licence_type(
@@ -52,19 +60,23 @@ def post_licence_type(body: LicenceTypeIn, ctx: CtxDep, dept: DeptDep) -> dict[s
         return licence_type_view(lt)
 
 
-@router.get("/licence-types")
+@router.get("/licence-types", response_model=LicenceTypeList, responses=error_responses(401))
 def get_licence_types(ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
     with Session(ctx.engine) as s:
-        rows = s.exec(select(LicenceType).where(LicenceType.department_id == dept.id).order_by(LicenceType.id)).all()
-        return {"items": [licence_type_view(lt) for lt in rows]}
+        return {"items": [licence_type_view(lt) for lt in licence_types_of(s, dept)]}
 
 
-@router.post("/licences", status_code=201)
+@router.post("/licences", status_code=201, **LICENCE, responses=error_responses(401, 409, 413, 422))
 async def post_licence(body: LicenceIn, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
     return _issued_body(ctx, await svc.issue(ctx, dept, body))
 
 
-@router.post("/licences:batch")
+@router.post(
+    "/licences:batch",
+    response_model=BatchOut,
+    response_model_exclude_unset=True,
+    responses=error_responses(401, 413, 422),
+)
 async def post_batch(body: BatchIn, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
     results = await issue_batch(ctx, dept, body.items)
     out = []
@@ -72,42 +84,26 @@ async def post_batch(body: BatchIn, ctx: CtxDep, dept: DeptDep) -> dict[str, Any
         if isinstance(r, svc.Issued):
             out.append({"ok": True, "status_code": 201, **_issued_body(ctx, r)})
         else:
-            err = {"code": r.code, "message": r.message}
-            if r.field:
-                err["field"] = r.field
-            out.append({"ok": False, "status_code": r.status, "error": err})
+            out.append({"ok": False, "status_code": http_status(r) or 500, **service_error_body(r)})
     return {"results": out, "issued": sum(1 for r in out if r["ok"]), "failed": sum(1 for r in out if not r["ok"])}
 
 
-def _load(s: Session, dept: Department, licence_id: str) -> tuple[Licence, Any, LicenceType]:
-    lic = owned(s, dept, licence_id)
-    ver = current_version(s, lic)
-    lt = s.get(LicenceType, lic.licence_type_id)
-    assert lt is not None
-    return lic, ver, lt
-
-
-@router.get("/licences/{licence_id}")
+@router.get("/licences/{licence_id}", **LICENCE, responses=error_responses(401, 404))
 def get_licence(licence_id: str, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
     with Session(ctx.engine) as s:
-        lic, ver, lt = _load(s, dept, licence_id)
+        lic, ver, lt = records.owned_current(s, dept, licence_id)
         base = ctx.settings.public_base_url
         return licence_view(lic, ver, lt, dept, base, f"{base}/v/{ver.qr_payload}")
 
 
-@router.get("/licences/{licence_id}/pdf")
+@router.get(
+    "/licences/{licence_id}/pdf",
+    response_class=Response,
+    responses={**media("application/pdf", "The sealed PDF of the current version"), **error_responses(401, 404)},
+)
 def get_licence_pdf(licence_id: str, ctx: CtxDep, dept: DeptDep) -> Response:
     with session_scope(ctx.engine) as s:
-        lic, ver, _lt = _load(s, dept, licence_id)
-        audit.record(
-            s,
-            "licence.download",
-            actor_kind="department",
-            actor_id=dept.id,
-            subject_kind="licence",
-            subject_id=lic.id,
-            details={"version": ver.version},
-        )
+        lic, ver = records.download(s, dept, licence_id)
     return stored_pdf(ctx, ver.pdf_sha256, f"{lic.number}-v{ver.version}.pdf", "licence")
 
 
@@ -116,22 +112,25 @@ def _state(ctx: CtxDep, dept: DeptDep, licence_id: str, action: str, body: Reaso
     return get_licence(licence_id, ctx, dept)
 
 
-@router.post("/licences/{licence_id}/suspend")
+CHANGE = error_responses(401, 404, 409, 413, 422)
+
+
+@router.post("/licences/{licence_id}/suspend", **LICENCE, responses=CHANGE)
 def suspend(licence_id: str, body: ReasonIn, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
     return _state(ctx, dept, licence_id, "suspend", body)
 
 
-@router.post("/licences/{licence_id}/resume")
+@router.post("/licences/{licence_id}/resume", **LICENCE, responses=CHANGE)
 def resume(licence_id: str, body: ReasonIn, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
     return _state(ctx, dept, licence_id, "resume", body)
 
 
-@router.post("/licences/{licence_id}/revoke")
+@router.post("/licences/{licence_id}/revoke", **LICENCE, responses=CHANGE)
 def revoke(licence_id: str, body: ReasonIn, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
     return _state(ctx, dept, licence_id, "revoke", body)
 
 
-@router.post("/licences/{licence_id}/renew")
+@router.post("/licences/{licence_id}/renew", **LICENCE, responses=CHANGE)
 async def renew(licence_id: str, body: RenewIn, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
     issued = await lifecycle.new_version(
         ctx, dept, licence_id, action="renew", valid_until=body.valid_until, reason=body.reason
@@ -139,7 +138,7 @@ async def renew(licence_id: str, body: RenewIn, ctx: CtxDep, dept: DeptDep) -> d
     return _issued_body(ctx, issued)
 
 
-@router.post("/licences/{licence_id}/amend")
+@router.post("/licences/{licence_id}/amend", **LICENCE, responses=CHANGE)
 async def amend(licence_id: str, body: AmendIn, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
     issued = await lifecycle.new_version(
         ctx, dept, licence_id, action="amend", fields=body.fields, holder_name=body.holder_name, reason=body.reason

@@ -11,19 +11,30 @@ from fastapi.responses import Response
 from sqlmodel import Session
 
 from certsvc.api.deps import CtxDep, DeptDep, EntDep
+from certsvc.api.models import (
+    AccessLog,
+    ActivationOut,
+    GrantList,
+    GrantOut,
+    HeldLicences,
+    LookupOut,
+    NewGrantOut,
+    error_responses,
+    media,
+)
 from certsvc.api.uploads import read_pdf_upload
 from certsvc.db.session import session_scope
 from certsvc.enterprises import accounts
-from certsvc.enterprises.holders import holder_view
+from certsvc.enterprises.holders import holder_view, shared_lookup
 from certsvc.enterprises.signature import sign_for_enterprise
-from certsvc.errors import BadRequest, Invalid, Unauthorized
+from certsvc.errors import Unauthorized
 from certsvc.schemas import ActivateIn, GrantIn
 from certsvc.sharing import grants
 
 router = APIRouter(prefix="/api/v1", tags=["enterprises"])
 
 
-@router.post("/enterprise/activate")
+@router.post("/enterprise/activate", response_model=ActivationOut, responses=error_responses(401, 413, 422, 429))
 def activate(body: ActivateIn, ctx: CtxDep) -> dict[str, str]:
     with session_scope(ctx.engine) as s:
         try:
@@ -34,14 +45,21 @@ def activate(body: ActivateIn, ctx: CtxDep) -> dict[str, str]:
     return {"token": token, "note": "shown once: store it safely"}
 
 
-@router.get("/enterprise/licences")
+@router.get(
+    "/enterprise/licences",
+    response_model=HeldLicences,
+    response_model_exclude_unset=True,
+    responses=error_responses(401),
+)
 def my_licences(ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
     with Session(ctx.engine) as s:
         items = holder_view(s, ent.uscc, ctx.settings.public_base_url)
     return {"uscc": ent.uscc, "name": ent.name, "items": items}
 
 
-@router.post("/enterprise/grants", status_code=201)
+@router.post(
+    "/enterprise/grants", status_code=201, response_model=NewGrantOut, responses=error_responses(401, 413, 422)
+)
 def create_grant(body: GrantIn, ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
     base = ctx.settings.public_base_url
     with session_scope(ctx.engine) as s:
@@ -63,30 +81,25 @@ def create_grant(body: GrantIn, ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
     return out
 
 
-@router.get("/enterprise/grants")
+@router.get("/enterprise/grants", response_model=GrantList, responses=error_responses(401))
 def list_grants(ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
-    from sqlmodel import select
-
-    from certsvc.db.models import Grant
-
     with Session(ctx.engine) as s:
-        rows = s.exec(select(Grant).where(Grant.enterprise_id == ent.id).order_by(Grant.created_at.desc())).all()  # type: ignore[attr-defined]
-        return {"items": [grants.grant_summary(g, ctx.settings.public_base_url) for g in rows]}
+        return {"items": [grants.grant_summary(g, ctx.settings.public_base_url) for g in grants.grants_of(s, ent)]}
 
 
-@router.get("/enterprise/grants/{grant_id}")
+@router.get("/enterprise/grants/{grant_id}", response_model=GrantOut, responses=error_responses(401, 404))
 def get_grant(grant_id: str, ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
     with Session(ctx.engine) as s:
         return grants.grant_summary(grants.own_grant(s, ent, grant_id), ctx.settings.public_base_url)
 
 
-@router.delete("/enterprise/grants/{grant_id}")
+@router.delete("/enterprise/grants/{grant_id}", response_model=GrantOut, responses=error_responses(401, 404))
 def revoke_grant(grant_id: str, ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
     with session_scope(ctx.engine) as s:
         return grants.grant_summary(grants.revoke_grant(s, ent, grant_id), ctx.settings.public_base_url)
 
 
-@router.get("/enterprise/access-log")
+@router.get("/enterprise/access-log", response_model=AccessLog, responses=error_responses(401, 422))
 def access_log(
     ctx: CtxDep, ent: EntDep, page: int = Query(1, ge=1, le=100000), per_page: int = Query(50, ge=1, le=200)
 ) -> dict[str, Any]:
@@ -95,7 +108,14 @@ def access_log(
         return accounts.access_log(s, ent, page=page, per_page=per_page)
 
 
-@router.post("/enterprise/sign")
+@router.post(
+    "/enterprise/sign",
+    response_class=Response,
+    responses={
+        **media("application/pdf", "The PDF signed with the enterprise's business-licence certificate"),
+        **error_responses(401, 404, 413, 422),
+    },
+)
 async def enterprise_sign(
     request: Request, ctx: CtxDep, ent: EntDep, file: UploadFile | None = File(default=None)
 ) -> Response:
@@ -106,7 +126,12 @@ async def enterprise_sign(
     )
 
 
-@router.get("/enterprises/{uscc}/licences")
+@router.get(
+    "/enterprises/{uscc}/licences",
+    response_model=LookupOut,
+    response_model_exclude_unset=True,
+    responses=error_responses(400, 401, 422),
+)
 def lookup(
     uscc: str,
     ctx: CtxDep,
@@ -115,34 +140,8 @@ def lookup(
     type: str | None = Query(None, max_length=16),  # noqa: A002 - the SPEC's parameter name
 ) -> dict[str, Any]:
     """共享调用: another department's licences of a holder, for a stated purpose, logged."""
-    from certsvc import audit
-    from certsvc.identifiers import IdentifierError, validate_uscc
-    from certsvc.licences import status as st
-
-    if not purpose or not purpose.strip():
-        raise BadRequest("purpose: required — say why the licences are looked up (共享调用事由)", field="purpose")
-    try:
-        uscc = validate_uscc(uscc)
-    except IdentifierError as e:
-        raise Invalid(f"uscc: {e}", field="uscc") from e
-    base = ctx.settings.public_base_url
     with session_scope(ctx.engine) as s:
-        items = [
-            v
-            for v in holder_view(s, uscc, base)
-            if v["status"] in (st.VALID, st.SUSPENDED) and (type is None or v["licence_type"] == type.upper())
-        ]
-        accounts.log_access(s, uscc, "lookup", department_id=dept.id, purpose=purpose.strip())
-        audit.record(
-            s,
-            "licence.lookup",
-            actor_kind="department",
-            actor_id=dept.id,
-            subject_kind="holder",
-            subject_id=uscc,
-            details={"purpose": purpose.strip(), "type": type, "results": len(items)},
-        )
-    return {"uscc": uscc, "purpose": purpose.strip(), "items": items}
+        return shared_lookup(s, dept, uscc, purpose=purpose, type_code=type, base_url=ctx.settings.public_base_url)
 
 
 def qr_png(text: str) -> bytes:

@@ -9,6 +9,15 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlmodel import Session
 
 from certsvc.api.deps import CtxDep
+from certsvc.api.models import (
+    EnterprisePage,
+    ErrorBody,
+    LinkErrorBody,
+    PublicLicence,
+    SharePage,
+    error_responses,
+    media,
+)
 from certsvc.licences.lookup import public_view_by_token
 from certsvc.metrics import PAGE_SCANS
 from certsvc.web import render
@@ -24,7 +33,23 @@ def wants_json(request: Request) -> bool:
 NOT_OURS = {"genuine": False, "error": {"code": "not_found", "message": "this code is not a licence of this service"}}
 
 
-@router.get("/v/{token}", response_model=None)
+def _page(model: type, description: str, *errors: int, error_model: type[ErrorBody] = ErrorBody) -> dict[str, Any]:
+    """A page that is HTML for browsers and ``model`` as JSON for ``Accept: application/json``.
+
+    The routes return their responses themselves (the QR scan is the hottest path), so the model
+    documents the JSON answer without being applied to it.
+    """
+    html = media("text/html", description)[200]["content"]
+    return {
+        "response_model": model,
+        "responses": {
+            200: {"description": description, "content": html},
+            **error_responses(*errors, model=error_model),
+        },
+    }
+
+
+@router.get("/v/{token}", **_page(PublicLicence, "The licence a QR code names", 404, error_model=LinkErrorBody))
 async def verify_page(token: str, request: Request, ctx: CtxDep) -> Response:
     """The page a licence's QR code opens. One indexed query; the scan is counted in memory."""
     with ctx.engine.connect() as conn:
@@ -41,7 +66,7 @@ async def verify_page(token: str, request: Request, ctx: CtxDep) -> Response:
     return HTMLResponse(render("licence.html", request=request, v=view))
 
 
-@router.get("/e/{uscc}", response_model=None)
+@router.get("/e/{uscc}", **_page(EnterprisePage, "Every licence held under the USCC (一码展示)", 404))
 def enterprise_page(uscc: str, request: Request, ctx: CtxDep) -> Response:
     """一码展示: every licence of the holder, current ones first, newest first."""
     from certsvc.enterprises.holders import public_holder_view
@@ -60,7 +85,7 @@ def enterprise_page(uscc: str, request: Request, ctx: CtxDep) -> Response:
     return HTMLResponse(render("enterprise.html", request=request, e=view))
 
 
-@router.get("/s/{token}", response_model=None)
+@router.get("/s/{token}", **_page(SharePage, "The licences a share link grants", 404, 410, error_model=LinkErrorBody))
 def share_page(token: str, request: Request, ctx: CtxDep) -> Response:
     """The grantee's page: who shared what, for which purpose, until when; download buttons."""
     from certsvc.sharing.copies import share_view
@@ -77,7 +102,11 @@ def share_page(token: str, request: Request, ctx: CtxDep) -> Response:
     return HTMLResponse(render("share.html", request=request, v=view))
 
 
-@router.get("/s/{token}/qr.png", response_model=None)
+@router.get(
+    "/s/{token}/qr.png",
+    response_class=Response,
+    responses={**media("image/png", "The share link as a QR code"), **error_responses(404)},
+)
 def share_qr(token: str, ctx: CtxDep) -> Response:
     from certsvc.api.routes.enterprise import qr_png
     from certsvc.sharing.grants import grant_by_token
@@ -91,7 +120,14 @@ def share_qr(token: str, ctx: CtxDep) -> Response:
     )
 
 
-@router.get("/s/{token}/licences/{licence_id}.pdf", response_model=None)
+@router.get(
+    "/s/{token}/licences/{licence_id}.pdf",
+    response_class=Response,
+    responses={
+        **media("application/pdf", "A copy marked for the grantee and purpose (加注件)"),
+        **error_responses(404, 409, 410),
+    },
+)
 async def share_download(token: str, licence_id: str, ctx: CtxDep) -> Response:
     from certsvc.sharing.copies import download_marked_copy
 

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlmodel import Session
 
 from certsvc.api.deps import CtxDep, DeptDep
+from certsvc.api.models import LinkErrorBody, ReceiptOut, ReceiptPublic, error_responses, media
 from certsvc.api.responses import stored_pdf
 from certsvc.api.routes.public import wants_json
 from certsvc.receipts.issuance import issue_receipt, own_receipt, receipt_by_token, receipt_view
@@ -18,26 +19,37 @@ from certsvc.web import render
 router = APIRouter(tags=["receipts"])
 
 
-@router.post("/api/v1/receipts", status_code=201)
+@router.post("/api/v1/receipts", status_code=201, response_model=ReceiptOut, responses=error_responses(401, 413, 422))
 async def post_receipt(body: ReceiptIn, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
     rec, _url = await issue_receipt(ctx, dept, body)
     return receipt_view(rec, dept, ctx.settings.public_base_url, full=True)
 
 
-@router.get("/api/v1/receipts/{receipt_id}")
+@router.get("/api/v1/receipts/{receipt_id}", response_model=ReceiptOut, responses=error_responses(401, 404))
 def get_receipt(receipt_id: str, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
     with Session(ctx.engine) as s:
         return receipt_view(own_receipt(s, dept, receipt_id), dept, ctx.settings.public_base_url, full=True)
 
 
-@router.get("/api/v1/receipts/{receipt_id}/pdf")
+@router.get(
+    "/api/v1/receipts/{receipt_id}/pdf",
+    response_class=Response,
+    responses={**media("application/pdf", "The sealed receipt PDF"), **error_responses(401, 404)},
+)
 def get_receipt_pdf(receipt_id: str, ctx: CtxDep, dept: DeptDep) -> Response:
     with Session(ctx.engine) as s:
         rec = own_receipt(s, dept, receipt_id)
     return stored_pdf(ctx, rec.pdf_sha256, f"receipt-{rec.application_number}.pdf", "receipt")
 
 
-@router.get("/r/{token}", response_model=None)
+@router.get(
+    "/r/{token}",
+    response_model=ReceiptPublic,
+    responses={
+        200: {"description": "The receipt a QR code names", "content": media("text/html", "")[200]["content"]},
+        **error_responses(404, model=LinkErrorBody),
+    },
+)
 def receipt_page(token: str, request: Request, ctx: CtxDep) -> Response:
     with Session(ctx.engine) as s:
         found = receipt_by_token(s, token)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, File, Request, UploadFile
 from pydantic import BaseModel, Field
 
 from certsvc.api.deps import CtxDep
+from certsvc.api.models import QrVerifyResult, StatusList, TrustList, VerifyResult, error_responses
 from certsvc.api.uploads import read_pdf_upload
 from certsvc.verification import lists
 from certsvc.verification.pdf import verify_upload
@@ -20,22 +21,32 @@ class QrIn(BaseModel):
     text: str = Field(min_length=1, max_length=4000)
 
 
-@router.post("/verify")
+@router.post(
+    "/verify",
+    response_model=VerifyResult,
+    response_model_exclude_unset=True,
+    responses=error_responses(413, 422, 503),
+)
 async def post_verify(request: Request, ctx: CtxDep, file: UploadFile | None = File(default=None)) -> dict[str, Any]:
     data = await read_pdf_upload(request, file, ctx.settings.max_upload_bytes)
     return await verify_upload(ctx, data)
 
 
-@router.post("/verify/qr")
+@router.post(
+    "/verify/qr",
+    response_model=QrVerifyResult,
+    response_model_exclude_unset=True,
+    responses=error_responses(413, 422),
+)
 def post_verify_qr(body: QrIn, ctx: CtxDep) -> dict[str, Any]:
     return verify_qr(ctx, body.text)
 
 
-@router.get("/trust-list")
+@router.get("/trust-list", response_model=TrustList, response_model_exclude_unset=True)
 def get_trust_list(ctx: CtxDep) -> dict[str, Any]:
     return lists.trust_list(ctx)
 
 
-@router.get("/status-list")
+@router.get("/status-list", response_model=StatusList)
 def get_status_list(ctx: CtxDep) -> dict[str, Any]:
     return lists.status_list(ctx)

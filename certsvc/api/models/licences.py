@@ -1,0 +1,179 @@
+"""Licence types, licences (full and public views) and receipts."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from certsvc.api.models.base import IsoDate, IsoDateTime, LicenceStatus, Out
+from certsvc.api.models.errors import ErrorDetail
+
+
+class LicenceField(Out):
+    name: str
+    required: bool
+    private: bool
+
+
+class LicenceTypeOut(Out):
+    code: str
+    name: str
+    type_code: str
+    fields: list[LicenceField]
+    validity_days: int | None
+    reform_mode: str
+    reform_mode_name: str | None
+    business_licence: bool
+
+
+class LicenceTypeList(Out):
+    items: list[LicenceTypeOut]
+
+
+class LicenceOut(Out):
+    """The full record of a licence at a version, for its issuer and its holder."""
+
+    id: str
+    identifier: str
+    number: str
+    version: int
+    status: LicenceStatus
+    status_label: str
+    licence_type: str
+    licence_type_name: str
+    holder_uscc: str
+    holder_name: str
+    holder_kind: str
+    fields: dict[str, Any]
+    valid_from: IsoDate | None
+    valid_until: IsoDate | None
+    issuer: str
+    issuer_code: str
+    issued_at: IsoDateTime | None
+    state_reason: str | None
+    revoke_kind: str | None
+    sha256: str
+    pdf_url: str
+    verify_url: str | None = None
+    activation_code: str | None = Field(default=None, description="business licences only: shown once")
+
+
+class BatchItemOut(Out):
+    """One item of a batch: ``ok`` and ``status_code``, then the licence or the error."""
+
+    ok: bool
+    status_code: int
+    id: str | None = None
+    identifier: str | None = None
+    number: str | None = None
+    version: int | None = None
+    status: LicenceStatus | None = None
+    status_label: str | None = None
+    licence_type: str | None = None
+    licence_type_name: str | None = None
+    holder_uscc: str | None = None
+    holder_name: str | None = None
+    holder_kind: str | None = None
+    fields: dict[str, Any] | None = None
+    valid_from: IsoDate | None = None
+    valid_until: IsoDate | None = None
+    issuer: str | None = None
+    issuer_code: str | None = None
+    issued_at: IsoDateTime | None = None
+    state_reason: str | None = None
+    revoke_kind: str | None = None
+    sha256: str | None = None
+    pdf_url: str | None = None
+    verify_url: str | None = None
+    activation_code: str | None = None
+    error: ErrorDetail | None = None
+
+
+class BatchOut(Out):
+    results: list[BatchItemOut]
+    issued: int
+    failed: int
+
+
+class PublicLicence(Out):
+    """What anyone may see of a licence: no field values, so no personal data."""
+
+    genuine: bool
+    status: LicenceStatus
+    status_label: str
+    status_label_en: str
+    licence_type: str
+    licence_type_name: str
+    number: str
+    identifier: str
+    version: int
+    current_version: int
+    holder_name: str
+    holder_uscc: str
+    issuer: str
+    issuer_uscc: str
+    valid_from: IsoDate | None
+    valid_until: IsoDate | None
+    issued_at: IsoDateTime | None
+    pdf_sha256: str
+    state_reason: str | None
+    revoke_kind: str | None
+    enterprise_url: str
+
+
+class HeldPublicLicence(PublicLicence):
+    verify_url: str
+
+
+class SharedLicence(PublicLicence):
+    id: str
+    downloadable: bool
+    download_url: str | None
+
+
+class EnterprisePage(Out):
+    """一码展示: every licence held under a USCC, current ones first."""
+
+    uscc: str
+    name: str | None
+    registered: bool
+    current: list[HeldPublicLicence]
+    other: list[HeldPublicLicence]
+    count: int
+
+
+# --- receipts ----------------------------------------------------------------------------
+
+
+class MissingMaterialOut(Out):
+    name: str
+    due: IsoDate
+
+
+class ReceiptMaterials(Out):
+    received: list[str]
+    missing: list[MissingMaterialOut]
+
+
+class ReceiptPublic(Out):
+    """An acceptance receipt as its QR code shows it."""
+
+    id: str
+    genuine: bool
+    kind: Literal["receipt"]
+    matter: str
+    application_number: str
+    applicant_name: str
+    department: str
+    issued_at: IsoDateTime
+    sha256: str
+    verify_url: str
+
+
+class ReceiptOut(ReceiptPublic):
+    """The full receipt, for the department that issued it."""
+
+    materials: ReceiptMaterials
+    applicant_uscc: str | None
+    pdf_url: str

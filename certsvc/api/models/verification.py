@@ -1,0 +1,164 @@
+"""Verification answers, the trust list and the status list; health."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from certsvc.api.models.base import GrantState, IsoDate, IsoDateTime, Out
+from certsvc.api.models.licences import PublicLicence
+from verify.report import CheckName, Verdict
+from verify.trust import OwnerKind
+
+
+class CheckOut(Out):
+    name: CheckName
+    ok: bool
+    detail: str
+
+
+class SignerOut(Out):
+    name: str | None
+    uscc: str | None
+    kid: str | None
+    owner_kind: OwnerKind | None
+    owner_id: str | None = None
+    field_name: str | None = None
+    signing_time: IsoDateTime | None = None
+
+
+class LaterSignatureOut(Out):
+    field_name: str
+    kid: str | None
+    owner_kind: OwnerKind | None
+    signing_time: IsoDateTime | None = None
+
+
+class FileOut(Out):
+    size: int
+    sha256: str
+    revisions: int
+
+
+class ReceiptRef(Out):
+    id: str
+    application_number: str
+    matter: str
+    issued_at: IsoDateTime | None = None
+    verify_url: str | None = None
+
+
+class GrantRef(Out):
+    """The grant a marked copy was made for."""
+
+    id: str
+    grantee_name: str
+    purpose: str
+    expires_at: IsoDateTime
+    active: bool
+    state: GrantState
+
+
+class VerifyResult(Out):
+    """The verdict on an uploaded PDF, the checks behind it, and what the service knows of it."""
+
+    verdict: Verdict
+    checks: list[CheckOut]
+    signer: SignerOut | None = None
+    later_signatures: list[LaterSignatureOut] | None = None
+    file: FileOut | None = None
+    sealed_revision_sha256: str | None = None
+    licence: PublicLicence | None = None
+    receipt: ReceiptRef | None = None
+    grant: GrantRef | None = None
+
+
+class QrClaims(Out):
+    kind: str | int
+    identifier: str
+    holder_uscc: str | None
+    type_code: str | None
+    valid_from: IsoDate | None
+    valid_until: IsoDate | None
+    version: int | None
+    doc_hash_prefix: str
+    status_index: int | None
+
+
+class QrSigner(Out):
+    kid: str
+    name: str | None
+    kind: OwnerKind | None
+
+
+class QrVerifyResult(Out):
+    """The verdict on the text of a QR code."""
+
+    verdict: Verdict
+    checks: list[CheckOut]
+    claims: QrClaims | None = None
+    signer: QrSigner | None = None
+    licence: PublicLicence | None = None
+    receipt: ReceiptRef | None = None
+
+
+class TrustedIssuer(Out):
+    """A department's (or the service's) certificate."""
+
+    kid: str
+    kind: OwnerKind
+    department: str
+    uscc: str | None
+    certificate: str = Field(description="PEM")
+    licence_types: list[str]
+    not_before: IsoDateTime
+    not_after: IsoDateTime
+    revoked_from: IsoDateTime | None = None
+
+
+class TrustedEnterprise(Out):
+    """An enterprise's business-licence signing certificate."""
+
+    kid: str
+    kind: OwnerKind
+    uscc: str | None
+    certificate: str = Field(description="PEM")
+    licence_types: list[str]
+    not_before: IsoDateTime
+    not_after: IsoDateTime
+    holder: str
+    revoked_from: IsoDateTime | None = None
+
+
+class TrustList(Out):
+    root: str = Field(description="PEM of the root certificate")
+    issuers: list[TrustedIssuer]
+    enterprises: list[TrustedEnterprise]
+    generated_at: IsoDateTime
+
+
+class StatusListBits(Out):
+    bits: int
+    lst: str
+
+
+class StatusListPayload(Out):
+    iss: str
+    iat: int
+    exp: int
+    ttl: int
+    status_list: StatusListBits
+    codes: dict[str, str]
+
+
+class StatusList(Out):
+    """The status list and its compact JWS (ES256, by the service seal)."""
+
+    payload: StatusListPayload
+    jws: str
+
+
+class Health(Out):
+    status: Literal["ok", "degraded"]
+    checks: dict[str, str]
