@@ -1,5 +1,5 @@
 """The layout rules of the four packages, checked on their source: layers only look down, no import
-cycles, routes leave auditing to the services, and no module grows past 500 lines."""
+cycles, routes leave auditing and database queries to the services, and no module grows past 500 lines."""
 
 from __future__ import annotations
 
@@ -143,6 +143,37 @@ def test_routes_leave_audit_records_to_the_services() -> None:
     routes = {m: deps for m, deps in GRAPH.items() if m.startswith("certsvc.api.routes.")}
     assert routes, "no route modules found"
     assert {m for m, deps in routes.items() if "certsvc.audit" in deps} == set()
+
+
+ROUTES = sorted(m for m in SOURCES if m.startswith("certsvc.api.routes."))
+QUERY_BUILDERS = {"select", "delete", "update", "insert", "func", "text", "exists", "and_", "or_"}
+
+
+def _queries(path: Path) -> list[str]:
+    """Where a module builds or runs a database query: query builders imported from sqlmodel or
+    sqlalchemy, and ``.exec(...)`` / ``.execute(...)`` calls."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in ("sqlmodel", "sqlalchemy"):
+            found += [f"line {node.lineno}: imports {a.name}" for a in node.names if a.name in QUERY_BUILDERS]
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("exec", "execute")
+        ):
+            found.append(f"line {node.lineno}: calls .{node.func.attr}()")
+    return found
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_routes_leave_database_queries_to_the_services(route: str) -> None:
+    assert _queries(SOURCES[route]) == []
+
+
+def test_the_query_finder_finds_queries(tmp_path: Path) -> None:
+    path = tmp_path / "route.py"
+    path.write_text("from sqlmodel import Session, select\n\ndef f(s):\n    return s.exec(select(1))\n")
+    assert _queries(path) == ["line 1: imports select", "line 4: calls .exec()"]
 
 
 def test_no_module_is_over_500_lines() -> None:

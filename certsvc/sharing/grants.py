@@ -158,6 +158,20 @@ def own_grant(s: Session, ent: Enterprise, grant_id: str) -> Grant:
     return g
 
 
+def list_grants(s: Session, ent: Enterprise, limit: int | None = None) -> list[Grant]:
+    """The enterprise's grants, newest first (at most ``limit``)."""
+    q = select(Grant).where(Grant.enterprise_id == ent.id).order_by(Grant.created_at.desc())  # type: ignore[attr-defined]
+    return list(s.exec(q if limit is None else q.limit(limit)).all())
+
+
+def grants_named(s: Session, ent: Enterprise, grant_ids: set[str]) -> dict[str, Grant]:
+    """The enterprise's grants among ``grant_ids``, by id (others' grants are left out)."""
+    if not grant_ids:
+        return {}
+    q = select(Grant).where(Grant.enterprise_id == ent.id, Grant.id.in_(grant_ids))  # type: ignore[attr-defined]
+    return {g.id: g for g in s.exec(q)}
+
+
 def revoke_grant(s: Session, ent: Enterprise, grant_id: str) -> Grant:
     g = own_grant(s, ent, grant_id)
     if g.revoked_at is None:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from certsvc.api.routes.portal import PRE_COOKIE, SESSION_COOKIE
+from certsvc.api.portal.session import PRE_COOKIE, SESSION_COOKIE
 from tests.enterprise.conftest import make_enterprise
 
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
