@@ -93,9 +93,3 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(_req: Request, exc: Exception) -> JSONResponse:
         return _internal(exc)
-
-
-# Transitional: the portal routes (being split in another change) still read ``exc.status``. The
-# status stays an API-edge decision: this property asks the table above. Remove it once they call
-# http_status().
-e.ServiceError.status = property(lambda self: http_status(self) or 500)  # type: ignore[attr-defined]

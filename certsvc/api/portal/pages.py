@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from certsvc.api.errors import http_status
 from certsvc.context import Context
 from certsvc.core.clock import CST
 from certsvc.db.models import Grant
@@ -81,7 +82,7 @@ def redirect(ctx: Context, to: str) -> RedirectResponse:
 
 def error_status(e: ServiceError) -> int:
     """A service error's status as a page shows it: always a 4xx."""
-    return e.status if 400 <= e.status < 500 else 400
+    return status if 400 <= (status := http_status(e) or 500) < 500 else 400
 
 
 def local_time(ts: str | datetime | None) -> str:

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
 from certsvc.api.deps import CtxDep
+from certsvc.api.errors import http_status
 from certsvc.api.portal import session as web_session
 from certsvc.api.portal.forms import FormDep, FormProblem, grant_choice, grant_message, grant_request, text
 from certsvc.api.portal.pages import (
@@ -119,9 +120,9 @@ def activate(request: Request, ctx: CtxDep, form: FormDep) -> Response:
 
 
 def _activation_message(e: ServiceError) -> str:
-    if e.status == 401:
+    if http_status(e) == 401:
         return "激活码错误或已使用 · The activation code is wrong or has already been used."
-    if e.status == 429:
+    if http_status(e) == 429:
         return "失败次数过多，请 15 分钟后再试 · Too many failed attempts; try again in 15 minutes."
     return f"无法激活 · Cannot activate: {e.message}"
 
@@ -224,7 +225,7 @@ def revoke_grant(grant_id: str, request: Request, ctx: CtxDep, form: FormDep) ->
         with session_scope(ctx.engine) as s:
             sharing.revoke_grant(s, sess.enterprise, grant_id)
     except ServiceError as e:
-        if e.status == 404:
+        if http_status(e) == 404:
             return error_page(ctx, 404, "没有这个授权 · No such grant.", sess=sess)
         return error_page(ctx, error_status(e), e.message, sess=sess)
     return redirect(ctx, f"/portal/grants?revoked={grant_id}")
