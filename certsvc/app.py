@@ -26,7 +26,7 @@ async def _flush_scans(ctx: Context, every_s: float) -> None:
         await asyncio.sleep(every_s)
         try:
             await asyncio.to_thread(ctx.scans.flush, ctx.engine)
-        except Exception:  # noqa: BLE001 - counts stay pending; the next round tries again
+        except Exception:  # counts stay pending; the next round tries again
             log.exception("flushing verification counts failed")
 
 
@@ -40,7 +40,7 @@ async def _checkpoints(ctx: Context, every_s: float) -> None:
         try:
             with session_scope(ctx.engine) as s:
                 await asyncio.to_thread(checkpoint, s, ctx.keyring)
-        except Exception:  # noqa: BLE001 - keep serving; the next round tries again
+        except Exception:  # keep serving; the next round tries again
             log.exception("audit checkpoint failed")
 
 

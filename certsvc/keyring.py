@@ -15,7 +15,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pyhanko.sign.signers import Signer
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from certsvc.db.counters import next_value
 from certsvc.db.models import Counter, SigningCertificate
@@ -175,7 +175,7 @@ class Keyring:
                 SigningCertificate.owner_id == owner_id,
                 SigningCertificate.active == True,  # noqa: E712
             )
-            .order_by(SigningCertificate.id.desc())  # type: ignore[union-attr]
+            .order_by(col(SigningCertificate.id).desc())
         ).first()
         if row is None:
             raise NoCertificate(f"no active certificate for {owner_kind} {owner_id}")
@@ -186,7 +186,7 @@ class Keyring:
         return _info(row) if row else None
 
     def all(self, session: Session) -> list[CertInfo]:
-        return [_info(r) for r in session.exec(select(SigningCertificate).order_by(SigningCertificate.id))]
+        return [_info(r) for r in session.exec(select(SigningCertificate).order_by(col(SigningCertificate.id)))]
 
     # --- use --------------------------------------------------------------------------
 

@@ -60,7 +60,7 @@ def repair(ctx: Context, *, grace_s: float = 600.0) -> RepairReport:
     store = ctx.blobs
     for key in sorted(stored - referenced):
         if isinstance(store, FileBlobStore):
-            age = now - store._path(key).stat().st_mtime  # noqa: SLF001
+            age = now - store._path(key).stat().st_mtime
             if age < grace_s:
                 report.orphans_kept_in_flight += 1
                 continue

@@ -15,7 +15,7 @@ import hashlib
 import pickle
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -34,6 +34,10 @@ def _der(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.DER)
 
 
+@overload
+def _aware(t: datetime) -> datetime: ...
+@overload
+def _aware(t: None) -> None: ...
 def _aware(t: datetime | None) -> datetime | None:
     if t is None or t.tzinfo is not None:
         return t
@@ -97,7 +101,7 @@ class TrustedCert:
             return False
         if moment is None:
             return True
-        return self.revoked_from <= _aware(moment)  # type: ignore[operator]
+        return self.revoked_from <= _aware(moment)
 
 
 _REBUILT: dict[str, TrustContext] = {}

@@ -10,9 +10,9 @@ licence, which then names no grant; changing it breaks the service's signature.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import text
+from sqlalchemy import CursorResult, text
 from sqlmodel import Session
 
 from certsvc import audit
@@ -47,7 +47,7 @@ def share_view(s: Session, token: str, base_url: str) -> dict[str, Any]:
         return {"state": "unknown", "error": {"code": "not_found", "message": "no such share link"}}
     ent = s.get(Enterprise, g.enterprise_id)
     state = grant_state(g)
-    base = {
+    base: dict[str, Any] = {
         "state": state,
         "enterprise": {"name": ent.name if ent else None, "uscc": ent.uscc if ent else None},
         "grant": {
@@ -106,13 +106,18 @@ async def download_marked_copy(ctx: Context, token: str, licence_id: str) -> Mar
         if status not in DOWNLOADABLE:
             raise Conflict(f"the licence is {status} ({st.LABELS[status][0]}); its download is refused")
         # Reserve one download atomically: two grantees racing for the last one cannot both win.
-        reserved = s.execute(
-            text(
-                'UPDATE "grant" SET downloads = downloads + 1 WHERE id = :id AND revoked_at IS NULL '
-                "AND (max_downloads IS NULL OR downloads < max_downloads)"
+        # an UPDATE gives a CursorResult; Session.execute() is typed for any statement, as Result
+        result = cast(
+            CursorResult[Any],
+            s.execute(
+                text(
+                    'UPDATE "grant" SET downloads = downloads + 1 WHERE id = :id AND revoked_at IS NULL '
+                    "AND (max_downloads IS NULL OR downloads < max_downloads)"
+                ),
+                {"id": g.id},
             ),
-            {"id": g.id},
-        ).rowcount
+        )
+        reserved = result.rowcount
         if reserved != 1:
             raise Gone("this share link has no downloads left")
         cert = ctx.keyring.current(s, SERVICE_OWNER, None)

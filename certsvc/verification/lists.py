@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from certsvc.context import Context
 from certsvc.db.models import Counter, Licence, LicenceVersion, utcnow
@@ -82,8 +82,8 @@ def status_list(ctx: Context) -> dict[str, Any]:
         codes: dict[int, int] = {}
         rows = s.exec(
             select(Licence, LicenceVersion)
-            .join(LicenceVersion, LicenceVersion.licence_id == Licence.id)
-            .where((Licence.state != st.VALID) | (LicenceVersion.superseded_at.is_not(None)))  # type: ignore[union-attr]
+            .join(LicenceVersion, col(LicenceVersion.licence_id) == col(Licence.id))
+            .where((col(Licence.state) != st.VALID) | (col(LicenceVersion.superseded_at).is_not(None)))
         )
         for lic, ver in rows:
             code = st.stored_code(lic, ver)

@@ -8,26 +8,27 @@ place all processes share.
 from __future__ import annotations
 
 import threading
+from typing import cast
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from certsvc.db.models import Counter, Department, Enterprise, LicenceType, SigningCertificate
 from keys.ca import from_pem
-from verify.trust import TrustContext, TrustedCert
+from verify.trust import OwnerKind, TrustContext, TrustedCert
 
 _lock = threading.Lock()
 _cache: dict[str, tuple[int, TrustContext]] = {}
 
 
 def build_trust(s: Session) -> TrustContext:
-    rows = s.exec(select(SigningCertificate).order_by(SigningCertificate.id)).all()
+    rows = s.exec(select(SigningCertificate).order_by(col(SigningCertificate.id))).all()
     depts = {d.id: d for d in s.exec(select(Department))}
     types: dict[int, list[str]] = {}
     for lt in s.exec(select(LicenceType)):
         types.setdefault(lt.department_id, []).append(lt.code)
     ent_ids = [r.owner_id for r in rows if r.owner_kind == "enterprise"]
-    ents = {e.id: e for e in s.exec(select(Enterprise).where(Enterprise.id.in_(ent_ids)))} if ent_ids else {}  # type: ignore[union-attr]
+    ents = {e.id: e for e in s.exec(select(Enterprise).where(col(Enterprise.id).in_(ent_ids)))} if ent_ids else {}
     root = None
     certs = []
     for r in rows:
@@ -35,7 +36,8 @@ def build_trust(s: Session) -> TrustContext:
         if r.owner_kind == "root":
             root = cert
             continue
-        name, uscc, codes = "certsvc", None, ()
+        name, uscc = "certsvc", None
+        codes: tuple[str, ...] = ()
         if r.owner_kind == "department" and r.owner_id in depts:
             d = depts[r.owner_id]
             name, uscc, codes = d.name, d.uscc, tuple(types.get(d.id or 0, []))
@@ -45,7 +47,7 @@ def build_trust(s: Session) -> TrustContext:
         certs.append(
             TrustedCert(
                 kid=r.kid,
-                owner_kind=r.owner_kind,
+                owner_kind=cast(OwnerKind, r.owner_kind),  # TrustedCert checks it
                 owner_id=str(r.owner_id) if r.owner_id is not None else "",
                 name=name,
                 uscc=uscc,
