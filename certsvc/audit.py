@@ -43,6 +43,7 @@ def _canonical(ev: AuditEvent) -> bytes:
 
 
 def event_hash(ev: AuditEvent) -> str:
+    """The hash that chains ``ev`` to the next event; recomputed on verification to detect edits."""
     return hashlib.sha256(_canonical(ev)).hexdigest()
 
 
@@ -105,6 +106,8 @@ def record_many(session: Session, entries: list[Entry]) -> list[AuditEvent]:
 
 @dataclass(frozen=True)
 class ChainReport:
+    """The outcome of checking the audit chain: how far it holds, and where and why it breaks."""
+
     events: int
     ok: bool
     first_bad_id: int | None = None

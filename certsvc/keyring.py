@@ -28,12 +28,16 @@ SERVICE_OWNER = "service"
 
 
 class NoCertificate(LookupError):
+    """No active certificate for an owner: its key was never issued or has been retired."""
+
     def diagnostics(self) -> str:
         return f"no certificate: {self}"
 
 
 @dataclass(frozen=True)
 class CertInfo:
+    """A certificate and the key label behind it, as the keyring hands them to signers and verifiers."""
+
     kid: str
     owner_kind: str
     owner_id: int | None
@@ -68,6 +72,8 @@ def _info(row: SigningCertificate) -> CertInfo:
 
 
 class Keyring:
+    """The service's certificates (root, departments, enterprises, service) over a key backend, cached per process."""
+
     def __init__(self, engine: Engine, backend: KeyBackend) -> None:
         self.engine = engine
         self.backend = backend

@@ -14,6 +14,8 @@ from pyhanko.sign import fields
 
 @dataclass(frozen=True)
 class PdfProbe:
+    """What a first look at an upload found: whether it can be signed and where the last page is."""
+
     ok: bool
     problem: str | None = None
     pages: int = 0

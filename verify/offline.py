@@ -84,6 +84,7 @@ def qr_token_in(data: bytes) -> str | None:
 
 
 def verify_offline(data: bytes, trust_list: dict[str, Any], status_list: dict[str, Any] | None) -> dict[str, Any]:
+    """Verify a PDF with only the published trust list (and status list): no access to the service needed."""
     trust = trust_from_list(trust_list)
     report = verify_pdf(data, trust, lambda _sha: True)
     checks = [
@@ -119,4 +120,5 @@ def verify_offline(data: bytes, trust_list: dict[str, Any], status_list: dict[st
 
 
 def load_json(path: Path) -> dict[str, Any]:
+    """A saved trust or status list."""
     return json.loads(path.read_text(encoding="utf-8"))

@@ -32,6 +32,7 @@ FAILURE_WINDOW = timedelta(minutes=15)
 
 
 def activate(s: Session, uscc: str, code: str) -> str:
+    """Exchange a holder's one-time activation code for a portal token; repeated failures are throttled."""
     try:
         uscc = validate_uscc(uscc)
     except IdentifierError as e:
@@ -78,6 +79,7 @@ def log_access(
     department_id: int | None = None,
     purpose: str | None = None,
 ) -> None:
+    """Record who looked at a holder's licences, so that the holder can see it in the portal."""
     s.add(
         AccessEvent(
             holder_uscc=holder_uscc,
@@ -91,6 +93,7 @@ def log_access(
 
 
 def access_log(s: Session, ent: Enterprise, *, page: int, per_page: int) -> dict[str, Any]:
+    """One page of who accessed this enterprise's licences, with the daily QR scan counts."""
     depts = {d.id: d.name for d in s.exec(select(Department))}
     q = (
         select(AccessEvent)

@@ -24,6 +24,7 @@ def holder_licences(s: Session, uscc: str) -> list[tuple[Licence, LicenceVersion
 
 
 def public_holder_view(s: Session, uscc: str, base_url: str) -> dict[str, Any] | None:
+    """The public page of a USCC (一码展示): current licences first, the rest after; None if it holds none."""
     try:
         uscc = validate_uscc(uscc)
     except IdentifierError:

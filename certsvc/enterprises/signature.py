@@ -31,6 +31,7 @@ def _probe(ctx: Context, data: bytes) -> PdfProbe:
 
 
 async def sign_for_enterprise(ctx: Context, ent: Enterprise, data: bytes) -> bytes:
+    """Seal an enterprise's own PDF with its key; the file is probed in a worker first, as it is untrusted."""
     probe = await asyncio.to_thread(_probe, ctx, data)
     if not probe.ok:
         raise Invalid(f"file: {probe.problem}", field="file")

@@ -41,6 +41,7 @@ def mark_lines(g: Grant) -> list[str]:
 
 
 def share_view(s: Session, token: str, base_url: str) -> dict[str, Any]:
+    """What a share link's page shows: the grant and its licences, or why the link no longer works."""
     try:
         g = grant_by_token(s, token)
     except NotFound:
@@ -89,11 +90,14 @@ def share_view(s: Session, token: str, base_url: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class MarkedCopy:
+    """A marked copy of a licence for a grantee, with the name to download it under."""
+
     pdf: bytes
     filename: str
 
 
 async def download_marked_copy(ctx: Context, token: str, licence_id: str) -> MarkedCopy:
+    """A licence PDF marked for this grantee and purpose; each download counts against the grant's limit."""
     with session_scope(ctx.engine) as s:
         g = usable_grant(s, token)  # 404 unknown, 410 revoked / expired / used up
         if licence_id not in g.licence_ids:

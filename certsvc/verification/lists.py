@@ -21,6 +21,7 @@ from certsvc.db.models import Counter, Licence, LicenceVersion, utcnow
 from certsvc.keyring import SERVICE_OWNER
 from certsvc.licences import status as st
 from certsvc.verification.trust import trust_for
+from keys.ca import to_pem
 from signing.payload import b64url
 from verify.status_list import encode_status_list
 
@@ -29,9 +30,8 @@ _cache: dict[str, tuple[int, dict[str, Any]]] = {}
 
 
 def trust_list(ctx: Context) -> dict[str, Any]:
+    """The signed list of certificates, for verifying licences offline."""
     trust = trust_for(ctx.engine)
-    from keys.ca import to_pem
-
     issuers = []
     for c in trust.certs:
         entry: dict[str, Any] = {

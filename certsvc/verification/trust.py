@@ -22,6 +22,7 @@ _cache: dict[str, tuple[int, TrustContext]] = {}
 
 
 def build_trust(s: Session) -> TrustContext:
+    """The trust context from the certificate rows: root, and every key with its owner and licence types."""
     rows = s.exec(select(SigningCertificate).order_by(col(SigningCertificate.id))).all()
     depts = {d.id: d for d in s.exec(select(Department))}
     types: dict[int, list[str]] = {}
@@ -62,6 +63,7 @@ def build_trust(s: Session) -> TrustContext:
 
 
 def trust_for(engine: Engine) -> TrustContext:
+    """The trust context of ``engine``, rebuilt only when the ``trust`` counter says a certificate changed."""
     key = str(engine.url)
     with Session(engine) as s:
         row = s.exec(select(Counter).where(Counter.name == "trust")).first()
