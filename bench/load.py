@@ -221,7 +221,7 @@ async def _httpx_load(
             nonlocal issued
             while issued < max_requests and time.perf_counter() < deadline:
                 issued += 1
-                path = random.choice(paths)  # noqa: S311 - load pattern, not security
+                path = random.choice(paths)  # load pattern, not security
                 t0 = time.perf_counter()
                 try:
                     r = await client.request(method, path, content=body)

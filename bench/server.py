@@ -64,7 +64,7 @@ class Server:
         return self.proc.pid if self.proc else None
 
     def start(self, ready_path: str = "/healthz", timeout_s: float = 120.0) -> Server:
-        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child, closed in stop()
+        log = open(self.log_path, "ab")  # handed to the child, closed in stop()
         self._log = log
         self.proc = subprocess.Popen(
             self.argv,

@@ -14,9 +14,12 @@ from certsvc import __version__
 from certsvc.api import errors, openapi
 from certsvc.api.limits import BodyLimit
 from certsvc.api.routes import departments, enterprise, health, portal, public, receipts, verification
+from certsvc.audit import checkpoint
 from certsvc.context import Context
 from certsvc.core.config import Settings, get_settings
+from certsvc.db.session import session_scope
 from certsvc.metrics import MetricsMiddleware
+from signing.fonts import warm_up
 
 log = logging.getLogger("certsvc")
 
@@ -26,28 +29,23 @@ async def _flush_scans(ctx: Context, every_s: float) -> None:
         await asyncio.sleep(every_s)
         try:
             await asyncio.to_thread(ctx.scans.flush, ctx.engine)
-        except Exception:  # noqa: BLE001 - counts stay pending; the next round tries again
+        except Exception:  # counts stay pending; the next round tries again
             log.exception("flushing verification counts failed")
 
 
 async def _checkpoints(ctx: Context, every_s: float) -> None:
     """Sign the audit chain head from time to time (a no-op when nothing happened)."""
-    from certsvc.audit import checkpoint
-    from certsvc.db.session import session_scope
-
     while True:
         await asyncio.sleep(every_s)
         try:
             with session_scope(ctx.engine) as s:
                 await asyncio.to_thread(checkpoint, s, ctx.keyring)
-        except Exception:  # noqa: BLE001 - keep serving; the next round tries again
+        except Exception:  # keep serving; the next round tries again
             log.exception("audit checkpoint failed")
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    from signing.fonts import warm_up
-
     ctx: Context = app.state.ctx
     await asyncio.to_thread(warm_up)
     await ctx.sealer.warm()
@@ -68,6 +66,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
+    """The FastAPI application (uvicorn's factory); ``migrate=False`` for tests that set up the schema themselves."""
     ctx = Context(settings or get_settings())
     if migrate:
         ctx.migrate()

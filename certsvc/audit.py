@@ -12,11 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import text
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from certsvc.db.counters import next_value
 from certsvc.db.models import AuditCheckpoint, AuditEvent, utcnow
+from certsvc.keyring import Keyring
 from verify.trust import OwnerKind
 
 GENESIS = "0" * 64
@@ -40,6 +44,7 @@ def _canonical(ev: AuditEvent) -> bytes:
 
 
 def event_hash(ev: AuditEvent) -> str:
+    """The hash that chains ``ev`` to the next event; recomputed on verification to detect edits."""
     return hashlib.sha256(_canonical(ev)).hexdigest()
 
 
@@ -102,6 +107,8 @@ def record_many(session: Session, entries: list[Entry]) -> list[AuditEvent]:
 
 @dataclass(frozen=True)
 class ChainReport:
+    """The outcome of checking the audit chain: how far it holds, and where and why it breaks."""
+
     events: int
     ok: bool
     first_bad_id: int | None = None
@@ -116,7 +123,7 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
     last_id = 0
     while True:
         rows = session.exec(
-            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)  # type: ignore[arg-type]
+            select(AuditEvent).where(col(AuditEvent.id) > last_id).order_by(col(AuditEvent.id)).limit(batch)
         ).all()
         if not rows:
             return ChainReport(events=count, ok=True)
@@ -139,12 +146,12 @@ def _checkpoint_message(event_id: int, head_hash: str) -> bytes:
     return f"certsvc-audit-head:{event_id}:{head_hash}".encode()
 
 
-def checkpoint(session: Session, keyring) -> AuditCheckpoint | None:  # noqa: ANN001 - certsvc.keyring.Keyring
+def checkpoint(session: Session, keyring: Keyring) -> AuditCheckpoint | None:
     """Sign the current chain head with the service key, unless it is signed already."""
-    head = session.exec(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).first()  # type: ignore[union-attr]
+    head = session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(1)).first()
     if head is None:
         return None
-    last = session.exec(select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1)).first()  # type: ignore[union-attr]
+    last = session.exec(select(AuditCheckpoint).order_by(col(AuditCheckpoint.id).desc()).limit(1)).first()
     if last is not None and last.event_id == head.id:
         return last
     cert = keyring.current(session, OwnerKind.SERVICE, None)
@@ -155,18 +162,17 @@ def checkpoint(session: Session, keyring) -> AuditCheckpoint | None:  # noqa: AN
     return cp
 
 
-def verify_checkpoints(session: Session, keyring) -> ChainReport | None:  # noqa: ANN001
+def verify_checkpoints(session: Session, keyring: Keyring) -> ChainReport | None:
     """Every signed head must still be in the chain with the same hash: catches cut-off tails."""
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    for cp in session.exec(select(AuditCheckpoint).order_by(AuditCheckpoint.id)):
+    for cp in session.exec(select(AuditCheckpoint).order_by(col(AuditCheckpoint.id))):
         info = keyring.by_kid(session, cp.kid)
         if info is None:
             return ChainReport(0, False, cp.event_id, f"checkpoint {cp.id} signed by an unknown key")
+        key = info.cert.public_key()
         try:
-            info.cert.public_key().verify(
+            if not isinstance(key, ec.EllipticCurvePublicKey):
+                raise InvalidSignature("not an EC key")
+            key.verify(
                 bytes.fromhex(cp.signature), _checkpoint_message(cp.event_id, cp.head_hash), ec.ECDSA(hashes.SHA256())
             )
         except (InvalidSignature, ValueError):

@@ -29,6 +29,7 @@ def _credential(session: Session, token: str, kind: str) -> ApiCredential:
 
 
 def department_for(session: Session, token: str) -> Department:
+    """The department an API key belongs to; Unauthorized for unknown, revoked or orphaned keys."""
     cred = _credential(session, token, "department")
     dept = session.get(Department, cred.owner_id)
     if dept is None:
@@ -37,6 +38,7 @@ def department_for(session: Session, token: str) -> Department:
 
 
 def enterprise_for(session: Session, token: str) -> Enterprise:
+    """The enterprise a portal token belongs to; Unauthorized for unknown, revoked or orphaned tokens."""
     cred = _credential(session, token, "enterprise")
     ent = session.get(Enterprise, cred.owner_id)
     if ent is None:

@@ -30,6 +30,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from sqlalchemy.engine import make_url
+
+from certsvc import __version__
 from certsvc.core.config import Settings
 from certsvc.errors import ServiceError
 
@@ -43,7 +46,7 @@ _CHUNK = 1 << 20
 
 
 class BackupError(ServiceError, RuntimeError):
-    """A backup or restore refused or failed; the message says why."""
+    """A backup or restore that cannot be done as asked; the CLI prints it and exits 2."""
 
     code = "backup_failed"
 
@@ -68,8 +71,7 @@ class Summary:
 
 
 def sqlite_path(settings: Settings) -> Path:
-    from sqlalchemy.engine import make_url
-
+    """The SQLite file to copy; a backup of another database belongs to that database's own tools."""
     url = make_url(settings.database_url)
     if not url.drivername.startswith("sqlite"):
         raise BackupError(
@@ -82,6 +84,7 @@ def sqlite_path(settings: Settings) -> Path:
 
 
 def blobs_root(settings: Settings) -> Path:
+    """The local directory of the blobs; remote object stores keep their own copies."""
     parsed = urlparse(settings.blob_url)
     if parsed.scheme not in ("file", ""):
         raise BackupError(
@@ -257,8 +260,6 @@ def backup(settings: Settings, dest_dir: Path) -> Summary:
 
 
 def _certsvc_version() -> str:
-    from certsvc import __version__
-
     return __version__
 
 

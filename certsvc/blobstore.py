@@ -16,7 +16,7 @@ _KEY = re.compile(r"^[0-9a-f]{64}$")
 
 
 class BlobError(ServiceError, RuntimeError):
-    """The blob store cannot be reached, or refused an operation."""
+    """The blob store could not store or fetch a document: the request fails rather than lose a PDF."""
 
     code = "blob_store"
 
@@ -25,6 +25,8 @@ class BlobError(ServiceError, RuntimeError):
 
 
 class BlobStore(Protocol):
+    """Content-addressed storage of sealed PDFs, on local disk or S3: the database keeps only their hashes."""
+
     def put(self, data: bytes) -> str:
         """Store ``data``; return its SHA-256 hex, which is its key. Idempotent."""
 
@@ -103,7 +105,7 @@ class S3BlobStore:
     def __init__(
         self, bucket: str, prefix: str = "", endpoint_url: str | None = None, *, page_size: int = 1000
     ) -> None:
-        import boto3
+        import boto3  # boto3 and botocore load only when S3 is configured
         from botocore.config import Config
 
         if not bucket:
@@ -209,6 +211,7 @@ class S3BlobStore:
 
 
 def open_blob_store(url: str, endpoint_url: str | None = None) -> BlobStore:
+    """The blob store ``url`` names: ``file://`` (or a plain path) or ``s3://bucket/prefix``."""
     parsed = urlparse(url)
     if parsed.scheme == "s3":
         return S3BlobStore(parsed.netloc, parsed.path, endpoint_url)

@@ -4,13 +4,28 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import shutil
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
+import uvicorn
+from sqlmodel import select
+
+from certsvc import audit
+from certsvc.backup import BackupError, backup, restore
 from certsvc.context import Context
 from certsvc.core.config import get_settings, reset_settings
+from certsvc.db.counters import next_value
+from certsvc.db.models import Department, SigningCertificate
 from certsvc.db.session import session_scope
+from certsvc.demo import load_demo
+from certsvc.departments.registry import add_department
 from certsvc.errors import ServiceError
+from certsvc.repair import repair
+from certsvc.verification.pdf import verify_file_cli
+from keys.ca import Subject
 from verify.trust import OwnerKind
 
 
@@ -23,6 +38,7 @@ def _ctx() -> Context:
 
 
 def cmd_init(_args: argparse.Namespace) -> int:
+    """``certsvc init``: create the data directory, schema and root CA, and show where they are."""
     ctx = _ctx()
     root = ctx.keyring.root()
     print(f"data directory: {ctx.settings.data_dir}")
@@ -33,23 +49,15 @@ def cmd_init(_args: argparse.Namespace) -> int:
 
 def _default_base_url(args: argparse.Namespace) -> None:
     """Links and QR codes point at where this server listens, unless configured otherwise."""
-    import os
-
     if not os.environ.get("CERTSVC_PUBLIC_BASE_URL"):
         os.environ["CERTSVC_PUBLIC_BASE_URL"] = f"http://{args.host}:{args.port}"
         reset_settings()
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import os
-    import shutil
-
-    import uvicorn
-
+    """``certsvc serve``: repair leftovers of a crash, then run uvicorn with sealing workers sized to the cores."""
     _default_base_url(args)
     ctx = _ctx()
-    from certsvc.repair import repair
-
     found = repair(ctx, grace_s=60.0)  # leftovers of a crash; younger blobs may belong to another process
     if found.orphans_removed or found.missing_blobs:
         print(found.summary(), file=sys.stderr)
@@ -79,8 +87,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_department_add(args: argparse.Namespace) -> int:
-    from certsvc.departments.registry import add_department
-
+    """``certsvc department add``: bootstrap a department and print its API key, the only time it is shown."""
     ctx = _ctx()
     with session_scope(ctx.engine) as s:
         new = add_department(s, ctx.keyring, name=args.name, uscc=args.uscc, code=args.code, registrar=args.registrar)
@@ -93,15 +100,7 @@ def cmd_department_add(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
-    from datetime import UTC, datetime
-
-    from sqlmodel import select
-
-    from certsvc import audit
-    from certsvc.db.counters import next_value
-    from certsvc.db.models import Department, SigningCertificate
-    from keys.ca import Subject
-
+    """``certsvc keys rotate``: a new seal key for a department; the old one stays for verifying older licences."""
     ctx = _ctx()
     with session_scope(ctx.engine) as s:
         dept = s.exec(select(Department).where(Department.code == args.department.upper())).first()
@@ -131,8 +130,7 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from certsvc.demo import load_demo
-
+    """``certsvc demo``: load sample departments, enterprises and licences to try the service with."""
     _default_base_url(args)
     ctx = _ctx()
     info = asyncio.run(load_demo(ctx))
@@ -143,8 +141,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from certsvc.verification.pdf import verify_file_cli
-
+    """``certsvc verify FILE``: check a PDF from the command line, online or against saved lists."""
     return verify_file_cli(
         Path(args.file),
         offline=args.offline,
@@ -154,13 +151,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_verify(_args: argparse.Namespace) -> int:
-    from certsvc.audit import verify_chain, verify_checkpoints
-
+    """``certsvc audit verify``: exit 1 if the audit chain or its signed heads were tampered with."""
     ctx = _ctx()
     with session_scope(ctx.engine) as s:
-        report = verify_chain(s)
+        report = audit.verify_chain(s)
         if report.ok:
-            report = verify_checkpoints(s, ctx.keyring) or report
+            report = audit.verify_checkpoints(s, ctx.keyring) or report
     if report.ok:
         print(f"audit chain intact: {report.events} events, signed heads match")
         return 0
@@ -169,18 +165,16 @@ def cmd_audit_verify(_args: argparse.Namespace) -> int:
 
 
 def cmd_audit_checkpoint(_args: argparse.Namespace) -> int:
-    from certsvc.audit import checkpoint
-
+    """``certsvc audit checkpoint``: sign the audit head now rather than wait for the server's timer."""
     ctx = _ctx()
     with session_scope(ctx.engine) as s:
-        cp = checkpoint(s, ctx.keyring)
+        cp = audit.checkpoint(s, ctx.keyring)
     print(f"signed audit head at event {cp.event_id}" if cp else "no audit events yet")
     return 0
 
 
 def cmd_repair(args: argparse.Namespace) -> int:
-    from certsvc.repair import repair
-
+    """``certsvc repair``: reconcile blobs and records after a crash; exit 1 if something is still missing."""
     ctx = _ctx()
     report = repair(ctx, grace_s=args.grace)
     print(report.summary())
@@ -188,8 +182,7 @@ def cmd_repair(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from certsvc.backup import BackupError, backup
-
+    """``certsvc backup DIR``: a consistent copy of the database, blobs and keys."""
     try:
         summary = backup(get_settings(), Path(args.dir))
     except BackupError as e:
@@ -206,8 +199,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from certsvc.backup import BackupError, restore
-
+    """``certsvc restore DIR``: put a backup back, moving the current data aside rather than deleting it."""
     settings = get_settings()
     try:
         summary = restore(Path(args.dir), settings, force=args.force)
@@ -226,6 +218,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand; separate from :func:`main` so tests can inspect it."""
     p = argparse.ArgumentParser(prog="certsvc", description="Electronic licences and seals with verification")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -288,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``certsvc`` script: service errors become a message and exit code 2, not a traceback."""
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import Session, select
 
 from certsvc.context import Context
@@ -11,12 +13,13 @@ from certsvc.departments.registry import add_department, create_licence_type
 from certsvc.enterprises.holders import holder_licences
 from certsvc.identifiers import make_uscc
 from certsvc.licences import issuance as svc
+from certsvc.licences.rules import HolderKind
 
 MARKET = ("深圳市市场监督管理局", make_uscc("11440300", "MB2C9204"), "SZSJ")
 HEALTH = ("深圳市卫生健康委员会", make_uscc("11440300", "MB2C9305"), "SZWJ")
 # The food business licence (食品经营许可证) of the health department, as POST /licence-types takes it;
 # the tests and the benchmark define the same type.
-FOOD_LICENCE_TYPE = {
+FOOD_LICENCE_TYPE: dict[str, Any] = {
     "code": "SPJY",
     "name": "食品经营许可证",
     "fields": [
@@ -28,7 +31,7 @@ FOOD_LICENCE_TYPE = {
     "validity_days": 1825,
     "reform_mode": "commitment",
 }
-ENTERPRISES = [
+ENTERPRISES: list[tuple[str, str, HolderKind, str, str]] = [
     ("深圳市鹏城餐饮管理有限公司", make_uscc("91440300", "MA5G0A1B"), "enterprise", "有限责任公司", "张伟"),
     ("深圳市南山区王䶮堃小吃店", make_uscc("92440300", "MA5G0C2D"), "individual", "个体工商户", "王䶮堃"),
 ]

@@ -10,5 +10,6 @@ import signal
 
 
 def point(name: str) -> None:
+    """Die here if ``CERTSVC_FAULT`` names this point: the crash tests need a kill at exact places."""
     if os.environ.get("CERTSVC_FAULT") == name:
         os.kill(os.getpid(), signal.SIGKILL)

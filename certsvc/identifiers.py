@@ -38,6 +38,7 @@ class IdentifierError(ValueError):
 
 
 def uscc_check_char(first17: str) -> str:
+    """The 18th character of a USCC (GB 32100-2015), for making and checking codes."""
     total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
     return USCC_ALPHABET[(31 - total % 31) % 31]
 
@@ -76,6 +77,7 @@ def validate_uscc(value: str) -> str:
 
 
 def is_valid_uscc(value: str) -> bool:
+    """Whether ``value`` is a well-formed USCC, for callers that branch instead of reporting the reason."""
     try:
         validate_uscc(value)
     except IdentifierError:
@@ -106,6 +108,7 @@ def mod37_36_check_char(data: str) -> str:
 
 
 def mod37_36_is_valid(data_with_check: str) -> bool:
+    """Whether the last character is the ISO 7064 MOD 37,36 check of the rest, as licence identifiers end."""
     m = 36
     p = m
     for ch in data_with_check.upper()[:-1]:
@@ -125,6 +128,8 @@ _LICENCE_ID_RE = re.compile(
 
 @dataclass(frozen=True)
 class LicenceIdentifier:
+    """The parts of a licence identifier (电子证照标识); ``str()`` gives the dotted form with its check character."""
+
     type_code: str  # defining department USCC + 3-digit sequence
     issuer_code: str  # issuing department USCC
     serial: int
@@ -139,12 +144,14 @@ class LicenceIdentifier:
 
 
 def licence_identifier(type_code: str, issuer_code: str, serial: int, version: int) -> str:
+    """The dotted identifier of one licence version, with its check character."""
     if not 1 <= version <= 999:
         raise IdentifierError("version must be 1-999")
     return str(LicenceIdentifier(type_code, issuer_code, serial, version))
 
 
 def parse_licence_identifier(value: str) -> LicenceIdentifier:
+    """Split a licence identifier into its parts, refusing a wrong form or check character."""
     m = _LICENCE_ID_RE.match(value.strip().upper())
     if not m:
         raise IdentifierError(

@@ -15,7 +15,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pyhanko.sign.signers import Signer
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from certsvc.db.counters import next_value
 from certsvc.db.models import Counter, SigningCertificate
@@ -31,7 +31,8 @@ ROOT_OWNER = "root"  # the root CA's row; not an owner kind of the trust list
 
 
 class NoCertificate(ServiceError, LookupError):
-    """No active certificate for an owner (also a LookupError, as callers catch it)."""
+    """No active certificate for an owner: its key was never issued or has been retired (also a
+    LookupError, as callers catch it)."""
 
     code = "no_certificate"
 
@@ -41,6 +42,8 @@ class NoCertificate(ServiceError, LookupError):
 
 @dataclass(frozen=True)
 class CertInfo:
+    """A certificate and the key label behind it, as the keyring hands them to signers and verifiers."""
+
     kid: str
     owner_kind: str
     owner_id: int | None
@@ -75,6 +78,8 @@ def _info(row: SigningCertificate) -> CertInfo:
 
 
 class Keyring:
+    """The service's certificates (root, departments, enterprises, service) over a key backend, cached per process."""
+
     def __init__(self, engine: Engine, backend: KeyBackend) -> None:
         self.engine = engine
         self.backend = backend
@@ -182,7 +187,7 @@ class Keyring:
                 SigningCertificate.owner_id == owner_id,
                 SigningCertificate.active == True,  # noqa: E712
             )
-            .order_by(SigningCertificate.id.desc())  # type: ignore[union-attr]
+            .order_by(col(SigningCertificate.id).desc())
         ).first()
         if row is None:
             raise NoCertificate(f"no active certificate for {owner_kind} {owner_id}")
@@ -193,7 +198,7 @@ class Keyring:
         return _info(row) if row else None
 
     def all(self, session: Session) -> list[CertInfo]:
-        return [_info(r) for r in session.exec(select(SigningCertificate).order_by(SigningCertificate.id))]
+        return [_info(r) for r in session.exec(select(SigningCertificate).order_by(col(SigningCertificate.id)))]
 
     # --- use --------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import time
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ISSUANCES = Counter("certsvc_issuances_total", "Licences issued (new versions included)", ["kind"])
@@ -23,9 +23,8 @@ LATENCY = Histogram(
 
 
 def render() -> tuple[bytes, str]:
+    """The Prometheus exposition of this process, or of all workers when they share a multiprocess directory."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry), CONTENT_TYPE_LATEST

@@ -20,6 +20,8 @@ from certsvc.db.session import session_scope
 
 @dataclass
 class RepairReport:
+    """What a repair found and did, for the operator and for the exit code."""
+
     blobs: int = 0
     records: int = 0
     orphans_removed: list[str] = field(default_factory=list)
@@ -48,6 +50,7 @@ class RepairReport:
 
 
 def repair(ctx: Context, *, grace_s: float = 600.0) -> RepairReport:
+    """Remove orphaned blobs and temp files and report records whose blob is missing, after a crash."""
     report = RepairReport()
     with Session(ctx.engine) as s:
         referenced = set(s.exec(select(LicenceVersion.pdf_sha256)).all()) | set(
@@ -60,7 +63,7 @@ def repair(ctx: Context, *, grace_s: float = 600.0) -> RepairReport:
     store = ctx.blobs
     for key in sorted(stored - referenced):
         if isinstance(store, FileBlobStore):
-            age = now - store._path(key).stat().st_mtime  # noqa: SLF001
+            age = now - store._path(key).stat().st_mtime
             if age < grace_s:
                 report.orphans_kept_in_flight += 1
                 continue

@@ -39,6 +39,7 @@ def split_bearer(token: str) -> tuple[str, str] | None:
 
 
 def matches(token: str, stored_hash: str) -> bool:
+    """Whether ``token`` hashes to ``stored_hash``, in constant time."""
     return hmac.compare_digest(hash_secret(token), stored_hash)
 
 
@@ -55,6 +56,7 @@ def new_activation_code() -> str:
 
 
 def normalise_activation_code(code: str) -> str:
+    """An activation code as typed by a person (spaces, lower case) in its stored form."""
     return code.strip().upper().replace(" ", "")
 
 

@@ -13,8 +13,10 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 @lru_cache(maxsize=1)
 def env() -> Environment:
+    """The Jinja environment of the HTML pages, autoescaping so that licence fields cannot inject markup."""
     return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
 
 
 def render(name: str, **context: Any) -> str:
+    """An HTML page from its template."""
     return env().get_template(name).render(**context)

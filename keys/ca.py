@@ -172,14 +172,17 @@ def issue_leaf(
 
 
 def to_asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
+    """The certificate as asn1crypto reads it, which pyHanko needs."""
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
 def to_pem(cert: x509.Certificate) -> str:
+    """The certificate in PEM, as the database and the trust list keep it."""
     return cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
 def from_pem(pem: str) -> x509.Certificate:
+    """A certificate from its PEM form, as the database and the trust list keep it."""
     return x509.load_pem_x509_certificate(pem.encode())
 
 

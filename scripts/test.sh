@@ -19,6 +19,8 @@ trap cleanup EXIT
 status=0
 echo "== lint"
 ruff check certsvc signing verify keys tests bench || status=1
+ruff format --check certsvc signing verify keys tests bench || status=1
+mypy || status=1  # the packages and options are in pyproject.toml's [tool.mypy]
 
 echo "== tests on SQLite"
 python -m pytest -q -p no:cacheprovider "$@" || status=1

@@ -15,7 +15,7 @@ import hashlib
 import threading
 from dataclasses import dataclass
 
-from asn1crypto import algos, cms
+from asn1crypto import algos, cms, x509
 from pyhanko.sign.signers import Signer
 from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 
@@ -83,6 +83,8 @@ async def _build(signer: Signer, md: str) -> _Template | None:
         return None  # attributes depend on more than the digest (e.g. a signing time)
     start = 2 if a[1] < 0x80 else 2 + (a[1] & 0x7F)  # skip the SET tag and length
     cert = signer.signing_cert
+    if cert is None:  # _key() refuses such signers before they get here
+        return None
     sid = cms.SignerIdentifier(
         {
             "issuer_and_serial_number": cms.IssuerAndSerialNumber(
@@ -108,8 +110,8 @@ async def _build(signer: Signer, md: str) -> _Template | None:
     )
 
 
-def _max_signature_len(signer: Signer) -> int:
-    info = signer.signing_cert.public_key
+def _max_signature_len(cert: x509.Certificate) -> int:
+    info = cert.public_key
     algo, bits = info.algorithm, info.bit_size
     if algo == "rsa" or algo == "rsassa_pss":
         return (bits + 7) // 8
@@ -133,7 +135,8 @@ async def cms_size_bound(signer: Signer, md: str = "sha256") -> int | None:
     """Upper bound of the DER size :func:`pades_cms` produces for ``signer``, or ``None`` if it
     would fall back to pyHanko (whose size is unknown in advance)."""
     template = await _template_for(signer, md)
-    if template is None:
+    cert = signer.signing_cert
+    if template is None or cert is None:
         return None
     digest_len = hashlib.new(md).digest_size
     fixed = (
@@ -144,7 +147,7 @@ async def cms_size_bound(signer: Signer, md: str = "sha256") -> int | None:
         + len(template.signature_algorithm)
         + len(template.signed_data_head)
     )
-    return fixed + _max_signature_len(signer) + 64  # tags and lengths of the enclosing structures
+    return fixed + _max_signature_len(cert) + 64  # tags and lengths of the enclosing structures
 
 
 async def pades_cms(signer: Signer, document_digest: bytes, md: str = "sha256") -> bytes:

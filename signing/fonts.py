@@ -26,6 +26,7 @@ from typing import Any
 
 import pylopdf_fonts_zh_cn
 from PIL import ImageFont
+from reportlab.pdfbase import pdfmetrics, ttfonts
 
 __all__ = [
     "PDF_FONT",
@@ -74,6 +75,7 @@ def convert_otf_to_ttf(src: Path, dst: Path) -> None:
 
     Runs in the calling process; :func:`ensure_ttf` runs it in a child process.
     """
+    # fontTools only here: the conversion runs once per font cache, in a child process
     from fontTools.pens.cu2quPen import Cu2QuPen
     from fontTools.pens.ttGlyphPen import TTGlyphPen
     from fontTools.ttLib import TTFont, newTable
@@ -190,10 +192,7 @@ def pdf_font() -> str:
         return PDF_FONT
     with _register_lock:
         if not _registered:
-            from reportlab.pdfbase import pdfmetrics
-            from reportlab.pdfbase.ttfonts import TTFont
-
-            font = TTFont(PDF_FONT, str(ensure_ttf()))
+            font = ttfonts.TTFont(PDF_FONT, str(ensure_ttf()))
             _share_glyf_table(font.face)
             pdfmetrics.registerFont(font)
             _registered = True
@@ -202,8 +201,6 @@ def pdf_font() -> str:
 
 @cache
 def _charset() -> frozenset[int]:
-    from reportlab.pdfbase import pdfmetrics
-
     return frozenset(pdfmetrics.getFont(pdf_font()).face.charToGlyph)
 
 

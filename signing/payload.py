@@ -117,10 +117,12 @@ def _i2d(v: object) -> date | None:
 
 
 def b64url(data: bytes) -> str:
+    """Unpadded base64url, as QR payloads and JWS use it."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def unb64url(text: str) -> bytes:
+    """Decode unpadded base64url; PayloadError rather than a bare ValueError for bad input."""
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (ValueError, TypeError) as e:
@@ -142,6 +144,8 @@ def sign_claims(claims: Claims, kid: bytes, sign_der: Callable[[bytes], bytes]) 
 
 @dataclass(frozen=True)
 class SignedPayload:
+    """A parsed QR payload: the claims, the bytes they were signed over, and the signature in DER."""
+
     kid: bytes
     claims: Claims
     to_be_signed: bytes

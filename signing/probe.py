@@ -8,9 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from io import BytesIO
 
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields
+
 
 @dataclass(frozen=True)
 class PdfProbe:
+    """What a first look at an upload found: whether it can be signed and where the last page is."""
+
     ok: bool
     problem: str | None = None
     pages: int = 0
@@ -20,9 +25,6 @@ class PdfProbe:
 
 def probe_pdf(data: bytes) -> PdfProbe:
     """Never raises for anything in ``data``."""
-    from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign import fields
-
     if not data.lstrip()[:5].startswith(b"%PDF-"):
         return PdfProbe(False, "not a PDF (no %PDF- header)")
     try:
@@ -35,7 +37,7 @@ def probe_pdf(data: bytes) -> PdfProbe:
         last = reader.find_page_for_modification(pages - 1)[0].get_object()
         box = tuple(float(x) for x in last.get("/CropBox", last["/MediaBox"]))
         names = tuple(name for name, _v, _r in fields.enumerate_sig_fields(reader))
-    except Exception as e:  # noqa: BLE001 - any parser failure is the file's problem
+    except Exception as e:  # any parser failure is the file's problem
         return PdfProbe(False, f"the PDF cannot be read: {type(e).__name__}: {str(e)[:200]}")
-    x1, y1, x2, y2 = box  # type: ignore[misc]
+    x1, y1, x2, y2 = box
     return PdfProbe(True, None, pages, (min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)), names)

@@ -104,7 +104,7 @@ def _codewords(payload: bytes, version: int) -> list[int]:
         offset += block.data_count
         blocks.append(chunk)
         ecs.append(_ec_codewords(chunk, block.total_count - block.data_count))
-    out = []
+    out: list[int] = []
     for group in (blocks, ecs):
         for i in range(max(len(b) for b in group)):
             out.extend(b[i] for b in group if i < len(b))

@@ -57,7 +57,7 @@ _FILL = layout.SimpleBoxLayoutRule(
 @lru_cache(maxsize=64)
 def _encoded_image(png: bytes) -> tuple[int, int, bytes, bytes | None]:
     """(width, height, deflated RGB, deflated alpha or None) of a PNG; cached per image."""
-    img = Image.open(io.BytesIO(png))
+    img: Image.Image = Image.open(io.BytesIO(png))
     img = img.convert("RGBA" if "A" in img.getbands() or "transparency" in img.info else "RGB")
     alpha = zlib.compress(img.getchannel("A").tobytes(), 9) if img.mode == "RGBA" else None
     rgb = zlib.compress(img.convert("RGB").tobytes(), 9)
@@ -169,6 +169,7 @@ async def _sign(
     )
     signature = await pades_cms(signer, prepared.document_digest, md)
     await PdfTBSDocument.async_finish_signing(output, prepared, signature)
+    assert isinstance(output, io.BytesIO)  # pyHanko's own buffer, since we gave it no output stream
     return output.getvalue()
 
 

@@ -17,6 +17,7 @@ import time
 from datetime import UTC, datetime
 from io import BytesIO
 from itertools import islice
+from typing import Any
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
@@ -87,7 +88,7 @@ DIFF_POLICY = StandardDiffPolicy(
     ),
 )
 
-_COVERAGE = {
+_COVERAGE: dict[SignatureCoverageLevel | None, Coverage] = {
     SignatureCoverageLevel.ENTIRE_FILE: Coverage.ENTIRE_FILE,
     SignatureCoverageLevel.ENTIRE_REVISION: Coverage.ENTIRE_REVISION,
 }
@@ -113,13 +114,13 @@ def analyse(
     started = time.perf_counter()
     size, sha = len(data), hashlib.sha256(data).hexdigest()
 
-    def problem(kind: ProblemKind, detail: str, **kw: object) -> PdfFindings:
+    def problem(kind: ProblemKind, detail: str, **kw: Any) -> PdfFindings:
         return PdfFindings(
             size=size,
             sha256=sha,
             problems=(AnalysisProblem(kind, detail),),
             elapsed_ms=(time.perf_counter() - started) * 1000,
-            **kw,  # type: ignore[arg-type]
+            **kw,
         )
 
     if size > MAX_PDF_BYTES:
@@ -193,8 +194,8 @@ def _reason(emb: EmbeddedPdfSignature) -> str | None:
     return str(reason)[:REASON_MAX] if isinstance(reason, str) else None
 
 
-def _signer_facts(der: bytes, trust: TrustContext) -> dict[str, object]:
-    facts: dict[str, object] = {"signer_kid": kid_of(der)}
+def _signer_facts(der: bytes, trust: TrustContext) -> dict[str, Any]:
+    facts: dict[str, Any] = {"signer_kid": kid_of(der)}
     entry = trust.by_cert_der(der)
     if entry is not None:
         facts.update(signer_cn=entry.name, signer_uscc=entry.uscc, owner_kind=entry.owner_kind)
@@ -210,7 +211,7 @@ def _signer_facts(der: bytes, trust: TrustContext) -> dict[str, object]:
 
 async def _one(emb: EmbeddedPdfSignature, trust: TrustContext, data: bytes) -> SignatureFinding:
     # str(): pyHanko's TextStringObject would drag the whole reader along when pickled.
-    base: dict[str, object] = {
+    base: dict[str, Any] = {  # SignatureFinding's keyword arguments
         "field_name": str(emb.field_name),
         "signed_revision": int(emb.signed_revision),
         "reason": _reason(emb),
@@ -218,7 +219,7 @@ async def _one(emb: EmbeddedPdfSignature, trust: TrustContext, data: bytes) -> S
     try:
         base.update(_signer_facts(emb.signer_cert.dump(), trust))
     except Exception as e:
-        return SignatureFinding(**base, error=_short(e))  # type: ignore[arg-type]
+        return SignatureFinding(**base, error=_short(e))
     try:
         claimed = emb.self_reported_timestamp
     except Exception:
@@ -230,7 +231,7 @@ async def _one(emb: EmbeddedPdfSignature, trust: TrustContext, data: bytes) -> S
     try:
         status = await async_validate_pdf_signature(emb, trust.validation_context(moment), diff_policy=DIFF_POLICY)
     except Exception as e:
-        return SignatureFinding(**base, signing_time=claimed, error=_short(e))  # type: ignore[arg-type]
+        return SignatureFinding(**base, signing_time=claimed, error=_short(e))
 
     coverage = _COVERAGE.get(status.coverage, Coverage.PARTIAL)
     diff = status.diff_result
@@ -248,7 +249,7 @@ async def _one(emb: EmbeddedPdfSignature, trust: TrustContext, data: bytes) -> S
         sha = hashlib.sha256(data[:revision_end]).hexdigest()
     docmdp = emb.docmdp_level
     return SignatureFinding(
-        **base,  # type: ignore[arg-type]
+        **base,
         intact=bool(status.intact),
         valid=bool(status.valid),
         trusted=bool(status.trusted),

@@ -18,6 +18,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from pyhanko.pdf_utils.reader import PdfFileReader
 
 from signing.payload import QR_KEYWORD_PREFIX, unb64url
 from verify.qr import verify_qr_text
@@ -56,8 +57,11 @@ def check_status_list(sl: dict[str, Any], trust: TrustContext, now: datetime | N
         raise ValueError("status list not signed by the service key on the trust list")
     sig = unb64url(sig_b64)
     der = encode_dss_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big"))
+    key = entry.cert.public_key()
     try:
-        entry.cert.public_key().verify(der, f"{header_b64}.{payload_b64}".encode(), ec.ECDSA(hashes.SHA256()))
+        if not isinstance(key, ec.EllipticCurvePublicKey):
+            raise InvalidSignature("not an EC key")
+        key.verify(der, f"{header_b64}.{payload_b64}".encode(), ec.ECDSA(hashes.SHA256()))
     except InvalidSignature as e:
         raise ValueError("status list signature is invalid") from e
     payload = json.loads(unb64url(payload_b64))
@@ -68,12 +72,10 @@ def check_status_list(sl: dict[str, Any], trust: TrustContext, now: datetime | N
 
 def qr_token_in(data: bytes) -> str | None:
     """The QR token the service writes into the licence's document information (/Keywords)."""
-    from pyhanko.pdf_utils.reader import PdfFileReader
-
     try:
         info = PdfFileReader(BytesIO(data), strict=False).trailer_view.get("/Info")
         keywords = str(info.get_object().get("/Keywords", "")) if info is not None else ""
-    except Exception:  # noqa: BLE001 - absent or unreadable metadata just means no QR token
+    except Exception:  # absent or unreadable metadata just means no QR token
         return None
     for word in keywords.split():
         if word.startswith(QR_KEYWORD_PREFIX):
@@ -82,6 +84,7 @@ def qr_token_in(data: bytes) -> str | None:
 
 
 def verify_offline(data: bytes, trust_list: dict[str, Any], status_list: dict[str, Any] | None) -> dict[str, Any]:
+    """Verify a PDF with only the published trust list (and status list): no access to the service needed."""
     trust = trust_from_list(trust_list)
     report = verify_pdf(data, trust, lambda _sha: True)
     checks = [
@@ -117,4 +120,5 @@ def verify_offline(data: bytes, trust_list: dict[str, Any], status_list: dict[st
 
 
 def load_json(path: Path) -> dict[str, Any]:
+    """A saved trust or status list."""
     return json.loads(path.read_text(encoding="utf-8"))

@@ -62,6 +62,8 @@ class Outcome:
 
 
 class Policy(Protocol):
+    """Turns the evidence about a PDF into a verdict; separate from gathering it, so rules can change alone."""
+
     def evaluate(self, ev: Evidence) -> Outcome: ...
 
 

@@ -149,7 +149,7 @@ def verify_qr_text(text: str, trust: TrustContext) -> QrResult:
                 f"The signer's certificate is revoked from "
                 f"{entry.revoked_from:%Y-%m-%d}, on or before the licence took effect.",
             )
-        )  # type: ignore[str-format]
+        )
         return result(Verdict.SIGNATURE_INVALID, **who)
     checks.append(
         Check(

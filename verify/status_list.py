@@ -22,6 +22,8 @@ MULTIBASE_BASE64URL = "u"
 
 
 class StatusCode(IntEnum):
+    """The status of a licence version as the status list encodes it, two bits each."""
+
     VALID = 0
     SUSPENDED = 1
     REVOKED = 2

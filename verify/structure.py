@@ -270,8 +270,9 @@ def compare(
         old_annots = old.annots[i] if i < len(old.annots) else frozenset()
         if new_annots != old_annots:
             touched_pages.add(new.pages[i])
-            if i < len(new.annots_arrays) and new.annots_arrays[i]:
-                touched_pages.add(new.annots_arrays[i])  # type: ignore[arg-type]
+            array = new.annots_arrays[i] if i < len(new.annots_arrays) else None
+            if array:
+                touched_pages.add(array)
         annots_added += len(new_annots - old_annots - new_sig_widgets)
         annots_removed += len(old_annots - new_annots)
     for i in range(len(new.annots), len(old.annots)):

@@ -16,7 +16,7 @@ import pickle
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, overload
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -43,6 +43,10 @@ def _der(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.DER)
 
 
+@overload
+def _aware(t: datetime) -> datetime: ...
+@overload
+def _aware(t: None) -> None: ...
 def _aware(t: datetime | None) -> datetime | None:
     if t is None or t.tzinfo is not None:
         return t
@@ -107,7 +111,7 @@ class TrustedCert:
             return False
         if moment is None:
             return True
-        return self.revoked_from <= _aware(moment)  # type: ignore[operator]
+        return self.revoked_from <= _aware(moment)
 
 
 _REBUILT: dict[str, TrustContext] = {}

@@ -20,7 +20,8 @@ import signal
 import threading
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
-from typing import Any
+from multiprocessing.context import ForkContext, ForkServerContext, SpawnContext
+from typing import Any, Literal, cast
 
 from verify.report import VerifierBusy, VerifyError
 
@@ -31,6 +32,7 @@ PRELOAD = ("verify.analysis",)
 QUIET_LOGGERS = ("pyhanko", "pyhanko_certvalidator", "verify")
 READY = b"ready"
 START_TIMEOUT_S = 60.0
+_Context = ForkServerContext | SpawnContext | ForkContext
 
 
 class JobTimeout(VerifyError):
@@ -165,12 +167,13 @@ class WorkerPool:
         self,
         size: int | None = None,
         *,
-        start_method: str = "forkserver",
+        start_method: Literal["forkserver", "spawn", "fork"] = "forkserver",
         preload: Sequence[str] = PRELOAD,
         memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
     ) -> None:
         self.size = max(1, size or os.cpu_count() or 2)
-        self.context = multiprocessing.get_context(start_method)
+        # typeshed types a context got by a non-literal name as BaseContext, which lacks Process
+        self.context = cast(_Context, multiprocessing.get_context(start_method))
         if start_method == "forkserver" and preload:
             self.context.set_forkserver_preload(list(preload))
         self.memory_limit = memory_limit

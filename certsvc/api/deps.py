@@ -20,6 +20,7 @@ async def get_ctx(request: Request) -> Context:
 
 
 def bearer(request: Request) -> str:
+    """The API key or portal token of a request; every authenticated route starts here."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -28,6 +29,7 @@ def bearer(request: Request) -> str:
 
 
 def current_department(request: Request, ctx: Annotated[Context, Depends(get_ctx)]) -> Department:
+    """The department whose API key signs this request, detached so routes can use it after the session."""
     token = bearer(request)
     with session_scope(ctx.engine) as s:
         dept = department_for(s, token)
@@ -36,6 +38,7 @@ def current_department(request: Request, ctx: Annotated[Context, Depends(get_ctx
 
 
 def current_enterprise(request: Request, ctx: Annotated[Context, Depends(get_ctx)]) -> Enterprise:
+    """The enterprise whose portal token comes with this request, detached like ``current_department``."""
     token = bearer(request)
     with session_scope(ctx.engine) as s:
         ent = enterprise_for(s, token)

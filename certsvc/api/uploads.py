@@ -10,6 +10,7 @@ CHUNK = 1 << 20
 
 
 async def read_pdf_upload(request: Request, file: UploadFile | None, limit: int) -> bytes:
+    """The uploaded PDF's bytes, refused early on the declared length and again on what actually arrives."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
         raise TooLarge(f"upload larger than {limit // (1024 * 1024)} MB")

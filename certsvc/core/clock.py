@@ -9,4 +9,5 @@ CST = ZoneInfo("Asia/Shanghai")
 
 
 def today() -> date:
+    """Today in China Standard Time: validity dates and daily counts follow the local calendar, not UTC."""
     return datetime.now(CST).date()

@@ -6,10 +6,15 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import overload
 
 from keys import KeyConfig
 
 
+@overload
+def _env(name: str, default: str) -> str: ...
+@overload
+def _env(name: str, default: None = None) -> str | None: ...
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(f"CERTSVC_{name}")
     return value if value not in (None, "") else default
@@ -62,6 +67,7 @@ class Settings:
 
 
 def load_settings() -> Settings:
+    """Read the environment afresh; :func:`get_settings` is the cached one the app uses."""
     data_dir = Path(_env("DATA_DIR", str(Path.cwd() / "certsvc-data"))).expanduser().resolve()
     db_default = f"sqlite:///{data_dir / 'certsvc.db'}"
     return Settings(
@@ -88,6 +94,7 @@ def load_settings() -> Settings:
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
+    """The settings of this process, read once: every module sees the same values."""
     return load_settings()
 
 

@@ -11,14 +11,18 @@ from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
+    """An aware UTC timestamp, so stored times compare correctly whatever the server's zone."""
     return datetime.now(UTC)
 
 
 def new_id() -> str:
+    """A random primary key for rows whose ids appear in URLs: unguessable, unlike a counter."""
     return uuid.uuid4().hex
 
 
 class Department(SQLModel, table=True):
+    """A licensing department (发证机关): issues licences of its own types and seals them with its key."""
+
     __tablename__ = "department"
     id: int | None = Field(default=None, primary_key=True)
     name: str
@@ -60,6 +64,8 @@ class SigningCertificate(SQLModel, table=True):
 
 
 class LicenceType(SQLModel, table=True):
+    """A kind of licence a department defines: its fields, validity and reform mode."""
+
     __tablename__ = "licence_type"
     id: int | None = Field(default=None, primary_key=True)
     department_id: int = Field(index=True)
@@ -74,6 +80,8 @@ class LicenceType(SQLModel, table=True):
 
 
 class Enterprise(SQLModel, table=True):
+    """A holder registered for the portal, keyed by its USCC; licences exist whether it registered or not."""
+
     __tablename__ = "enterprise"
     id: int | None = Field(default=None, primary_key=True)
     uscc: str = Field(unique=True, max_length=18)
@@ -106,6 +114,8 @@ class Licence(SQLModel, table=True):
 
 
 class LicenceVersion(SQLModel, table=True):
+    """One sealed version of a licence: each change issues a new version and supersedes the previous one."""
+
     __tablename__ = "licence_version"
     __table_args__ = (UniqueConstraint("licence_id", "version"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -163,6 +173,8 @@ class AuditCheckpoint(SQLModel, table=True):
 
 
 class Grant(SQLModel, table=True):
+    """An enterprise's share link: which licences, to whom, for what, until when and how many downloads."""
+
     __tablename__ = "grant"
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     enterprise_id: int = Field(index=True)
@@ -202,6 +214,8 @@ class EndedSession(SQLModel, table=True):
 
 
 class VerificationCount(SQLModel, table=True):
+    """QR scans per licence per day, counted in memory and flushed in batches."""
+
     __tablename__ = "verification_count"
     licence_id: str = Field(primary_key=True, max_length=32)
     day: date = Field(primary_key=True)
@@ -209,6 +223,8 @@ class VerificationCount(SQLModel, table=True):
 
 
 class Receipt(SQLModel, table=True):
+    """A sealed acceptance receipt (受理回执) a department hands to an applicant."""
+
     __tablename__ = "receipt"
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     department_id: int = Field(index=True)

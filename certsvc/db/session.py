@@ -14,7 +14,7 @@ from sqlmodel import Session, create_engine
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
@@ -24,6 +24,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
 
 
 def make_engine(url: str) -> Engine:
+    """A new engine for ``url``; SQLite gets a lock timeout and pragmas so that threads can share it."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -38,12 +39,13 @@ def make_engine(url: str) -> Engine:
 
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
+    """One engine per database URL per process, so its connection pool is shared."""
     return make_engine(url)
 
 
 def upgrade(url: str) -> None:
     """Apply all Alembic migrations to the database at ``url``."""
-    from alembic import command
+    from alembic import command  # only processes that migrate pay for loading Alembic
     from alembic.config import Config
 
     cfg = Config()

@@ -39,6 +39,8 @@ _CODE = re.compile(r"^[A-Z][A-Z0-9]{1,15}$")
 
 @dataclass(frozen=True)
 class NewDepartment:
+    """A department just created, with its API key in clear: the only time the key is available."""
+
     department: Department
     api_key: str
 
@@ -46,6 +48,8 @@ class NewDepartment:
 def add_department(
     session: Session, keyring: Keyring, *, name: str, uscc: str, code: str, registrar: bool = False
 ) -> NewDepartment:
+    """Create a department with its seal certificate and first API key; a registrar (the market
+    regulator) also gets the business licence type (营业执照, YYZZ)."""
     try:
         uscc = validate_uscc(uscc)
     except IdentifierError as e:
@@ -87,6 +91,7 @@ def add_department(
 
 
 def issue_api_key(session: Session, dept: Department) -> str:
+    """A new API key for ``dept``; only its hash is stored, so the caller must hand it over now."""
     secret = new_bearer("csd")
     session.add(
         ApiCredential(kind="department", owner_id=dept.id or 0, prefix=secret.prefix, secret_hash=secret.secret_hash)
@@ -121,6 +126,7 @@ def create_licence_type(
     business_licence: bool = False,
     actor_kind: str = "department",
 ) -> LicenceType:
+    """Define a licence type of ``dept``; its code is unique across departments: requests name a type by code."""
     code = code.strip().upper()
     if not _CODE.match(code):
         raise Invalid("code: 2-16 capital letters or digits, starting with a letter", field="code")
@@ -165,6 +171,7 @@ def licence_types_of(session: Session, dept: Department) -> list[LicenceType]:
 
 
 def licence_type_view(lt: LicenceType) -> dict[str, Any]:
+    """A licence type as the API shows it."""
     return {
         "code": lt.code,
         "name": lt.name,

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from certsvc import audit
 from certsvc.db.models import (
@@ -32,6 +32,7 @@ FAILURE_WINDOW = timedelta(minutes=15)
 
 
 def activate(s: Session, uscc: str, code: str) -> str:
+    """Exchange a holder's one-time activation code for a portal token; repeated failures are throttled."""
     try:
         uscc = validate_uscc(uscc)
     except IdentifierError as e:
@@ -78,6 +79,7 @@ def log_access(
     department_id: int | None = None,
     purpose: str | None = None,
 ) -> None:
+    """Record who looked at a holder's licences, so that the holder can see it in the portal."""
     s.add(
         AccessEvent(
             holder_uscc=holder_uscc,
@@ -91,12 +93,13 @@ def log_access(
 
 
 def access_log(s: Session, ent: Enterprise, *, page: int, per_page: int) -> dict[str, Any]:
+    """One page of who accessed this enterprise's licences, with the daily QR scan counts."""
     depts = {d.id: d.name for d in s.exec(select(Department))}
     q = (
         select(AccessEvent)
         .where(AccessEvent.holder_uscc == ent.uscc)
-        .order_by(AccessEvent.at.desc(), AccessEvent.id.desc())
-    )  # type: ignore[attr-defined]
+        .order_by(col(AccessEvent.at).desc(), col(AccessEvent.id).desc())
+    )
     total = s.exec(select(func.count()).select_from(AccessEvent).where(AccessEvent.holder_uscc == ent.uscc)).one()
     events = s.exec(q.offset((page - 1) * per_page).limit(per_page)).all()
     licence_ids = [lic.id for lic in s.exec(select(Licence).where(Licence.holder_uscc == ent.uscc))]
@@ -104,8 +107,8 @@ def access_log(s: Session, ent: Enterprise, *, page: int, per_page: int) -> dict
     if licence_ids:
         rows = s.exec(
             select(VerificationCount)
-            .where(VerificationCount.licence_id.in_(licence_ids))  # type: ignore[attr-defined]
-            .order_by(VerificationCount.day.desc())  # type: ignore[attr-defined]
+            .where(col(VerificationCount.licence_id).in_(licence_ids))
+            .order_by(col(VerificationCount.day).desc())
             .limit(400)
         ).all()
         counts = [{"licence_id": r.licence_id, "day": r.day.isoformat(), "count": r.count} for r in rows]

@@ -20,11 +20,14 @@ CURRENT = {st.VALID, st.SUSPENDED}
 
 def holder_licences(s: Session, uscc: str) -> list[tuple[Licence, LicenceVersion, LicenceType, Department]]:
     """All licences of a holder with their current version, newest first."""
-    rows = s.exec(held_licences(Licence, LicenceVersion, LicenceType, Department), params={"key": uscc}).all()
-    return [tuple(r) for r in rows]  # type: ignore[misc]
+    # SQLModel's exec() runs any SQLAlchemy Select, but its overloads only admit its own
+    stmt = held_licences(Licence, LicenceVersion, LicenceType, Department)
+    rows = s.exec(stmt, params={"key": uscc}).all()  # type: ignore[call-overload]
+    return [tuple(r) for r in rows]
 
 
 def public_holder_view(s: Session, uscc: str, base_url: str) -> dict[str, Any] | None:
+    """The public page of a USCC (一码展示): current licences first, the rest after; None if it holds none."""
     try:
         uscc = validate_uscc(uscc)
     except IdentifierError:

@@ -32,6 +32,7 @@ def _probe(ctx: Context, data: bytes) -> PdfProbe:
 
 
 async def sign_for_enterprise(ctx: Context, ent: Enterprise, data: bytes) -> bytes:
+    """Seal an enterprise's own PDF with its key; the file is probed in a worker first, as it is untrusted."""
     probe = await asyncio.to_thread(_probe, ctx, data)
     if not probe.ok:
         raise Invalid(f"file: {probe.problem}", field="file")
@@ -58,7 +59,7 @@ async def sign_for_enterprise(ctx: Context, ent: Enterprise, data: bytes) -> byt
             lines=[ent.name, f"签章时间 {when:%Y-%m-%d %H:%M}"],
             seal_image=seal_png(ent.name, "电子营业执照签章", seal_code(ent.uscc, ent.id or 0)),
         )
-    except Exception as e:  # noqa: BLE001 - a file pyHanko cannot write into is a bad upload
+    except Exception as e:  # a file pyHanko cannot write into is a bad upload
         raise Invalid(f"file: the PDF cannot be signed: {type(e).__name__}: {str(e)[:200]}", field="file") from e
     with session_scope(ctx.engine) as s:
         audit.record(

@@ -100,7 +100,9 @@ class StoredVersion:
 
     @property
     def identifier(self) -> str:
-        return self.job.document.identifier  # type: ignore[union-attr]
+        doc = self.job.document
+        assert isinstance(doc, LicenceDocument)  # seal_job() makes licence documents only
+        return doc.identifier
 
     @property
     def verify_url(self) -> str:

@@ -108,6 +108,7 @@ _TRANSITIONS = {
 def change_state(
     ctx: Context, dept: Department, licence_id: str, action: str, reason: str, kind: str | None = None
 ) -> Licence:
+    """Suspend, resume or revoke a licence of ``dept``; the status list shows it at once, without reissuing the PDF."""
     allowed, target = _TRANSITIONS[action]
     reason = (reason or "").strip()
     if not reason:

@@ -13,49 +13,49 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, RowMapping
+from sqlmodel import col
 
 from certsvc.db.models import Department, Licence, LicenceType, LicenceVersion
 from certsvc.licences.views import public_view
 from certsvc.security import token_key
 
-_VERSION_COLS = (
-    LicenceVersion.version,
-    LicenceVersion.identifier,
-    LicenceVersion.holder_name,
-    LicenceVersion.valid_from,
-    LicenceVersion.valid_until,
-    LicenceVersion.issued_at,
-    LicenceVersion.pdf_sha256,
-    LicenceVersion.superseded_at,
+# Column names, not columns: the namespaces built from a row take their attribute names from here.
+_VERSION_KEYS = (
+    "version",
+    "identifier",
+    "holder_name",
+    "valid_from",
+    "valid_until",
+    "issued_at",
+    "pdf_sha256",
+    "superseded_at",
 )
-_LICENCE_COLS = (
-    Licence.id,
-    Licence.number,
-    Licence.current_version,
-    Licence.holder_uscc,
-    Licence.state,
-    Licence.state_reason,
-    Licence.revoke_kind,
-    Licence.licence_type_id,
-    Licence.department_id,
+_LICENCE_KEYS = (
+    "id",
+    "number",
+    "current_version",
+    "holder_uscc",
+    "state",
+    "state_reason",
+    "revoke_kind",
+    "licence_type_id",
+    "department_id",
 )
+_VERSION_COLS = tuple(col(getattr(LicenceVersion, k)) for k in _VERSION_KEYS)
+_LICENCE_COLS = tuple(col(getattr(Licence, k)) for k in _LICENCE_KEYS)
 # Built once with a bound parameter: building the statement per request costs more than running it.
-_JOINED = select(*_VERSION_COLS, *_LICENCE_COLS).join(
-    Licence,
-    Licence.id == LicenceVersion.licence_id,  # type: ignore[arg-type]
-)
-_BY_TOKEN = _JOINED.where(LicenceVersion.qr_token == bindparam("key"))
-_BY_SHA = _JOINED.where(LicenceVersion.pdf_sha256 == bindparam("key")).limit(1)
+_JOINED = select(*_VERSION_COLS, *_LICENCE_COLS).join(Licence, col(Licence.id) == col(LicenceVersion.licence_id))
+_BY_TOKEN = _JOINED.where(col(LicenceVersion.qr_token) == bindparam("key"))
+_BY_SHA = _JOINED.where(col(LicenceVersion.pdf_sha256) == bindparam("key")).limit(1)
 
 _lock = threading.Lock()
-_types: dict[int, SimpleNamespace] = {}
-_departments: dict[int, SimpleNamespace] = {}
+_types: dict[int, Any] = {}
+_departments: dict[int, Any] = {}
 
 
-def _reference(
-    conn: Connection, cache: dict[int, SimpleNamespace], model: Any, key: int, cols: tuple[str, ...]
-) -> SimpleNamespace:  # noqa: ANN401
+def _reference(conn: Connection, cache: dict[int, Any], model: Any, key: int, cols: tuple[str, ...]) -> Any:
+    """A cached stand-in for a LicenceType or Department row: only ``cols``, duck-typed."""
     with _lock:
         hit = cache.get(key)
     if hit is not None:
@@ -67,23 +67,24 @@ def _reference(
     return value
 
 
-def _licence_and_version(m: Any) -> tuple[SimpleNamespace, SimpleNamespace]:  # noqa: ANN401 - RowMapping
-    lic = SimpleNamespace(**{c.key: m[c.key] for c in _LICENCE_COLS})
-    ver = SimpleNamespace(**{c.key: m[c.key] for c in _VERSION_COLS})
+def _licence_and_version(m: RowMapping) -> tuple[Any, Any]:
+    # stand-ins for Licence and LicenceVersion, duck-typed: only the columns the views read
+    lic = SimpleNamespace(**{k: m[k] for k in _LICENCE_KEYS})
+    ver = SimpleNamespace(**{k: m[k] for k in _VERSION_KEYS})
     return lic, ver
 
 
-def _view(conn: Connection, query: Any, key: str, base_url: str) -> tuple[str, dict[str, Any]] | None:  # noqa: ANN401
+def _view(conn: Connection, query: Select[Any], key: str, base_url: str) -> tuple[str, dict[str, Any]] | None:
     row = conn.execute(query, {"key": key}).first()
     if row is None:
         return None
     lic, ver = _licence_and_version(row._mapping)
     lt = _reference(conn, _types, LicenceType, lic.licence_type_id, ("code", "name"))
     dept = _reference(conn, _departments, Department, lic.department_id, ("name", "uscc"))
-    return lic.id, public_view(lic, ver, lt, dept, base_url)  # type: ignore[arg-type]
+    return lic.id, public_view(lic, ver, lt, dept, base_url)
 
 
-def held_licences(*columns: Any) -> Select:  # noqa: ANN401
+def held_licences(*columns: Any) -> Select[Any]:
     """``columns`` for every licence held under the USCC bound as ``key``, joined with its current
     version, licence type and issuing department; newest first."""
     return (
@@ -91,12 +92,13 @@ def held_licences(*columns: Any) -> Select:  # noqa: ANN401
         .select_from(Licence)
         .join(
             LicenceVersion,
-            (LicenceVersion.licence_id == Licence.id) & (LicenceVersion.version == Licence.current_version),  # type: ignore[arg-type]
+            (col(LicenceVersion.licence_id) == col(Licence.id))
+            & (col(LicenceVersion.version) == col(Licence.current_version)),
         )
-        .join(LicenceType, LicenceType.id == Licence.licence_type_id)  # type: ignore[arg-type]
-        .join(Department, Department.id == Licence.department_id)  # type: ignore[arg-type]
-        .where(Licence.holder_uscc == bindparam("key"))
-        .order_by(LicenceVersion.issued_at.desc(), Licence.id)  # type: ignore[attr-defined]
+        .join(LicenceType, col(LicenceType.id) == col(Licence.licence_type_id))
+        .join(Department, col(Department.id) == col(Licence.department_id))
+        .where(col(Licence.holder_uscc) == bindparam("key"))
+        .order_by(col(LicenceVersion.issued_at).desc(), col(Licence.id))
     )
 
 
@@ -106,8 +108,8 @@ _BY_HOLDER = held_licences(
     *_LICENCE_COLS,
     LicenceType.code,
     LicenceType.name,
-    Department.name.label("dept_name"),  # type: ignore[attr-defined]
-    Department.uscc.label("dept_uscc"),  # type: ignore[attr-defined]
+    col(Department.name).label("dept_name"),
+    col(Department.uscc).label("dept_uscc"),
 )
 
 
@@ -118,9 +120,9 @@ def public_views_of_holder(conn: Connection, uscc: str, base_url: str) -> list[d
     for row in conn.execute(_BY_HOLDER, {"key": uscc}):
         m = row._mapping
         lic, ver = _licence_and_version(m)
-        lt = SimpleNamespace(code=m["code"], name=m["name"])
-        dept = SimpleNamespace(name=m["dept_name"], uscc=m["dept_uscc"])
-        view = public_view(lic, ver, lt, dept, base_url)  # type: ignore[arg-type]
+        lt: Any = SimpleNamespace(code=m["code"], name=m["name"])
+        dept: Any = SimpleNamespace(name=m["dept_name"], uscc=m["dept_uscc"])
+        view = public_view(lic, ver, lt, dept, base_url)
         view["verify_url"] = f"{base_url}/v/{m['qr_payload']}"
         views.append(view)
     return views

@@ -15,6 +15,7 @@ from certsvc.errors import Conflict, Invalid
 from certsvc.identifiers import IdentifierError, validate_uscc
 from signing.layout import LayoutError
 
+HolderKind = Literal["enterprise", "individual", "cooperative"]
 HOLDER_KINDS = {"enterprise": "企业", "individual": "个体工商户", "cooperative": "农民专业合作社"}
 MAX_FIELD_LEN = 2000
 
@@ -25,7 +26,7 @@ class IssueRequest(BaseModel):
     licence_type: str = Field(min_length=1, max_length=16)
     holder_uscc: str = Field(min_length=1, max_length=32)
     holder_name: str = Field(min_length=1, max_length=200)
-    holder_kind: Literal["enterprise", "individual", "cooperative"] = "enterprise"
+    holder_kind: HolderKind = "enterprise"
     fields: dict[str, Any] = Field(default_factory=dict)
     valid_from: date | None = None
     valid_until: date | None = None

@@ -22,6 +22,8 @@ _UPSERT = text(
 
 
 class ScanCounter:
+    """QR scans counted in memory and written in one statement per flush: a scan must not cost a write."""
+
     def __init__(self) -> None:
         self._pending: Counter[tuple[str, date]] = Counter()
         self._lock = threading.Lock()

@@ -30,6 +30,7 @@ STATUS_CODES = {VALID: 0, SUSPENDED: 1, REVOKED: 2, SUPERSEDED: 3}
 
 
 def status_of(lic: Licence, ver: LicenceVersion, on: date | None = None) -> str:
+    """The status a verifier shows for this version (valid, expired, suspended, revoked, superseded)."""
     if ver.superseded_at is not None or ver.version != lic.current_version:
         return SUPERSEDED
     if lic.state == REVOKED:

@@ -24,6 +24,7 @@ RECEIPT_PURPOSE = "业务受理专用章"
 
 
 async def issue_receipt(ctx: Context, dept: Department, body: Any) -> tuple[Receipt, str]:
+    """Seal and store an acceptance receipt of ``dept``; returns it with the QR token printed on it."""
     uscc = None
     if body.applicant_uscc:
         try:
@@ -108,6 +109,7 @@ async def issue_receipt(ctx: Context, dept: Department, body: Any) -> tuple[Rece
 
 
 def receipt_view(rec: Receipt, dept: Department, base_url: str, *, full: bool = False) -> dict[str, Any]:
+    """A receipt as the API shows it; materials, applicant USCC and PDF link only with ``full`` (its department)."""
     out = {
         "id": rec.id,
         "genuine": True,
@@ -128,6 +130,7 @@ def receipt_view(rec: Receipt, dept: Department, base_url: str, *, full: bool = 
 
 
 def own_receipt(s: Session, dept: Department, receipt_id: str) -> Receipt:
+    """A receipt of ``dept``; another department's receipt is NotFound, as if it did not exist."""
     rec = s.get(Receipt, receipt_id)
     if rec is None or rec.department_id != dept.id:
         raise NotFound("no such receipt")
@@ -135,6 +138,7 @@ def own_receipt(s: Session, dept: Department, receipt_id: str) -> Receipt:
 
 
 def receipt_by_token(s: Session, token: str) -> tuple[Receipt, Department] | None:
+    """The receipt a scanned QR token names, with its department; None if it is not ours."""
     if len(token) > 1000:
         return None
     rec = s.exec(select(Receipt).where(Receipt.qr_token == token_key(token))).first()

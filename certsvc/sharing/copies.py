@@ -10,9 +10,9 @@ licence, which then names no grant; changing it breaks the service's signature.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import text
+from sqlalchemy import CursorResult, text
 from sqlmodel import Session
 
 from certsvc import audit
@@ -41,13 +41,14 @@ def mark_lines(g: Grant) -> list[str]:
 
 
 def share_view(s: Session, token: str, base_url: str) -> dict[str, Any]:
+    """What a share link's page shows: the grant and its licences, or why the link no longer works."""
     try:
         g = grant_by_token(s, token)
     except NotFound:
         return {"state": "unknown", "error": {"code": "not_found", "message": "no such share link"}}
     ent = s.get(Enterprise, g.enterprise_id)
     state = grant_state(g)
-    base = {
+    base: dict[str, Any] = {
         "state": state,
         "enterprise": {"name": ent.name if ent else None, "uscc": ent.uscc if ent else None},
         "grant": {
@@ -89,11 +90,14 @@ def share_view(s: Session, token: str, base_url: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class MarkedCopy:
+    """A marked copy of a licence for a grantee, with the name to download it under."""
+
     pdf: bytes
     filename: str
 
 
 async def download_marked_copy(ctx: Context, token: str, licence_id: str) -> MarkedCopy:
+    """A licence PDF marked for this grantee and purpose; each download counts against the grant's limit."""
     with session_scope(ctx.engine) as s:
         g = usable_grant(s, token)  # 404 unknown, 410 revoked / expired / used up
         if licence_id not in g.licence_ids:
@@ -106,13 +110,18 @@ async def download_marked_copy(ctx: Context, token: str, licence_id: str) -> Mar
         if status not in DOWNLOADABLE:
             raise Conflict(f"the licence is {status} ({st.LABELS[status][0]}); its download is refused")
         # Reserve one download atomically: two grantees racing for the last one cannot both win.
-        reserved = s.execute(
-            text(
-                'UPDATE "grant" SET downloads = downloads + 1 WHERE id = :id AND revoked_at IS NULL '
-                "AND (max_downloads IS NULL OR downloads < max_downloads)"
+        # an UPDATE gives a CursorResult; Session.execute() is typed for any statement, as Result
+        result = cast(
+            CursorResult[Any],
+            s.execute(
+                text(
+                    'UPDATE "grant" SET downloads = downloads + 1 WHERE id = :id AND revoked_at IS NULL '
+                    "AND (max_downloads IS NULL OR downloads < max_downloads)"
+                ),
+                {"id": g.id},
             ),
-            {"id": g.id},
-        ).rowcount
+        )
+        reserved = result.rowcount
         if reserved != 1:
             raise Gone("this share link has no downloads left")
         cert = ctx.keyring.current(s, SERVICE_OWNER, None)

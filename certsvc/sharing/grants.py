@@ -33,6 +33,7 @@ def valid_id_card(value: str) -> bool:
 
 
 def mask_id(value: str | None) -> str | None:
+    """An ID number with its middle hidden: enough for the enterprise to recognise, not to misuse."""
     if not value:
         return None
     return value if len(value) < 8 else f"{value[:4]}{'*' * (len(value) - 8)}{value[-4:]}"
@@ -40,6 +41,8 @@ def mask_id(value: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class NewGrant:
+    """A grant just created, with its share token in clear: only its hash is stored."""
+
     grant: Grant
     token: str
 
@@ -56,6 +59,7 @@ def create_grant(
     expires_in_days: int | None,
     max_downloads: int | None,
 ) -> NewGrant:
+    """Share some (or all current) licences of ``ent`` with a grantee, for a purpose and a time."""
     grantee_name = grantee_name.strip()
     purpose = purpose.strip()
     if not grantee_name:
@@ -120,6 +124,7 @@ def create_grant(
 
 
 def grant_state(g: Grant) -> str:
+    """Whether a grant can still be used: active, revoked, expired or exhausted."""
     if g.revoked_at is not None:
         return "revoked"
     if g.expires_at <= utcnow():
@@ -130,6 +135,7 @@ def grant_state(g: Grant) -> str:
 
 
 def grant_summary(g: Grant, base_url: str) -> dict[str, Any]:
+    """A grant as its enterprise sees it in the portal, the grantee's ID masked."""
     return {
         "id": g.id,
         "licence_ids": g.licence_ids,
@@ -152,6 +158,7 @@ def grants_of(s: Session, ent: Enterprise) -> list[Grant]:
 
 
 def own_grant(s: Session, ent: Enterprise, grant_id: str) -> Grant:
+    """A grant of ``ent``; another enterprise's grant is NotFound, as if it did not exist."""
     g = s.get(Grant, grant_id)
     if g is None or g.enterprise_id != ent.id:
         raise NotFound("no such grant")
@@ -173,6 +180,7 @@ def grants_named(s: Session, ent: Enterprise, grant_ids: set[str]) -> dict[str, 
 
 
 def revoke_grant(s: Session, ent: Enterprise, grant_id: str) -> Grant:
+    """Revoke a grant of ``ent`` at once; revoking twice is harmless."""
     g = own_grant(s, ent, grant_id)
     if g.revoked_at is None:
         g.revoked_at = utcnow()
@@ -182,6 +190,7 @@ def revoke_grant(s: Session, ent: Enterprise, grant_id: str) -> Grant:
 
 
 def grant_by_token(s: Session, token: str) -> Grant:
+    """The grant a share token names, in any state; NotFound if there is none."""
     if not token or len(token) > 100:
         raise NotFound("no such share link")
     g = s.exec(select(Grant).where(Grant.token_hash == hash_secret(token))).first()
@@ -191,6 +200,7 @@ def grant_by_token(s: Session, token: str) -> Grant:
 
 
 def usable_grant(s: Session, token: str) -> Grant:
+    """The grant a share token names if it can still be used; Gone, with the reason, if not."""
     g = grant_by_token(s, token)
     state = grant_state(g)
     if state != "active":

@@ -14,13 +14,14 @@ from datetime import timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from certsvc.context import Context
 from certsvc.db.models import Counter, Licence, LicenceVersion, utcnow
 from certsvc.keyring import SERVICE_OWNER
 from certsvc.licences import status as st
 from certsvc.verification.trust import trust_for
+from keys.ca import to_pem
 from signing.payload import b64url
 from verify.status_list import encode_status_list
 from verify.trust import OwnerKind
@@ -30,9 +31,8 @@ _cache: dict[str, tuple[int, dict[str, Any]]] = {}
 
 
 def trust_list(ctx: Context) -> dict[str, Any]:
+    """The signed list of certificates, for verifying licences offline."""
     trust = trust_for(ctx.engine)
-    from keys.ca import to_pem
-
     issuers = []
     for c in trust.certs:
         entry: dict[str, Any] = {
@@ -83,8 +83,8 @@ def status_list(ctx: Context) -> dict[str, Any]:
         codes: dict[int, int] = {}
         rows = s.exec(
             select(Licence, LicenceVersion)
-            .join(LicenceVersion, LicenceVersion.licence_id == Licence.id)
-            .where((Licence.state != st.VALID) | (LicenceVersion.superseded_at.is_not(None)))  # type: ignore[union-attr]
+            .join(LicenceVersion, col(LicenceVersion.licence_id) == col(Licence.id))
+            .where((col(Licence.state) != st.VALID) | (col(LicenceVersion.superseded_at).is_not(None)))
         )
         for lic, ver in rows:
             code = st.stored_code(lic, ver)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from certsvc.context import Context
+from certsvc.core.config import get_settings
 from certsvc.db.models import Grant, Receipt
 from certsvc.errors import Unavailable
 from certsvc.licences.lookup import public_view_by_sha
@@ -20,6 +21,7 @@ from certsvc.sharing.copies import GRANT_REASON_PREFIX
 from certsvc.sharing.grants import grant_state
 from certsvc.verification.trust import trust_for
 from signing.pipeline import MARK_FIELD
+from verify.offline import load_json, verify_offline
 from verify.report import Report, VerifierBusy
 from verify.trust import OwnerKind
 from verify.verifier import verify_pdf
@@ -51,6 +53,7 @@ class _IssuedHere:
 
 
 def grant_view(g: Grant) -> dict[str, Any]:
+    """The grant a marked copy was made under, as a verifier sees it."""
     state = grant_state(g)
     return {
         "id": g.id,
@@ -103,6 +106,7 @@ def _report_body(s: Session, here: _IssuedHere, report: Report) -> dict[str, Any
 
 
 def verify_bytes(ctx: Context, data: bytes) -> dict[str, Any]:
+    """Verify a PDF against this service's trust and records (blocking: call it from a thread)."""
     trust = trust_for(ctx.engine)
     with Session(ctx.engine) as s:
         here = _IssuedHere(s, ctx.settings.public_base_url)
@@ -115,6 +119,7 @@ def verify_bytes(ctx: Context, data: bytes) -> dict[str, Any]:
 
 
 async def verify_upload(ctx: Context, data: bytes) -> dict[str, Any]:
+    """Verify an uploaded PDF without blocking the event loop."""
     return await asyncio.to_thread(verify_bytes, ctx, data)
 
 
@@ -122,16 +127,12 @@ def verify_file_cli(
     path: Path, *, offline: bool = False, trust_list: Path | None = None, status_list: Path | None = None
 ) -> int:
     """``certsvc verify FILE``: print the verdict; exit 0 only for a genuine, current licence."""
-    from certsvc.core.config import get_settings
-
     try:
         data = path.read_bytes()
     except OSError as e:
         print(f"error: cannot read {path}: {e.strerror}", file=sys.stderr)
         return 2
     if offline:
-        from verify.offline import load_json, verify_offline
-
         tl_path = trust_list or Path("trust-list.json")
         sl_path = status_list or Path("status-list.json")
         if not tl_path.exists():

@@ -17,6 +17,7 @@ from verify.report import CheckName, Verdict
 
 
 def verify_qr(ctx: Context, text: str) -> dict[str, Any]:
+    """Verify a scanned QR text, adding what the service recorded of it: a valid seal alone is not proof of issue."""
     result = verify_qr_text(text.strip(), trust_for(ctx.engine))
     body = result.to_dict()
     try:

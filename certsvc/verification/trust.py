@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from certsvc.db.models import Counter, Department, Enterprise, LicenceType, SigningCertificate
 from certsvc.keyring import ROOT_OWNER
@@ -22,13 +22,14 @@ _cache: dict[str, tuple[int, TrustContext]] = {}
 
 
 def build_trust(s: Session) -> TrustContext:
-    rows = s.exec(select(SigningCertificate).order_by(SigningCertificate.id)).all()
+    """The trust context from the certificate rows: root, and every key with its owner and licence types."""
+    rows = s.exec(select(SigningCertificate).order_by(col(SigningCertificate.id))).all()
     depts = {d.id: d for d in s.exec(select(Department))}
     types: dict[int, list[str]] = {}
     for lt in s.exec(select(LicenceType)):
         types.setdefault(lt.department_id, []).append(lt.code)
     ent_ids = [r.owner_id for r in rows if r.owner_kind == OwnerKind.ENTERPRISE]
-    ents = {e.id: e for e in s.exec(select(Enterprise).where(Enterprise.id.in_(ent_ids)))} if ent_ids else {}  # type: ignore[union-attr]
+    ents = {e.id: e for e in s.exec(select(Enterprise).where(col(Enterprise.id).in_(ent_ids)))} if ent_ids else {}
     root = None
     certs = []
     for r in rows:
@@ -36,7 +37,8 @@ def build_trust(s: Session) -> TrustContext:
         if r.owner_kind == ROOT_OWNER:
             root = cert
             continue
-        name, uscc, codes = "certsvc", None, ()
+        name, uscc = "certsvc", None
+        codes: tuple[str, ...] = ()
         if r.owner_kind == OwnerKind.DEPARTMENT and r.owner_id in depts:
             d = depts[r.owner_id]
             name, uscc, codes = d.name, d.uscc, tuple(types.get(d.id or 0, []))
@@ -61,6 +63,7 @@ def build_trust(s: Session) -> TrustContext:
 
 
 def trust_for(engine: Engine) -> TrustContext:
+    """The trust context of ``engine``, rebuilt only when the ``trust`` counter says a certificate changed."""
     key = str(engine.url)
     with Session(engine) as s:
         row = s.exec(select(Counter).where(Counter.name == "trust")).first()

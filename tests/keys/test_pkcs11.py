@@ -189,7 +189,7 @@ def test_concurrent_signatures_share_the_session_safely(backend: Pkcs11KeyBacken
             for i in range(10):
                 data = f"{n}/{i}".encode()
                 _verify(public, backend.sign("unit-threads", data), data)
-        except BaseException as e:  # noqa: BLE001
+        except BaseException as e:
             errors.append(e)
 
     threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]

@@ -29,7 +29,7 @@ DUMMY_AWS = {
 class Moto:
     endpoint: str
 
-    def client(self):  # noqa: ANN201 - a boto3 S3 client
+    def client(self):  # a boto3 S3 client
         import boto3
 
         return boto3.client("s3", endpoint_url=self.endpoint)

@@ -73,7 +73,7 @@ def test_analysis_over_the_time_limit_is_a_timeout_finding_and_pool_recovers(kit
 
 
 def test_trust_context_crosses_process_boundary(trust):
-    clone = pickle.loads(pickle.dumps(trust))  # noqa: S301 - our own bytes
+    clone = pickle.loads(pickle.dumps(trust))  # our own bytes
     assert isinstance(clone, TrustContext)
     assert clone.fingerprint == trust.fingerprint
     assert [c.kid for c in clone.certs] == [c.kid for c in trust.certs]
