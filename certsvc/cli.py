@@ -109,7 +109,7 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
             return 2
         old = ctx.keyring.current(s, OwnerKind.DEPARTMENT, dept.id)
         new = ctx.keyring.issue(
-            s, "department", dept.id or 0, Subject(dept.name, dept.name, dept.uscc, "电子证照专用章")
+            s, OwnerKind.DEPARTMENT, dept.id or 0, Subject(dept.name, dept.name, dept.uscc, "电子证照专用章")
         )
         details: dict[str, object] = {"old_kid": old.kid, "new_kid": new.kid}
         if args.revoke_from:

@@ -36,6 +36,8 @@ class Invalid(ServiceError):
 
 
 class NotFound(ServiceError):
+    """No such thing, or not the caller's: the two are answered alike, so as not to reveal what exists."""
+
     code = "not_found"
 
 
@@ -46,10 +48,14 @@ class Conflict(ServiceError):
 
 
 class Unauthorized(ServiceError):
+    """No credentials, or credentials that are not (or no longer) valid; also a wrong activation code."""
+
     code = "unauthorized"
 
 
 class Forbidden(ServiceError):
+    """The caller is known but may not do this."""
+
     code = "forbidden"
 
 
@@ -60,10 +66,14 @@ class Gone(ServiceError):
 
 
 class TooLarge(ServiceError):
+    """A request body or upload over the service's limit."""
+
     code = "too_large"
 
 
 class TooManyRequests(ServiceError):
+    """Too many failed attempts (activation codes); the caller must wait before trying again."""
+
     code = "too_many_requests"
 
 

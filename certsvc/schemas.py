@@ -11,12 +11,16 @@ from certsvc.licences.rules import IssueRequest
 
 
 class FieldSpec(BaseModel):
+    """One field of a new licence type: its name, whether issuing requires it, whether it holds personal data."""
+
     name: str = Field(min_length=1, max_length=64)
     required: bool = False
     private: bool = False
 
 
 class LicenceTypeIn(BaseModel):
+    """A new licence type: its code, name, fields, validity in days (none: 长期) and reform mode."""
+
     code: str = Field(min_length=2, max_length=16)
     name: str = Field(min_length=1, max_length=100)
     fields: list[FieldSpec] = Field(default_factory=list, max_length=50)
@@ -29,31 +33,43 @@ LicenceIn = IssueRequest
 
 
 class BatchIn(BaseModel):
+    """Up to 500 licences to issue, each a ``POST /licences`` body; each item is checked on its own."""
+
     items: list[dict[str, Any]] = Field(min_length=1, max_length=500)
 
 
 class ReasonIn(BaseModel):
+    """Why a licence is suspended, resumed or revoked; for a revocation, which kind (撤销, 吊销 or 注销)."""
+
     reason: str = Field(min_length=1, max_length=500)
     kind: Literal["撤销", "吊销", "注销"] | None = None
 
 
 class RenewIn(BaseModel):
+    """The new end of validity (later than the current one), and why."""
+
     valid_until: date
     reason: str | None = Field(default=None, max_length=500)
 
 
 class AmendIn(BaseModel):
+    """The fields to change (an empty or null value removes one), a corrected holder name, and why."""
+
     fields: dict[str, Any] = Field(default_factory=dict)
     holder_name: str | None = Field(default=None, min_length=1, max_length=200)
     reason: str | None = Field(default=None, max_length=500)
 
 
 class ActivateIn(BaseModel):
+    """The enterprise's USCC and the one-time activation code issued with its business licence."""
+
     uscc: str = Field(min_length=1, max_length=32)
     activation_code: str = Field(min_length=1, max_length=64)
 
 
 class GrantIn(BaseModel):
+    """What to share (some licences, or all current ones), with whom, for what, for how long, how many downloads."""
+
     licence_ids: list[str] | None = Field(default=None, max_length=200)
     all_current: bool = False
     grantee_name: str = Field(min_length=1, max_length=200)
@@ -64,11 +80,15 @@ class GrantIn(BaseModel):
 
 
 class MissingMaterial(BaseModel):
+    """A material the applicant still has to hand in, and by when."""
+
     name: str = Field(min_length=1, max_length=200)
     due: date
 
 
 class ReceiptIn(BaseModel):
+    """An application accepted: the applicant, the matter, its number, materials received and missing, a note."""
+
     applicant_name: str = Field(min_length=1, max_length=200)
     applicant_uscc: str | None = Field(default=None, max_length=32)
     matter: str = Field(min_length=1, max_length=200)

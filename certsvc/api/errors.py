@@ -42,10 +42,12 @@ def http_status(exc: e.ServiceError) -> int | None:
 
 
 def error_body(code: str, message: str, **extra: object) -> dict:
+    """The one error body, ``{"error": {"code", "message", ...}}``, with any extra keys (``field``, ``fields``)."""
     return {"error": {"code": code, "message": message, **extra}}
 
 
 def service_error_body(exc: e.ServiceError) -> dict:
+    """A domain error as its body: its ``code`` and ``message``, and ``field`` when it names one."""
     extra = {"field": exc.field} if exc.field else {}
     return error_body(exc.code, exc.message, **extra)
 
@@ -61,6 +63,8 @@ def _internal(exc: Exception) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
+    """Register the handlers that make every error, expected or not, leave as the one error body."""
+
     @app.exception_handler(e.ServiceError)
     async def service_error(_req: Request, exc: e.ServiceError) -> JSONResponse:
         status = http_status(exc)

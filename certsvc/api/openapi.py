@@ -27,6 +27,7 @@ def _use_error_body(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def install(app: FastAPI) -> None:
+    """Serve ``/openapi.json`` with FastAPI's own 422 documented as :class:`ErrorBody`; built once, then kept."""
     default = app.openapi
 
     def openapi() -> dict[str, Any]:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from certsvc import audit
 from certsvc.db.counters import next_value
@@ -166,7 +166,9 @@ def create_licence_type(
 def licence_types_of(session: Session, dept: Department) -> list[LicenceType]:
     """The licence types the department defined, oldest first."""
     return list(
-        session.exec(select(LicenceType).where(LicenceType.department_id == dept.id).order_by(LicenceType.id)).all()
+        session.exec(
+            select(LicenceType).where(LicenceType.department_id == dept.id).order_by(col(LicenceType.id))
+        ).all()
     )
 
 

@@ -26,11 +26,14 @@ class Holdings:
 
 
 def holdings(s: Session, ent: Enterprise, base_url: str) -> Holdings:
+    """The enterprise's licences, as its portal lists them."""
     return Holdings(holder_view(s, ent.uscc, base_url))
 
 
 @dataclass(frozen=True)
 class GrantsOverview:
+    """The grants page's records: the licences a grant may name, and the newest grants."""
+
     holdings: Holdings
     grants: list[Grant]
 
@@ -42,17 +45,22 @@ def grants_overview(s: Session, ent: Enterprise, base_url: str, limit: int) -> G
 
 @dataclass(frozen=True)
 class CreatedGrant:
+    """A grant just created (with its one-time token) and the licences, to show what it shares."""
+
     new: sharing.NewGrant
     holdings: Holdings
 
 
 def create_grant(s: Session, ent: Enterprise, body: GrantIn, base_url: str) -> CreatedGrant:
+    """Create a grant from the portal's form, and read the licences its page shows."""
     new = sharing.create_grant(s, ent, **body.model_dump())
     return CreatedGrant(new, holdings(s, ent, base_url))
 
 
 @dataclass(frozen=True)
 class AccessLog:
+    """One page of the access log, with the licences and the grants its events name, by id."""
+
     log: dict[str, Any]
     holdings: Holdings
     grants: dict[str, Grant]

@@ -66,6 +66,7 @@ def _mac(secret: bytes, purpose: str, message: str) -> str:
 
 
 def session_value(secret: bytes, cred: ApiCredential, sid: str, expires: int) -> str:
+    """The signed value of session ``sid``; its MAC covers the credential's hash, so it dies with the credential."""
     body = f"{cred.id}.{sid}.{expires}"
     return f"{body}.{_mac(secret, 'session', f'{body}.{cred.secret_hash}')}"
 
@@ -76,15 +77,19 @@ def new_session_value(secret: bytes, cred: ApiCredential, ttl: int) -> str:
 
 
 def csrf_for_session(secret: bytes, sid: str) -> str:
+    """The CSRF token of a signed-in session's forms."""
     return _mac(secret, "csrf", f"session:{sid}")
 
 
 def csrf_for_pre(secret: bytes, nonce: str) -> str:
+    """The CSRF token of the sign-in and activation forms, bound to the pre-session nonce."""
     return _mac(secret, "csrf", f"pre:{nonce}")
 
 
 @dataclass
 class PortalSession:
+    """A signed-in portal session: the enterprise, the session id, its forms' CSRF token, when it expires."""
+
     enterprise: Enterprise
     sid: str
     csrf: str
@@ -118,6 +123,8 @@ def read_session(s: Session, secret: bytes, value: str | None) -> PortalSession 
 
 @dataclass(frozen=True)
 class SignedIn:
+    """A sign-in or activation that succeeded: the enterprise, the credential to start a session of, the token."""
+
     enterprise: Enterprise
     credential: ApiCredential
     token: str

@@ -9,6 +9,8 @@ from certsvc.api.models.licences import LicenceOut, SharedLicence
 
 
 class ActivationOut(Out):
+    """The enterprise token an activation code was exchanged for: shown this once, so store it safely."""
+
     token: str
     note: str
 
@@ -30,6 +32,8 @@ class LookupOut(Out):
 
 
 class GrantOut(Out):
+    """A grant as its enterprise sees it: who, for what, until when, how many downloads are left."""
+
     id: str
     licence_ids: list[str]
     grantee_name: str
@@ -44,15 +48,21 @@ class GrantOut(Out):
 
 
 class NewGrantOut(GrantOut):
+    """A grant just created, with its share URL: shown only this once, as the service keeps just its hash."""
+
     share_url: str = Field(description="shown once: stored only as a hash")
     note: str
 
 
 class GrantList(Out):
+    """The enterprise's grants, newest first."""
+
     items: list[GrantOut]
 
 
 class AccessEventOut(Out):
+    """One access to the enterprise's licences: when, what kind (grant download, department look-up), by whom, why."""
+
     at: IsoDateTime
     kind: str
     licence_id: str | None
@@ -62,12 +72,16 @@ class AccessEventOut(Out):
 
 
 class VerificationCountOut(Out):
+    """How many times a licence's verification page (its QR code) was opened on one day."""
+
     licence_id: str
     day: IsoDate
     count: int
 
 
 class AccessLog(Out):
+    """One page of who accessed the enterprise's licences, newest first, with the daily QR scan counts."""
+
     page: int
     per_page: int
     total: int
@@ -76,11 +90,15 @@ class AccessLog(Out):
 
 
 class ShareEnterprise(Out):
+    """The enterprise that shared the licences."""
+
     name: str | None
     uscc: str | None
 
 
 class ShareGrant(Out):
+    """The grant behind a share link, as its grantee sees it: for whom, for what, until when, downloads used."""
+
     id: str
     grantee_name: str
     purpose: str

@@ -10,11 +10,15 @@ from certsvc.api.models.base import Out
 
 
 class FieldProblem(Out):
+    """One invalid value of a request: the field, and what is wrong with it."""
+
     field: str
     message: str
 
 
 class ErrorDetail(Out):
+    """What went wrong: a stable ``code`` to act on, a ``message`` for a person, the ``field`` at fault."""
+
     code: str = Field(description="stable machine code: invalid, not_found, conflict, unauthorized, …")
     message: str = Field(description="what went wrong, for a person")
     field: str | None = Field(default=None, description="the request field at fault, if one is")

@@ -11,12 +11,16 @@ from certsvc.api.models.errors import ErrorDetail
 
 
 class LicenceField(Out):
+    """One field of a licence type: its name, whether issuing requires it, whether it holds personal data."""
+
     name: str
     required: bool
     private: bool
 
 
 class LicenceTypeOut(Out):
+    """A licence type (证照类型): the code requests name it by, its type code, fields, validity and reform mode."""
+
     code: str
     name: str
     type_code: str
@@ -28,6 +32,8 @@ class LicenceTypeOut(Out):
 
 
 class LicenceTypeList(Out):
+    """The licence types the department has defined, oldest first."""
+
     items: list[LicenceTypeOut]
 
 
@@ -91,6 +97,8 @@ class BatchItemOut(Out):
 
 
 class BatchOut(Out):
+    """The outcome of a batch: one result per item, in the order sent, and how many were issued and failed."""
+
     results: list[BatchItemOut]
     issued: int
     failed: int
@@ -123,10 +131,14 @@ class PublicLicence(Out):
 
 
 class HeldPublicLicence(PublicLicence):
+    """A licence on its holder's public page (一码展示), with the page its QR code opens."""
+
     verify_url: str
 
 
 class SharedLicence(PublicLicence):
+    """A licence on a share link's page, and whether (and where) the grantee may download its marked copy."""
+
     id: str
     downloadable: bool
     download_url: str | None
@@ -147,11 +159,15 @@ class EnterprisePage(Out):
 
 
 class MissingMaterialOut(Out):
+    """A material the applicant still has to hand in (补正材料), and by when."""
+
     name: str
     due: IsoDate
 
 
 class ReceiptMaterials(Out):
+    """The application's materials: those received, and those missing with their due dates."""
+
     received: list[str]
     missing: list[MissingMaterialOut]
 

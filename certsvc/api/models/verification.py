@@ -13,12 +13,16 @@ from verify.trust import OwnerKind
 
 
 class CheckOut(Out):
+    """One rule of the verdict, whether it held, and why, in words a member of the public can read."""
+
     name: CheckName
     ok: bool
     detail: str
 
 
 class SignerOut(Out):
+    """Who sealed the file: the certificate and its owner (a department, an enterprise or the service), and when."""
+
     name: str | None
     uscc: str | None
     kid: str | None
@@ -29,6 +33,8 @@ class SignerOut(Out):
 
 
 class LaterSignatureOut(Out):
+    """A signature added after the seal; on a genuine file, the service's mark on a copy made for a grantee."""
+
     field_name: str
     kid: str | None
     owner_kind: OwnerKind | None
@@ -36,12 +42,16 @@ class LaterSignatureOut(Out):
 
 
 class FileOut(Out):
+    """The uploaded file: its size, its SHA-256 and how many revisions (incremental saves) it has."""
+
     size: int
     sha256: str
     revisions: int
 
 
 class ReceiptRef(Out):
+    """The acceptance receipt (受理回执) the document or QR code is, as this service recorded it."""
+
     id: str
     application_number: str
     matter: str
@@ -75,6 +85,8 @@ class VerifyResult(Out):
 
 
 class QrClaims(Out):
+    """What a QR payload states under its signature: the document, its holder, type, validity, version, status index."""
+
     kind: str | int
     identifier: str
     holder_uscc: str | None
@@ -87,6 +99,8 @@ class QrClaims(Out):
 
 
 class QrSigner(Out):
+    """Whose key signed the QR payload."""
+
     kid: str
     name: str | None
     kind: OwnerKind | None
@@ -132,6 +146,8 @@ class TrustedEnterprise(Out):
 
 
 class TrustList(Out):
+    """What an offline verifier trusts: the root, and the certificates of the departments, service and enterprises."""
+
     root: str = Field(description="PEM of the root certificate")
     issuers: list[TrustedIssuer]
     enterprises: list[TrustedEnterprise]
@@ -139,11 +155,15 @@ class TrustList(Out):
 
 
 class StatusListBits(Out):
+    """The bitstring: ``bits`` per licence version, gzip-compressed and base64url-encoded in ``lst``."""
+
     bits: int
     lst: str
 
 
 class StatusListPayload(Out):
+    """The signed content of the status list: its issuer, issue and expiry times (Unix), and what each code means."""
+
     iss: str
     iat: int
     exp: int
@@ -160,5 +180,7 @@ class StatusList(Out):
 
 
 class Health(Out):
+    """Whether the service can work: ``ok`` or ``degraded``, and the check of each part it needs."""
+
     status: Literal["ok", "degraded"]
     checks: dict[str, str]

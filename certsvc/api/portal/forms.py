@@ -71,6 +71,7 @@ class FormProblem(Exception):
 
 
 def whole_number(form: dict[str, Any], name: str, label: str) -> int | None:
+    """A whole-number field, or None when left empty; anything else is a :class:`FormProblem`."""
     raw = text(form, name, 20)
     if not raw:
         return None
@@ -156,6 +157,7 @@ def field_message(name: str, message: str) -> str:
 
 
 def grant_message(e: FormProblem | ServiceError) -> str:
+    """What the grant form shows for a problem, in both languages: the form's own, or the service's."""
     if isinstance(e, FormProblem):
         return e.message
     if e.field == "licence_ids" and "at least one" in e.message:

@@ -66,17 +66,20 @@ def _headers(ctx: Context) -> dict[str, str]:
 
 
 def page(ctx: Context, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A template rendered as a page, with the portal's strict headers (no caching, no framing, a tight CSP)."""
     return HTMLResponse(env().get_template(template).render(**context), status_code=status, headers=_headers(ctx))
 
 
 def error_page(
     ctx: Context, status: int, message: str, *, sess: PortalSession | None = None, detail: str | None = None
 ) -> HTMLResponse:
+    """A friendly error page: a title in both languages for ``status``, and the message."""
     zh, en = _TITLES.get(status, ("出错了", "Something went wrong"))
     return page(ctx, "portal_error.html", status, s=sess, title_zh=zh, title_en=en, message=message, detail=detail)
 
 
 def redirect(ctx: Context, to: str) -> RedirectResponse:
+    """A 303 to ``to`` (after a POST the browser follows with a GET), with the portal's headers."""
     return RedirectResponse(to, status_code=303, headers=_headers(ctx))
 
 
@@ -86,6 +89,7 @@ def error_status(e: ServiceError) -> int:
 
 
 def local_time(ts: str | datetime | None) -> str:
+    """A stored time as the portal shows it: China Standard Time, to the minute (naive is UTC; empty for none)."""
     if ts is None:
         return ""
     dt = datetime.fromisoformat(ts) if isinstance(ts, str) else ts
@@ -110,6 +114,7 @@ def grant_rows(grants: list[Grant], held: Holdings, base_url: str) -> list[dict[
 
 
 def new_grant_view(g: Grant, held: Holdings, base_url: str) -> dict[str, Any]:
+    """The grant just created, as its page shows it: with its licences and when it expires."""
     summary = sharing.grant_summary(g, base_url)
     summary["licences"] = [held.by_id[i] for i in g.licence_ids if i in held.by_id]
     summary["expires"] = local_time(g.expires_at)
@@ -134,4 +139,5 @@ def log_events(view: AccessLog) -> list[dict[str, Any]]:
 
 
 def verification_counts(view: AccessLog, limit: int = 60) -> list[dict[str, Any]]:
+    """The first ``limit`` daily QR scan counts, each with the licence it counts."""
     return [{**c, "licence": view.holdings.by_id.get(c["licence_id"])} for c in view.log["verification_counts"][:limit]]

@@ -56,6 +56,7 @@ def set_session(resp: Response, ctx: Context, cred: ApiCredential) -> None:
 
 
 def clear_session(resp: Response, ctx: Context) -> None:
+    """Delete the session cookie (ending the session on the server is :func:`sessions.sign_out`)."""
     resp.delete_cookie(SESSION_COOKIE, path="/portal", secure=_secure(ctx), httponly=True, samesite="strict")
 
 
@@ -128,6 +129,7 @@ def pre_csrf(request: Request, ctx: Context) -> tuple[str, str]:
 
 
 def set_pre_cookie(resp: Response, ctx: Context, nonce: str) -> None:
+    """Set the pre-session cookie whose nonce the sign-in and activation forms' CSRF token is bound to."""
     resp.set_cookie(
         PRE_COOKIE, nonce, max_age=PRE_TTL, path="/portal", secure=_secure(ctx), httponly=True, samesite="strict"
     )

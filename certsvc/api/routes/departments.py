@@ -47,6 +47,8 @@ def _issued_body(ctx: CtxDep, issued: svc.Issued) -> dict[str, Any]:
     responses=error_responses(401, 409, 413, 422),
 )
 def post_licence_type(body: LicenceTypeIn, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
+    """Define a licence type (证照类型) of your department: its fields, validity in days and reform mode.
+    Its code is unique across all departments (409 if taken): licences name their type by it."""
     with session_scope(ctx.engine) as s:
         lt = create_licence_type(
             s,
@@ -62,12 +64,15 @@ def post_licence_type(body: LicenceTypeIn, ctx: CtxDep, dept: DeptDep) -> dict[s
 
 @router.get("/licence-types", response_model=LicenceTypeList, responses=error_responses(401))
 def get_licence_types(ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
+    """The licence types your department has defined, oldest first."""
     with Session(ctx.engine) as s:
         return {"items": [licence_type_view(lt) for lt in licence_types_of(s, dept)]}
 
 
 @router.post("/licences", status_code=201, **LICENCE, responses=error_responses(401, 409, 413, 422))
 async def post_licence(body: LicenceIn, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
+    """Issue (签发) one licence: a PDF sealed with your department's seal, with a QR code to verify it.
+    For a business licence (营业执照) the answer also carries the holder's activation code, shown this once."""
     return _issued_body(ctx, await svc.issue(ctx, dept, body))
 
 
@@ -78,6 +83,8 @@ async def post_licence(body: LicenceIn, ctx: CtxDep, dept: DeptDep) -> dict[str,
     responses=error_responses(401, 413, 422),
 )
 async def post_batch(body: BatchIn, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
+    """Issue up to 500 licences in one call (back-filling, bulk approvals); each item is a ``POST /licences`` body.
+    Items succeed or fail on their own: 200 with one result per item, in order, the licence or its error."""
     results = await issue_batch(ctx, dept, body.items)
     out = []
     for r in results:
@@ -90,6 +97,7 @@ async def post_batch(body: BatchIn, ctx: CtxDep, dept: DeptDep) -> dict[str, Any
 
 @router.get("/licences/{licence_id}", **LICENCE, responses=error_responses(401, 404))
 def get_licence(licence_id: str, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
+    """The current version of one of your department's licences; 404 for another department's."""
     with Session(ctx.engine) as s:
         lic, ver, lt = records.owned_current(s, dept, licence_id)
         base = ctx.settings.public_base_url
@@ -102,6 +110,7 @@ def get_licence(licence_id: str, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
     responses={**media("application/pdf", "The sealed PDF of the current version"), **error_responses(401, 404)},
 )
 def get_licence_pdf(licence_id: str, ctx: CtxDep, dept: DeptDep) -> Response:
+    """Download the sealed PDF of a licence's current version (the download is audited)."""
     with session_scope(ctx.engine) as s:
         lic, ver = records.download(s, dept, licence_id)
     return stored_pdf(ctx, ver.pdf_sha256, f"{lic.number}-v{ver.version}.pdf", "licence")
@@ -117,21 +126,26 @@ CHANGE = error_responses(401, 404, 409, 413, 422)
 
 @router.post("/licences/{licence_id}/suspend", **LICENCE, responses=CHANGE)
 def suspend(licence_id: str, body: ReasonIn, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
+    """Suspend (暂停) a valid licence, giving the reason; verifiers see it at once through the status list."""
     return _state(ctx, dept, licence_id, "suspend", body)
 
 
 @router.post("/licences/{licence_id}/resume", **LICENCE, responses=CHANGE)
 def resume(licence_id: str, body: ReasonIn, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
+    """Resume (恢复) a suspended licence, giving the reason."""
     return _state(ctx, dept, licence_id, "resume", body)
 
 
 @router.post("/licences/{licence_id}/revoke", **LICENCE, responses=CHANGE)
 def revoke(licence_id: str, body: ReasonIn, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
+    """Revoke a valid or suspended licence for good, giving the reason; ``kind`` is 撤销, 吊销 or 注销
+    (by default the one the reason names, else 撤销)."""
     return _state(ctx, dept, licence_id, "revoke", body)
 
 
 @router.post("/licences/{licence_id}/renew", **LICENCE, responses=CHANGE)
 async def renew(licence_id: str, body: RenewIn, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
+    """Renew (延续) a licence to a later ``valid_until``: a new sealed version supersedes the current one."""
     issued = await lifecycle.new_version(
         ctx, dept, licence_id, action="renew", valid_until=body.valid_until, reason=body.reason
     )
@@ -140,6 +154,8 @@ async def renew(licence_id: str, body: RenewIn, ctx: CtxDep, dept: DeptDep) -> d
 
 @router.post("/licences/{licence_id}/amend", **LICENCE, responses=CHANGE)
 async def amend(licence_id: str, body: AmendIn, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
+    """Amend (变更) a licence's fields or holder name: a new sealed version supersedes the current one.
+    An empty or null value removes a field; a revoked licence cannot be amended (409)."""
     issued = await lifecycle.new_version(
         ctx, dept, licence_id, action="amend", fields=body.fields, holder_name=body.holder_name, reason=body.reason
     )

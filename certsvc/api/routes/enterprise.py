@@ -36,6 +36,8 @@ router = APIRouter(prefix="/api/v1", tags=["enterprises"])
 
 @router.post("/enterprise/activate", response_model=ActivationOut, responses=error_responses(401, 413, 422, 429))
 def activate(body: ActivateIn, ctx: CtxDep) -> dict[str, str]:
+    """Exchange the one-time activation code of a business licence for the enterprise's API token (shown once).
+    After 5 failed attempts for a USCC within 15 minutes, the answer is 429 until they age out."""
     with session_scope(ctx.engine) as s:
         try:
             token = accounts.activate(s, body.uscc, body.activation_code)
@@ -52,6 +54,7 @@ def activate(body: ActivateIn, ctx: CtxDep) -> dict[str, str]:
     responses=error_responses(401),
 )
 def my_licences(ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
+    """一企一档: every licence your enterprise holds, whatever its status, newest first."""
     with Session(ctx.engine) as s:
         items = holder_view(s, ent.uscc, ctx.settings.public_base_url)
     return {"uscc": ent.uscc, "name": ent.name, "items": items}
@@ -61,6 +64,8 @@ def my_licences(ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
     "/enterprise/grants", status_code=201, response_model=NewGrantOut, responses=error_responses(401, 413, 422)
 )
 def create_grant(body: GrantIn, ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
+    """Share some, or all current, licences with a grantee (授权) for a purpose, 1-90 days (30 by default), with an
+    optional download limit. The share URL is in this answer only: the service keeps just its hash."""
     base = ctx.settings.public_base_url
     with session_scope(ctx.engine) as s:
         new = grants.create_grant(
@@ -83,18 +88,21 @@ def create_grant(body: GrantIn, ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
 
 @router.get("/enterprise/grants", response_model=GrantList, responses=error_responses(401))
 def list_grants(ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
+    """Your enterprise's grants, newest first, each with its state (active, revoked, expired, exhausted)."""
     with Session(ctx.engine) as s:
         return {"items": [grants.grant_summary(g, ctx.settings.public_base_url) for g in grants.grants_of(s, ent)]}
 
 
 @router.get("/enterprise/grants/{grant_id}", response_model=GrantOut, responses=error_responses(401, 404))
 def get_grant(grant_id: str, ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
+    """One of your enterprise's grants."""
     with Session(ctx.engine) as s:
         return grants.grant_summary(grants.own_grant(s, ent, grant_id), ctx.settings.public_base_url)
 
 
 @router.delete("/enterprise/grants/{grant_id}", response_model=GrantOut, responses=error_responses(401, 404))
 def revoke_grant(grant_id: str, ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
+    """Revoke one of your grants: its share link stops working at once. Answers the grant as it now is."""
     with session_scope(ctx.engine) as s:
         return grants.grant_summary(grants.revoke_grant(s, ent, grant_id), ctx.settings.public_base_url)
 
@@ -103,6 +111,7 @@ def revoke_grant(grant_id: str, ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
 def access_log(
     ctx: CtxDep, ent: EntDep, page: int = Query(1, ge=1, le=100000), per_page: int = Query(50, ge=1, le=200)
 ) -> dict[str, Any]:
+    """Who accessed your licences (grant downloads, department look-ups), newest first, with daily QR scan counts."""
     ctx.scans.flush(ctx.engine)  # this process's pending scan counts
     with Session(ctx.engine) as s:
         return accounts.access_log(s, ent, page=page, per_page=per_page)
@@ -119,6 +128,8 @@ def access_log(
 async def enterprise_sign(
     request: Request, ctx: CtxDep, ent: EntDep, file: UploadFile | None = File(default=None)
 ) -> Response:
+    """Sign a PDF of your own (multipart field ``file``) with your business-licence certificate, on its last page;
+    404 if the enterprise has no certificate."""
     data = await read_pdf_upload(request, file, ctx.settings.max_upload_bytes)
     signed = await sign_for_enterprise(ctx, ent, data)
     return Response(
@@ -137,7 +148,7 @@ def lookup(
     ctx: CtxDep,
     dept: DeptDep,
     purpose: str | None = Query(None, max_length=500),
-    type: str | None = Query(None, max_length=16),  # noqa: A002 - the SPEC's parameter name
+    type: str | None = Query(None, max_length=16),  # the SPEC's parameter name
 ) -> dict[str, Any]:
     """共享调用: another department's licences of a holder, for a stated purpose, logged."""
     with session_scope(ctx.engine) as s:
@@ -145,6 +156,7 @@ def lookup(
 
 
 def qr_png(text: str) -> bytes:
+    """``text`` as a QR code, a PNG (error correction level M)."""
     img = qrcode.make(text, error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=8, border=4)
     buf = io.BytesIO()
     img.save(buf, format="PNG")

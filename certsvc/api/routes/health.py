@@ -18,6 +18,7 @@ router = APIRouter(tags=["operations"])
     responses={503: {"model": Health, "description": "A part the service needs does not answer"}},
 )
 def healthz(ctx: CtxDep) -> JSONResponse:
+    """Whether the database, the blob store and the key backend answer: 200 ``ok``, or 503 ``degraded``."""
     checks = health_checks(ctx)
     ok = all(v == "ok" for v in checks.values())
     return JSONResponse({"status": "ok" if ok else "degraded", "checks": checks}, status_code=200 if ok else 503)
@@ -25,6 +26,7 @@ def healthz(ctx: CtxDep) -> JSONResponse:
 
 @router.get("/metrics", response_class=PlainTextResponse, responses={200: {"description": "Prometheus text format"}})
 def metrics() -> Response:
+    """Prometheus metrics (issuances, verifications, QR page scans, grant downloads, …) in the text format."""
     from certsvc.metrics import render
 
     body, content_type = render()

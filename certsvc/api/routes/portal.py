@@ -61,6 +61,7 @@ def _signin_page(
 
 @router.get("", response_class=HTMLResponse)
 def portal_home(request: Request, ctx: CtxDep) -> Response:
+    """The portal's front door: the sign-in and activation forms, or the licences page if signed in."""
     with session_scope(ctx.engine) as s:
         if web_session.signed_in(request, ctx, s) is not None:
             return redirect(ctx, "/portal/licences")
@@ -70,6 +71,7 @@ def portal_home(request: Request, ctx: CtxDep) -> Response:
 
 @router.post("/signin", response_class=HTMLResponse)
 def signin(request: Request, ctx: CtxDep, form: FormDep) -> Response:
+    """Sign in with the enterprise token; the session cookie holds a signed session value, never the token."""
     refused = web_session.check_pre_post(request, ctx, form)
     if refused is not None:
         return refused
@@ -94,6 +96,7 @@ def signin(request: Request, ctx: CtxDep, form: FormDep) -> Response:
 
 @router.post("/activate", response_class=HTMLResponse)
 def activate(request: Request, ctx: CtxDep, form: FormDep) -> Response:
+    """Activate with the USCC and the one-time code: shows the new token once, and signs in."""
     refused = web_session.check_pre_post(request, ctx, form)
     if refused is not None:
         return refused
@@ -129,6 +132,7 @@ def _activation_message(e: ServiceError) -> str:
 
 @router.post("/signout", response_class=HTMLResponse)
 def signout(request: Request, ctx: CtxDep, form: FormDep) -> Response:
+    """Sign out: the session ends on the server and its cookie is cleared; back to the sign-in page."""
     with session_scope(ctx.engine) as s:
         sess = web_session.signed_in(request, ctx, s)
     refused = web_session.check_post(request, ctx, form, sess.csrf if sess else None)
@@ -147,6 +151,7 @@ def signout(request: Request, ctx: CtxDep, form: FormDep) -> Response:
 
 @router.get("/licences", response_class=HTMLResponse)
 def licences(request: Request, ctx: CtxDep) -> Response:
+    """一企一档: the enterprise's licences, the current ones (valid or suspended) first."""
     with session_scope(ctx.engine) as s:
         sess = web_session.signed_in(request, ctx, s)
         if sess is None:
@@ -169,6 +174,7 @@ def _grants_context(s: Session, sess: PortalSession, base: str) -> dict[str, Any
 
 @router.get("/grants", response_class=HTMLResponse)
 def grants(request: Request, ctx: CtxDep) -> Response:
+    """The grants page: the enterprise's newest grants and the form to create one."""
     with session_scope(ctx.engine) as s:
         sess = web_session.signed_in(request, ctx, s)
         if sess is None:
@@ -182,6 +188,7 @@ def grants(request: Request, ctx: CtxDep) -> Response:
 
 @router.post("/grants", response_class=HTMLResponse)
 def create_grant(request: Request, ctx: CtxDep, form: FormDep) -> Response:
+    """Create a grant from the form: its share link and QR code, shown once; or the form again, saying what to fix."""
     base = ctx.settings.public_base_url
     sess, refused = web_session.signed_in_post(request, ctx, form)
     if refused is not None:
@@ -215,6 +222,7 @@ def create_grant(request: Request, ctx: CtxDep, form: FormDep) -> Response:
 
 @router.post("/grants/{grant_id}/revoke", response_class=HTMLResponse)
 def revoke_grant(grant_id: str, request: Request, ctx: CtxDep, form: FormDep) -> Response:
+    """Revoke one of the enterprise's grants, then back to the grants page."""
     sess, refused = web_session.signed_in_post(request, ctx, form)
     if refused is not None:
         return refused
@@ -233,6 +241,7 @@ def revoke_grant(grant_id: str, request: Request, ctx: CtxDep, form: FormDep) ->
 
 @router.get("/access-log", response_class=HTMLResponse)
 def access_log(request: Request, ctx: CtxDep) -> Response:
+    """Who accessed the enterprise's licences, a page at a time, with the daily QR scan counts."""
     try:
         page_no = max(1, min(int(request.query_params.get("page", "1")), 100000))
     except ValueError:

@@ -26,6 +26,7 @@ router = APIRouter(tags=["public"])
 
 
 def wants_json(request: Request) -> bool:
+    """Whether the caller asked for JSON rather than a page: ``Accept`` names JSON and not HTML."""
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept
 
@@ -108,6 +109,7 @@ def share_page(token: str, request: Request, ctx: CtxDep) -> Response:
     responses={**media("image/png", "The share link as a QR code"), **error_responses(404)},
 )
 def share_qr(token: str, ctx: CtxDep) -> Response:
+    """The share link as a PNG QR code, to print or show; 404 for a link that does not exist."""
     from certsvc.api.routes.enterprise import qr_png
     from certsvc.sharing.grants import grant_by_token
 
@@ -129,6 +131,8 @@ def share_qr(token: str, ctx: CtxDep) -> Response:
     },
 )
 async def share_download(token: str, licence_id: str, ctx: CtxDep) -> Response:
+    """Download a shared licence as a copy marked for the grantee and purpose (加注件); each download counts.
+    410 once the grant is revoked, expired or used up; 409 when the licence is not valid now."""
     from certsvc.sharing.copies import download_marked_copy
 
     copy = await download_marked_copy(ctx, token, licence_id)
@@ -144,6 +148,7 @@ async def share_download(token: str, licence_id: str, ctx: CtxDep) -> Response:
 
 @router.get("/trust-list", include_in_schema=False)
 def trust_list_alias(ctx: CtxDep) -> dict[str, Any]:
+    """The trust list at the short path too (as ``/api/v1/trust-list``); left out of the OpenAPI document."""
     from certsvc.verification.lists import trust_list
 
     return trust_list(ctx)
@@ -151,6 +156,7 @@ def trust_list_alias(ctx: CtxDep) -> dict[str, Any]:
 
 @router.get("/status-list", include_in_schema=False)
 def status_list_alias(ctx: CtxDep) -> dict[str, Any]:
+    """The status list at the short path too (as ``/api/v1/status-list``); left out of the OpenAPI document."""
     from certsvc.verification.lists import status_list
 
     return status_list(ctx)

@@ -21,12 +21,15 @@ router = APIRouter(tags=["receipts"])
 
 @router.post("/api/v1/receipts", status_code=201, response_model=ReceiptOut, responses=error_responses(401, 413, 422))
 async def post_receipt(body: ReceiptIn, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
+    """Issue an acceptance receipt (受理回执) for an application: the materials received and those still missing,
+    with due dates, in a PDF sealed with your department's seal and a QR code to verify it."""
     rec, _url = await issue_receipt(ctx, dept, body)
     return receipt_view(rec, dept, ctx.settings.public_base_url, full=True)
 
 
 @router.get("/api/v1/receipts/{receipt_id}", response_model=ReceiptOut, responses=error_responses(401, 404))
 def get_receipt(receipt_id: str, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
+    """One of your department's acceptance receipts."""
     with Session(ctx.engine) as s:
         return receipt_view(own_receipt(s, dept, receipt_id), dept, ctx.settings.public_base_url, full=True)
 
@@ -37,6 +40,7 @@ def get_receipt(receipt_id: str, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
     responses={**media("application/pdf", "The sealed receipt PDF"), **error_responses(401, 404)},
 )
 def get_receipt_pdf(receipt_id: str, ctx: CtxDep, dept: DeptDep) -> Response:
+    """Download the sealed PDF of one of your department's acceptance receipts."""
     with Session(ctx.engine) as s:
         rec = own_receipt(s, dept, receipt_id)
     return stored_pdf(ctx, rec.pdf_sha256, f"receipt-{rec.application_number}.pdf", "receipt")
@@ -51,6 +55,8 @@ def get_receipt_pdf(receipt_id: str, ctx: CtxDep, dept: DeptDep) -> Response:
     },
 )
 def receipt_page(token: str, request: Request, ctx: CtxDep) -> Response:
+    """The page a receipt's QR code opens: the matter, applicant, department and date.
+    As JSON for ``Accept: application/json``."""
     with Session(ctx.engine) as s:
         found = receipt_by_token(s, token)
         view = receipt_view(*found, ctx.settings.public_base_url) if found else None

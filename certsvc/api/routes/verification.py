@@ -18,6 +18,8 @@ router = APIRouter(prefix="/api/v1", tags=["verification"])
 
 
 class QrIn(BaseModel):
+    """The text of a QR code, as scanned."""
+
     text: str = Field(min_length=1, max_length=4000)
 
 
@@ -28,6 +30,8 @@ class QrIn(BaseModel):
     responses=error_responses(413, 422, 503),
 )
 async def post_verify(request: Request, ctx: CtxDep, file: UploadFile | None = File(default=None)) -> dict[str, Any]:
+    """Verify a PDF (multipart field ``file``): the verdict, the checks behind it, and the licence (with its status now)
+    or receipt of this service that it is. 503 when the verifiers are all busy: try again in a moment."""
     data = await read_pdf_upload(request, file, ctx.settings.max_upload_bytes)
     return await verify_upload(ctx, data)
 
@@ -39,14 +43,18 @@ async def post_verify(request: Request, ctx: CtxDep, file: UploadFile | None = F
     responses=error_responses(413, 422),
 )
 def post_verify_qr(body: QrIn, ctx: CtxDep) -> dict[str, Any]:
+    """Verify the text of a scanned QR code: its signature, then whether this service recorded it
+    (a valid signature over something never recorded is ``not_issued_here``)."""
     return verify_qr(ctx, body.text)
 
 
 @router.get("/trust-list", response_model=TrustList, response_model_exclude_unset=True)
 def get_trust_list(ctx: CtxDep) -> dict[str, Any]:
+    """The root and every issuer's and enterprise's certificate, for verifying PDFs and QR codes offline."""
     return lists.trust_list(ctx)
 
 
 @router.get("/status-list", response_model=StatusList)
 def get_status_list(ctx: CtxDep) -> dict[str, Any]:
+    """Every licence version's status (Bitstring Status List, 2 bits each), signed by the service seal (JWS)."""
     return lists.status_list(ctx)
