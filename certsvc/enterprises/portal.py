@@ -40,7 +40,7 @@ class GrantsOverview:
 
 def grants_overview(s: Session, ent: Enterprise, base_url: str, limit: int) -> GrantsOverview:
     """The licences a grant may name, and the newest ``limit`` grants."""
-    return GrantsOverview(holdings(s, ent, base_url), sharing.list_grants(s, ent, limit))
+    return GrantsOverview(holdings(s, ent, base_url), sharing.grants_of(s, ent, limit))
 
 
 @dataclass(frozen=True)

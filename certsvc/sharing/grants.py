@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from certsvc import audit
 from certsvc.db.models import Enterprise, Grant, utcnow
@@ -151,10 +151,10 @@ def grant_summary(g: Grant, base_url: str) -> dict[str, Any]:
     }
 
 
-def grants_of(s: Session, ent: Enterprise) -> list[Grant]:
-    """Every grant the enterprise made, newest first."""
-    q = select(Grant).where(Grant.enterprise_id == ent.id).order_by(Grant.created_at.desc())  # type: ignore[attr-defined]
-    return list(s.exec(q).all())
+def grants_of(s: Session, ent: Enterprise, limit: int | None = None) -> list[Grant]:
+    """The grants the enterprise made, newest first (at most ``limit``)."""
+    q = select(Grant).where(Grant.enterprise_id == ent.id).order_by(col(Grant.created_at).desc())
+    return list(s.exec(q if limit is None else q.limit(limit)).all())
 
 
 def own_grant(s: Session, ent: Enterprise, grant_id: str) -> Grant:
@@ -165,17 +165,11 @@ def own_grant(s: Session, ent: Enterprise, grant_id: str) -> Grant:
     return g
 
 
-def list_grants(s: Session, ent: Enterprise, limit: int | None = None) -> list[Grant]:
-    """The enterprise's grants, newest first (at most ``limit``)."""
-    q = select(Grant).where(Grant.enterprise_id == ent.id).order_by(Grant.created_at.desc())  # type: ignore[attr-defined]
-    return list(s.exec(q if limit is None else q.limit(limit)).all())
-
-
 def grants_named(s: Session, ent: Enterprise, grant_ids: set[str]) -> dict[str, Grant]:
     """The enterprise's grants among ``grant_ids``, by id (others' grants are left out)."""
     if not grant_ids:
         return {}
-    q = select(Grant).where(Grant.enterprise_id == ent.id, Grant.id.in_(grant_ids))  # type: ignore[attr-defined]
+    q = select(Grant).where(Grant.enterprise_id == ent.id, col(Grant.id).in_(grant_ids))
     return {g.id: g for g in s.exec(q)}
 
 
