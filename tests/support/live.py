@@ -11,7 +11,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import random_uscc
+from tests.support.data import random_uscc
+from tests.support.service import database_url
 
 CLI = [sys.executable, "-m", "certsvc.cli"]
 
@@ -29,12 +30,7 @@ def server_env(data: Path, port: int) -> dict[str, str]:
         CERTSVC_PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
         CERTSVC_KEY_PASSPHRASE="crash-test",
     )
-    if os.environ.get("CERTSVC_TEST_DATABASE_URL"):
-        from tests.conftest import _database_url
-
-        env["CERTSVC_DATABASE_URL"] = _database_url(data)[0]
-    else:
-        env["CERTSVC_DATABASE_URL"] = f"sqlite:///{data / 'certsvc.db'}"
+    env["CERTSVC_DATABASE_URL"] = database_url(data)
     return env
 
 

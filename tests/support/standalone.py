@@ -3,7 +3,6 @@ one department and one licence type, for the operations tests. The environment i
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,11 +12,13 @@ from fastapi.testclient import TestClient
 
 from certsvc.app import create_app
 from certsvc.context import Context
-from certsvc.core.config import reset_settings
 from certsvc.db.session import session_scope
 from certsvc.departments.registry import add_department
-from tests.conftest import FOOD_LICENCE_TYPE, food_licence_body, make_settings, random_uscc
-from tests.pdfcheck import signature_status
+from tests.support.data import FOOD_LICENCE_TYPE, food_licence_body, random_uscc
+from tests.support.pdfcheck import signature_status
+from tests.support.service import make_settings, restored_environment
+
+__all__ = ["Standalone", "restored_environment", "standalone_service"]
 
 
 @dataclass
@@ -43,17 +44,6 @@ class Standalone:
         assert status.intact and status.valid and status.trusted, status.pretty_print_details()
         assert status.bottom_line
         assert status.signing_cert.subject.native["common_name"] == self.department_name
-
-
-@contextmanager
-def restored_environment() -> Iterator[None]:
-    saved = dict(os.environ)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        reset_settings()
 
 
 @contextmanager

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import food_licence_body
+from tests.support.data import food_licence_body
 
 ROUTES = [
     ("get", "/api/v1/licences/{id}", None),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import food_licence_body
+from tests.support.data import food_licence_body
 
 
 def _issue(service, body):

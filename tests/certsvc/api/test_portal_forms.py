@@ -7,7 +7,7 @@ import re
 import pytest
 
 from certsvc.api.routes.portal import PRE_COOKIE, SESSION_COOKIE
-from tests.enterprise.conftest import make_enterprise
+from tests.support.service import make_enterprise
 
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
 
@@ -145,7 +145,7 @@ def test_wrong_token_and_wrong_activation_code_are_friendly(service) -> None:
 def test_activation_shows_the_token_once_and_signs_in(service) -> None:
     from fastapi.testclient import TestClient
 
-    from tests.conftest import business_licence_body, random_uscc
+    from tests.support.data import business_licence_body, random_uscc
 
     uscc = random_uscc()
     bl = service.client.post("/api/v1/licences", headers=service.market.auth, json=business_licence_body(uscc))

@@ -1,57 +1,31 @@
 """A live certsvc (uvicorn on 127.0.0.1, a free port) and headless Debian Chromium via Playwright.
 
-One server and one browser for the whole session. The service's public base URL is the live URL,
-so QR codes, share links and verify links in the pages point at it. No network beyond loopback:
-Chromium runs with background networking, component updates and sync switched off.
+One server and one browser per test module, both gone when the module ends. The service's public
+base URL is the live URL, so QR codes, share links and verify links in the pages point at it. No
+network beyond loopback: Chromium runs with background networking, component updates and sync
+switched off.
+
+Playwright's sync API runs its own event loop in the main thread and, between two calls, leaves
+it marked as the running loop, so nothing else in the thread may use asyncio while a browser is
+open. The browser is therefore module-scoped: Playwright stops (and closes its loop) before any
+other module's tests run, whatever the order.
 """
 
 from __future__ import annotations
 
-import os
+import asyncio
 import socket
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import Service, setup_departments
-
-CHROMIUM = Path(os.environ.get("CERTSVC_TEST_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-default-apps",
-    "--disable-extensions",
-]
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "is_mobile": True,
-    "has_touch": True,
-    "device_scale_factor": 3,
-    "locale": "zh-CN",
-    "timezone_id": "Asia/Shanghai",
-}
-SHOTS = Path(os.environ.get("CERTSVC_SCREENSHOTS", "/tmp/certsvc-browser"))
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, SHOTS, needs_browser
+from tests.support.service import Service, make_settings, restored_environment, setup_departments
 
 
-def needs_browser() -> None:
-    if not CHROMIUM.exists():
-        pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        pytest.skip("browser tests need the playwright Python package (pip install -e '.[test]')")
-
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """A certsvc served over real HTTP; ``live.client`` is an httpx client on its base URL."""
     needs_browser()
@@ -59,22 +33,15 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     import uvicorn
 
     from certsvc.app import create_app
-    from certsvc.core.config import reset_settings
     from certsvc.db.session import session_scope
-    from tests.conftest import make_settings
 
     tmp = tmp_path_factory.mktemp("live")
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    saved = os.environ.copy()
-    try:
+    with restored_environment():  # leave the environment as it was for the other tests
         app = create_app(make_settings(tmp, CERTSVC_PUBLIC_BASE_URL=base))
-    finally:  # leave the environment as it was for the other tests
-        os.environ.clear()
-        os.environ.update(saved)
-        reset_settings()
     ctx = app.state.ctx
     with session_scope(ctx.engine) as s:
         ctx.keyring.ensure_root(s)
@@ -96,24 +63,31 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         server.should_exit = True
         thread.join(timeout=15)
         sock.close()
+        ctx.engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def base_url(live: Service) -> str:
     return live.ctx.settings.public_base_url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(live: Service):
     from playwright.sync_api import sync_playwright
 
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=60_000)
-        try:
-            yield b
-        finally:
-            b.close()
+    try:
+        with sync_playwright() as p:
+            b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=60_000)
+            try:
+                yield b
+            finally:
+                b.close()
+    finally:
+        # Playwright marks its loop as the thread's running loop between calls; once it has
+        # stopped, nothing may be left marked (asyncio.run and anyio portals refuse to start).
+        if asyncio._get_running_loop() is not None:
+            asyncio._set_running_loop(None)
 
 
 @pytest.fixture
@@ -130,7 +104,3 @@ def phone(browser):
     yield make
     for c in contexts:
         c.close()
-
-
-def no_horizontal_scroll(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

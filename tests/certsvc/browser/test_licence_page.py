@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import PHONE, SHOTS, no_horizontal_scroll
-from tests.conftest import food_licence_body
+from tests.support.browser import PHONE, SHOTS, no_horizontal_scroll
+from tests.support.data import food_licence_body
 
 pytestmark = pytest.mark.browser
 
@@ -71,7 +71,7 @@ def test_forged_code_says_not_a_licence_of_this_service(live, base_url, phone) -
 
 
 def test_enterprise_page_on_a_phone(live, phone) -> None:
-    from tests.conftest import random_uscc
+    from tests.support.data import random_uscc
 
     uscc = random_uscc()
     lic = _issue(live, uscc=uscc, name="深圳市一码展示测试有限公司")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import SHOTS, no_horizontal_scroll
-from tests.enterprise.conftest import make_enterprise
+from tests.support.browser import SHOTS, no_horizontal_scroll
+from tests.support.service import make_enterprise
 
 pytestmark = pytest.mark.browser
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import business_licence_body, random_uscc
+from tests.support.data import business_licence_body, random_uscc
 
 
 def _bl(service) -> tuple[str, str]:

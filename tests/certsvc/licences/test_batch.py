@@ -7,13 +7,7 @@ from sqlmodel import Session, select
 from certsvc import audit
 from certsvc.db.models import AuditEvent, Licence, LicenceVersion
 from certsvc.licences.issuance import CHUNK_MAX, chunk_size
-from tests.conftest import food_licence_body
-
-TOO_LONG = "深圳市南山区科技园路一号" * 160  # 1,920 characters: within a field's limit, not a page's
-
-
-def _oversize() -> dict:
-    return food_licence_body(fields={"经营场所": TOO_LONG, "主体业态": TOO_LONG, "经营项目": TOO_LONG})
+from tests.support.data import food_licence_body, oversize_food_licence_body
 
 
 def _batch(service, items: list[dict]) -> list[dict]:
@@ -23,14 +17,14 @@ def _batch(service, items: list[dict]) -> list[dict]:
 
 
 def test_a_licence_too_long_for_one_page_is_refused_with_422_naming_the_fields(service) -> None:
-    r = service.client.post("/api/v1/licences", headers=service.health.auth, json=_oversize())
+    r = service.client.post("/api/v1/licences", headers=service.health.auth, json=oversize_food_licence_body())
     assert r.status_code == 422, r.text
     assert r.json()["error"]["field"] == "fields"
     assert "one A4 page" in r.json()["error"]["message"]
 
 
 def test_in_a_batch_the_item_too_long_for_a_page_fails_alone(service) -> None:
-    results = _batch(service, [food_licence_body(), _oversize(), food_licence_body()])
+    results = _batch(service, [food_licence_body(), oversize_food_licence_body(), food_licence_body()])
     assert [x["status_code"] for x in results] == [201, 422, 201]
     assert "one A4 page" in results[1]["error"]["message"]
 

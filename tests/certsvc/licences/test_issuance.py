@@ -6,8 +6,8 @@ import hashlib
 
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 
-from tests.conftest import food_licence_body, random_uscc
-from tests.pdfcheck import page_text, qr_texts, signature_status
+from tests.support.data import food_licence_body, random_uscc
+from tests.support.pdfcheck import page_text, qr_texts, signature_status
 
 
 def test_issue_returns_the_spec_fields(issue_food) -> None:
@@ -102,7 +102,7 @@ def test_batch_issues_each_item_and_reports_errors_per_item(service) -> None:
 
 
 def test_business_licence_registers_the_enterprise_with_an_activation_code(service) -> None:
-    from tests.conftest import business_licence_body
+    from tests.support.data import business_licence_body
 
     r = service.client.post("/api/v1/licences", headers=service.market.auth, json=business_licence_body())
     assert r.status_code == 201, r.text
@@ -110,7 +110,7 @@ def test_business_licence_registers_the_enterprise_with_an_activation_code(servi
 
 
 def test_a_second_business_licence_for_the_same_uscc_conflicts(service) -> None:
-    from tests.conftest import business_licence_body
+    from tests.support.data import business_licence_body
 
     uscc = random_uscc()
     assert (
@@ -155,7 +155,7 @@ def test_pdf_download_by_the_department_is_recorded(service, issue_food) -> None
 
 
 def test_two_business_licences_for_one_uscc_in_a_batch_give_one_licence_and_one_conflict(service) -> None:
-    from tests.conftest import business_licence_body
+    from tests.support.data import business_licence_body
 
     uscc = random_uscc()
     items = [business_licence_body(uscc), business_licence_body(uscc)]

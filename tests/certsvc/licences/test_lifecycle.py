@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from tests.conftest import food_licence_body
+from tests.support.data import food_licence_body
 
 
 def _post(service, path, json, dept=None):

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from certsvc.audit import GENESIS, checkpoint, event_hash
 from certsvc.db.models import AuditEvent, utcnow
 from certsvc.db.session import session_scope
-from tests.standalone import Standalone, standalone_service
+from tests.support.standalone import Standalone, standalone_service
 
 
 @pytest.fixture

@@ -205,8 +205,9 @@ def test_cli_backup_and_restore(
 
 def test_an_old_licence_verifies_after_restore(tmp_path: Path) -> None:
     """Issue, back up (service running), restore into a fresh data dir, and check the old licence."""
-    from tests.pdfcheck import signature_status
-    from tests.standalone import restored_environment, standalone_service
+    from tests.support.pdfcheck import signature_status
+    from tests.support.service import restored_environment
+    from tests.support.standalone import standalone_service
 
     def env(d: Path) -> dict[str, str]:
         # Embedded defaults, with the passphrase in its file (so the backup must carry it).
@@ -223,7 +224,7 @@ def test_an_old_licence_verifies_after_restore(tmp_path: Path) -> None:
         backup(svc.ctx.settings, tmp_path / "bk")
 
     with restored_environment():
-        from tests.conftest import make_settings
+        from tests.support.service import make_settings
 
         restore(tmp_path / "bk", make_settings(new, **env(new)))
 

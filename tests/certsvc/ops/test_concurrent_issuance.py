@@ -19,7 +19,7 @@ def _issue_many(env: dict[str, str], dept_id: int, out: mp.Queue) -> None:
     from certsvc.core.config import load_settings
     from certsvc.db.models import Department
     from certsvc.licences import issuance as svc
-    from tests.conftest import food_licence_body
+    from tests.support.data import food_licence_body
 
     ctx = Context(load_settings())
     with Session(ctx.engine) as s:

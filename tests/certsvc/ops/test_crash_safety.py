@@ -18,8 +18,8 @@ from sqlmodel import Session, select
 
 from certsvc.db.models import AuditEvent, Licence, LicenceVersion
 from certsvc.db.session import make_engine
-from tests.conftest import FOOD_LICENCE_TYPE, food_licence_body
-from tests.live import CLI, add_department_cli, free_port, serve, server_env
+from tests.support.data import FOOD_LICENCE_TYPE, food_licence_body
+from tests.support.live import CLI, add_department_cli, free_port, serve, server_env
 
 
 def _issue_batches(base: str, auth: dict, stop: threading.Event, sent: list[int]) -> None:

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from certsvc.db.models import SigningCertificate
 from signing.payload import Claims, sign_claims
-from tests.standalone import standalone_service
+from tests.support.standalone import standalone_service
 
 
 def rotate(*extra: str) -> subprocess.CompletedProcess:

@@ -9,8 +9,8 @@ import pytest
 
 from certsvc.db.session import session_scope
 from keys.pkcs11 import Pkcs11KeyBackend
-from tests.keys.conftest import Token
-from tests.standalone import Standalone, standalone_service
+from tests.support.pkcs11 import Token
+from tests.support.standalone import Standalone, standalone_service
 
 pytestmark = pytest.mark.pkcs11
 

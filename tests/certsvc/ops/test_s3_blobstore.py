@@ -163,7 +163,7 @@ def test_open_blob_store_from_url(moto: Moto) -> None:
 
 
 def test_licence_pdfs_go_to_s3(moto: Moto, tmp_path: Path) -> None:
-    from tests.standalone import standalone_service
+    from tests.support.standalone import standalone_service
 
     bucket = moto.new_bucket()
     env = {"CERTSVC_BLOB_URL": f"s3://{bucket}/certsvc", "CERTSVC_S3_ENDPOINT_URL": moto.endpoint}

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.conftest import food_licence_body
-from tests.standalone import standalone_service
+from tests.support.data import food_licence_body
+from tests.support.standalone import standalone_service
 
 
 def test_batch_sealed_in_worker_processes_verifies(tmp_path) -> None:
@@ -24,13 +24,13 @@ def test_batch_sealed_in_worker_processes_verifies(tmp_path) -> None:
 
 
 def test_a_licence_too_long_for_its_page_fails_alone_in_worker_processes(tmp_path) -> None:
-    from tests.api.test_batch_issuance import _oversize
+    from tests.support.data import oversize_food_licence_body
 
     with standalone_service(tmp_path, CERTSVC_SIGN_WORKERS="2") as svc:
-        items = [food_licence_body(), _oversize(), food_licence_body()]
+        items = [food_licence_body(), oversize_food_licence_body(), food_licence_body()]
         r = svc.client.post("/api/v1/licences:batch", headers=svc.auth, json={"items": items})
         assert [x["status_code"] for x in r.json()["results"]] == [201, 422, 201]
-        single = svc.client.post("/api/v1/licences", headers=svc.auth, json=_oversize())
+        single = svc.client.post("/api/v1/licences", headers=svc.auth, json=oversize_food_licence_body())
         assert single.status_code == 422
         assert single.json()["error"]["field"] == "fields"
 
@@ -64,7 +64,7 @@ def test_sealing_workers_exit_when_the_service_is_killed(tmp_path) -> None:
     import signal
     import time
 
-    from tests.live import free_port, serve, server_env
+    from tests.support.live import free_port, serve, server_env
 
     port = free_port()
     env = server_env(tmp_path, port)
@@ -88,7 +88,7 @@ def test_sealing_workers_run_at_a_lower_cpu_priority_than_the_web_process(tmp_pa
     from pathlib import Path
 
     from certsvc.sealing.pool import WORKER_NICENESS
-    from tests.live import free_port, serve, server_env
+    from tests.support.live import free_port, serve, server_env
 
     def nice(pid: int) -> int:
         return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])

@@ -8,8 +8,8 @@ import subprocess
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import FOOD_LICENCE_TYPE, food_licence_body
-from tests.live import CLI, add_department_cli, free_port, server_env, wait_ready
+from tests.support.data import FOOD_LICENCE_TYPE, food_licence_body
+from tests.support.live import CLI, add_department_cli, free_port, server_env, wait_ready
 
 
 def test_two_server_processes_issue_and_count_together(tmp_path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from certsvc.db.models import Grant
-from tests.pdfcheck import signature_status, visible_text
+from tests.support.pdfcheck import signature_status, visible_text
 
 JSON = {"Accept": "application/json"}
 

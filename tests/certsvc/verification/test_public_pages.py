@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.conftest import business_licence_body, food_licence_body, random_uscc
+from tests.support.data import business_licence_body, food_licence_body, random_uscc
 
 JSON = {"Accept": "application/json"}
 

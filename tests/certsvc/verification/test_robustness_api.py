@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "testdata" / "pdf-robustness"
-FILES = sorted(CORPUS.glob("*.pdf")) if CORPUS.is_dir() else []
+from tests.support.paths import ROBUSTNESS_CORPUS as CORPUS
+from tests.support.paths import robustness_files
+
+FILES = robustness_files()
 
 
 @pytest.mark.skipif(not FILES, reason=f"robustness corpus not found at {CORPUS}")

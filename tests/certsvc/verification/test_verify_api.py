@@ -6,7 +6,7 @@ from io import BytesIO
 
 import pytest
 
-from tests import tampering
+from tests.support import tampering
 
 
 def _pdf(service, lic) -> bytes:
