@@ -21,7 +21,7 @@ from pkcs11.exceptions import AttributeSensitive
 from keys.backend import KeyBackend, KeyBackendError
 from keys.ca import Subject, issue_leaf, make_root, to_asn1
 from keys.pkcs11 import Pkcs11KeyBackend
-from tests.keys.conftest import Token
+from tests.support.pkcs11 import Token
 
 pytestmark = pytest.mark.pkcs11
 

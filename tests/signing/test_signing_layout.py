@@ -17,8 +17,7 @@ from signing.layout import (
     render_receipt_pdf,
     wrap_text,
 )
-
-from .conftest import RARE_NAME, qr_url
+from tests.support.signing import RARE_NAME, qr_url
 
 
 def _text(pdf: bytes) -> str:

@@ -8,8 +8,7 @@ from qrcode.util import MODE_8BIT_BYTE, QRData
 
 from signing.qr import FAST_MASK, MAX_VERSION, make_qr, qr_image, qr_matrix, qr_version
 from signing.qrcodec import encode_matrix
-
-from .conftest import qr_url
+from tests.support.signing import qr_url
 
 
 def test_340_character_url_fits_version_15() -> None:

@@ -14,7 +14,7 @@ from signing.layout import MARK_RECT, SEAL_RECT, render_licence_pdf
 from signing.pipeline import MARK_FIELD, SEAL_FIELD, mark, seal
 from signing.seal import seal_png
 from signing.seal_pdf import add_signature, add_signature_async, run_sync, seal_pdf, seal_pdf_async
-from tests.signing.conftest import seal_job
+from tests.support.signing import seal_job
 
 MARK_LINES = ["仅供 深圳市䶮堃贸易有限公司 用于 招投标资格审查", "有效期至2025年6月30日"]
 

@@ -8,12 +8,13 @@ lookup ``is_issued`` answers yes to everything here, so that no file can hide be
 from __future__ import annotations
 
 import csv
-import os
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.support.paths import ROBUSTNESS_CORPUS as CORPUS
+from tests.support.paths import robustness_files
 from verify.policy import (
     AnalysisCompleted,
     Evidence,
@@ -25,13 +26,7 @@ from verify.policy import (
 from verify.report import Coverage, PdfFindings, Verdict
 from verify.verifier import verify_pdf
 
-CORPUS = Path(
-    os.environ.get(
-        "CERTSVC_ROBUSTNESS_DIR",
-        Path(__file__).resolve().parents[3] / "shared" / "testdata" / "pdf-robustness",
-    )
-)
-FILES = sorted(CORPUS.glob("*.pdf")) if CORPUS.is_dir() else []
+FILES = robustness_files()
 # The service answers within 5 s: the analysis limit leaves room for the rest of the request.
 TIMEOUT_S = 4.5
 
