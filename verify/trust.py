@@ -129,7 +129,7 @@ def _rebuild(fingerprint: str, state: bytes) -> TrustContext:
         certs=tuple(
             TrustedCert(
                 kid=kid,
-                owner_kind=kind,
+                owner_kind=OwnerKind(kind),
                 owner_id=owner_id,
                 name=name,
                 uscc=uscc,
@@ -165,21 +165,21 @@ class TrustContext:
                 raise TrustContextError(f"kid {c.kid} appears twice")
             by_kid[c.kid] = c
         root_der = _der(self.root)
-        state = pickle.dumps(
-            (
-                root_der,
-                [
-                    (c.kid, c.owner_kind, c.owner_id, c.name, c.uscc, c.der, c.revoked_from, c.licence_types)
-                    for c in self.certs
-                ],
-            ),
-            protocol=pickle.HIGHEST_PROTOCOL,
+        entries = [
+            (c.kid, c.owner_kind.value, c.owner_id, c.name, c.uscc, c.der, c.revoked_from, c.licence_types)
+            for c in self.certs
+        ]
+        state = pickle.dumps((root_der, entries), protocol=pickle.HIGHEST_PROTOCOL)
+        # The fingerprint is over the values, not the pickle: pickle's bytes depend on which equal
+        # strings happen to be one object (its memo), which differs after a round trip.
+        canonical = repr(
+            [root_der.hex(), [[*e[:5], e[5].hex(), e[6] and e[6].isoformat(), list(e[7])] for e in entries]]
         )
         object.__setattr__(self, "_by_kid", by_kid)
         object.__setattr__(self, "_by_der", {c.der: c for c in self.certs})
         object.__setattr__(self, "_root_asn1", asn1_x509.Certificate.load(root_der))
         object.__setattr__(self, "_state", state)
-        object.__setattr__(self, "fingerprint", hashlib.sha256(state).hexdigest())
+        object.__setattr__(self, "fingerprint", hashlib.sha256(canonical.encode()).hexdigest())
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (self.fingerprint, self._state))
