@@ -54,7 +54,7 @@ def holder_view(s: Session, uscc: str, base_url: str) -> list[dict[str, Any]]:
     """For the holder itself and for departments with a stated purpose: full records."""
     out = []
     for lic, ver, lt, dept in holder_licences(s, uscc):
-        out.append(licence_view(lic, ver, lt, dept, base_url, f"{base_url}/v/{ver.qr_payload}"))
+        out.append(licence_view(lic, ver, lt, dept, base_url))
     return out
 
 
@@ -73,7 +73,7 @@ def shared_lookup(
     items = [
         v
         for v in holder_view(s, uscc, base_url)
-        if v["status"] in (st.VALID, st.SUSPENDED) and (type_code is None or v["licence_type"] == type_code.upper())
+        if v["status"] in CURRENT and (type_code is None or v["licence_type"] == type_code.upper())
     ]
     log_access(s, uscc, "lookup", department_id=dept.id, purpose=purpose)
     audit.record(

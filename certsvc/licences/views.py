@@ -41,12 +41,10 @@ def public_view(lic: Licence, ver: LicenceVersion, lt: LicenceType, dept: Depart
     }
 
 
-def licence_view(
-    lic: Licence, ver: LicenceVersion, lt: LicenceType, dept: Department, base_url: str, verify_url: str | None = None
-) -> dict[str, Any]:
+def licence_view(lic: Licence, ver: LicenceVersion, lt: LicenceType, dept: Department, base_url: str) -> dict[str, Any]:
     """The full record, for the issuing department and the holder."""
     status = st.status_of(lic, ver)
-    out = {
+    return {
         "id": lic.id,
         "identifier": ver.identifier,
         "number": lic.number,
@@ -68,7 +66,5 @@ def licence_view(
         "revoke_kind": lic.revoke_kind,
         "sha256": ver.pdf_sha256,
         "pdf_url": f"{base_url}/api/v1/licences/{lic.id}/pdf",
+        "verify_url": f"{base_url}/v/{ver.qr_payload}",  # the URL its QR code prints
     }
-    if verify_url:
-        out["verify_url"] = verify_url
-    return out

@@ -28,12 +28,7 @@ LICENCE: dict[str, Any] = {"response_model": LicenceOut, "response_model_exclude
 
 def _issued_body(ctx: CtxDep, issued: svc.Issued) -> dict[str, Any]:
     body = licence_view(
-        issued.licence,
-        issued.version,
-        issued.licence_type,
-        issued.department,
-        ctx.settings.public_base_url,
-        issued.verify_url,
+        issued.licence, issued.version, issued.licence_type, issued.department, ctx.settings.public_base_url
     )
     if issued.activation_code:
         body["activation_code"] = issued.activation_code
@@ -100,8 +95,7 @@ def get_licence(licence_id: str, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
     """The current version of one of your department's licences; 404 for another department's."""
     with Session(ctx.engine) as s:
         lic, ver, lt = records.owned_current(s, dept, licence_id)
-        base = ctx.settings.public_base_url
-        return licence_view(lic, ver, lt, dept, base, f"{base}/v/{ver.qr_payload}")
+        return licence_view(lic, ver, lt, dept, ctx.settings.public_base_url)
 
 
 @router.get(
