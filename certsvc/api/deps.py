@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from certsvc.api.client import client_address
 from certsvc.auth import department_for, enterprise_for
 from certsvc.context import Context
 from certsvc.db.models import Department, Enterprise
@@ -46,6 +47,12 @@ def current_enterprise(request: Request, ctx: Annotated[Context, Depends(get_ctx
     return ent
 
 
+async def get_client(request: Request, ctx: Annotated[Context, Depends(get_ctx)]) -> str:
+    """The client address (see :mod:`certsvc.api.client`): what per-client limits and logs key by."""
+    return client_address(request, ctx.settings.trusted_proxies)
+
+
 CtxDep = Annotated[Context, Depends(get_ctx)]
 DeptDep = Annotated[Department, Depends(current_department)]
 EntDep = Annotated[Enterprise, Depends(current_enterprise)]
+ClientDep = Annotated[str, Depends(get_client)]
