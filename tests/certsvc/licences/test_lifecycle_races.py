@@ -43,7 +43,9 @@ def test_revoke_racing_resume_ends_as_the_answers_and_the_audit_say(service, iss
     for _ in range(TRIALS):
         lic = issue_food()
         assert _post(service, lic, "suspend", {"reason": "整改"})().status_code == 200
-        revoke, resume = race(_post(service, lic, "revoke", {"reason": "撤销"}), _post(service, lic, "resume", {"reason": "整改完成"}))
+        revoke, resume = race(
+            _post(service, lic, "revoke", {"reason": "撤销"}), _post(service, lic, "resume", {"reason": "整改完成"})
+        )
         assert {revoke.status_code, resume.status_code} <= {200, 409}
         assert 200 in (revoke.status_code, resume.status_code)
         expected = "revoked" if revoke.status_code == 200 else "valid"

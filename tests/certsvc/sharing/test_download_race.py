@@ -56,7 +56,7 @@ def test_n_simultaneous_downloads_of_a_k_download_grant_give_exactly_k_copies(tm
             assert g.status_code == 201, g.text
             url = f"{g.json()['share_url']}/licences/{bl.json()['id']}.pdf"
             with httpx.Client(timeout=120) as http:
-                answers = race(*[lambda: http.get(url) for _ in range(RACERS)])
+                answers = race(*[lambda u=url: http.get(u) for _ in range(RACERS)])
             codes = sorted(r.status_code for r in answers)
             assert codes == [200] * LIMIT + [410] * (RACERS - LIMIT), codes
             listed = httpx.get(f"{base}/api/v1/enterprise/grants", headers=ent).json()["items"]
