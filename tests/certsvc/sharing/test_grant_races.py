@@ -1,4 +1,4 @@
-"""Concurrent downloads through one share link count exactly once each, also across server
+"""Grants under concurrency: downloads through one share link count exactly once each, also across server
 processes: with ``max_downloads=k``, exactly k of N simultaneous downloads succeed (issue 11,
 finding 3)."""
 
@@ -65,3 +65,25 @@ def test_n_simultaneous_downloads_of_a_k_download_grant_give_exactly_k_copies(tm
     finally:
         server.terminate()
         server.wait(timeout=60)
+
+
+def test_simultaneous_revocations_of_a_grant_are_one_revocation(service, ent, grant) -> None:
+    from sqlmodel import Session, select
+
+    from certsvc.db.models import AuditEvent
+
+    for _ in range(5):
+        g = grant()
+        answers = race(
+            *[
+                lambda: service.client.delete(f"/api/v1/enterprise/grants/{g['id']}", headers=ent.auth)  # noqa: B023
+                for _ in range(4)
+            ]
+        )
+        assert {r.status_code for r in answers} == {200}
+        assert {r.json()["state"] for r in answers} == {"revoked"}
+        with Session(service.ctx.engine) as s:
+            events = s.exec(
+                select(AuditEvent).where(AuditEvent.action == "grant.revoke", AuditEvent.subject_id == g["id"])
+            ).all()
+        assert len(events) == 1
