@@ -72,9 +72,13 @@ class TooLarge(ServiceError):
 
 
 class TooManyRequests(ServiceError):
-    """Too many failed attempts (activation codes); the caller must wait before trying again."""
+    """Too many attempts (activation codes); the caller must wait ``retry_after`` seconds before trying again."""
 
     code = "too_many_requests"
+
+    def __init__(self, message: str, *, field: str | None = None, retry_after: int | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = retry_after
 
 
 class Internal(ServiceError):

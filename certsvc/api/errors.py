@@ -52,6 +52,12 @@ def service_error_body(exc: e.ServiceError) -> dict:
     return error_body(exc.code, exc.message, **extra)
 
 
+def retry_after_header(exc: e.ServiceError) -> dict[str, str] | None:
+    """``Retry-After`` for an error that says when to try again (a 429 of the activation limits)."""
+    seconds = getattr(exc, "retry_after", None)
+    return {"Retry-After": str(max(1, int(seconds)))} if seconds is not None else None
+
+
 def _loc(loc: tuple) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"
@@ -70,7 +76,7 @@ def install(app: FastAPI) -> None:
         status = http_status(exc)
         if status is None:
             return _internal(exc)
-        return JSONResponse(service_error_body(exc), status_code=status)
+        return JSONResponse(service_error_body(exc), status_code=status, headers=retry_after_header(exc))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_req: Request, exc: RequestValidationError) -> JSONResponse:

@@ -45,6 +45,12 @@ class Settings:
     """How often counted QR scans are written to the database."""
     trusted_proxies: str = ""
     """Reverse proxies whose ``X-Forwarded-For`` is believed (addresses or CIDRs, comma-separated)."""
+    activation_window_s: int = 900
+    """How long a failed activation attempt counts against the limits below."""
+    activation_failures_per_client: int = 10
+    """Failed activations one client address may make within the window before it gets 429."""
+    activation_failures_per_uscc: int = 20
+    """Failures for one USCC (from any address) after which each address gets one failure for it per window."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -92,6 +98,9 @@ def load_settings() -> Settings:
         audit_checkpoint_s=float(_env("AUDIT_CHECKPOINT_S", "300")),
         scan_flush_s=float(_env("SCAN_FLUSH_S", "2")),
         trusted_proxies=_env("TRUSTED_PROXIES", ""),
+        activation_window_s=int(_env("ACTIVATION_WINDOW_S", "900")),
+        activation_failures_per_client=int(_env("ACTIVATION_FAILURES_PER_CLIENT", "10")),
+        activation_failures_per_uscc=int(_env("ACTIVATION_FAILURES_PER_USCC", "20")),
     )
 
 

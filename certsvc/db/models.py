@@ -241,9 +241,11 @@ class Receipt(SQLModel, table=True):
 
 
 class ActivationAttempt(SQLModel, table=True):
-    """Failed activation attempts per USCC, for slowing down guessing."""
+    """A failed activation attempt: for which USCC, from which client address, when (to slow down guessing)."""
 
     __tablename__ = "activation_attempt"
+    __table_args__ = (Index("ix_activation_attempt_client_at", "client", "at"),)
     id: int | None = Field(default=None, primary_key=True)
     uscc: str = Field(index=True, max_length=18)
-    at: datetime = Field(default_factory=utcnow)
+    client: str | None = Field(default=None, max_length=64)
+    at: datetime = Field(default_factory=utcnow, index=True)

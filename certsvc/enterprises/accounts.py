@@ -3,13 +3,17 @@ or downloaded its licences)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from certsvc import audit
+from certsvc.core.config import Settings
+from certsvc.db.atomic import changed_rows
 from certsvc.db.models import (
     AccessEvent,
     ActivationAttempt,
@@ -24,42 +28,113 @@ from certsvc.errors import Invalid, TooManyRequests, Unauthorized
 from certsvc.identifiers import IdentifierError, validate_uscc
 from certsvc.security import matches, new_bearer, normalise_activation_code
 
-MAX_FAILURES = 5
-FAILURE_WINDOW = timedelta(minutes=15)
-
-
 # --- activation ---------------------------------------------------------------------------
 
 
-def activate(s: Session, uscc: str, code: str) -> str:
-    """Exchange a holder's one-time activation code for a portal token; repeated failures are throttled."""
+@dataclass(frozen=True)
+class ActivationLimits:
+    """How failed activations are limited (``CERTSVC_ACTIVATION_*``; see the README).
+
+    Guessing a code is hopeless (80 bits), so the limits only keep guessers from wasting the
+    service's time; they are per client address, so a stranger's failures never lock out the holder.
+    """
+
+    window: timedelta = timedelta(minutes=15)
+    per_client: int = 10
+    per_uscc: int = 20
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ActivationLimits:
+        """The limits configured for this service."""
+        return cls(
+            timedelta(seconds=settings.activation_window_s),
+            settings.activation_failures_per_client,
+            settings.activation_failures_per_uscc,
+        )
+
+
+def _retry_after(s: Session, where: list[Any], limit: int, since: datetime, window: timedelta) -> int | None:
+    """Seconds until fewer than ``limit`` failures matching ``where`` are left in the window; None if already."""
+    q = (
+        select(ActivationAttempt.at)
+        .where(col(ActivationAttempt.at) > since, *where)
+        .order_by(col(ActivationAttempt.at).desc())
+        .offset(limit - 1)
+        .limit(1)
+    )
+    at = s.exec(q).first()
+    if at is None:
+        return None
+    at = at if at.tzinfo else at.replace(tzinfo=UTC)
+    return max(1, math.ceil((at + window - utcnow()).total_seconds()))
+
+
+def _check_limits(s: Session, uscc: str, client: str, limits: ActivationLimits) -> None:
+    """429 for an address with too many failures, or one that already failed for a USCC under attack."""
+    since = utcnow() - limits.window
+    wait = _retry_after(s, [col(ActivationAttempt.client) == client], limits.per_client, since, limits.window)
+    if wait is not None:
+        raise TooManyRequests(
+            f"too many failed activation attempts from your address; try again in {wait} seconds", retry_after=wait
+        )
+    # Guessing spread over many addresses: once a USCC has had many failures, an address that has
+    # already failed for it waits for the window; an address that has not (the holder) may still try.
+    if _retry_after(s, [col(ActivationAttempt.uscc) == uscc], limits.per_uscc, since, limits.window) is not None:
+        wait = _retry_after(
+            s,
+            [col(ActivationAttempt.uscc) == uscc, col(ActivationAttempt.client) == client],
+            1,
+            since,
+            limits.window,
+        )
+        if wait is not None:
+            raise TooManyRequests(
+                f"too many failed activation attempts for {uscc}; try again in {wait} seconds", retry_after=wait
+            )
+
+
+def _failed(s: Session, uscc: str, client: str, limits: ActivationLimits) -> Unauthorized:
+    """Record a failed attempt (it counts towards the limits) and the error to raise."""
+    s.execute(delete(ActivationAttempt).where(col(ActivationAttempt.at) < utcnow() - limits.window))
+    s.add(ActivationAttempt(uscc=uscc, client=client))
+    audit.record(
+        s,
+        "enterprise.activate_failed",
+        actor_kind="public",
+        subject_kind="enterprise",
+        subject_id=uscc,
+        details={"client": client},
+    )
+    return Unauthorized("wrong or already used activation code")
+
+
+def activate(s: Session, uscc: str, code: str, client: str, limits: ActivationLimits | None = None) -> str:
+    """Exchange a holder's one-time activation code for a portal token; failures are limited per client address.
+
+    The code is consumed by a conditional update, so of several simultaneous activations with
+    it exactly one gets a token. A failure is recorded in ``s``: the caller commits it before
+    raising :class:`Unauthorized` on.
+    """
+    limits = limits or ActivationLimits()
     try:
         uscc = validate_uscc(uscc)
     except IdentifierError as e:
         raise Invalid(f"uscc: {e}", field="uscc") from e
-    since = utcnow() - FAILURE_WINDOW
-    failures = s.exec(
-        select(func.count())
-        .select_from(ActivationAttempt)
-        .where(ActivationAttempt.uscc == uscc, ActivationAttempt.at > since)
-    ).one()
-    if failures >= MAX_FAILURES:
-        raise TooManyRequests(f"too many failed attempts for {uscc}; try again in 15 minutes")
+    _check_limits(s, uscc, client, limits)
     ent = s.exec(select(Enterprise).where(Enterprise.uscc == uscc)).first()
-    ok = (
-        ent is not None
-        and ent.activation_code_hash is not None
-        and matches(normalise_activation_code(code).replace("-", ""), ent.activation_code_hash)
+    seen = ent.activation_code_hash if ent is not None else None
+    if ent is None or seen is None or not matches(normalise_activation_code(code).replace("-", ""), seen):
+        raise _failed(s, uscc, client, limits)
+    consume = (
+        update(Enterprise)
+        .where(col(Enterprise.id) == ent.id, col(Enterprise.activation_code_hash) == seen)
+        .values(activation_code_hash=None, activated_at=utcnow())
     )
-    if not ok or ent is None:
-        s.add(ActivationAttempt(uscc=uscc))
-        audit.record(s, "enterprise.activate_failed", actor_kind="public", subject_kind="enterprise", subject_id=uscc)
-        raise Unauthorized("wrong or already used activation code")
-    ent.activation_code_hash = None  # one time only
-    ent.activated_at = utcnow()
+    if changed_rows(s, consume) != 1:  # another request used the code a moment ago
+        raise _failed(s, uscc, client, limits)
+    s.refresh(ent)
     secret = new_bearer("cse")
     s.add(ApiCredential(kind="enterprise", owner_id=ent.id or 0, prefix=secret.prefix, secret_hash=secret.secret_hash))
-    s.add(ent)
     audit.record(
         s, "enterprise.activate", actor_kind="enterprise", actor_id=ent.id, subject_kind="enterprise", subject_id=ent.id
     )

@@ -140,13 +140,13 @@ def sign_in(s: Session, token: str) -> SignedIn:
     return SignedIn(ent, cred, token)
 
 
-def activate(s: Session, uscc: str, code: str) -> SignedIn:
-    """Activate with the one-time code and sign in with the new token.
+def activate(s: Session, uscc: str, code: str, client: str, limits: accounts.ActivationLimits) -> SignedIn:
+    """Activate with the one-time code from ``client`` and sign in with the new token.
 
     A wrong code is committed before :class:`Unauthorized` is raised: it counts towards the rate limit.
     """
     try:
-        token = accounts.activate(s, uscc, code)
+        token = accounts.activate(s, uscc, code, client, limits)
     except Unauthorized:
         s.commit()
         raise

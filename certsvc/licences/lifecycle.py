@@ -6,8 +6,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from sqlalchemy import update
+from sqlmodel import col
+
 from certsvc import audit
 from certsvc.context import Context
+from certsvc.db.atomic import changed_rows
 from certsvc.db.counters import next_value
 from certsvc.db.models import Department, Licence, LicenceType, utcnow
 from certsvc.db.session import session_scope
@@ -62,22 +66,34 @@ async def new_version(
         if lic.current_version >= 999:
             raise Conflict("the licence has reached version 999")
         status_index = next_value(s, "status_index")
-        version = lic.current_version + 1
+        version, seen_state = lic.current_version + 1, lic.state
     content = Content(lic.serial, status_index, version, lic.number, lic.holder_uscc, name, merged, old.valid_from, end)
     sv = await seal_version(ctx, dept, lt, content)
     sha = sv.stored.sha256
     with session_scope(ctx.engine) as s:
         lic = owned(s, dept, licence_id)
-        if lic.current_version != version - 1:
+        old = current_version(s, lic)  # the version checked, unless the update below finds it changed
+        # Record only if the licence is still as it was checked: same version, same state. Sealing
+        # took a while; meanwhile another request may have revoked, suspended or amended it.
+        stmt = (
+            update(Licence)
+            .where(
+                col(Licence.id) == lic.id,
+                col(Licence.current_version) == version - 1,
+                col(Licence.state) == seen_state,
+            )
+            .values(current_version=version, holder_name=name, updated_at=utcnow())
+        )
+        if changed_rows(s, stmt) != 1:
+            s.refresh(lic)
+            if lic.state == st.REVOKED:
+                raise Conflict("the licence was revoked meanwhile; it cannot be amended or renewed")
             raise Conflict("the licence was changed meanwhile; try again")
-        old = current_version(s, lic)
+        s.refresh(lic)
         old.superseded_at = utcnow()
         next_value(s, "status")  # the status list changes
-        lic.current_version = version
-        lic.holder_name = name
-        lic.updated_at = utcnow()
         ver = version_row(lic.id, sv)
-        s.add_all([old, lic, ver])
+        s.add_all([old, ver])
         s.flush()
         audit.record(
             s,
@@ -122,15 +138,23 @@ def change_state(
             raise Invalid(f"kind: one of {', '.join(st.REVOKE_KINDS)}", field="kind")
     with session_scope(ctx.engine) as s:
         lic = owned(s, dept, licence_id)
-        if lic.state not in allowed:
-            raise Conflict(f"cannot {action} a licence that is {lic.state}")
         before = lic.state
-        lic.state = target
+        for _ in range(len(allowed) + 1):
+            if before not in allowed:
+                raise Conflict(f"cannot {action} a licence that is {before}")
+            # compare-and-set: only if the state is still the one checked (see certsvc.db.atomic)
+            values: dict[str, Any] = {"state": target, "state_reason": reason, "updated_at": utcnow()}
+            if action == "revoke":
+                values["revoke_kind"] = revoke_kind
+            stmt = update(Licence).where(col(Licence.id) == lic.id, col(Licence.state) == before).values(**values)
+            if changed_rows(s, stmt) == 1:
+                break
+            s.refresh(lic)  # another request changed the state meanwhile: check again against what it is now
+            before = lic.state
+        else:
+            raise Conflict("the licence is being changed by another request; try again")
+        s.refresh(lic)
         next_value(s, "status")  # the status list changes
-        lic.state_reason = reason
-        lic.revoke_kind = revoke_kind if action == "revoke" else lic.revoke_kind
-        lic.updated_at = utcnow()
-        s.add(lic)
         audit.record(
             s,
             f"licence.{action}",

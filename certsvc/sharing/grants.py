@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from certsvc import audit
+from certsvc.db.atomic import changed_rows
 from certsvc.db.models import Enterprise, Grant, utcnow
 from certsvc.enterprises.holders import holder_licences
 from certsvc.errors import Gone, Invalid, NotFound
@@ -174,12 +176,12 @@ def grants_named(s: Session, ent: Enterprise, grant_ids: set[str]) -> dict[str, 
 
 
 def revoke_grant(s: Session, ent: Enterprise, grant_id: str) -> Grant:
-    """Revoke a grant of ``ent`` at once; revoking twice is harmless."""
+    """Revoke a grant of ``ent`` at once; revoking twice is harmless (and audited once, even at the same moment)."""
     g = own_grant(s, ent, grant_id)
-    if g.revoked_at is None:
-        g.revoked_at = utcnow()
-        s.add(g)
+    revoke = update(Grant).where(col(Grant.id) == g.id, col(Grant.revoked_at).is_(None)).values(revoked_at=utcnow())
+    if changed_rows(s, revoke) == 1:
         audit.record(s, "grant.revoke", actor_kind="enterprise", actor_id=ent.id, subject_kind="grant", subject_id=g.id)
+    s.refresh(g)
     return g
 
 

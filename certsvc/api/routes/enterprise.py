@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from certsvc.api.deps import CtxDep, DeptDep, EntDep
+from certsvc.api.deps import ClientDep, CtxDep, DeptDep, EntDep
 from certsvc.api.models import (
     AccessLog,
     ActivationOut,
@@ -35,12 +35,14 @@ router = APIRouter(prefix="/api/v1", tags=["enterprises"])
 
 
 @router.post("/enterprise/activate", response_model=ActivationOut, responses=error_responses(401, 413, 422, 429))
-def activate(body: ActivateIn, ctx: CtxDep) -> dict[str, str]:
+def activate(body: ActivateIn, ctx: CtxDep, client: ClientDep) -> dict[str, str]:
     """Exchange the one-time activation code of a business licence for the enterprise's API token (shown once).
-    After 5 failed attempts for a USCC within 15 minutes, the answer is 429 until they age out."""
+    After 10 failed attempts from one client address within 15 minutes, that address gets 429 (with
+    ``Retry-After``) until they age out; failures from other addresses never lock out the holder."""
+    limits = accounts.ActivationLimits.from_settings(ctx.settings)
     with session_scope(ctx.engine) as s:
         try:
-            token = accounts.activate(s, body.uscc, body.activation_code)
+            token = accounts.activate(s, body.uscc, body.activation_code, client, limits)
         except Unauthorized:
             s.commit()  # keep the failed attempt: it counts towards the rate limit
             raise

@@ -14,8 +14,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
-from certsvc.api.deps import CtxDep
-from certsvc.api.errors import http_status
+from certsvc.api.deps import ClientDep, CtxDep
+from certsvc.api.errors import http_status, retry_after_header
 from certsvc.api.portal import session as web_session
 from certsvc.api.portal.forms import FormDep, FormProblem, grant_choice, grant_message, grant_request, text
 from certsvc.api.portal.pages import (
@@ -31,6 +31,7 @@ from certsvc.api.portal.pages import (
 from certsvc.context import Context
 from certsvc.db.session import session_scope
 from certsvc.enterprises import portal, sessions
+from certsvc.enterprises.accounts import ActivationLimits
 from certsvc.enterprises.sessions import PortalSession
 from certsvc.errors import ServiceError, Unauthorized
 from certsvc.sharing import grants as sharing
@@ -95,7 +96,7 @@ def signin(request: Request, ctx: CtxDep, form: FormDep) -> Response:
 
 
 @router.post("/activate", response_class=HTMLResponse)
-def activate(request: Request, ctx: CtxDep, form: FormDep) -> Response:
+def activate(request: Request, ctx: CtxDep, form: FormDep, client: ClientDep) -> Response:
     """Activate with the USCC and the one-time code: shows the new token once, and signs in."""
     refused = web_session.check_pre_post(request, ctx, form)
     if refused is not None:
@@ -113,9 +114,11 @@ def activate(request: Request, ctx: CtxDep, form: FormDep) -> Response:
         )
     try:
         with session_scope(ctx.engine) as s:
-            signed = sessions.activate(s, uscc, code)
+            signed = sessions.activate(s, uscc, code, client, ActivationLimits.from_settings(ctx.settings))
     except ServiceError as e:
-        return _signin_page(request, ctx, status=error_status(e), uscc=uscc, error=_activation_message(e))
+        resp = _signin_page(request, ctx, status=error_status(e), uscc=uscc, error=_activation_message(e))
+        resp.headers.update(retry_after_header(e) or {})
+        return resp
     ent = signed.enterprise
     resp = page(ctx, "portal_activated.html", token=signed.token, name=ent.name, uscc=ent.uscc)
     web_session.set_session(resp, ctx, signed.credential)
@@ -125,8 +128,10 @@ def activate(request: Request, ctx: CtxDep, form: FormDep) -> Response:
 def _activation_message(e: ServiceError) -> str:
     if http_status(e) == 401:
         return "激活码错误或已使用 · The activation code is wrong or has already been used."
-    if http_status(e) == 429:
-        return "失败次数过多，请 15 分钟后再试 · Too many failed attempts; try again in 15 minutes."
+    wait = getattr(e, "retry_after", None)
+    if http_status(e) == 429 and wait is not None:
+        minutes = max(1, math.ceil(wait / 60))
+        return f"失败次数过多，请 {minutes} 分钟后再试 · Too many failed attempts; try again in {minutes} minutes."
     return f"无法激活 · Cannot activate: {e.message}"
 
 
