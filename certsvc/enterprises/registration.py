@@ -3,10 +3,11 @@ gets its business-licence signing certificate and a one-time activation code."""
 
 from __future__ import annotations
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from certsvc import audit
-from certsvc.db.models import Department, Enterprise, Licence
+from certsvc.db.models import Department, Enterprise, Licence, utcnow
 from certsvc.errors import Conflict
 from certsvc.keyring import Keyring
 from certsvc.licences import status as st
@@ -24,6 +25,22 @@ def check_business_licence_free(s: Session, uscc: str) -> None:
             raise Conflict(
                 f"holder_uscc: {uscc} already holds a business licence ({current.number})", field="holder_uscc"
             )
+
+
+def claim_uscc(s: Session, uscc: str, name: str, kind: str) -> None:
+    """Lock the enterprise row of ``uscc`` for this transaction, creating it if it is new.
+
+    Checking "no business licence yet" and then registering is a read-check-write: two server
+    processes issuing a business licence for one USCC at once would both pass the check. Claiming
+    the row first (insert-or-nothing, then ``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite the
+    insert takes the database's write lock) makes the second wait and then see the first's licence.
+    The row is part of the caller's transaction: if the issuance fails, it goes too.
+    """
+    dialect = s.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = {"uscc": uscc, "name": name, "kind": kind, "created_at": utcnow()}
+    s.execute(insert(Enterprise.__table__).values(**values).on_conflict_do_nothing(index_elements=["uscc"]))
+    s.exec(select(Enterprise).where(Enterprise.uscc == uscc).with_for_update()).one()
 
 
 def register_enterprise(keyring: Keyring, s: Session, dept: Department, lic: Licence, kind: str) -> str:

@@ -30,7 +30,7 @@ from certsvc.core.clock import today
 from certsvc.db.counters import next_value
 from certsvc.db.models import Department, Licence, LicenceType, LicenceVersion
 from certsvc.db.session import session_scope
-from certsvc.enterprises.registration import check_business_licence_free, register_enterprise
+from certsvc.enterprises.registration import check_business_licence_free, claim_uscc, register_enterprise
 from certsvc.errors import Internal, ServiceError
 from certsvc.identifiers import licence_identifier, licence_number
 from certsvc.licences.rules import (
@@ -288,7 +288,9 @@ def _record(ctx: Context, dept: Department, done: list[tuple[_Item, StoredVersio
         for item, sv in done:
             code = None
             if item.lt.is_business_licence:  # again, atomically: another request may have registered it
+                claim_uscc(s, item.holder[0], item.holder[1], item.holder[2])
                 check_business_licence_free(s, item.holder[0])
+                faults.point("business_licence_checked")
             lic = _licence_row(dept, item.lt, item.holder[2], sv.content)
             s.add(lic)
             s.flush()
