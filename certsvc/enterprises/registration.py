@@ -39,7 +39,7 @@ def claim_uscc(s: Session, uscc: str, name: str, kind: str) -> None:
     dialect = s.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     values = {"uscc": uscc, "name": name, "kind": kind, "created_at": utcnow()}
-    s.execute(insert(Enterprise.__table__).values(**values).on_conflict_do_nothing(index_elements=["uscc"]))
+    s.execute(insert(Enterprise).values(**values).on_conflict_do_nothing(index_elements=["uscc"]))
     s.exec(select(Enterprise).where(Enterprise.uscc == uscc).with_for_update()).one()
 
 
