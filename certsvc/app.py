@@ -33,6 +33,16 @@ async def _flush_scans(ctx: Context, every_s: float) -> None:
             log.exception("flushing verification counts failed")
 
 
+async def _flush_denials(ctx: Context, every_s: float) -> None:
+    """Write the refused attempts of finished minutes (one audit event per kind, client and minute)."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await asyncio.to_thread(ctx.denials.flush, ctx.engine, everything=False)
+        except Exception:  # counts stay pending; the next round tries again
+            log.exception("recording refused attempts failed")
+
+
 async def _checkpoints(ctx: Context, every_s: float) -> None:
     """Sign the audit chain head from time to time (a no-op when nothing happened)."""
     while True:
@@ -55,6 +65,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     tasks = [
         asyncio.create_task(_checkpoints(ctx, ctx.settings.audit_checkpoint_s)),
         asyncio.create_task(_flush_scans(ctx, ctx.settings.scan_flush_s)),
+        asyncio.create_task(_flush_denials(ctx, ctx.settings.denial_flush_s)),
     ]
     try:
         yield
@@ -62,6 +73,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         for task in tasks:
             task.cancel()
         ctx.scans.flush(ctx.engine)
+        try:
+            ctx.denials.flush(ctx.engine)
+        except Exception:
+            log.exception("recording refused attempts at shutdown failed")
         ctx.sealer.close()
 
 
