@@ -17,6 +17,7 @@ from certsvc.api.routes import departments, enterprise, health, portal, public, 
 from certsvc.audit import checkpoint
 from certsvc.context import Context
 from certsvc.core.config import Settings, get_settings
+from certsvc.core.files import private_umask
 from certsvc.db.session import session_scope
 from certsvc.metrics import MetricsMiddleware
 from signing.fonts import warm_up
@@ -82,6 +83,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
     """The FastAPI application (uvicorn's factory); ``migrate=False`` for tests that set up the schema themselves."""
+    private_umask()  # the database, blobs and keys hold every licence's data: this user's only
     ctx = Context(settings or get_settings())
     if migrate:
         ctx.migrate()
