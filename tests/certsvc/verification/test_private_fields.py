@@ -91,4 +91,3 @@ def test_a_look_up_without_a_purpose_sees_nothing(service, holder) -> None:
     r = service.client.get(f"/api/v1/enterprises/{uscc}/licences", headers=service.health.auth)
     assert r.status_code in (400, 422)
     assert "3栋1201" not in r.text
-
