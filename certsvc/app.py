@@ -17,6 +17,7 @@ from certsvc.api.routes import departments, enterprise, health, portal, public, 
 from certsvc.audit import checkpoint
 from certsvc.context import Context
 from certsvc.core.config import Settings, get_settings
+from certsvc.core.files import private_umask
 from certsvc.db.session import session_scope
 from certsvc.metrics import MetricsMiddleware
 from signing.fonts import warm_up
@@ -31,6 +32,16 @@ async def _flush_scans(ctx: Context, every_s: float) -> None:
             await asyncio.to_thread(ctx.scans.flush, ctx.engine)
         except Exception:  # counts stay pending; the next round tries again
             log.exception("flushing verification counts failed")
+
+
+async def _flush_denials(ctx: Context, every_s: float) -> None:
+    """Write the refused attempts of finished minutes (one audit event per kind, client and minute)."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await asyncio.to_thread(ctx.denials.flush, ctx.engine, everything=False)
+        except Exception:  # counts stay pending; the next round tries again
+            log.exception("recording refused attempts failed")
 
 
 async def _checkpoints(ctx: Context, every_s: float) -> None:
@@ -55,6 +66,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     tasks = [
         asyncio.create_task(_checkpoints(ctx, ctx.settings.audit_checkpoint_s)),
         asyncio.create_task(_flush_scans(ctx, ctx.settings.scan_flush_s)),
+        asyncio.create_task(_flush_denials(ctx, ctx.settings.denial_flush_s)),
     ]
     try:
         yield
@@ -62,11 +74,16 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         for task in tasks:
             task.cancel()
         ctx.scans.flush(ctx.engine)
+        try:
+            ctx.denials.flush(ctx.engine)
+        except Exception:
+            log.exception("recording refused attempts at shutdown failed")
         ctx.sealer.close()
 
 
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
     """The FastAPI application (uvicorn's factory); ``migrate=False`` for tests that set up the schema themselves."""
+    private_umask()  # the database, blobs and keys hold every licence's data: this user's only
     ctx = Context(settings or get_settings())
     if migrate:
         ctx.migrate()

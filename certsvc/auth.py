@@ -7,20 +7,35 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from certsvc.db.models import ApiCredential, Department, Enterprise, utcnow
-from certsvc.errors import Unauthorized
+from certsvc.errors import Denial, Unauthorized
 from certsvc.security import matches, split_bearer
 
 _KINDS = {"csd": "department", "cse": "enterprise"}
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
+def _refused(message: str, kind: str, reason: str, cred: ApiCredential | None = None) -> Unauthorized:
+    """The refusal of a bad key, with its trace; the credential is named only when it exists."""
+    denial = Denial(
+        "bad_key",
+        subject_kind="credential" if cred is not None else None,
+        subject_id=cred.id if cred is not None else None,
+        reason=f"{kind} key: {reason}",
+    )
+    return Unauthorized(message, denial=denial)
+
+
 def _credential(session: Session, token: str, kind: str) -> ApiCredential:
     parsed = split_bearer(token)
     if parsed is None or _KINDS.get(parsed[0]) != kind:
-        raise Unauthorized(f"not a {kind} key")
+        raise _refused(f"not a {kind} key", kind, "malformed")
     cred = session.exec(select(ApiCredential).where(ApiCredential.prefix == parsed[1])).first()
-    if cred is None or cred.kind != kind or cred.revoked_at is not None or not matches(token, cred.secret_hash):
-        raise Unauthorized(f"unknown or revoked {kind} key")
+    if cred is None or cred.kind != kind:
+        raise _refused(f"unknown or revoked {kind} key", kind, "unknown")
+    if cred.revoked_at is not None:
+        raise _refused(f"unknown or revoked {kind} key", kind, "revoked", cred)
+    if not matches(token, cred.secret_hash):
+        raise _refused(f"unknown or revoked {kind} key", kind, "wrong secret", cred)
     now = utcnow()
     if cred.last_used_at is None or now - cred.last_used_at > LAST_USED_RESOLUTION:
         cred.last_used_at = now  # a write per minute at most, not one per request
@@ -33,7 +48,7 @@ def department_for(session: Session, token: str) -> Department:
     cred = _credential(session, token, "department")
     dept = session.get(Department, cred.owner_id)
     if dept is None:
-        raise Unauthorized("the department of this key no longer exists")
+        raise _refused("the department of this key no longer exists", "department", "owner gone", cred)
     return dept
 
 
@@ -42,5 +57,5 @@ def enterprise_for(session: Session, token: str) -> Enterprise:
     cred = _credential(session, token, "enterprise")
     ent = session.get(Enterprise, cred.owner_id)
     if ent is None:
-        raise Unauthorized("the enterprise of this token no longer exists")
+        raise _refused("the enterprise of this token no longer exists", "enterprise", "owner gone", cred)
     return ent

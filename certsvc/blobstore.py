@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlparse
 
+from certsvc.core.files import FILE_MODE, private_dir
 from certsvc.errors import ServiceError
 
 _KEY = re.compile(r"^[0-9a-f]{64}$")
@@ -63,9 +64,9 @@ class FileBlobStore:
         path = self._path(key)
         if path.exists():
             return key
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         tmp = path.with_name(f".{key}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as f:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE), "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
@@ -90,7 +91,7 @@ class FileBlobStore:
         return sorted(p.name for p in self.root.glob("*/*/*") if _KEY.match(p.name))
 
     def check(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root)
         if not os.access(self.root, os.W_OK):
             raise BlobError(f"{self.root} is not writable")
 

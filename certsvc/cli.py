@@ -15,8 +15,10 @@ from sqlmodel import select
 
 from certsvc import audit
 from certsvc.backup import BackupError, backup, restore
+from certsvc.blobstore import FileBlobStore
 from certsvc.context import Context
 from certsvc.core.config import get_settings, reset_settings
+from certsvc.core.files import private_umask, tighten
 from certsvc.db.counters import next_value
 from certsvc.db.models import Department, SigningCertificate
 from certsvc.db.session import session_scope
@@ -37,9 +39,24 @@ def _ctx() -> Context:
     return ctx
 
 
+def _tighten(ctx: Context) -> None:
+    """Take group and other permissions off what an older version (or a copy) left readable, and say so."""
+    roots = {ctx.settings.data_dir, ctx.settings.keys_dir}
+    if isinstance(ctx.blobs, FileBlobStore):
+        roots.add(ctx.blobs.root)
+    for root in sorted(roots):
+        changed = tighten(root)
+        if changed:
+            print(
+                f"made {len(changed)} files and directories under {root} readable by this user only (0600/0700)",
+                file=sys.stderr,
+            )
+
+
 def cmd_init(_args: argparse.Namespace) -> int:
     """``certsvc init``: create the data directory, schema and root CA, and show where they are."""
     ctx = _ctx()
+    _tighten(ctx)
     root = ctx.keyring.root()
     print(f"data directory: {ctx.settings.data_dir}")
     print(f"database:       {ctx.settings.database_url.split('@')[-1]}")
@@ -58,6 +75,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """``certsvc serve``: repair leftovers of a crash, then run uvicorn with sealing workers sized to the cores."""
     _default_base_url(args)
     ctx = _ctx()
+    _tighten(ctx)
     found = repair(ctx, grace_s=60.0)  # leftovers of a crash; younger blobs may belong to another process
     if found.orphans_removed or found.missing_blobs:
         print(found.summary(), file=sys.stderr)
@@ -283,6 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``certsvc`` script: service errors become a message and exit code 2, not a traceback."""
     args = build_parser().parse_args(argv)
+    private_umask()  # everything the service writes is readable by its own user only
     try:
         return int(args.func(args) or 0)
     except ServiceError as e:

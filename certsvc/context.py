@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from certsvc.denials import DenialLog
 from certsvc.licences.scans import ScanCounter
 from certsvc.resources import Resources
 from certsvc.sealing.pool import SealRunner
@@ -18,6 +19,10 @@ class Context(Resources):
     @cached_property
     def scans(self) -> ScanCounter:
         return ScanCounter()
+
+    @cached_property
+    def denials(self) -> DenialLog:
+        return DenialLog()
 
     @cached_property
     def sealer(self) -> SealRunner:

@@ -7,16 +7,40 @@ API edge (:mod:`certsvc.api.errors`) decides which status each class of error an
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Denial:
+    """A refused attempt worth a trace (a bad key, another department's licence, a dead share link).
+
+    Attached to the error that refuses it; the API edge records it in the audit log with the client
+    address (:mod:`certsvc.denials`). ``holder_uscc`` set: the holder sees it in its access log too.
+    Only things that exist are named as subject, so guessed values cannot multiply the log's rows.
+    """
+
+    kind: str
+    actor_kind: str = "public"
+    actor_id: str | int | None = None
+    subject_kind: str | None = None
+    subject_id: str | int | None = None
+    reason: str | None = None
+    holder_uscc: str | None = None
+    licence_id: str | None = None
+    grant_id: str | None = None
+
 
 class ServiceError(Exception):
-    """The root of certsvc's errors: a ``code``, a ``message`` and, for bad input, the ``field``."""
+    """The root of certsvc's errors: a ``code``, a ``message`` and, for bad input, the ``field``;
+    ``denial`` when the refusal is to be recorded."""
 
     code = "error"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None, denial: Denial | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.denial = denial
 
     def diagnostics(self) -> str:
         where = f" (field {self.field})" if self.field else ""

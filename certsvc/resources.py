@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from certsvc.blobstore import BlobStore, open_blob_store
 from certsvc.core.config import Settings
+from certsvc.core.files import private_dir
 from certsvc.db.session import engine_for, upgrade
 from certsvc.keyring import Keyring
 from keys import KeyBackend, open_backend
@@ -42,5 +43,5 @@ class Resources:
 
     def migrate(self) -> None:
         """Create the data directory and bring the schema up to date."""
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.settings.data_dir)
         upgrade(self.settings.database_url)

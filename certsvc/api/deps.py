@@ -11,7 +11,7 @@ from certsvc.auth import department_for, enterprise_for
 from certsvc.context import Context
 from certsvc.db.models import Department, Enterprise
 from certsvc.db.session import session_scope
-from certsvc.errors import Unauthorized
+from certsvc.errors import Denial, Unauthorized
 
 
 async def get_ctx(request: Request) -> Context:
@@ -25,7 +25,7 @@ def bearer(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("send Authorization: Bearer <key>")
+        raise Unauthorized("send Authorization: Bearer <key>", denial=Denial("bad_key", reason="no bearer key sent"))
     return token.strip()
 
 

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from certsvc import errors as e
+from certsvc.api.client import client_address
 
 log = logging.getLogger("certsvc")
 
@@ -68,11 +69,19 @@ def _internal(exc: Exception) -> JSONResponse:
     return JSONResponse(error_body("internal", "internal error; it has been logged"), status_code=500)
 
 
+def note_denial(request: Request, denial: e.Denial) -> None:
+    """Count a refused attempt against the request's client address (written to the audit log by minute)."""
+    ctx = request.app.state.ctx
+    ctx.denials.add(denial, client_address(request, ctx.settings.trusted_proxies))
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that make every error, expected or not, leave as the one error body."""
 
     @app.exception_handler(e.ServiceError)
-    async def service_error(_req: Request, exc: e.ServiceError) -> JSONResponse:
+    async def service_error(req: Request, exc: e.ServiceError) -> JSONResponse:
+        if exc.denial is not None:
+            note_denial(req, exc.denial)
         status = http_status(exc)
         if status is None:
             return _internal(exc)

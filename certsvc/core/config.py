@@ -43,6 +43,8 @@ class Settings:
     audit_checkpoint_s: float = 300.0
     scan_flush_s: float = 2.0
     """How often counted QR scans are written to the database."""
+    denial_flush_s: float = 10.0
+    """How often refused attempts of finished minutes are written to the audit log."""
     trusted_proxies: str = ""
     """Reverse proxies whose ``X-Forwarded-For`` is believed (addresses or CIDRs, comma-separated)."""
     activation_window_s: int = 900
@@ -97,6 +99,7 @@ def load_settings() -> Settings:
         status_list_ttl_s=int(_env("STATUS_LIST_TTL_S", "300")),
         audit_checkpoint_s=float(_env("AUDIT_CHECKPOINT_S", "300")),
         scan_flush_s=float(_env("SCAN_FLUSH_S", "2")),
+        denial_flush_s=float(_env("DENIAL_FLUSH_S", "10")),
         trusted_proxies=_env("TRUSTED_PROXIES", ""),
         activation_window_s=int(_env("ACTIVATION_WINDOW_S", "900")),
         activation_failures_per_client=int(_env("ACTIVATION_FAILURES_PER_CLIENT", "10")),

@@ -198,11 +198,12 @@ class AccessEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     holder_uscc: str = Field(max_length=18)
     licence_id: str | None = Field(default=None, max_length=32)
-    kind: str = Field(max_length=24)  # grant_download | lookup | verify
+    kind: str = Field(max_length=24)  # grant_download | lookup | verify | refused_<grant state>
     grant_id: str | None = Field(default=None, max_length=32)
     department_id: int | None = None
     purpose: str | None = None
     at: datetime = Field(default_factory=utcnow)
+    attempts: int = Field(default=1, sa_column_kwargs={"server_default": "1"})  # refusals are counted per minute
 
 
 class EndedSession(SQLModel, table=True):

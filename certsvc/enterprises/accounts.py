@@ -199,6 +199,7 @@ def access_log(s: Session, ent: Enterprise, *, page: int, per_page: int) -> dict
                 "grant_id": e.grant_id,
                 "department": depts.get(e.department_id) if e.department_id else None,
                 "purpose": e.purpose,
+                "attempts": e.attempts,
             }
             for e in events
         ],

@@ -24,6 +24,7 @@ from sqlmodel import Session, select
 
 from certsvc import audit
 from certsvc.auth import enterprise_for
+from certsvc.core.files import private_dir
 from certsvc.db.models import ApiCredential, EndedSession, Enterprise
 from certsvc.enterprises import accounts
 from certsvc.errors import Unauthorized
@@ -39,7 +40,7 @@ def portal_secret(data_dir: Path) -> bytes:
     if cached is not None:
         return cached
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         tmp = path.with_name(f".portal-secret.{secrets.token_hex(6)}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:

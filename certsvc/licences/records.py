@@ -6,14 +6,17 @@ from sqlmodel import Session, select
 
 from certsvc import audit
 from certsvc.db.models import Department, Licence, LicenceType, LicenceVersion
-from certsvc.errors import NotFound
+from certsvc.errors import Denial, NotFound
 
 
 def owned(s: Session, dept: Department, licence_id: str) -> Licence:
     """The licence if this department issued it; otherwise 404, never revealing that it exists."""
     lic = s.get(Licence, licence_id)
-    if lic is None or lic.department_id != dept.id:
+    if lic is None:
         raise NotFound("no such licence")
+    if lic.department_id != dept.id:
+        denial = Denial("cross_department", "department", dept.id, "licence", lic.id, "another department's licence")
+        raise NotFound("no such licence", denial=denial)
     return lic
 
 

@@ -12,7 +12,7 @@ from certsvc.context import Context
 from certsvc.core.clock import today
 from certsvc.db.models import Department, Receipt, new_id
 from certsvc.db.session import session_scope
-from certsvc.errors import Invalid, NotFound
+from certsvc.errors import Denial, Invalid, NotFound
 from certsvc.identifiers import IdentifierError, validate_uscc
 from certsvc.security import token_key
 from signing.models import QrSpec, ReceiptDocument, SealJob
@@ -132,8 +132,26 @@ def receipt_view(rec: Receipt, dept: Department, base_url: str, *, full: bool = 
 def own_receipt(s: Session, dept: Department, receipt_id: str) -> Receipt:
     """A receipt of ``dept``; another department's receipt is NotFound, as if it did not exist."""
     rec = s.get(Receipt, receipt_id)
-    if rec is None or rec.department_id != dept.id:
+    if rec is None:
         raise NotFound("no such receipt")
+    if rec.department_id != dept.id:
+        denial = Denial("cross_department", "department", dept.id, "receipt", rec.id, "another department's receipt")
+        raise NotFound("no such receipt", denial=denial)
+    return rec
+
+
+def download(s: Session, dept: Department, receipt_id: str) -> Receipt:
+    """A receipt of ``dept`` whose PDF it downloads; the download is audited like a licence's."""
+    rec = own_receipt(s, dept, receipt_id)
+    audit.record(
+        s,
+        "receipt.download",
+        actor_kind="department",
+        actor_id=dept.id,
+        subject_kind="receipt",
+        subject_id=rec.id,
+        details={"application_number": rec.application_number, "sha256": rec.pdf_sha256},
+    )
     return rec
 
 

@@ -27,7 +27,7 @@ from certsvc.licences import status as st
 from certsvc.licences.records import current_version
 from certsvc.licences.views import public_view
 from certsvc.metrics import GRANT_DOWNLOADS
-from certsvc.sharing.grants import grant_by_token, grant_state, usable_grant
+from certsvc.sharing.grants import grant_by_token, grant_state, refused_download, usable_grant
 from signing.pipeline import mark
 
 DOWNLOADABLE = {st.VALID}
@@ -99,9 +99,9 @@ class MarkedCopy:
 async def download_marked_copy(ctx: Context, token: str, licence_id: str) -> MarkedCopy:
     """A licence PDF marked for this grantee and purpose; each download counts against the grant's limit."""
     with session_scope(ctx.engine) as s:
-        g = usable_grant(s, token)  # 404 unknown, 410 revoked / expired / used up
+        g = usable_grant(s, token, licence_id)  # 404 unknown, 410 revoked / expired / used up
         if licence_id not in g.licence_ids:
-            raise NotFound("this licence is not part of the share")
+            raise NotFound("this licence is not part of the share", denial=refused_download(s, g, "outside", None))
         lic = s.get(Licence, licence_id)
         if lic is None:
             raise NotFound("no such licence")
@@ -123,7 +123,7 @@ async def download_marked_copy(ctx: Context, token: str, licence_id: str) -> Mar
         )
         reserved = result.rowcount
         if reserved != 1:
-            raise Gone("this share link has no downloads left")
+            raise Gone("this share link has no downloads left", denial=refused_download(s, g, "exhausted", licence_id))
         cert = ctx.keyring.current(s, SERVICE_OWNER, None)
         sha, number, version, holder = ver.pdf_sha256, lic.number, ver.version, lic.holder_uscc
         lines = mark_lines(g)

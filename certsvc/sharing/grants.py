@@ -15,7 +15,7 @@ from certsvc import audit
 from certsvc.db.atomic import changed_rows
 from certsvc.db.models import Enterprise, Grant, utcnow
 from certsvc.enterprises.holders import holder_licences
-from certsvc.errors import Gone, Invalid, NotFound
+from certsvc.errors import Denial, Gone, Invalid, NotFound
 from certsvc.identifiers import IdentifierError, validate_uscc
 from certsvc.licences import status as st
 from certsvc.security import hash_secret, new_token
@@ -186,17 +186,43 @@ def revoke_grant(s: Session, ent: Enterprise, grant_id: str) -> Grant:
 
 
 def grant_by_token(s: Session, token: str) -> Grant:
-    """The grant a share token names, in any state; NotFound if there is none."""
+    """The grant a share token names, in any state; NotFound (with its trace) if there is none."""
+    unknown = NotFound("no such share link", denial=Denial("grant_unknown", reason="no such share link"))
     if not token or len(token) > 100:
-        raise NotFound("no such share link")
+        raise unknown
     g = s.exec(select(Grant).where(Grant.token_hash == hash_secret(token))).first()
     if g is None:
-        raise NotFound("no such share link")
+        raise unknown
     return g
 
 
-def usable_grant(s: Session, token: str) -> Grant:
-    """The grant a share token names if it can still be used; Gone, with the reason, if not."""
+_REFUSALS = {
+    "revoked": "download through a revoked grant",
+    "expired": "download through an expired grant",
+    "exhausted": "download through a used-up grant",
+    "outside": "download of a licence the grant does not name",
+}
+
+
+def refused_download(s: Session, g: Grant, kind: str, licence_id: str | None) -> Denial:
+    """The trace of a download refused through grant ``g``: audited, and shown in its holder's access log."""
+    ent = s.get(Enterprise, g.enterprise_id)
+    return Denial(
+        f"grant_{kind}",
+        subject_kind="grant",
+        subject_id=g.id,
+        reason=_REFUSALS[kind],
+        holder_uscc=ent.uscc if ent is not None else None,
+        licence_id=licence_id if licence_id in g.licence_ids else None,
+        grant_id=g.id,
+    )
+
+
+def usable_grant(s: Session, token: str, licence_id: str | None = None) -> Grant:
+    """The grant a share token names if it can still be used; Gone, with the reason, if not.
+
+    Refusals carry their trace (:class:`~certsvc.errors.Denial`) naming ``licence_id``, the licence asked for.
+    """
     g = grant_by_token(s, token)
     state = grant_state(g)
     if state != "active":
@@ -206,6 +232,7 @@ def usable_grant(s: Session, token: str) -> Grant:
             "exhausted": "used up: no downloads left (次数已用完)",
         }
         raise Gone(
-            f"this share link was {words[state]}" if state == "revoked" else f"this share link has {words[state]}"
+            f"this share link was {words[state]}" if state == "revoked" else f"this share link has {words[state]}",
+            denial=refused_download(s, g, state, licence_id),
         )
     return g

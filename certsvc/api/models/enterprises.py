@@ -69,6 +69,7 @@ class AccessEventOut(Out):
     grant_id: str | None
     department: str | None
     purpose: str | None
+    attempts: int = Field(1, description="refused downloads (refused_*): how many attempts, counted per minute")
 
 
 class VerificationCountOut(Out):

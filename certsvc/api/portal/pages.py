@@ -22,6 +22,10 @@ KIND_LABELS = {
     "grant_download": ("授权下载", "download through a grant"),
     "lookup": ("部门共享调用", "department look-up"),
     "verify": ("公众核验", "public verification"),
+    "refused_revoked": ("拒绝下载：授权已撤销", "download refused: grant revoked"),
+    "refused_expired": ("拒绝下载：授权已过期", "download refused: grant expired"),
+    "refused_exhausted": ("拒绝下载：次数已用完", "download refused: grant used up"),
+    "refused_outside": ("拒绝下载：证照不在授权内", "download refused: licence not in the grant"),
 }
 GRANT_STATES = {
     "active": ("有效", "active"),

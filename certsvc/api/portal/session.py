@@ -19,6 +19,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
+from certsvc.api.errors import note_denial
 from certsvc.api.portal.forms import text
 from certsvc.api.portal.pages import error_page, origin, redirect
 from certsvc.context import Context
@@ -26,6 +27,7 @@ from certsvc.db.models import ApiCredential
 from certsvc.db.session import session_scope
 from certsvc.enterprises import sessions
 from certsvc.enterprises.sessions import PortalSession
+from certsvc.errors import Denial, ServiceError
 
 SESSION_COOKIE = "certsvc_portal"
 PRE_COOKIE = "certsvc_portal_pre"
@@ -84,16 +86,25 @@ def same_origin(request: Request, ctx: Context) -> bool:
     return True
 
 
+def _form_of(request: Request) -> str:
+    """The form a POST was for, as its route's path (``/portal/grants/{grant_id}/revoke``), never the sent path."""
+    route = request.scope.get("route")
+    return str(getattr(route, "path", "/portal"))[:64]
+
+
 def check_post(
     request: Request, ctx: Context, form: dict[str, Any] | None, expected: str | None
 ) -> HTMLResponse | None:
     """None when the POST may proceed; else the refusal page."""
     if not same_origin(request, ctx):
+        note_denial(request, Denial("csrf", subject_kind="portal", subject_id=_form_of(request), reason="other origin"))
         return error_page(ctx, 403, "请求来自其他网站，已拒绝 · The request came from another site and was refused.")
     if form is None:
         return error_page(ctx, 400, "表单无法读取或过大 · The form could not be read or is too large.")
     sent = text(form, "csrf", 200)
     if expected is None or not sent or not hmac.compare_digest(sent, expected):
+        reason = "no session or pre-session" if expected is None else "missing or wrong token"
+        note_denial(request, Denial("csrf", subject_kind="portal", subject_id=_form_of(request), reason=reason))
         return error_page(
             ctx,
             403,
@@ -112,6 +123,12 @@ def signed_in_post(
     if sess is None:
         return None, error_page(ctx, 401, "登录已失效，请重新登录 · Your session has ended; sign in again.")
     return sess, check_post(request, ctx, form, sess.csrf)
+
+
+def refused(request: Request, error: ServiceError) -> None:
+    """Count the refusal the portal answers itself with a page (a bad enterprise token at sign-in)."""
+    if error.denial is not None:
+        note_denial(request, error.denial)
 
 
 # --- before signing in: the pre-session cookie --------------------------------------------------

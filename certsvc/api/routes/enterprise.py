@@ -115,6 +115,7 @@ def access_log(
 ) -> dict[str, Any]:
     """Who accessed your licences (grant downloads, department look-ups), newest first, with daily QR scan counts."""
     ctx.scans.flush(ctx.engine)  # this process's pending scan counts
+    ctx.denials.flush(ctx.engine)  # and refused attempts
     with Session(ctx.engine) as s:
         return accounts.access_log(s, ent, page=page, per_page=per_page)
 

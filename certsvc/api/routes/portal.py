@@ -83,7 +83,8 @@ def signin(request: Request, ctx: CtxDep, form: FormDep) -> Response:
     try:
         with session_scope(ctx.engine) as s:
             signed = sessions.sign_in(s, token)
-    except Unauthorized:
+    except Unauthorized as e:
+        web_session.refused(request, e)
         return _signin_page(
             request,
             ctx,
@@ -252,6 +253,7 @@ def access_log(request: Request, ctx: CtxDep) -> Response:
     except ValueError:
         page_no = 1
     ctx.scans.flush(ctx.engine)  # this process's pending scan counts
+    ctx.denials.flush(ctx.engine)  # and refused attempts
     with session_scope(ctx.engine) as s:
         sess = web_session.signed_in(request, ctx, s)
         if sess is None:

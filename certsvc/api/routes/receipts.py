@@ -12,6 +12,8 @@ from certsvc.api.deps import CtxDep, DeptDep
 from certsvc.api.models import LinkErrorBody, ReceiptOut, ReceiptPublic, error_responses, media
 from certsvc.api.responses import stored_pdf
 from certsvc.api.routes.public import wants_json
+from certsvc.db.session import session_scope
+from certsvc.receipts import issuance as receipts
 from certsvc.receipts.issuance import issue_receipt, own_receipt, receipt_by_token, receipt_view
 from certsvc.schemas import ReceiptIn
 from certsvc.web import render
@@ -40,9 +42,9 @@ def get_receipt(receipt_id: str, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
     responses={**media("application/pdf", "The sealed receipt PDF"), **error_responses(401, 404)},
 )
 def get_receipt_pdf(receipt_id: str, ctx: CtxDep, dept: DeptDep) -> Response:
-    """Download the sealed PDF of one of your department's acceptance receipts."""
-    with Session(ctx.engine) as s:
-        rec = own_receipt(s, dept, receipt_id)
+    """Download the sealed PDF of one of your department's acceptance receipts (the download is audited)."""
+    with session_scope(ctx.engine) as s:
+        rec = receipts.download(s, dept, receipt_id)
     return stored_pdf(ctx, rec.pdf_sha256, f"receipt-{rec.application_number}.pdf", "receipt")
 
 
