@@ -47,4 +47,4 @@ def _current_stringprep() -> types.ModuleType:
 def install() -> None:
     """Make asn1crypto's name comparison accept characters assigned after Unicode 3.2 (idempotent)."""
     if getattr(asn1_x509.stringprep, "in_table_a1", None) is not in_table_a1:
-        asn1_x509.stringprep = _current_stringprep()  # type: ignore[attr-defined]
+        asn1_x509.stringprep = _current_stringprep()

@@ -8,9 +8,9 @@ from fastapi import APIRouter, File, Request, UploadFile
 from pydantic import Field
 
 from certsvc.api.deps import CtxDep
-from certsvc.inputs import RequestModel
 from certsvc.api.models import QrVerifyResult, StatusList, TrustList, VerifyResult, error_responses
 from certsvc.api.uploads import read_pdf_upload
+from certsvc.inputs import RequestModel
 from certsvc.verification import lists
 from certsvc.verification.pdf import verify_upload
 from certsvc.verification.qr import verify_qr
