@@ -162,6 +162,8 @@ class SignedPayload:
     der_signature: bytes
     r: int
     s: int
+    token: str
+    """The text it was read from: the one encoding of the statement with this very signature."""
 
     def same_statement(self, other: SignedPayload) -> bool:
         """Whether ``other`` is this statement: the same protected header and claims, signed with
@@ -222,4 +224,4 @@ def parse_signed(token: str) -> SignedPayload:
     if not (0 < r < P256_ORDER and 0 < s < P256_ORDER):
         raise PayloadError("signature values out of range")
     der = encode_dss_signature(r, s)
-    return SignedPayload(kid, Claims.from_cbor(payload), _sig_structure(protected, payload), der, r, s)
+    return SignedPayload(kid, Claims.from_cbor(payload), _sig_structure(protected, payload), der, r, s, token)
