@@ -9,8 +9,10 @@ indexes are reserved through the service's own counters first, so licences issue
 collide with loaded ones. Rows are written with ``executemany`` in large transactions.
 
 Loaded licences have no PDF blob (their ``pdf_sha256`` names nothing) and no audit event (the audit
-chain stays intact: nothing is inserted into it). Their QR tokens are random base64url strings of the
-length of real ones: the public page looks a token up by its hash and does not parse it.
+chain stays intact: nothing is inserted into it). Their QR tokens are COSE_Sign1 envelopes like real
+ones, naming the row's identifier, holder and status index, with random bytes for a signature: the
+public page decodes a token and finds the licence by its identifier, then compares the token with
+the one stored, without checking the signature (``POST /verify/qr`` would call them forged).
 
 ``python -m bench.bulk_load --database-url sqlite:///DIR/certsvc.db --total 1000000``
 """
@@ -18,7 +20,7 @@ length of real ones: the public page looks a token up by its hash and does not p
 from __future__ import annotations
 
 import argparse
-import base64
+import dataclasses
 import hashlib
 import os
 import random
@@ -28,10 +30,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import cbor2
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
 
 from certsvc.identifiers import licence_identifier, make_uscc, parse_licence_identifier
+from signing.payload import b64url, parse_signed, unb64url
 
 _USCC_BODY = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
@@ -167,8 +171,8 @@ def bulk_load(
         ph = _placeholder(eng)
         lic_sql = f"INSERT INTO licence ({', '.join(lic_cols)}) VALUES ({', '.join([ph] * len(lic_cols))})"
         ver_sql = f"INSERT INTO licence_version ({', '.join(ver_cols)}) VALUES ({', '.join([ph] * len(ver_cols))})"
-        token_len = len(str(tmpls[0].version["qr_payload"]))
-        token_bytes = token_len * 3 // 4 + 3
+        signed = {id(t): parse_signed(str(t.version["qr_payload"])) for t in tmpls}
+        protected = {id(t): cbor2.loads(unb64url(str(t.version["qr_payload"]))).value[0] for t in tmpls}
         done = 0
         while done < count:
             n = min(chunk, count - done)
@@ -199,12 +203,22 @@ def bulk_load(
                             state_reason=None,
                             revoke_kind=None,
                         )
-                        token = base64.urlsafe_b64encode(rng.randbytes(token_bytes)).decode()[:token_len]
+                        identifier = licence_identifier(t.type_code, t.issuer_code, serial, 1)
+                        claims = dataclasses.replace(
+                            signed[id(t)].claims,
+                            identifier=identifier,
+                            holder_uscc=holder,
+                            status_index=status0 + k,
+                        )
+                        sig = bytes([rng.randrange(1, 255)]) + rng.randbytes(31)  # 0 < r, s < n
+                        sig += bytes([rng.randrange(1, 255)]) + rng.randbytes(31)
+                        envelope = cbor2.CBORTag(18, [protected[id(t)], {}, claims.to_cbor(), sig])
+                        token = b64url(cbor2.dumps(envelope))
                         ver = dict(t.version)
                         ver.update(
                             licence_id=lic_id,
                             version=1,
-                            identifier=licence_identifier(t.type_code, t.issuer_code, serial, 1),
+                            identifier=identifier,
                             qr_token=hashlib.sha256(token.encode()).hexdigest(),
                             qr_payload=token,
                             status_index=status0 + k,

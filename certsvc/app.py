@@ -8,10 +8,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from certsvc import __version__
 from certsvc.api import errors, openapi
+from certsvc.api.deps import safe_parameters
 from certsvc.api.limits import BodyLimit
 from certsvc.api.routes import departments, enterprise, health, portal, public, receipts, verification
 from certsvc.audit import checkpoint
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         title="certsvc",
         version=__version__,
         description="Electronic licences (电子证照) and seals (电子印章) with verification",
+        dependencies=[Depends(safe_parameters)],  # every route: no control characters in path or query
     )
     app.state.ctx = ctx
     app.add_middleware(BodyLimit, max_bytes=ctx.settings.max_upload_bytes + 1024 * 1024)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from certsvc.inputs import Day, RequestModel
 from certsvc.licences.rules import IssueRequest
 
 
-class FieldSpec(BaseModel):
+class FieldSpec(RequestModel):
     """One field of a new licence type: its name, whether issuing requires it, whether it holds personal data."""
 
     name: str = Field(min_length=1, max_length=64)
@@ -18,7 +18,7 @@ class FieldSpec(BaseModel):
     private: bool = False
 
 
-class LicenceTypeIn(BaseModel):
+class LicenceTypeIn(RequestModel):
     """A new licence type: its code, name, fields, validity in days (none: 长期) and reform mode."""
 
     code: str = Field(min_length=2, max_length=16)
@@ -32,42 +32,50 @@ LicenceIn = IssueRequest
 """The body of ``POST /licences`` (also each item of a batch)."""
 
 
-class BatchIn(BaseModel):
+class BatchIn(RequestModel):
     """Up to 500 licences to issue, each a ``POST /licences`` body; each item is checked on its own."""
+
+    CHECKED_PER_ITEM = frozenset({"items"})  # a bad item is that item's error (certsvc.licences.batch)
 
     items: list[dict[str, Any]] = Field(min_length=1, max_length=500)
 
 
-class ReasonIn(BaseModel):
+class ReasonIn(RequestModel):
     """Why a licence is suspended, resumed or revoked; for a revocation, which kind (撤销, 吊销 or 注销)."""
+
+    MULTILINE = frozenset({"reason"})
 
     reason: str = Field(min_length=1, max_length=500)
     kind: Literal["撤销", "吊销", "注销"] | None = None
 
 
-class RenewIn(BaseModel):
+class RenewIn(RequestModel):
     """The new end of validity (later than the current one), and why."""
 
-    valid_until: date
+    MULTILINE = frozenset({"reason"})
+
+    valid_until: Day
     reason: str | None = Field(default=None, max_length=500)
 
 
-class AmendIn(BaseModel):
+class AmendIn(RequestModel):
     """The fields to change (an empty or null value removes one), a corrected holder name, and why."""
+
+    MULTILINE = frozenset({"fields", "reason"})
 
     fields: dict[str, Any] = Field(default_factory=dict)
     holder_name: str | None = Field(default=None, min_length=1, max_length=200)
     reason: str | None = Field(default=None, max_length=500)
 
 
-class ActivateIn(BaseModel):
+class ActivateIn(RequestModel):
     """The enterprise's USCC and the one-time activation code issued with its business licence."""
 
     uscc: str = Field(min_length=1, max_length=32)
     activation_code: str = Field(min_length=1, max_length=64)
 
 
-class GrantIn(BaseModel):
+class GrantIn(RequestModel):
     """What to share (some licences, or all current ones), with whom, for what, for how long, how many downloads."""
 
     licence_ids: list[str] | None = Field(default=None, max_length=200)
@@ -79,15 +87,17 @@ class GrantIn(BaseModel):
     max_downloads: int | None = None
 
 
-class MissingMaterial(BaseModel):
+class MissingMaterial(RequestModel):
     """A material the applicant still has to hand in, and by when."""
 
     name: str = Field(min_length=1, max_length=200)
-    due: date
+    due: Day
 
 
-class ReceiptIn(BaseModel):
+class ReceiptIn(RequestModel):
     """An application accepted: the applicant, the matter, its number, materials received and missing, a note."""
+
+    MULTILINE = frozenset({"note"})
 
     applicant_name: str = Field(min_length=1, max_length=200)
     applicant_uscc: str | None = Field(default=None, max_length=32)

@@ -7,6 +7,8 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
+from signing.payload import PayloadError, SignedPayload, parse_signed
+
 
 @dataclass(frozen=True)
 class IssuedSecret:
@@ -61,5 +63,25 @@ def normalise_activation_code(code: str) -> str:
 
 
 def token_key(token: str) -> str:
-    """What the database indexes a QR token by."""
+    """The hash of an issued QR token, kept unique in the database (look-ups go by what the token says:
+    :func:`qr_statement`, :func:`records_statement`)."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def qr_statement(token: str) -> SignedPayload | None:
+    """The signed statement in a scanned QR token, or None when it is not one in the one encoding
+    the service issues (:func:`signing.payload.parse_signed`): not verified, only decoded."""
+    try:
+        return parse_signed(token)
+    except (PayloadError, ValueError, TypeError, KeyError, OverflowError, RecursionError):
+        return None
+
+
+def records_statement(issued_token: str, scanned: SignedPayload) -> bool:
+    """Whether the token the service issued is the statement ``scanned`` (the same claims under the
+    same signature, up to ECDSA's sign of s): a licence or receipt is found by what its token says,
+    its identifier, and this confirms the service issued that very statement."""
+    if issued_token == scanned.token:  # the token as issued: most scans
+        return True
+    issued = qr_statement(issued_token)
+    return issued is not None and issued.same_statement(scanned)

@@ -4,7 +4,10 @@ Public surface: :class:`KeyBackend` (storage), :class:`KeyConfig` and :func:`ope
 certificate helpers in :mod:`keys.ca`. Nothing here imports the web layer.
 """
 
+from keys import x509names
 from keys.backend import KeyBackend, KeyBackendError
 from keys.config import KeyConfig, open_backend
+
+x509names.install()  # names in characters newer than Unicode 3.2 (CJK Ext-C, emoji) compare
 
 __all__ = ["KeyBackend", "KeyBackendError", "KeyConfig", "open_backend"]

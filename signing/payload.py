@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -133,13 +134,22 @@ def _sig_structure(protected: bytes, payload: bytes) -> bytes:
     return cbor2.dumps(["Signature1", protected, b"", payload])
 
 
+def _envelope(protected: bytes, payload: bytes, sig: bytes) -> bytes:
+    """The one encoding of a COSE_Sign1: tag 18, empty unprotected header, canonical CBOR."""
+    return cbor2.dumps(cbor2.CBORTag(18, [protected, {}, payload, sig]))
+
+
 def sign_claims(claims: Claims, kid: bytes, sign_der: Callable[[bytes], bytes]) -> str:
     """COSE_Sign1 over the claims, base64url-encoded for use in a URL path segment."""
     protected = cbor2.dumps({HDR_ALG: ALG_ES256, HDR_KID: kid}, canonical=True)
     payload = claims.to_cbor()
     r, s = decode_dss_signature(sign_der(_sig_structure(protected, payload)))
     sig = r.to_bytes(32, "big") + s.to_bytes(32, "big")
-    return b64url(cbor2.dumps(cbor2.CBORTag(18, [protected, {}, payload, sig])))
+    return b64url(_envelope(protected, payload, sig))
+
+
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+"""n, the order of the P-256 group: an ECDSA signature (r, s) is valid exactly when (r, n − s) is."""
 
 
 @dataclass(frozen=True)
@@ -150,35 +160,68 @@ class SignedPayload:
     claims: Claims
     to_be_signed: bytes
     der_signature: bytes
+    r: int
+    s: int
+    token: str
+    """The text it was read from: the one encoding of the statement with this very signature."""
+
+    def same_statement(self, other: SignedPayload) -> bool:
+        """Whether ``other`` is this statement: the same protected header and claims, signed with
+        the same ECDSA signature. ECDSA signatures come in pairs, (r, s) and (r, n − s), both valid:
+        the signer (OpenSSL, an HSM) makes either, so both are one signature here."""
+        return (
+            self.to_be_signed == other.to_be_signed
+            and self.r == other.r
+            and min(self.s, P256_ORDER - self.s) == min(other.s, P256_ORDER - other.s)
+        )
+
+
+_B64URL = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def parse_signed(token: str) -> SignedPayload:
-    """Decode (not verify) a COSE_Sign1 token; the verifier checks the signature."""
+    """Decode (not verify) a COSE_Sign1 token; the verifier checks the signature.
+
+    Only the one encoding :func:`sign_claims` makes is read: canonical base64url, tag 18, an empty
+    unprotected header, canonical CBOR and nothing after it. The envelope is not signed, so any
+    other encoding of the same signed bytes is refused as malformed, rather than being a second
+    token for the same licence."""
     if len(token) > 2000:
         raise PayloadError("too long")
+    if not _B64URL.fullmatch(token):
+        raise PayloadError("not base64url")
+    raw = unb64url(token)
+    if b64url(raw) != token:
+        raise PayloadError("not canonical base64url (stray bits in the last character)")
     try:
-        obj = cbor2.loads(unb64url(token))
-    except (cbor2.CBORDecodeError, ValueError, TypeError, OverflowError) as e:
+        obj = cbor2.loads(raw)
+    except (cbor2.CBORDecodeError, ValueError, TypeError, OverflowError, RecursionError) as e:
         raise PayloadError(f"not CBOR: {e}") from e
-    if isinstance(obj, cbor2.CBORTag):
-        if obj.tag != 18:
-            raise PayloadError("not a COSE_Sign1 (tag 18)")
-        obj = obj.value
+    if not isinstance(obj, cbor2.CBORTag) or obj.tag != 18:
+        raise PayloadError("not a COSE_Sign1 (tag 18)")
+    obj = obj.value
     if not (isinstance(obj, list | tuple) and len(obj) == 4):
         raise PayloadError("not a COSE_Sign1 structure")
-    protected, _unprotected, payload, sig = obj
+    protected, unprotected, payload, sig = obj
     if not all(isinstance(x, bytes) for x in (protected, payload, sig)):
         raise PayloadError("COSE_Sign1 fields of the wrong type")
+    if unprotected != {}:
+        raise PayloadError("the unprotected header is not empty")
+    if len(sig) != 64:
+        raise PayloadError("signature is not 64 bytes")
+    if _envelope(protected, payload, sig) != raw:
+        raise PayloadError("not canonical CBOR, or bytes after the COSE_Sign1")
     try:
         hdr = cbor2.loads(protected)
-    except (cbor2.CBORDecodeError, ValueError) as e:
+    except (cbor2.CBORDecodeError, ValueError, TypeError, OverflowError, RecursionError) as e:
         raise PayloadError("protected header is not CBOR") from e
     if not isinstance(hdr, dict) or hdr.get(HDR_ALG) != ALG_ES256:
         raise PayloadError("algorithm is not ES256")
     kid = hdr.get(HDR_KID)
     if not isinstance(kid, bytes) or len(kid) != 8:
         raise PayloadError("kid missing or not 8 bytes")
-    if len(sig) != 64:
-        raise PayloadError("signature is not 64 bytes")
-    der = encode_dss_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big"))
-    return SignedPayload(kid, Claims.from_cbor(payload), _sig_structure(protected, payload), der)
+    r, s = int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big")
+    if not (0 < r < P256_ORDER and 0 < s < P256_ORDER):
+        raise PayloadError("signature values out of range")
+    der = encode_dss_signature(r, s)
+    return SignedPayload(kid, Claims.from_cbor(payload), _sig_structure(protected, payload), der, r, s, token)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 
 from certsvc.api.client import client_address
 from certsvc.auth import department_for, enterprise_for
@@ -12,12 +13,22 @@ from certsvc.context import Context
 from certsvc.db.models import Department, Enterprise
 from certsvc.db.session import session_scope
 from certsvc.errors import Denial, Unauthorized
+from certsvc.inputs import parameter_problem
 
 
 async def get_ctx(request: Request) -> Context:
     """``async`` although it awaits nothing: FastAPI runs a plain ``def`` dependency in its thread
     pool, a thread hop per request on the hottest routes."""
     return request.app.state.ctx
+
+
+async def safe_parameters(request: Request) -> None:
+    """Every route's path and query parameters hold text: no lone surrogate, no control character
+    (422 naming the parameter), so that none reaches a query, a log or an answer."""
+    for params, where in ((request.path_params.items(), "path"), (request.query_params.multi_items(), "query")):
+        problem = parameter_problem(params, where)
+        if problem:
+            raise RequestValidationError([problem])
 
 
 def bearer(request: Request) -> str:

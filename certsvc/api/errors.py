@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from certsvc import errors as e
 from certsvc.api.client import client_address
+from certsvc.inputs import error_location, escape_text
 
 log = logging.getLogger("certsvc")
 
@@ -43,8 +44,21 @@ def http_status(exc: e.ServiceError) -> int | None:
 
 
 def error_body(code: str, message: str, **extra: object) -> dict:
-    """The one error body, ``{"error": {"code", "message", ...}}``, with any extra keys (``field``, ``fields``)."""
-    return {"error": {"code": code, "message": message, **extra}}
+    """The one error body, ``{"error": {"code", "message", ...}}``, with any extra keys (``field``, ``fields``).
+
+    Messages may echo input: lone surrogates and control characters in them are escaped, so that
+    the answer can always be encoded."""
+    return {"error": {"code": code, "message": escape_text(message), **{k: _escaped(v) for k, v in extra.items()}}}
+
+
+def _escaped(value: object) -> object:
+    if isinstance(value, str):
+        return escape_text(value)
+    if isinstance(value, dict):
+        return {k: _escaped(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_escaped(v) for v in value]
+    return value
 
 
 def service_error_body(exc: e.ServiceError) -> dict:
@@ -57,11 +71,6 @@ def retry_after_header(exc: e.ServiceError) -> dict[str, str] | None:
     """``Retry-After`` for an error that says when to try again (a 429 of the activation limits)."""
     seconds = getattr(exc, "retry_after", None)
     return {"Retry-After": str(max(1, int(seconds)))} if seconds is not None else None
-
-
-def _loc(loc: tuple) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
-    return ".".join(parts) or "body"
 
 
 def _internal(exc: Exception) -> JSONResponse:
@@ -91,7 +100,7 @@ def install(app: FastAPI) -> None:
     async def validation_error(_req: Request, exc: RequestValidationError) -> JSONResponse:
         problems = []
         for err in exc.errors():
-            where = _loc(tuple(err.get("loc", ())))
+            where = error_location(err)
             msg = err.get("msg", "invalid")
             if err.get("type") == "json_invalid":
                 where, msg = "body", "not valid JSON"

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from certsvc.context import Context
 from certsvc.db.models import Department
 from certsvc.errors import Invalid
+from certsvc.inputs import error_location
 from certsvc.licences.issuance import Result, issue_many
 from certsvc.licences.rules import IssueRequest
 
@@ -24,7 +25,7 @@ def _parse(items: list[dict[str, Any]], results: list[Result | None]) -> list[tu
             out.append((i, IssueRequest.model_validate(raw)))
         except ValidationError as e:
             err = e.errors()[0]
-            where = ".".join(str(p) for p in err.get("loc", ())) or "item"
+            where = error_location(err, whole="item")
             results[i] = Invalid(f"items[{i}].{where}: {err.get('msg')}", field=where)
     return out
 

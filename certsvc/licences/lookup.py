@@ -18,7 +18,8 @@ from sqlmodel import col
 
 from certsvc.db.models import Department, Licence, LicenceType, LicenceVersion
 from certsvc.licences.views import public_view
-from certsvc.security import token_key
+from certsvc.security import qr_statement, records_statement
+from signing.payload import KIND_LICENCE, SignedPayload
 
 # Column names, not columns: the namespaces built from a row take their attribute names from here.
 _VERSION_KEYS = (
@@ -46,7 +47,9 @@ _VERSION_COLS = tuple(col(getattr(LicenceVersion, k)) for k in _VERSION_KEYS)
 _LICENCE_COLS = tuple(col(getattr(Licence, k)) for k in _LICENCE_KEYS)
 # Built once with a bound parameter: building the statement per request costs more than running it.
 _JOINED = select(*_VERSION_COLS, *_LICENCE_COLS).join(Licence, col(Licence.id) == col(LicenceVersion.licence_id))
-_BY_TOKEN = _JOINED.where(col(LicenceVersion.qr_token) == bindparam("key"))
+_BY_IDENTIFIER = _JOINED.add_columns(col(LicenceVersion.qr_payload)).where(
+    col(LicenceVersion.identifier) == bindparam("key")
+)
 _BY_SHA = _JOINED.where(col(LicenceVersion.pdf_sha256) == bindparam("key")).limit(1)
 
 _lock = threading.Lock()
@@ -74,9 +77,13 @@ def _licence_and_version(m: RowMapping) -> tuple[Any, Any]:
     return lic, ver
 
 
-def _view(conn: Connection, query: Select[Any], key: str, base_url: str) -> tuple[str, dict[str, Any]] | None:
+def _view(
+    conn: Connection, query: Select[Any], key: str, base_url: str, scanned: SignedPayload | None = None
+) -> tuple[str, dict[str, Any]] | None:
     row = conn.execute(query, {"key": key}).first()
     if row is None:
+        return None
+    if scanned is not None and not records_statement(row._mapping["qr_payload"], scanned):
         return None
     lic, ver = _licence_and_version(row._mapping)
     lt = _reference(conn, _types, LicenceType, lic.licence_type_id, ("code", "name"))
@@ -130,9 +137,18 @@ def public_views_of_holder(conn: Connection, uscc: str, base_url: str) -> list[d
 
 def public_view_by_token(conn: Connection, token: str, base_url: str) -> tuple[str, dict[str, Any]] | None:
     """``(licence id, public view)`` for a QR token, or None if it is not ours."""
-    if len(token) > 1000:
+    scanned = qr_statement(token)
+    if scanned is None or scanned.claims.kind != KIND_LICENCE:
         return None
-    return _view(conn, _BY_TOKEN, token_key(token), base_url)
+    return public_view_by_statement(conn, scanned, base_url)
+
+
+def public_view_by_statement(
+    conn: Connection, scanned: SignedPayload, base_url: str
+) -> tuple[str, dict[str, Any]] | None:
+    """``(licence id, public view)`` of the licence version a QR statement names by its identifier,
+    provided the service issued that very statement (:func:`certsvc.security.records_statement`)."""
+    return _view(conn, _BY_IDENTIFIER, scanned.claims.identifier, base_url, scanned)
 
 
 def public_view_by_sha(conn: Connection, sha256: str, base_url: str) -> tuple[str, dict[str, Any]] | None:

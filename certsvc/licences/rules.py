@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlmodel import Session, select
 
 from certsvc.core.clock import today
 from certsvc.db.models import Department, LicenceType
 from certsvc.errors import Conflict, Invalid
 from certsvc.identifiers import IdentifierError, validate_uscc
+from certsvc.inputs import DATE_MAX, Day, RequestModel
 from signing.layout import LayoutError
 
 HolderKind = Literal["enterprise", "individual", "cooperative"]
@@ -20,16 +21,18 @@ HOLDER_KINDS = {"enterprise": "企业", "individual": "个体工商户", "cooper
 MAX_FIELD_LEN = 2000
 
 
-class IssueRequest(BaseModel):
+class IssueRequest(RequestModel):
     """One licence to issue: the body of ``POST /licences`` and each item of a batch."""
+
+    MULTILINE = frozenset({"fields"})
 
     licence_type: str = Field(min_length=1, max_length=16)
     holder_uscc: str = Field(min_length=1, max_length=32)
     holder_name: str = Field(min_length=1, max_length=200)
     holder_kind: HolderKind = "enterprise"
     fields: dict[str, Any] = Field(default_factory=dict)
-    valid_from: date | None = None
-    valid_until: date | None = None
+    valid_from: Day | None = None
+    valid_until: Day | None = None
 
 
 def validate_fields(lt: LicenceType, values: dict[str, Any], *, partial: bool = False) -> dict[str, str]:
@@ -60,7 +63,13 @@ def validity(lt: LicenceType, valid_from: date | None, valid_until: date | None)
     start = valid_from or today()
     end = valid_until
     if end is None and lt.validity_days:
-        end = start + timedelta(days=lt.validity_days - 1)
+        end = start + timedelta(days=lt.validity_days - 1)  # at most DATE_MAX + 100 years: no overflow
+        if end > DATE_MAX:
+            raise Invalid(
+                f"valid_from: with the default validity of {lt.validity_days} days the licence would end after "
+                f"{DATE_MAX.isoformat()}; give valid_until",
+                field="valid_from",
+            )
     if end is not None and end < start:
         raise Invalid("valid_until: before valid_from", field="valid_until")
     return start, end

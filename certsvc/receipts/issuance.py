@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from certsvc import audit
 from certsvc.context import Context
@@ -14,9 +14,9 @@ from certsvc.db.models import Department, Receipt, new_id
 from certsvc.db.session import session_scope
 from certsvc.errors import Denial, Invalid, NotFound
 from certsvc.identifiers import IdentifierError, validate_uscc
-from certsvc.security import token_key
+from certsvc.security import qr_statement, records_statement, token_key
 from signing.models import QrSpec, ReceiptDocument, SealJob
-from signing.payload import KIND_RECEIPT, Claims
+from signing.payload import KIND_RECEIPT, Claims, SignedPayload
 from signing.seal import seal_code
 from verify.trust import OwnerKind
 
@@ -157,10 +157,16 @@ def download(s: Session, dept: Department, receipt_id: str) -> Receipt:
 
 def receipt_by_token(s: Session, token: str) -> tuple[Receipt, Department] | None:
     """The receipt a scanned QR token names, with its department; None if it is not ours."""
-    if len(token) > 1000:
+    scanned = qr_statement(token)
+    if scanned is None or scanned.claims.kind != KIND_RECEIPT:
         return None
-    rec = s.exec(select(Receipt).where(Receipt.qr_token == token_key(token))).first()
-    if rec is None:
+    return receipt_by_statement(s, scanned)
+
+
+def receipt_by_statement(s: Session, scanned: SignedPayload) -> tuple[Receipt, Department] | None:
+    """The receipt a QR statement names (its id), if the service issued that very statement."""
+    rec = s.get(Receipt, scanned.claims.identifier)
+    if rec is None or not records_statement(rec.qr_payload, scanned):
         return None
     dept = s.get(Department, rec.department_id)
     assert dept is not None

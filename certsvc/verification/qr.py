@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from certsvc.context import Context
-from certsvc.db.models import Department, Licence, LicenceType, LicenceVersion, Receipt
-from certsvc.licences.views import public_view
+from certsvc.licences.lookup import public_view_by_statement
 from certsvc.metrics import VERIFICATIONS
-from certsvc.security import token_key
+from certsvc.receipts.issuance import receipt_by_statement
+from certsvc.security import qr_statement
 from certsvc.verification.trust import trust_for
+from signing.payload import KIND_LICENCE, KIND_RECEIPT
 from verify.qr import QrResult, verify_qr_text
 from verify.report import CheckName, Verdict
 
@@ -27,24 +28,25 @@ def verify_qr(ctx: Context, text: str) -> dict[str, Any]:
 
 
 def _with_record(ctx: Context, result: QrResult, body: dict[str, Any]) -> dict[str, Any]:
+    """The record the verified payload names (by its identifier), if the service issued that very
+    statement; the token's bytes play no part, so every path (this one, ``/v/``, ``/r/``) agrees."""
     if not result.genuine or result.token is None:
         return body
-    key = token_key(result.token)
-    with Session(ctx.engine) as s:
-        ver = s.exec(select(LicenceVersion).where(LicenceVersion.qr_token == key)).first()
-        if ver is not None:
-            lic = s.get(Licence, ver.licence_id)
-            assert lic is not None
-            lt = s.get(LicenceType, lic.licence_type_id)
-            dept = s.get(Department, lic.department_id)
-            assert lt is not None and dept is not None
-            body["licence"] = public_view(lic, ver, lt, dept, ctx.settings.public_base_url)
+    scanned = qr_statement(result.token)
+    if scanned is not None and scanned.claims.kind == KIND_LICENCE:
+        with ctx.engine.connect() as conn:
+            found = public_view_by_statement(conn, scanned, ctx.settings.public_base_url)
+        if found is not None:
+            body["licence"] = found[1]
             body["checks"].append(
                 _check(CheckName.ISSUED_HERE, True, "The service has a record of this licence version.")
             )
             return body
-        rec = s.exec(select(Receipt).where(Receipt.qr_token == key)).first()
-        if rec is not None:
+    elif scanned is not None and scanned.claims.kind == KIND_RECEIPT:
+        with Session(ctx.engine) as s:
+            receipt = receipt_by_statement(s, scanned)
+        if receipt is not None:
+            rec = receipt[0]
             body["receipt"] = {"id": rec.id, "application_number": rec.application_number, "matter": rec.matter}
             body["checks"].append(_check(CheckName.ISSUED_HERE, True, "The service has a record of this receipt."))
             return body

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from pydantic import ValidationError
 
 from certsvc.errors import ServiceError
+from certsvc.inputs import error_location
 from certsvc.schemas import GrantIn
 from certsvc.sharing.grants import MAX_GRANT_DAYS
 
@@ -136,13 +137,16 @@ def _first_problem(e: ValidationError) -> str:
     """The message of the error to show first: a value too long before a missing one, then in field order."""
 
     def name(err: Any) -> str:
-        return str(err["loc"][0]) if err["loc"] else ""
+        return error_location(err, whole="").split(".")[0]
 
     def rank(err: Any) -> tuple[bool, int]:
         order = _FIELD_ORDER.index(name(err)) if name(err) in _FIELD_ORDER else len(_FIELD_ORDER)
         return err["type"] != "string_too_long", order
 
     first = min(e.errors(), key=rank)
+    if first["type"] == "unsafe_text":
+        label = FIELD_LABELS.get(name(first), name(first))
+        return f"{label}: 含有控制字符或无效字符 · {first['msg']}"
     if first["type"] == "string_too_long" and name(first) in _TOO_LONG:
         return _TOO_LONG[name(first)]
     return field_message(name(first), first["msg"])

@@ -22,6 +22,7 @@ from certsvc.api.models import (
     error_responses,
     media,
 )
+from certsvc.api.responses import content_disposition
 from certsvc.api.uploads import read_pdf_upload
 from certsvc.db.session import session_scope
 from certsvc.enterprises import accounts
@@ -136,7 +137,7 @@ async def enterprise_sign(
     data = await read_pdf_upload(request, file, ctx.settings.max_upload_bytes)
     signed = await sign_for_enterprise(ctx, ent, data)
     return Response(
-        signed, media_type="application/pdf", headers={"Content-Disposition": 'attachment; filename="signed.pdf"'}
+        signed, media_type="application/pdf", headers={"Content-Disposition": content_disposition("signed.pdf")}
     )
 
 

@@ -18,6 +18,7 @@ from certsvc.api.models import (
     error_responses,
     media,
 )
+from certsvc.api.responses import content_disposition
 from certsvc.licences.lookup import public_view_by_token
 from certsvc.metrics import PAGE_SCANS
 from certsvc.web import render
@@ -140,7 +141,7 @@ async def share_download(token: str, licence_id: str, ctx: CtxDep) -> Response:
         copy.pdf,
         media_type="application/pdf",
         headers={
-            "Content-Disposition": f'attachment; filename="{copy.filename}"',
+            "Content-Disposition": content_disposition(copy.filename),
             "Cache-Control": "no-store",
         },
     )

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, File, Request, UploadFile
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from certsvc.api.deps import CtxDep
 from certsvc.api.models import QrVerifyResult, StatusList, TrustList, VerifyResult, error_responses
 from certsvc.api.uploads import read_pdf_upload
+from certsvc.inputs import RequestModel
 from certsvc.verification import lists
 from certsvc.verification.pdf import verify_upload
 from certsvc.verification.qr import verify_qr
@@ -17,7 +18,7 @@ from certsvc.verification.qr import verify_qr
 router = APIRouter(prefix="/api/v1", tags=["verification"])
 
 
-class QrIn(BaseModel):
+class QrIn(RequestModel):
     """The text of a QR code, as scanned."""
 
     text: str = Field(min_length=1, max_length=4000)
