@@ -25,7 +25,6 @@ import pytest
 from tests.support.data import FOOD_LICENCE_TYPE, business_licence_body, food_licence_body, random_uscc
 from tests.support.live import CLI, free_port, serve, server_env
 
-
 SEED = os.environ.get("CERTSVC_FUZZ_SEED", "20261201")
 MAX_EXAMPLES = os.environ.get("CERTSVC_FUZZ_EXAMPLES", "25")
 
