@@ -25,6 +25,22 @@ class IssueRequest(RequestModel):
     """One licence to issue: the body of ``POST /licences`` and each item of a batch."""
 
     MULTILINE = frozenset({"fields"})
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "licence_type": "SPJY",
+                    "holder_uscc": "91440300MA5G0A1B4F",
+                    "holder_name": "深圳市鹏城餐饮管理有限公司",
+                    "fields": {
+                        "经营场所": "深圳市南山区科技园路1号",
+                        "主体业态": "餐饮服务经营者",
+                        "经营项目": "热食类食品制售",
+                    },
+                }
+            ]
+        }
+    }
 
     licence_type: str = Field(min_length=1, max_length=16)
     holder_uscc: str = Field(min_length=1, max_length=32)
