@@ -62,7 +62,11 @@ class Pki:
                 TrustedCert.from_cert(self.service, "service", "service", "certsvc"),
                 TrustedCert.from_cert(self.enterprise, "enterprise", ENT_USCC, "测试企业有限公司"),
                 TrustedCert.from_cert(
-                    self.enterprise2, "enterprise", ENT2_USCC, "测试合作方有限公司", revoked_from=enterprise2_revoked_from
+                    self.enterprise2,
+                    "enterprise",
+                    ENT2_USCC,
+                    "测试合作方有限公司",
+                    revoked_from=enterprise2_revoked_from,
                 ),
             ),
         )
