@@ -165,6 +165,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         offline=args.offline,
         trust_list=Path(args.trust_list) if args.trust_list else None,
         status_list=Path(args.status_list) if args.status_list else None,
+        as_json=args.json,
     )
 
 
@@ -270,8 +271,15 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--revoke-from", help="mark the old key compromised from this ISO date-time")
     sp.set_defaults(func=cmd_keys_rotate)
 
-    sp = sub.add_parser("verify", help="verify a PDF and print the verdict")
+    sp = sub.add_parser(
+        "verify",
+        help="verify a PDF and print the verdict",
+        description="Verify a PDF. Exit 0: genuine licence, valid; 1: genuine but not a valid licence "
+        "(another status, status unknown, or a receipt); 3: not genuine; 4: signed by enterprises, not a "
+        "licence; 2: usage error (unreadable file, missing or unverifiable trust list).",
+    )
     sp.add_argument("file")
+    sp.add_argument("--json", action="store_true", help="print the answer as JSON instead of in words")
     sp.add_argument("--offline", action="store_true", help="use only the trust list and status list")
     sp.add_argument("--trust-list", help="JSON from GET /api/v1/trust-list (offline; default ./trust-list.json)")
     sp.add_argument("--status-list", help="JSON from GET /api/v1/status-list (offline; default ./status-list.json)")

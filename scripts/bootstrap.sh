@@ -24,6 +24,11 @@ if [ "${1:-}" = "--system" ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
   [ -d /usr/share/fonts/truetype/wqy ] || need+=(fonts-wqy-microhei)  # CJK glyphs in browser screenshots
   command -v pkcs11-tool >/dev/null 2>&1 || need+=(opensc)
+  # independent PDF signature validators (the test that they agree with ours) and a QR decoder
+  command -v pdfsig >/dev/null 2>&1 || need+=(poppler-utils)
+  command -v mutool >/dev/null 2>&1 || need+=(mupdf-tools)
+  command -v zbarimg >/dev/null 2>&1 || need+=(zbar-tools)
+  command -v certutil >/dev/null 2>&1 || need+=(libnss3-tools)  # pdfsig's NSS trust store
   if [ ${#need[@]} -gt 0 ]; then
     echo "installing Debian packages: ${need[*]}"
     $SUDO apt-get update -qq

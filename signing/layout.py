@@ -401,7 +401,11 @@ def render_receipt_pdf(doc: ReceiptDocument) -> bytes:
     """One-page A4 acceptance receipt (受理回执); same seal position as licences."""
     buf = io.BytesIO()
     c = _canvas(
-        buf, f"受理回执 {doc.application_number}", f"受理回执：{doc.matter}", doc.department, doc.application_number
+        buf,
+        f"受理回执 {doc.application_number}",
+        f"受理回执：{doc.matter}",
+        doc.department,
+        f"{doc.application_number} {QR_KEYWORD_PREFIX}{doc.qr_text.rsplit('/', 1)[-1]}",  # as on licences
     )
     _draw_top_right(c, [f"编号：{doc.application_number}"])
     _draw_title(c, "受理回执", _TITLE_Y)

@@ -2,6 +2,8 @@
 
 What cannot be known offline is said so: whether the service has a record of the file (is it
 体外循环?) is left to the online check; the licence's status comes from the signed status list.
+It fails closed: a trust list that does not verify is an error (:class:`TrustListError`), and
+without a correctly signed, unexpired status list a licence's status is ``unknown``.
 """
 
 from __future__ import annotations
@@ -20,23 +22,56 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from signing.payload import QR_KEYWORD_PREFIX, unb64url
+from signing.payload import KIND_RECEIPT, QR_KEYWORD_PREFIX, unb64url
 from verify.qr import verify_qr_text
-from verify.report import Check, CheckName
+from verify.report import Check, CheckName, StatusListError, VerifyError
 from verify.status_list import StatusCode, status_at
 from verify.trust import OwnerKind, TrustContext, TrustedCert
 from verify.verifier import verify_pdf
 
 
+class TrustListError(VerifyError):
+    """The trust list given to the offline verifier does not verify: nothing can be judged with it."""
+
+    def diagnostics(self) -> str:
+        return f"The trust list does not verify: {self}."
+
+
+def _pem(text: object, what: str) -> x509.Certificate:
+    if not isinstance(text, str):
+        raise TrustListError(f"{what} has no PEM certificate")
+    try:
+        return x509.load_pem_x509_certificate(text.encode())
+    except ValueError as e:
+        raise TrustListError(f"{what} is not a readable certificate") from e
+
+
 def trust_from_list(tl: dict[str, Any]) -> TrustContext:
-    """The trust context described by a ``GET /trust-list`` document."""
-    root = x509.load_pem_x509_certificate(tl["root"].encode())
+    """The trust context described by a ``GET /trust-list`` document, once it verifies.
+
+    :class:`TrustListError` if it does not: the root must be a self-signed CA certificate, and
+    every listed certificate must carry the root's signature and match its kid.
+    """
+    if not isinstance(tl, dict) or "root" not in tl:
+        raise TrustListError("it is not a trust list (no root)")
+    root = _pem(tl["root"], "the root")
+    if not root.subject == root.issuer:
+        raise TrustListError("the root is not self-signed")
+    try:
+        root.verify_directly_issued_by(root)
+        ca = root.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except (ValueError, TypeError, InvalidSignature, x509.ExtensionNotFound) as e:
+        raise TrustListError(f"the root's self-signature does not verify ({type(e).__name__})") from e
+    if not ca:
+        raise TrustListError("the root is not a CA certificate")
     certs = []
-    for entry in [*tl.get("issuers", []), *tl.get("enterprises", [])]:
-        cert = x509.load_pem_x509_certificate(entry["certificate"].encode())
-        revoked = entry.get("revoked_from")
-        certs.append(
-            TrustedCert.from_cert(
+    entries = [*tl.get("issuers", []), *tl.get("enterprises", [])]
+    for n, entry in enumerate(entries, 1):
+        try:
+            what = f"entry {n} (kid {entry.get('kid')})"
+            cert = _pem(entry.get("certificate"), what)
+            revoked = entry.get("revoked_from")
+            trusted = TrustedCert.from_cert(
                 cert,
                 entry["kind"],
                 str(entry.get("kid")),
@@ -44,30 +79,60 @@ def trust_from_list(tl: dict[str, Any]) -> TrustContext:
                 revoked_from=datetime.fromisoformat(revoked) if revoked else None,
                 licence_types=tuple(entry.get("licence_types", ())),
             )
-        )
-    return TrustContext(root=root, certs=tuple(certs))
+        except TrustListError:
+            raise
+        except (AttributeError, KeyError, TypeError, ValueError, VerifyError) as e:
+            raise TrustListError(f"entry {n} cannot be read ({type(e).__name__}: {e})") from e
+        if trusted.kid != str(entry.get("kid")):
+            raise TrustListError(f"{what}: the kid does not match the certificate")
+        if cert.issuer != root.subject:
+            raise TrustListError(f"{what} is not issued by the root")
+        try:
+            cert.verify_directly_issued_by(root)
+        except (ValueError, TypeError, InvalidSignature) as e:
+            raise TrustListError(f"{what} does not carry the root's signature") from e
+        certs.append(trusted)
+    try:
+        return TrustContext(root=root, certs=tuple(certs))
+    except VerifyError as e:
+        raise TrustListError(str(e)) from e
 
 
 def check_status_list(sl: dict[str, Any], trust: TrustContext, now: datetime | None = None) -> dict[str, Any]:
-    """Verify the status list's JWS against the service certificate on the trust list."""
-    header_b64, payload_b64, sig_b64 = sl["jws"].split(".")
-    header = json.loads(unb64url(header_b64))
-    entry = trust.by_kid(header.get("kid", ""))
+    """The payload of a status list, once its JWS verifies with the service certificate on the trust
+    list and it has not expired. :class:`StatusListError`, in words, otherwise."""
+    try:
+        header_b64, payload_b64, sig_b64 = str(sl["jws"]).split(".")
+        header = json.loads(unb64url(header_b64))
+        sig = unb64url(sig_b64)
+    except (KeyError, TypeError, ValueError) as e:
+        raise StatusListError("it is not a signed status list (no readable JWS)") from e
+    entry = trust.by_kid(str(header.get("kid", ""))) if isinstance(header, dict) else None
     if entry is None or entry.owner_kind != OwnerKind.SERVICE or header.get("alg") != "ES256":
-        raise ValueError("status list not signed by the service key on the trust list")
-    sig = unb64url(sig_b64)
-    der = encode_dss_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big"))
+        raise StatusListError("it is not signed by the service certificate on the trust list")
     key = entry.cert.public_key()
     try:
-        if not isinstance(key, ec.EllipticCurvePublicKey):
-            raise InvalidSignature("not an EC key")
+        if not isinstance(key, ec.EllipticCurvePublicKey) or len(sig) != 64:
+            raise InvalidSignature("not an ES256 signature")
+        der = encode_dss_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big"))
         key.verify(der, f"{header_b64}.{payload_b64}".encode(), ec.ECDSA(hashes.SHA256()))
     except InvalidSignature as e:
-        raise ValueError("status list signature is invalid") from e
-    payload = json.loads(unb64url(payload_b64))
-    if (now or datetime.now(UTC)).timestamp() > payload["exp"]:
-        raise ValueError("status list has expired; fetch a fresh one")
-    return payload
+        raise StatusListError("its signature does not verify: it was altered or signed by someone else") from e
+    try:
+        payload = json.loads(unb64url(payload_b64))
+        iat, exp = float(payload["iat"]), float(payload["exp"])
+        lst = payload["status_list"]
+        if not isinstance(lst, dict) or not isinstance(lst.get("lst"), str):
+            raise TypeError("status_list.lst")
+    except (KeyError, TypeError, ValueError) as e:
+        raise StatusListError("its signed content cannot be read") from e
+    moment = (now or datetime.now(UTC)).timestamp()
+    if moment > exp:
+        when = datetime.fromtimestamp(exp, UTC).isoformat(timespec="seconds")
+        raise StatusListError(f"it expired at {when}; fetch a fresh one")
+    if entry.revoked_at(datetime.fromtimestamp(iat, UTC)):
+        raise StatusListError("it is signed with a service key revoked before it was issued")
+    return dict(payload)
 
 
 def qr_token_in(data: bytes) -> str | None:
@@ -83,8 +148,22 @@ def qr_token_in(data: bytes) -> str | None:
     return None
 
 
-def verify_offline(data: bytes, trust_list: dict[str, Any], status_list: dict[str, Any] | None) -> dict[str, Any]:
-    """Verify a PDF with only the published trust list (and status list): no access to the service needed."""
+def _unknown(out: dict[str, Any], reason: str, **known: Any) -> dict[str, Any]:
+    """Fail closed: a genuine file whose status cannot be established offline has status unknown."""
+    out["licence"] = {**known, "status": "unknown", "status_reason": reason}
+    out["checks"].append({"name": CheckName.STATUS_LIST, "ok": False, "detail": f"Status unknown: {reason}."})
+    return out
+
+
+def verify_offline(
+    data: bytes, trust_list: dict[str, Any], status_list: dict[str, Any] | None, *, now: datetime | None = None
+) -> dict[str, Any]:
+    """Verify a PDF with only the published trust list (and status list): no access to the service needed.
+
+    :class:`TrustListError` if the trust list does not verify. A genuine licence gets its status
+    from the status list only when that list is correctly signed and unexpired; otherwise its
+    status is ``unknown``, with the reason.
+    """
     trust = trust_from_list(trust_list)
     report = verify_pdf(data, trust, lambda _sha: True)
     checks = [
@@ -100,22 +179,43 @@ def verify_offline(data: bytes, trust_list: dict[str, Any], status_list: dict[st
         return out
     token = qr_token_in(data)
     if token is None:
-        return out
+        return _unknown(out, "the file carries no signed QR payload to find its status by")
     qr = verify_qr_text(token, trust)
     out["qr"] = qr.to_dict()
     claims = qr.claims
-    if qr.genuine and claims is not None and claims.status_index is not None and status_list is not None:
-        try:
-            payload = check_status_list(status_list, trust)
-        except ValueError as e:
-            out["checks"].append({"name": CheckName.STATUS_LIST, "ok": False, "detail": str(e)})
-            return out
-        code = status_at(payload["status_list"]["lst"], claims.status_index, payload["status_list"].get("bits", 2))
+    if not qr.genuine or claims is None:
+        return _unknown(out, f"the QR payload in the file does not verify ({qr.verdict.value})")
+    if claims.kind == KIND_RECEIPT:
+        out["receipt"] = {"id": claims.identifier}  # offline, the QR payload is all there is of it
+        return out
+    known: dict[str, Any] = {
+        "identifier": claims.identifier,
+        "licence_type": claims.type_code,
+        "holder_uscc": claims.holder_uscc,
+        "version": claims.version,
+        "valid_from": claims.valid_from.isoformat() if claims.valid_from else None,
+        "valid_until": claims.valid_until.isoformat() if claims.valid_until else None,
+    }
+    if claims.status_index is None:
+        return _unknown(out, "the licence's QR payload has no status list index", **known)
+    if status_list is None:
+        return _unknown(out, "no status list was given; fetch GET /api/v1/status-list", **known)
+    try:
+        payload = check_status_list(status_list, trust, now)
+        lst = payload["status_list"]
+        code = status_at(lst["lst"], claims.status_index, int(lst.get("bits", 2)))
         status = StatusCode(code).name.lower()
-        if status == "valid" and claims.valid_until and claims.valid_until < datetime.now(UTC).date():
-            status = "expired"
-        out["licence"] = {"identifier": claims.identifier, "status": status, "status_list_issued_at": payload["iat"]}
-        out["checks"].append(Check(CheckName.STATUS_LIST, True, "Status from the signed status list.").__dict__)
+    except (StatusListError, ValueError, TypeError) as e:
+        reason = e.args[0] if isinstance(e, StatusListError) else f"its list cannot be read ({type(e).__name__})"
+        return _unknown(out, f"the status list cannot be used: {reason}", **known)
+    today = (now or datetime.now(UTC)).date()
+    if status == "valid" and claims.valid_until and claims.valid_until < today:
+        status = "expired"
+    issued = datetime.fromtimestamp(float(payload["iat"]), UTC).isoformat(timespec="seconds")
+    out["licence"] = {**known, "status": status, "status_list_issued_at": payload["iat"]}
+    out["checks"].append(
+        Check(CheckName.STATUS_LIST, True, f"Status from the signed status list issued at {issued}.").__dict__
+    )
     return out
 
 

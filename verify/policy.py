@@ -4,6 +4,12 @@ Each policy looks at the :class:`Evidence` and returns its :class:`Check`\\ s pl
 stands for when one of them fails. The verifier runs them in order and stops at the first failure,
 so the order is the precedence of verdicts: unreadable → unsigned → broken seal → wrong signer →
 changed after sealing → not in our records.
+
+Two kinds of first signature lead to a positive verdict: a department's seal (``genuine``, once
+the sealed revision is one this service issued and only the service's own signatures follow) and
+an enterprise's business-licence signature (``signed_by_enterprise``, once every later revision is
+another enterprise's signature and nothing else: counter-signing). An enterprise's signature never
+makes a document ``genuine``, whatever the page shows.
 """
 
 from __future__ import annotations
@@ -51,10 +57,12 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Outcome:
-    """The checks a policy made; ``verdict`` is set when one failed."""
+    """The checks a policy made; ``verdict`` is set when one failed, ``settled`` when every check
+    held and the answer is decided (no later policy runs)."""
 
     checks: tuple[Check, ...]
     verdict: Verdict | None = None
+    settled: Verdict | None = None
 
     @property
     def passed(self) -> bool:
@@ -237,6 +245,145 @@ class SealSigner:
         return Outcome(tuple(checks))
 
 
+def _changes_after(ev: Evidence, seal: SignatureFinding) -> list[str]:
+    """What changed after ``seal`` other than each later revision adding exactly one signature."""
+    out: list[str] = []
+    if seal.diff_problem:
+        out.append(f"difference analysis: {seal.diff_problem}")
+    elif seal.modification_level not in ACCEPTED_LEVELS:
+        out.append(f"difference analysis rates the changes as {seal.modification_level or 'unknown'}")
+    if seal.docmdp_ok is False:
+        out.append("the changes break the seal's document modification permissions")
+    for sig in ev.later[:-1]:
+        if sig.diff_problem:
+            out.append(f"after {sig.field_name!r}: {sig.diff_problem}")
+    first = seal.signed_revision or 0
+    expected = set(range(first + 1, ev.findings.revisions))
+    by_rev: dict[int, list[str]] = {}
+    for sig in ev.later:
+        if sig.signed_revision is not None:
+            by_rev.setdefault(sig.signed_revision, []).append(sig.field_name)
+    for change in ev.findings.changes:
+        if not change.only_signatures_added:
+            out.append(change.describe())
+        elif change.revision not in by_rev:
+            out.append(f"revision {change.revision} changed the document without adding a signature")
+        elif sorted(change.fields_added) != sorted(by_rev[change.revision]):
+            out.append(f"revision {change.revision} is not exactly one of the later signatures")
+    if {c.revision for c in ev.findings.changes} != expected:
+        out.append("not every revision after the seal could be examined")
+    if any(len(names) > 1 for names in by_rev.values()) or set(by_rev) - expected:
+        out.append("signatures share a revision or precede it")
+    return out
+
+
+def _covers_file(ev: Evidence) -> Check:
+    last = ev.findings.signatures[-1]
+    if last.coverage is Coverage.ENTIRE_FILE:
+        return Check(CheckName.COVERS_FILE, True, "The last signature covers the entire file.")
+    tail = ev.findings.size - last.revision_end if last.revision_end is not None else None
+    return Check(
+        CheckName.COVERS_FILE,
+        False,
+        "The last signature does not cover the entire file"
+        + (f": {tail} byte(s) after it are unsigned." if tail else "."),
+    )
+
+
+def _in_later_revision(seal: SignatureFinding, sig: SignatureFinding) -> list[str]:
+    out: list[str] = []
+    if sig.coverage is Coverage.PARTIAL:
+        out.append(f"signature {sig.field_name!r} does not cover its revision")
+    if sig.signed_revision is None or sig.signed_revision <= (seal.signed_revision or 0):
+        out.append(f"signature {sig.field_name!r} is not in a revision after the seal")
+    return out
+
+
+class EnterpriseSignaturesOnly:
+    """A first signature by an enterprise: ``signed_by_enterprise`` when every signature is an
+    enterprise's business-licence signature, sound and unrevoked at its signing time, and each
+    later revision adds exactly one of them and nothing else (counter-signing).
+
+    A later signature by anyone else, or any other change, is ``modified_after_sealing``; a later
+    enterprise signature that is broken, untrusted or made after its ``revoked_from`` is
+    ``signature_invalid``. Documents sealed by a department pass through to the rules after this.
+    """
+
+    def evaluate(self, ev: Evidence) -> Outcome:
+        seal = ev.seal
+        assert seal is not None
+        entry = ev.entry(seal)
+        if entry is None or entry.owner_kind != OwnerKind.ENTERPRISE:
+            return Outcome(())
+        checks = [
+            Check(
+                CheckName.ENTERPRISE_SIGNATURE,
+                True,
+                f"Signed by the enterprise {entry.name}"
+                + (f" (USCC {entry.uscc})" if entry.uscc else "")
+                + " with its business-licence certificate. An enterprise's signature says who signed, "
+                "not that the content is a licence issued by this service.",
+            )
+        ]
+        broken: list[str] = []
+        foreign: list[str] = []
+        for sig in ev.later:
+            other = ev.entry(sig)
+            if sig.error is None and (other is None or other.owner_kind != OwnerKind.ENTERPRISE):
+                foreign.append(
+                    f"signature {sig.field_name!r} is by {sig.signer_cn or 'an unknown signer'}, not an enterprise"
+                )
+            else:
+                broken.extend(self._broken(sig, other))
+            foreign.extend(_in_later_revision(seal, sig))
+        if ev.later:
+            checks.append(
+                Check(
+                    CheckName.LATER_SIGNATURES_BY_ENTERPRISES,
+                    not (broken or foreign),
+                    _sentence(broken + foreign)
+                    if broken or foreign
+                    else f"{len(ev.later)} later signature(s), each an enterprise's intact business-licence signature.",
+                )
+            )
+        changes = _changes_after(ev, seal)
+        checks.append(
+            Check(
+                CheckName.NO_CHANGES_AFTER_SEALING,
+                not changes,
+                _sentence(changes)
+                if changes
+                else (
+                    "Nothing was changed after signing."
+                    if not ev.later
+                    else "After the first signature, each revision only added another enterprise's signature."
+                ),
+            )
+        )
+        checks.append(_covers_file(ev))
+        if broken and not foreign:
+            return Outcome(tuple(checks), Verdict.SIGNATURE_INVALID)
+        if any(not c.ok for c in checks):
+            return Outcome(tuple(checks), Verdict.MODIFIED_AFTER_SEALING)
+        return Outcome(tuple(checks), settled=Verdict.SIGNED_BY_ENTERPRISE)
+
+    @staticmethod
+    def _broken(sig: SignatureFinding, entry: TrustedCert | None) -> list[str]:
+        name = sig.field_name
+        if sig.error or entry is None:
+            return [f"signature {name!r} could not be checked ({sig.error or 'unknown certificate'})"]
+        if not (sig.intact and sig.valid):
+            return [f"signature {name!r} of {entry.name} is broken"]
+        if not sig.trusted:
+            return [f"signature {name!r} of {entry.name} does not validate against this service's root"]
+        if entry.revoked_at(sig.signing_time):
+            return [
+                f"signature {name!r} of {entry.name} was made at {_fmt(sig.signing_time)}, "
+                f"after its certificate was revoked (from {_fmt(entry.revoked_from)})"
+            ]
+        return []
+
+
 class NothingAddedButServiceSignatures:
     """After the seal's revision, only signatures by our service certificate, each in its own update.
 
@@ -259,7 +406,7 @@ class NothingAddedButServiceSignatures:
                     else f"{len(ev.later)} later signature(s), all by this service (marked copy).",
                 )
             )
-        change_problems = self._change_problems(ev, seal)
+        change_problems = _changes_after(ev, seal)
         checks.append(
             Check(
                 CheckName.NO_CHANGES_AFTER_SEALING,
@@ -273,19 +420,7 @@ class NothingAddedButServiceSignatures:
                 ),
             )
         )
-        last = ev.findings.signatures[-1]
-        if last.coverage is Coverage.ENTIRE_FILE:
-            checks.append(Check(CheckName.COVERS_FILE, True, "The last signature covers the entire file."))
-        else:
-            tail = ev.findings.size - last.revision_end if last.revision_end is not None else None
-            checks.append(
-                Check(
-                    CheckName.COVERS_FILE,
-                    False,
-                    "The last signature does not cover the entire file"
-                    + (f": {tail} byte(s) after it are unsigned." if tail else "."),
-                )
-            )
+        checks.append(_covers_file(ev))
         failed = any(not c.ok for c in checks)
         return Outcome(tuple(checks), Verdict.MODIFIED_AFTER_SEALING if failed else None)
 
@@ -304,66 +439,16 @@ class NothingAddedButServiceSignatures:
             out.append(f"signature {name!r} does not validate against this service's root")
         elif entry.revoked_at(sig.signing_time):
             out.append(f"signature {name!r} is by a revoked service certificate")
-        if sig.coverage is Coverage.PARTIAL:
-            out.append(f"signature {name!r} does not cover its revision")
-        if sig.signed_revision is None or sig.signed_revision <= (seal.signed_revision or 0):
-            out.append(f"signature {name!r} is not in a revision after the seal")
-        return out
-
-    @staticmethod
-    def _change_problems(ev: Evidence, seal: SignatureFinding) -> list[str]:
-        out: list[str] = []
-        if seal.diff_problem:
-            out.append(f"difference analysis: {seal.diff_problem}")
-        elif seal.modification_level not in ACCEPTED_LEVELS:
-            out.append(f"difference analysis rates the changes as {seal.modification_level or 'unknown'}")
-        if seal.docmdp_ok is False:
-            out.append("the changes break the seal's document modification permissions")
-        for sig in ev.later[:-1]:
-            if sig.diff_problem:
-                out.append(f"after {sig.field_name!r}: {sig.diff_problem}")
-        first = seal.signed_revision or 0
-        expected = set(range(first + 1, ev.findings.revisions))
-        by_rev: dict[int, list[str]] = {}
-        for sig in ev.later:
-            if sig.signed_revision is not None:
-                by_rev.setdefault(sig.signed_revision, []).append(sig.field_name)
-        for change in ev.findings.changes:
-            if not change.only_signatures_added:
-                out.append(change.describe())
-            elif change.revision not in by_rev:
-                out.append(f"revision {change.revision} changed the document without adding a signature")
-            elif sorted(change.fields_added) != sorted(by_rev[change.revision]):
-                out.append(f"revision {change.revision} is not exactly one of the later signatures")
-        if {c.revision for c in ev.findings.changes} != expected:
-            out.append("not every revision after the seal could be examined")
-        if any(len(names) > 1 for names in by_rev.values()) or set(by_rev) - expected:
-            out.append("signatures share a revision or precede it")
-        return out
+        return out + _in_later_revision(seal, sig)
 
 
 class IssuedHere:
-    """The sealed revision's SHA-256 is one this service issued: otherwise ``not_issued_here``.
-
-    Documents signed by an enterprise with its business-licence certificate are not licences; the
-    signature (which needs a key we certified) is the evidence, and no record is looked up.
-    """
+    """The sealed revision's SHA-256 is one this service issued (a licence version or a receipt):
+    otherwise ``not_issued_here``. Only a department's seal gets this far."""
 
     def evaluate(self, ev: Evidence) -> Outcome:
         seal = ev.seal
         assert seal is not None
-        entry = ev.entry(seal)
-        if entry is not None and entry.owner_kind == OwnerKind.ENTERPRISE:
-            return Outcome(
-                (
-                    Check(
-                        CheckName.ENTERPRISE_SIGNATURE,
-                        True,
-                        f"A document signed by the enterprise "
-                        f"{entry.name} with its business-licence certificate; it is not a licence.",
-                    ),
-                )
-            )
         sha = seal.revision_sha256 or ""
         if sha and ev.is_issued(sha):
             return Outcome(
@@ -393,13 +478,14 @@ DEFAULT_POLICIES: tuple[Policy, ...] = (
     HasSignature(),
     SealIntact(),
     SealSigner(),
+    EnterpriseSignaturesOnly(),
     NothingAddedButServiceSignatures(),
     IssuedHere(),
 )
 
 
 def evaluate(ev: Evidence, policies: Sequence[Policy] = DEFAULT_POLICIES) -> tuple[Verdict, tuple[Check, ...]]:
-    """Run ``policies`` in order; the first failing one decides the verdict."""
+    """Run ``policies`` in order; the first failing (or settling) one decides the verdict, else ``genuine``."""
     checks: list[Check] = []
     for policy in policies:
         outcome = policy.evaluate(ev)
@@ -407,4 +493,6 @@ def evaluate(ev: Evidence, policies: Sequence[Policy] = DEFAULT_POLICIES) -> tup
         if not outcome.passed:
             assert outcome.verdict is not None
             return outcome.verdict, tuple(checks)
+        if outcome.settled is not None:
+            return outcome.settled, tuple(checks)
     return Verdict.GENUINE, tuple(checks)

@@ -21,6 +21,7 @@ class Verdict(StrEnum):
     """The closed set of verdicts the public sees (SPEC: "Verification")."""
 
     GENUINE = "genuine"
+    SIGNED_BY_ENTERPRISE = "signed_by_enterprise"
     MODIFIED_AFTER_SEALING = "modified_after_sealing"
     SIGNATURE_INVALID = "signature_invalid"
     NOT_ISSUED_HERE = "not_issued_here"
@@ -61,6 +62,7 @@ class CheckName(StrEnum):
     COVERS_FILE = "covers_file"
     # what was sealed
     ENTERPRISE_SIGNATURE = "enterprise_signature"
+    LATER_SIGNATURES_BY_ENTERPRISES = "later_signatures_by_enterprises"
     ISSUED_HERE = "issued_here"
     STATUS_LIST = "status_list"  # offline: the status came from a signed status list
 
@@ -272,6 +274,8 @@ class SignerInfo:
     owner_id: str | None = None
     field_name: str | None = None
     signing_time: datetime | None = None
+    certificate_valid_then: bool | None = None  # chained to the root, unrevoked, at signing_time
+    certificate_valid_now: bool | None = None  # within its validity period and not revoked now
 
 
 @dataclass(frozen=True)
@@ -294,6 +298,7 @@ class Report:
     findings: PdfFindings | None = None
     signer: SignerInfo | None = None
     later_signatures: tuple[LaterSignature, ...] = ()
+    signers: tuple[SignerInfo, ...] = ()  # signed_by_enterprise: every enterprise signer, in order
     sealed_revision_sha256: str | None = None  # the SHA-256 that was looked up as issued
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -317,7 +322,9 @@ class Report:
             "checks": [asdict(c) for c in self.checks],
         }
         if self.signer is not None:
-            out["signer"] = _jsonable(asdict(self.signer))
+            out["signer"] = _signer_dict(self.signer)
+        if self.signers:
+            out["signers"] = [_signer_dict(s) for s in self.signers]
         if self.later_signatures:
             out["later_signatures"] = [_jsonable(_public(asdict(s))) for s in self.later_signatures]
         if self.findings is not None:
@@ -330,6 +337,14 @@ class Report:
             out["sealed_revision_sha256"] = self.sealed_revision_sha256
         out.update(self.extra)
         return out
+
+
+def _signer_dict(signer: SignerInfo) -> dict[str, Any]:
+    d = _jsonable(asdict(signer))
+    for key in ("certificate_valid_then", "certificate_valid_now"):
+        if d[key] is None:
+            del d[key]  # only said of the signers of a signed_by_enterprise document
+    return d
 
 
 def _public(d: dict[str, Any]) -> dict[str, Any]:

@@ -113,6 +113,11 @@ class TrustedCert:
             return True
         return self.revoked_from <= _aware(moment)
 
+    def valid_at(self, moment: datetime) -> bool:
+        """Whether the certificate is within its validity period and not revoked at ``moment``."""
+        t = _aware(moment)
+        return self.cert.not_valid_before_utc <= t <= self.cert.not_valid_after_utc and not self.revoked_at(t)
+
 
 _REBUILT: dict[str, TrustContext] = {}
 _REBUILT_MAX = 8

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 from verify.analysis import MAX_PDF_BYTES, MAX_REVISIONS, MAX_SIGNATURES, analyse_bounded
 from verify.policy import DEFAULT_POLICIES, Evidence, Policy, evaluate
@@ -52,8 +53,13 @@ def judge(
     trust: TrustContext,
     is_issued: Callable[[str], bool],
     policies: Sequence[Policy] = DEFAULT_POLICIES,
+    *,
+    now: datetime | None = None,
 ) -> Report:
-    """Apply the policies to findings (separate from :func:`verify_pdf` for tests and the CLI)."""
+    """Apply the policies to findings (separate from :func:`verify_pdf` for tests and the CLI).
+
+    ``now`` is the moment "is the signer's certificate valid now?" is asked about (default: now).
+    """
     ev = Evidence(findings, trust, is_issued)
     verdict, checks = evaluate(ev, policies)
     signer = later = None
@@ -79,14 +85,39 @@ def judge(
             )
             for s in ev.later
         )
+    signers = _enterprise_signers(ev, now or datetime.now(UTC)) if verdict is Verdict.SIGNED_BY_ENTERPRISE else ()
     return Report(
         verdict=verdict,
         checks=checks,
         findings=findings,
         signer=signer,
         later_signatures=later or (),
+        signers=signers,
         sealed_revision_sha256=seal.revision_sha256 if seal is not None else None,
     )
+
+
+def _enterprise_signers(ev: Evidence, now: datetime) -> tuple[SignerInfo, ...]:
+    """Every signer of a ``signed_by_enterprise`` document, in signing order, with whether its
+    certificate was valid when it signed and is valid now."""
+    out: list[SignerInfo] = []
+    for sig in ev.findings.signatures:
+        entry = ev.entry(sig)
+        assert entry is not None  # the policy accepted only enterprises on the trust list
+        out.append(
+            SignerInfo(
+                name=entry.name,
+                uscc=entry.uscc,
+                kid=entry.kid,
+                owner_kind=entry.owner_kind,
+                owner_id=entry.owner_id,
+                field_name=sig.field_name,
+                signing_time=sig.signing_time,
+                certificate_valid_then=sig.trusted and not entry.revoked_at(sig.signing_time),
+                certificate_valid_now=entry.valid_at(now),
+            )
+        )
+    return tuple(out)
 
 
 __all__ = ["Verdict", "judge", "verify_pdf"]

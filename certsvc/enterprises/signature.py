@@ -12,7 +12,7 @@ from certsvc.context import Context
 from certsvc.core.clock import CST
 from certsvc.db.models import Enterprise
 from certsvc.db.session import session_scope
-from certsvc.errors import Invalid, NotFound
+from certsvc.errors import Conflict, Invalid, NotFound
 from signing.pipeline import sign
 from signing.probe import PdfProbe, probe_pdf
 from signing.seal import seal_code, seal_png
@@ -31,11 +31,32 @@ def _probe(ctx: Context, data: bytes) -> PdfProbe:
         return PdfProbe(False, f"the PDF could not be read in time: {e.diagnostics()}")
 
 
+def _refuse_if_certified(probe: PdfProbe) -> None:
+    """409 for a file whose certification (DocMDP level 1 or 2) forbids the new signature field
+    signing would add: the issuer's seal would no longer verify."""
+    if not probe.new_field_forbidden:
+        return
+    allowed = "no changes at all" if probe.docmdp_level == 1 else "only filling in its existing fields"
+    advice = "Sign the original document instead"
+    if probe.docmdp_level == 2 and probe.empty_signature_fields:
+        advice += (
+            ", or sign in a signature field its issuer left empty ("
+            + ", ".join(probe.empty_signature_fields[:5])
+            + ") with a tool that fills existing fields"
+        )
+    raise Conflict(
+        f"file: the document is certified by its issuer and allows {allowed} (DocMDP level {probe.docmdp_level}); "
+        f"a new signature field would break the issuer's seal. {advice}.",
+        field="file",
+    )
+
+
 async def sign_for_enterprise(ctx: Context, ent: Enterprise, data: bytes) -> bytes:
     """Seal an enterprise's own PDF with its key; the file is probed in a worker first, as it is untrusted."""
     probe = await asyncio.to_thread(_probe, ctx, data)
     if not probe.ok:
         raise Invalid(f"file: {probe.problem}", field="file")
+    _refuse_if_certified(probe)
     with Session(ctx.engine) as s:
         try:
             cert = ctx.keyring.current(s, OwnerKind.ENTERPRISE, ent.id)

@@ -19,10 +19,11 @@ from certsvc.licences.lookup import public_view_by_sha
 from certsvc.metrics import VERIFICATIONS
 from certsvc.sharing.copies import GRANT_REASON_PREFIX
 from certsvc.sharing.grants import grant_state
+from certsvc.verification.answer_text import EXIT_USAGE, describe, exit_code
 from certsvc.verification.trust import trust_for
 from signing.pipeline import MARK_FIELD
-from verify.offline import load_json, verify_offline
-from verify.report import Report, VerifierBusy
+from verify.offline import TrustListError, load_json, verify_offline
+from verify.report import Report, Verdict, VerifierBusy
 from verify.trust import OwnerKind
 from verify.verifier import verify_pdf
 
@@ -84,7 +85,7 @@ def _grant_of(report: Report) -> str | None:
 def _report_body(s: Session, here: _IssuedHere, report: Report) -> dict[str, Any]:
     body = report.to_dict()
     sha = report.sealed_revision_sha256
-    if sha:
+    if sha and report.verdict is not Verdict.SIGNED_BY_ENTERPRISE:  # an enterprise's paper is never a licence
         lic = here.licence(sha)
         rec = None if lic else here.receipt(sha)
         if lic:
@@ -124,25 +125,46 @@ async def verify_upload(ctx: Context, data: bytes) -> dict[str, Any]:
 
 
 def verify_file_cli(
-    path: Path, *, offline: bool = False, trust_list: Path | None = None, status_list: Path | None = None
+    path: Path,
+    *,
+    offline: bool = False,
+    trust_list: Path | None = None,
+    status_list: Path | None = None,
+    as_json: bool = False,
 ) -> int:
-    """``certsvc verify FILE``: print the verdict; exit 0 only for a genuine, current licence."""
+    """``certsvc verify FILE``: print the answer (in words, or JSON) and return the exit code of
+    :mod:`certsvc.verification.answer_text` (0 only for a genuine licence that is valid)."""
     try:
         data = path.read_bytes()
     except OSError as e:
         print(f"error: cannot read {path}: {e.strerror}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     if offline:
         tl_path = trust_list or Path("trust-list.json")
         sl_path = status_list or Path("status-list.json")
-        if not tl_path.exists():
-            print(f"error: offline verification needs the trust list ({tl_path})", file=sys.stderr)
-            return 2
-        result = verify_offline(data, load_json(tl_path), load_json(sl_path) if sl_path.exists() else None)
+        try:
+            tl = load_json(tl_path)
+        except OSError as e:
+            print(f"error: offline verification needs the trust list ({tl_path}): {e.strerror}", file=sys.stderr)
+            return EXIT_USAGE
+        except ValueError as e:
+            print(f"error: the trust list ({tl_path}) is not JSON: {e}", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            sl = load_json(sl_path) if sl_path.exists() else None
+        except (OSError, ValueError):
+            sl = {}  # unreadable: the verifier says the status is unknown, and why
+        try:
+            result = verify_offline(data, tl, sl)
+        except TrustListError as e:
+            print(f"error: {e.diagnostics()} Nothing can be verified with it.", file=sys.stderr)
+            return EXIT_USAGE
     else:
         ctx = Context(get_settings())
         result = verify_bytes(ctx, data)
-    json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
-    print()
-    ok = result.get("verdict") == "genuine" and result.get("licence", {}).get("status", "valid") == "valid"
-    return 0 if ok else 1
+    if as_json:
+        json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
+        print()
+    else:
+        print(describe(result))
+    return exit_code(result)

@@ -25,6 +25,7 @@ from verify.trust import TrustContext, TrustedCert
 
 DEPT_USCC = "11100000000013127D"
 ENT_USCC = "91350100M000100Y43"
+ENT2_USCC = "91440300MA5FXXXX1X"
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Pki:
     dept2: x509.Certificate  # a second department, revoked in some tests
     service: x509.Certificate
     enterprise: x509.Certificate
+    enterprise2: x509.Certificate  # a second enterprise, for counter-signing
     stray: x509.Certificate  # issued by our root but not on the trust list
     foreign_root: x509.Certificate
     foreign: x509.Certificate
@@ -47,7 +49,9 @@ class Pki:
             self.signer_cache[label] = self.backend.pdf_signer(label, to_asn1(cert), [to_asn1(chain_root)])
         return self.signer_cache[label]
 
-    def trust(self, *, dept2_revoked_from: datetime | None = None) -> TrustContext:
+    def trust(
+        self, *, dept2_revoked_from: datetime | None = None, enterprise2_revoked_from: datetime | None = None
+    ) -> TrustContext:
         return TrustContext(
             root=self.root,
             certs=(
@@ -57,6 +61,13 @@ class Pki:
                 ),
                 TrustedCert.from_cert(self.service, "service", "service", "certsvc"),
                 TrustedCert.from_cert(self.enterprise, "enterprise", ENT_USCC, "测试企业有限公司"),
+                TrustedCert.from_cert(
+                    self.enterprise2,
+                    "enterprise",
+                    ENT2_USCC,
+                    "测试合作方有限公司",
+                    revoked_from=enterprise2_revoked_from,
+                ),
             ),
         )
 

@@ -7,7 +7,7 @@ import pytest
 
 from keys.ca import Subject, issue_leaf, make_root
 from keys.files import FileKeyBackend
-from tests.support.verify_kit import DEPT_USCC, ENT_USCC, Issued, Kit, Pki
+from tests.support.verify_kit import DEPT_USCC, ENT2_USCC, ENT_USCC, Issued, Kit, Pki
 from verify.trust import TrustContext
 
 
@@ -24,6 +24,9 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
         service=issue_leaf(be, "root", root, "service", Subject("certsvc service seal", "certsvc")),
         enterprise=issue_leaf(
             be, "root", root, "enterprise", Subject("测试企业有限公司", "测试企业有限公司", ENT_USCC)
+        ),
+        enterprise2=issue_leaf(
+            be, "root", root, "enterprise2", Subject("测试合作方有限公司", "测试合作方有限公司", ENT2_USCC)
         ),
         stray=issue_leaf(be, "root", root, "stray", Subject("not on the list", "certsvc")),
         foreign_root=froot,

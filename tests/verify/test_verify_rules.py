@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from tests.support.verify_kit import ENT2_USCC, ENT_USCC
+from verify.analysis import analyse
 from verify.report import Verdict
-from verify.verifier import verify_pdf
+from verify.verifier import judge, verify_pdf
 
 
 def checks(report) -> dict[str, bool]:
@@ -57,13 +59,66 @@ def test_revocation_after_sealing_keeps_the_seal_genuine(kit, pki, issued):
     assert verify_pdf(sealed, later, issued).verdict is Verdict.GENUINE
 
 
-def test_enterprise_signed_document_is_genuine_with_signer(kit, trust, issued):
-    signed = kit.sign(kit.licence_pdf("Contract"), "enterprise", "EntSig", certify=True)
-    report = verify_pdf(signed, trust, issued)  # not looked up: enterprises sign their own papers
-    assert report.verdict is Verdict.GENUINE, report.diagnostics()
+def test_enterprise_signed_document_is_signed_by_enterprise_never_genuine(kit, trust, issued):
+    signed = kit.sign(kit.licence_pdf("Food business licence (forged)"), "enterprise", "EntSig", certify=True)
+    issued.add(signed)  # even a record of the hash does not make an enterprise's paper a licence
+    report = verify_pdf(signed, trust, issued)
+    assert report.verdict is Verdict.SIGNED_BY_ENTERPRISE, report.diagnostics()
     assert report.signer.owner_kind == "enterprise"
-    assert report.signer.uscc == "91350100M000100Y43"
     assert checks(report)["enterprise_signature"] is True
+    assert "issued_here" not in checks(report)
+    [signer] = report.to_dict()["signers"]
+    assert signer["name"] == "测试企业有限公司" and signer["uscc"] == ENT_USCC
+    assert signer["signing_time"] and signer["certificate_valid_then"] and signer["certificate_valid_now"]
+
+
+def test_two_enterprises_signing_in_sequence_lists_both(kit, trust, issued):
+    signed = kit.sign(kit.licence_pdf("Contract"), "enterprise", "EnterpriseSignature1", box=(60, 60, 200, 200))
+    both = kit.sign(signed, "enterprise2", "EnterpriseSignature2", box=(300, 60, 440, 200))
+    report = verify_pdf(both, trust, issued)
+    assert report.verdict is Verdict.SIGNED_BY_ENTERPRISE, report.diagnostics()
+    assert [(s["uscc"], s["field_name"]) for s in report.to_dict()["signers"]] == [
+        (ENT_USCC, "EnterpriseSignature1"),
+        (ENT2_USCC, "EnterpriseSignature2"),
+    ]
+
+
+def test_counter_signature_after_its_certificate_was_revoked_is_signature_invalid(kit, pki, issued):
+    signed = kit.sign(kit.licence_pdf("Contract"), "enterprise", "EnterpriseSignature1", box=(60, 60, 200, 200))
+    both = kit.sign(signed, "enterprise2", "EnterpriseSignature2", box=(300, 60, 440, 200))
+    revoked = pki.trust(enterprise2_revoked_from=datetime.now(UTC) - timedelta(days=1))
+    report = verify_pdf(both, revoked, issued)
+    assert report.verdict is Verdict.SIGNATURE_INVALID
+    assert checks(report)["later_signatures_by_enterprises"] is False
+
+
+def test_enterprise_certificate_revoked_since_signing_says_valid_then_not_now(kit, pki, issued):
+    signed = kit.sign(kit.licence_pdf("Contract"), "enterprise2", "EnterpriseSignature1")
+    later = pki.trust(enterprise2_revoked_from=datetime.now(UTC) + timedelta(seconds=5))
+    report = judge(analyse(signed, later), later, issued, now=datetime.now(UTC) + timedelta(days=1))
+    assert report.verdict is Verdict.SIGNED_BY_ENTERPRISE
+    [signer] = report.to_dict()["signers"]
+    assert signer["certificate_valid_then"] is True and signer["certificate_valid_now"] is False
+
+
+def test_enterprise_signature_followed_by_a_service_signature_is_modified(kit, trust, issued):
+    signed = kit.sign(kit.licence_pdf("Contract"), "enterprise", "EnterpriseSignature1", box=(60, 60, 200, 200))
+    report = verify_pdf(kit.mark(signed, n=2), trust, issued)
+    assert report.verdict is Verdict.MODIFIED_AFTER_SEALING
+    assert checks(report)["later_signatures_by_enterprises"] is False
+
+
+def test_annotation_after_an_enterprise_counter_signature_is_modified(kit, trust, issued):
+    signed = kit.sign(kit.licence_pdf("Contract"), "enterprise", "EnterpriseSignature1", box=(60, 60, 200, 200))
+    both = kit.sign(signed, "enterprise2", "EnterpriseSignature2", box=(300, 60, 440, 200))
+    report = verify_pdf(kit.add_annotation(both), trust, issued)
+    assert report.verdict is Verdict.MODIFIED_AFTER_SEALING
+
+
+def test_a_department_seal_after_an_enterprise_signature_is_modified(kit, trust, issued):
+    signed = kit.sign(kit.licence_pdf("Contract"), "enterprise", "EnterpriseSignature1", box=(60, 60, 200, 200))
+    report = verify_pdf(kit.sign(signed, "dept", "DeptSeal", box=(300, 60, 440, 200)), trust, issued)
+    assert report.verdict is Verdict.MODIFIED_AFTER_SEALING
 
 
 def test_cert_from_our_root_but_not_on_the_list_is_unknown_signer(kit, trust, issued):

@@ -30,6 +30,12 @@ class SignerOut(Out):
     owner_id: str | None = None
     field_name: str | None = None
     signing_time: IsoDateTime | None = None
+    certificate_valid_then: bool | None = Field(
+        default=None, description="signed_by_enterprise: the certificate chained to the root, unrevoked, when it signed"
+    )
+    certificate_valid_now: bool | None = Field(
+        default=None, description="signed_by_enterprise: the certificate is within its validity and not revoked now"
+    )
 
 
 class LaterSignatureOut(Out):
@@ -76,6 +82,9 @@ class VerifyResult(Out):
     verdict: Verdict
     checks: list[CheckOut]
     signer: SignerOut | None = None
+    signers: list[SignerOut] | None = Field(
+        default=None, description="signed_by_enterprise: every enterprise that signed, in signing order"
+    )
     later_signatures: list[LaterSignatureOut] | None = None
     file: FileOut | None = None
     sealed_revision_sha256: str | None = None

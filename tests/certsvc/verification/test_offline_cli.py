@@ -1,41 +1,52 @@
-"""`certsvc verify FILE --offline`: only the trust list and the signed status list are used."""
+"""`certsvc verify FILE --offline`: only the trust list and the signed status list are used, and
+it fails closed: no usable status list → status unknown (exit 1), a trust list that does not
+verify → an error (exit 2)."""
 
 from __future__ import annotations
 
+import base64
 import json
-import os
-import subprocess
-import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlmodel import Session
 
-def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    # No CERTSVC_* database or data dir: the offline verifier must not need the service.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CERTSVC_")}
-    env["CERTSVC_DATA_DIR"] = str(cwd / "nowhere")
-    return subprocess.run(
-        [sys.executable, "-m", "certsvc.cli", "verify", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+from certsvc.verification.lists import _jws
+from tests.support.cli import answer, run_verify
+from verify.status_list import encode_status_list
+
+
+def _lists(service, tmp_path: Path) -> tuple[dict, dict]:
+    tl = service.client.get("/api/v1/trust-list").json()
+    sl = service.client.get("/api/v1/status-list").json()
+    (tmp_path / "trust-list.json").write_text(json.dumps(tl), encoding="utf-8")
+    (tmp_path / "status-list.json").write_text(json.dumps(sl), encoding="utf-8")
+    return tl, sl
+
+
+def _pdf(service, lic: dict, tmp_path: Path) -> Path:
+    pdf = tmp_path / "licence.pdf"
+    pdf.write_bytes(service.client.get(f"/api/v1/licences/{lic['id']}/pdf", headers=service.health.auth).content)
+    return pdf
+
+
+def _revoked(service, issue_food, tmp_path: Path) -> Path:
+    lic = issue_food()
+    pdf = _pdf(service, lic, tmp_path)
+    r = service.client.post(
+        f"/api/v1/licences/{lic['id']}/revoke", headers=service.health.auth, json={"reason": "吊销", "kind": "吊销"}
     )
-
-
-def _lists(service, tmp_path: Path) -> None:
-    (tmp_path / "trust-list.json").write_text(service.client.get("/api/v1/trust-list").text, encoding="utf-8")
-    (tmp_path / "status-list.json").write_text(service.client.get("/api/v1/status-list").text, encoding="utf-8")
+    assert r.status_code == 200, r.text
+    return pdf
 
 
 def test_offline_verification_of_a_genuine_licence(service, issue_food, tmp_path) -> None:
     lic = issue_food()
-    pdf = tmp_path / "licence.pdf"
-    pdf.write_bytes(service.client.get(f"/api/v1/licences/{lic['id']}/pdf", headers=service.health.auth).content)
+    pdf = _pdf(service, lic, tmp_path)
     _lists(service, tmp_path)
-    r = _run(str(pdf), "--offline", cwd=tmp_path)
+    r = run_verify(str(pdf), "--offline", "--json", cwd=tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
-    out = json.loads(r.stdout)
+    out = answer(r)
     assert out["verdict"] == "genuine" and out["offline"] is True
     assert out["licence"]["status"] == "valid" and out["licence"]["identifier"] == lic["identifier"]
     assert not (tmp_path / "nowhere").exists()
@@ -43,27 +54,115 @@ def test_offline_verification_of_a_genuine_licence(service, issue_food, tmp_path
 
 def test_offline_verification_sees_a_suspension_in_the_status_list(service, issue_food, tmp_path) -> None:
     lic = issue_food()
-    pdf = tmp_path / "licence.pdf"
-    pdf.write_bytes(service.client.get(f"/api/v1/licences/{lic['id']}/pdf", headers=service.health.auth).content)
+    pdf = _pdf(service, lic, tmp_path)
     service.client.post(f"/api/v1/licences/{lic['id']}/suspend", headers=service.health.auth, json={"reason": "整改"})
     _lists(service, tmp_path)
-    r = _run(str(pdf), "--offline", cwd=tmp_path)
+    r = run_verify(str(pdf), "--offline", "--json", cwd=tmp_path)
     assert r.returncode == 1
-    assert json.loads(r.stdout)["licence"]["status"] == "suspended"
+    assert answer(r)["licence"]["status"] == "suspended"
 
 
-def test_offline_verification_of_a_tampered_file(service, issue_food, tmp_path) -> None:
+def test_offline_verification_of_a_tampered_file_exits_3(service, issue_food, tmp_path) -> None:
     lic = issue_food()
-    pdf = tmp_path / "licence.pdf"
-    data = service.client.get(f"/api/v1/licences/{lic['id']}/pdf", headers=service.health.auth).content
-    pdf.write_bytes(data + b"\n%tampered\n")
+    pdf = _pdf(service, lic, tmp_path)
+    pdf.write_bytes(pdf.read_bytes() + b"\n%tampered\n")
     _lists(service, tmp_path)
-    r = _run(str(pdf), "--offline", cwd=tmp_path)
-    assert r.returncode == 1
-    assert json.loads(r.stdout)["verdict"] == "modified_after_sealing"
+    r = run_verify(str(pdf), "--offline", "--json", cwd=tmp_path)
+    assert r.returncode == 3
+    assert answer(r)["verdict"] == "modified_after_sealing"
 
 
 def test_offline_verification_without_a_trust_list_says_so(tmp_path) -> None:
     (tmp_path / "x.pdf").write_bytes(b"%PDF-1.7")
-    r = _run(str(tmp_path / "x.pdf"), "--offline", cwd=tmp_path)
+    r = run_verify(str(tmp_path / "x.pdf"), "--offline", cwd=tmp_path)
     assert r.returncode == 2 and "trust list" in r.stderr
+
+
+def _status_unknown(r) -> str:
+    assert r.returncode == 1, r.stdout + r.stderr
+    out = answer(r)
+    assert out["verdict"] == "genuine"
+    assert out["licence"]["status"] == "unknown"
+    return out["licence"]["status_reason"]
+
+
+def test_offline_revoked_licence_without_a_status_list_is_status_unknown(service, issue_food, tmp_path) -> None:
+    pdf = _revoked(service, issue_food, tmp_path)
+    _lists(service, tmp_path)
+    (tmp_path / "status-list.json").unlink()
+    reason = _status_unknown(run_verify(str(pdf), "--offline", "--json", cwd=tmp_path))
+    assert "no status list" in reason
+
+
+def test_offline_revoked_licence_with_an_expired_status_list_is_status_unknown(service, issue_food, tmp_path) -> None:
+    pdf = _revoked(service, issue_food, tmp_path)
+    _lists(service, tmp_path)
+    old = datetime.now(UTC) - timedelta(days=2)
+    payload = {
+        "iss": "http://testserver",
+        "iat": int(old.timestamp()),
+        "exp": int((old + timedelta(hours=1)).timestamp()),
+        "ttl": 3600,
+        "status_list": {"bits": 2, "lst": encode_status_list({})},  # two days ago, everything was valid
+    }
+    with Session(service.ctx.engine) as s:  # an old list, really signed by the service key
+        sl = {"payload": payload, "jws": _jws(service.ctx, s, payload)}
+    (tmp_path / "status-list.json").write_text(json.dumps(sl), encoding="utf-8")
+    reason = _status_unknown(run_verify(str(pdf), "--offline", "--json", cwd=tmp_path))
+    assert "expired" in reason
+
+
+def test_offline_revoked_licence_with_an_altered_status_list_is_status_unknown(service, issue_food, tmp_path) -> None:
+    pdf = _revoked(service, issue_food, tmp_path)
+    _, sl = _lists(service, tmp_path)
+    header, payload_b64, sig = sl["jws"].split(".")
+    payload = json.loads(base64.urlsafe_b64decode(payload_b64 + "=" * (-len(payload_b64) % 4)))
+    payload["status_list"]["lst"] = encode_status_list({})  # "everything is valid"
+    forged = base64.urlsafe_b64encode(json.dumps(payload).encode()).rstrip(b"=").decode()
+    sl["jws"] = f"{header}.{forged}.{sig}"
+    (tmp_path / "status-list.json").write_text(json.dumps(sl), encoding="utf-8")
+    reason = _status_unknown(run_verify(str(pdf), "--offline", "--json", cwd=tmp_path))
+    assert "signature does not verify" in reason
+
+
+def test_offline_human_output_says_why_the_status_is_unknown(service, issue_food, tmp_path) -> None:
+    pdf = _revoked(service, issue_food, tmp_path)
+    _lists(service, tmp_path)
+    (tmp_path / "status-list.json").unlink()
+    r = run_verify(str(pdf), "--offline", cwd=tmp_path)
+    assert r.returncode == 1
+    assert "verdict: genuine" in r.stdout and "status:  UNKNOWN" in r.stdout and "no status list" in r.stdout
+
+
+def test_offline_trust_list_with_a_broken_root_signature_is_an_error(service, issue_food, tmp_path) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    lic = issue_food()
+    pdf = _pdf(service, lic, tmp_path)
+    tl, _ = _lists(service, tmp_path)
+    der = bytearray(x509.load_pem_x509_certificate(tl["root"].encode()).public_bytes(Encoding.DER))
+    der[-5] ^= 0x01  # inside the root's signature value
+    tl["root"] = x509.load_der_x509_certificate(bytes(der)).public_bytes(Encoding.PEM).decode()
+    (tmp_path / "trust-list.json").write_text(json.dumps(tl), encoding="utf-8")
+    r = run_verify(str(pdf), "--offline", cwd=tmp_path)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "trust list does not verify" in r.stderr and "self-signature" in r.stderr
+
+
+def test_offline_trust_list_with_a_certificate_not_from_the_root_is_an_error(service, issue_food, tmp_path) -> None:
+    lic = issue_food()
+    pdf = _pdf(service, lic, tmp_path)
+    tl, _ = _lists(service, tmp_path)
+    tl["issuers"][0]["certificate"] = tl["root"]  # the root itself is not a certificate the root issued
+    (tmp_path / "trust-list.json").write_text(json.dumps(tl), encoding="utf-8")
+    r = run_verify(str(pdf), "--offline", cwd=tmp_path)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "trust list does not verify" in r.stderr
+
+
+def test_offline_unparsable_trust_list_is_an_error(tmp_path) -> None:
+    (tmp_path / "x.pdf").write_bytes(b"%PDF-1.7")
+    (tmp_path / "trust-list.json").write_text(json.dumps({"root": "not a certificate"}), encoding="utf-8")
+    r = run_verify(str(tmp_path / "x.pdf"), "--offline", cwd=tmp_path)
+    assert r.returncode == 2 and "trust list does not verify" in r.stderr
