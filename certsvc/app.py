@@ -63,6 +63,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             task.cancel()
         ctx.scans.flush(ctx.engine)
         ctx.sealer.close()
+        ctx.capacity.close()
 
 
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 
 class ServiceError(Exception):
-    """The root of certsvc's errors: a ``code``, a ``message`` and, for bad input, the ``field``."""
+    """The root of certsvc's errors: a ``code``, a ``message`` and, for bad input, the ``field``;
+    ``retry_after`` (seconds) when trying again later may succeed."""
 
     code = "error"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.retry_after = retry_after
 
     def diagnostics(self) -> str:
         where = f" (field {self.field})" if self.field else ""
@@ -72,7 +74,7 @@ class TooLarge(ServiceError):
 
 
 class TooManyRequests(ServiceError):
-    """Too many failed attempts (activation codes); the caller must wait before trying again."""
+    """Too many attempts or uploads from one caller; it must wait (``retry_after``) before trying again."""
 
     code = "too_many_requests"
 

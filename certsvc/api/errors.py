@@ -4,6 +4,7 @@ one body every error leaves as, ``{"error": {"code", "message", "field"?}}``."""
 from __future__ import annotations
 
 import logging
+import math
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -70,7 +71,10 @@ def install(app: FastAPI) -> None:
         status = http_status(exc)
         if status is None:
             return _internal(exc)
-        return JSONResponse(service_error_body(exc), status_code=status)
+        headers = None
+        if exc.retry_after is not None:
+            headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
+        return JSONResponse(service_error_body(exc), status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_req: Request, exc: RequestValidationError) -> JSONResponse:
