@@ -53,6 +53,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # full passes, which otherwise stall every request in flight for tens of milliseconds.
     gc.freeze()
     tasks = [
+        asyncio.create_task(ctx.capacity.warm()),
         asyncio.create_task(_checkpoints(ctx, ctx.settings.audit_checkpoint_s)),
         asyncio.create_task(_flush_scans(ctx, ctx.settings.scan_flush_s)),
     ]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import threading
 import time
 from collections import Counter, OrderedDict, deque
@@ -32,6 +33,7 @@ from certsvc.errors import TooManyRequests, Unavailable
 from verify.workers import PRELOAD, WorkerPool
 
 T = TypeVar("T")
+log = logging.getLogger("certsvc")
 
 WORKER_PRELOAD = (*PRELOAD, "signing.pipeline")
 """Imported once in the forkserver: verification and signing start without import time."""
@@ -220,6 +222,13 @@ class Capacity:
             return await asyncio.shield(job)
         finally:
             self._leave_client(caller)
+
+    async def warm(self) -> None:
+        """Start the workers (and the forkserver) before the first upload needs them."""
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._threads, self.pool.warm)
+        except Exception:  # they start on first use instead
+            log.exception("analysis workers failed to start; they will be started on first use")
 
     def snapshot(self) -> dict[str, int]:
         """Running and waiting uploads, for metrics and tests."""
