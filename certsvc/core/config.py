@@ -42,7 +42,7 @@ class Settings:
     reserved_workers: int = 1
     """Further workers only authenticated work may use (departments, enterprises): an anonymous
     flood cannot take them."""
-    uploads_per_client: int = 2
+    uploads_per_client: int = 1
     """Anonymous uploads one client address may have running or waiting at once (429 beyond)."""
     uploads_per_minute: int = 20
     """Anonymous uploads one client address may start per minute (429 beyond)."""
@@ -108,7 +108,7 @@ def load_settings() -> Settings:
         verify_timeout_s=float(_env("VERIFY_TIMEOUT_S", "4.5")),
         verify_workers=int(_env("VERIFY_WORKERS", "2")),
         reserved_workers=int(_env("RESERVED_WORKERS", "1")),
-        uploads_per_client=int(_env("UPLOADS_PER_CLIENT", "2")),
+        uploads_per_client=int(_env("UPLOADS_PER_CLIENT", "1")),
         uploads_per_minute=int(_env("UPLOADS_PER_MINUTE", "20")),
         upload_queue=int(_env("UPLOAD_QUEUE", "4")),
         upload_wait_s=float(_env("UPLOAD_WAIT_S", "10")),

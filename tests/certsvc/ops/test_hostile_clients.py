@@ -212,8 +212,9 @@ def test_connections_stalled_in_the_request_line_are_closed(live: Live) -> None:
 
 def test_a_stalled_request_body_is_cut_off(live: Live) -> None:
     sock = socket.create_connection(("127.0.0.1", live.port), timeout=10)
+    part = b'--b\r\nContent-Disposition: form-data; name="file"; filename="x.pdf"\r\n\r\n%PDF-1.7\n'
     sock.sendall(
-        b"POST /api/v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/pdf\r\n"
-        b"Content-Length: 100000\r\n\r\n" + b"%PDF-1.7\n" + b"0" * 100
+        b"POST /api/v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+        b"Content-Length: 100000\r\n\r\n" + part  # then nothing: the form parser waits for the rest
     )
     assert _closed_within([sock], 15) == 1  # the body timeout is 2 s
