@@ -235,10 +235,13 @@ class WorkerPool:
     def warm(self) -> None:
         """Start every worker now rather than on first use (blocking; the first start also
         starts the forkserver, about 2 s)."""
-        threads = [
-            threading.Thread(target=self.call, args=(os.getpid,), kwargs={"timeout_s": START_TIMEOUT_S})
-            for _ in self._slots
-        ]
+        def start_one() -> None:
+            try:
+                self.call(os.getpid, timeout_s=START_TIMEOUT_S)
+            except VerifyError as e:  # it starts again on first use
+                log.warning("starting an analysis worker failed: %s", e)
+
+        threads = [threading.Thread(target=start_one) for _ in self._slots]
         for t in threads:
             t.start()
         for t in threads:
