@@ -235,6 +235,7 @@ class WorkerPool:
     def warm(self) -> None:
         """Start every worker now rather than on first use (blocking; the first start also
         starts the forkserver, about 2 s)."""
+
         def start_one() -> None:
             try:
                 self.call(os.getpid, timeout_s=START_TIMEOUT_S)
