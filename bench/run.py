@@ -300,6 +300,9 @@ class Bench:
                 "CERTSVC_DATA_DIR": str(data_dir),
                 "CERTSVC_KEY_PASSPHRASE": "bench-passphrase",
                 "CERTSVC_PUBLIC_BASE_URL": base,
+                # the load generator is one client address: lift the per-address upload limits
+                "CERTSVC_UPLOADS_PER_CLIENT": "64",
+                "CERTSVC_UPLOADS_PER_MINUTE": "1000000",
                 **dict(args.server_env),
             }
         )

@@ -65,6 +65,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # full passes, which otherwise stall every request in flight for tens of milliseconds.
     gc.freeze()
     tasks = [
+        asyncio.create_task(ctx.capacity.warm()),
         asyncio.create_task(_checkpoints(ctx, ctx.settings.audit_checkpoint_s)),
         asyncio.create_task(_flush_scans(ctx, ctx.settings.scan_flush_s)),
         asyncio.create_task(_flush_denials(ctx, ctx.settings.denial_flush_s)),
@@ -80,6 +81,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         except Exception:
             log.exception("recording refused attempts at shutdown failed")
         ctx.sealer.close()
+        ctx.capacity.close()
 
 
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:

@@ -59,3 +59,11 @@ def enterprise_for(session: Session, token: str) -> Enterprise:
     if ent is None:
         raise _refused("the enterprise of this token no longer exists", "enterprise", "owner gone", cred)
     return ent
+
+
+def principal_for(session: Session, token: str) -> Department | Enterprise:
+    """The department or enterprise a bearer token belongs to, whichever kind it is; Unauthorized if neither."""
+    parsed = split_bearer(token)
+    if parsed is not None and _KINDS.get(parsed[0]) == "department":
+        return department_for(session, token)
+    return enterprise_for(session, token)

@@ -10,10 +10,9 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-import uvicorn
 from sqlmodel import select
 
-from certsvc import audit
+from certsvc import audit, serving
 from certsvc.backup import BackupError, backup, restore
 from certsvc.blobstore import FileBlobStore
 from certsvc.context import Context
@@ -91,16 +90,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         shutil.rmtree(metrics_dir, ignore_errors=True)
         metrics_dir.mkdir(parents=True)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
-    uvicorn.run(
-        "certsvc.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level="info",
-        access_log=False,  # every access that matters is in the audit log and the metrics
-        proxy_headers=True,
-    )
+    serving.run(get_settings(), host=args.host, port=args.port, workers=args.workers)
     return 0
 
 

@@ -1,11 +1,12 @@
 """The running service's parts: the shared :class:`~certsvc.resources.Resources` plus what only
-the web process has (the sealing worker pool, the in-memory scan counter)."""
+the web process has (the sealing worker pool, the analysis workers, the in-memory scan counter)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
 
+from certsvc.capacity import Capacity
 from certsvc.denials import DenialLog
 from certsvc.licences.scans import ScanCounter
 from certsvc.resources import Resources
@@ -27,3 +28,8 @@ class Context(Resources):
     @cached_property
     def sealer(self) -> SealRunner:
         return SealRunner(self.settings, self)
+
+    @cached_property
+    def capacity(self) -> Capacity:
+        """The analysis workers every upload is parsed in, and who may use them when."""
+        return Capacity(self.settings)

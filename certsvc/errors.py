@@ -32,15 +32,24 @@ class Denial:
 
 class ServiceError(Exception):
     """The root of certsvc's errors: a ``code``, a ``message`` and, for bad input, the ``field``;
-    ``denial`` when the refusal is to be recorded."""
+    ``denial`` when the refusal is to be recorded; ``retry_after`` (seconds) when trying again later
+    may succeed."""
 
     code = "error"
 
-    def __init__(self, message: str, *, field: str | None = None, denial: Denial | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        denial: Denial | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
         self.denial = denial
+        self.retry_after = retry_after
 
     def diagnostics(self) -> str:
         where = f" (field {self.field})" if self.field else ""
@@ -96,13 +105,9 @@ class TooLarge(ServiceError):
 
 
 class TooManyRequests(ServiceError):
-    """Too many attempts (activation codes); the caller must wait ``retry_after`` seconds before trying again."""
+    """Too many attempts or uploads from one caller; it must wait (``retry_after``) before trying again."""
 
     code = "too_many_requests"
-
-    def __init__(self, message: str, *, field: str | None = None, retry_after: int | None = None) -> None:
-        super().__init__(message, field=field)
-        self.retry_after = retry_after
 
 
 class Internal(ServiceError):

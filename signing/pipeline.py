@@ -4,7 +4,9 @@
   with the department's *seal* (PAdES, DocMDP level 2), reserving the mark field on licences;
 - :func:`mark`: fill the reserved field of a sealed licence with the service's *mark* (加注), the
   visible "仅供 … 用于 …" of a shared copy;
-- :func:`sign`: add an enterprise's business-licence-based *signature* to a PDF it uploaded.
+- :func:`sign`: add an enterprise's business-licence-based *signature* to a PDF it uploaded; the
+  service splits it in two, :func:`prepare_sign` (reads the untrusted file, in a killable worker,
+  without the key) and :func:`finish_signature` (the key signs the digest, in the service).
 
 Callers (the sealing workers, the in-process path, the tests) pass a :class:`SealKey`; key material
 stays with the key backend, which may be an HSM.
@@ -15,15 +17,43 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from pyhanko.sign.signers import Signer
+from asn1crypto import x509 as asn1_x509
+from pyhanko.sign.signers import ExternalSigner, Signer
+from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from signing import layout
+from signing.cms import cms_size_bound
 from signing.models import LicenceDocument, QrSpec, ReceiptDocument, SealJob
 from signing.payload import sign_claims
+from signing.probe import PdfProbe, probe_pdf
 from signing.seal import seal_png
-from signing.seal_pdf import Rect, add_signature_async, seal_pdf_async
+from signing.seal_pdf import (
+    PreparedSignature,
+    Rect,
+    add_signature_async,
+    finish_signature,
+    prepare_signature_async,
+    run_sync,
+    seal_pdf_async,
+)
 
-__all__ = ["MARK_FIELD", "MARK_RECT", "SEAL_FIELD", "QrToken", "SealKey", "Sealed", "mark", "seal", "sign"]
+__all__ = [
+    "MARK_FIELD",
+    "MARK_RECT",
+    "SEAL_FIELD",
+    "PreparedSignature",
+    "QrToken",
+    "SealKey",
+    "Sealed",
+    "SignRefused",
+    "SignRequest",
+    "finish_signature",
+    "mark",
+    "prepare_sign",
+    "seal",
+    "sign",
+    "sign_request",
+]
 
 SEAL_FIELD = "DeptSeal"
 """The department's certification signature field."""
@@ -107,27 +137,89 @@ async def mark(pdf: bytes, signer: Signer, *, lines: Sequence[str], reason: str)
     )
 
 
-async def sign(
-    pdf: bytes,
-    signer: Signer,
-    *,
-    field_name: str,
-    rect: Rect,
-    page: int,
-    reason: str,
-    lines: Sequence[str],
-    seal_image: bytes,
-) -> bytes:
-    """Add an enterprise's signature in a new field at ``rect`` on ``page``, its seal image under
-    ``lines`` (name and signing time)."""
-    return await add_signature_async(
-        pdf,
-        signer,
-        field_name=field_name,
-        rect=rect,
-        page=page,
-        reason=reason,
-        text_lines=lines,
-        appearance_png=seal_image,
-        bytes_reserved=None,
-    )
+ENTERPRISE_FIELD = "EnterpriseSignature"
+"""Enterprise signatures go into new fields ``EnterpriseSignature1``, ``2``, … on the last page."""
+
+SEAL_SIZE = 120.0
+MARGIN = 36.0
+
+
+@dataclass(frozen=True)
+class SignRequest:
+    """An enterprise signature to prepare, without the key: the signer's certificates (DER, signer
+    first), what the seal shows, and the room to reserve for the CMS container."""
+
+    cert_der: bytes
+    chain_der: tuple[bytes, ...]
+    reason: str
+    lines: tuple[str, ...]
+    seal_image: bytes
+    bytes_reserved: int
+
+
+@dataclass(frozen=True)
+class SignRefused:
+    """Why an uploaded PDF cannot be signed: something about the file. ``probe`` is set when the
+    file was read but its certification (DocMDP level 1 or 2) forbids a new signature field."""
+
+    problem: str
+    probe: PdfProbe | None = None
+
+
+async def sign_request(signer: Signer, *, reason: str, lines: Sequence[str], seal_image: bytes) -> SignRequest:
+    """The request for :func:`prepare_sign` from ``signer``'s certificates; no key operation."""
+    cert = signer.signing_cert
+    if cert is None:
+        raise ValueError("the signer has no certificate")
+    others = tuple(c.dump() for c in (signer.cert_registry or ()) if c.dump() != cert.dump())
+    bound = await cms_size_bound(signer, "sha256")
+    return SignRequest(cert.dump(), others, reason, tuple(lines), seal_image, 2 * bound if bound else 16384)
+
+
+async def _prepare_sign(pdf: bytes, request: SignRequest) -> PreparedSignature | SignRefused:
+    probe = probe_pdf(pdf)
+    if not probe.ok:
+        return SignRefused(probe.problem or "the PDF cannot be read")
+    if probe.new_field_forbidden:
+        return SignRefused(f"the document is certified (DocMDP level {probe.docmdp_level})", probe=probe)
+    x1, y1, x2, _y2 = probe.last_page_box
+    size = min(SEAL_SIZE, (x2 - x1) / 3)
+    rect = (x2 - MARGIN - size, y1 + MARGIN, x2 - MARGIN, y1 + MARGIN + size)
+    n = 1
+    while f"{ENTERPRISE_FIELD}{n}" in probe.signature_fields:
+        n += 1
+    cert = asn1_x509.Certificate.load(request.cert_der)
+    chain = [asn1_x509.Certificate.load(der) for der in request.chain_der]
+    certificates_only = ExternalSigner(cert, SimpleCertificateStore.from_certs([cert, *chain]))
+    try:
+        return await prepare_signature_async(
+            pdf,
+            certificates_only,
+            field_name=f"{ENTERPRISE_FIELD}{n}",
+            rect=rect,
+            page=probe.pages - 1,
+            reason=request.reason,
+            text_lines=request.lines,
+            appearance_png=request.seal_image,
+            bytes_reserved=request.bytes_reserved,
+        )
+    except Exception as e:  # a file pyHanko cannot write into is a bad upload
+        return SignRefused(f"the PDF cannot be signed: {type(e).__name__}: {str(e)[:200]}")
+
+
+def prepare_sign(pdf: bytes, request: SignRequest) -> PreparedSignature | SignRefused:
+    """The half of :func:`sign` that reads the untrusted upload, for a worker process that can be
+    killed: place the signature on the last page and digest the document. Never raises for
+    anything in ``pdf``; the key is not needed (nor available) here."""
+    return run_sync(_prepare_sign(pdf, request))
+
+
+async def sign(pdf: bytes, signer: Signer, *, reason: str, lines: Sequence[str], seal_image: bytes) -> bytes:
+    """Add an enterprise's signature in a new field on the last page of ``pdf``, its seal image
+    under ``lines`` (name and signing time), all in this process (the service runs
+    :func:`prepare_sign` in a worker and :func:`finish_signature` itself). ``ValueError`` for a
+    file that cannot be signed."""
+    prepared = await _prepare_sign(pdf, await sign_request(signer, reason=reason, lines=lines, seal_image=seal_image))
+    if isinstance(prepared, SignRefused):
+        raise ValueError(prepared.problem)
+    return await finish_signature(prepared, signer)

@@ -7,10 +7,13 @@ the mark "仅供 X 用于 Y" on a shared copy, leaving the earlier signatures in
 """
 
 import asyncio
+import hashlib
+import hmac
 import io
 import zlib
 from collections.abc import Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -22,6 +25,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields
 from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, Signer
+from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
 from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
 from pyhanko.stamp import BaseStampStyle, StaticStampStyle
 
@@ -32,9 +36,12 @@ __all__ = [
     "Layers",
     "PdfPage",
     "PngImage",
+    "PreparedSignature",
     "Rect",
     "add_signature",
     "add_signature_async",
+    "finish_signature",
+    "prepare_signature_async",
     "run_sync",
     "seal_pdf",
     "seal_pdf_async",
@@ -142,7 +149,28 @@ def _empty_field_rect(writer: IncrementalPdfFileWriter, name: str) -> Rect | Non
     return None
 
 
-async def _sign(
+@dataclass(frozen=True)
+class PreparedSignature:
+    """A PDF laid out for one more signature with its ``/Contents`` left blank: the digest the key
+    must sign and where the CMS container goes. Picklable, so a worker process that parsed an
+    untrusted file can hand it back for the key holder to finish (:func:`finish_signature`)."""
+
+    pdf: bytes
+    digest: PreparedByteRangeDigest
+    md: str
+
+    def covered_digest(self) -> bytes:
+        """The digest of the bytes the ``/ByteRange`` covers, computed afresh."""
+        d, view = self.digest, memoryview(self.pdf)
+        if not 0 < d.reserved_region_start < d.reserved_region_end <= len(view):
+            raise ValueError("the reserved region lies outside the document")
+        h = hashlib.new(self.md)
+        h.update(view[: d.reserved_region_start])
+        h.update(view[d.reserved_region_end :])
+        return h.digest()
+
+
+async def _prepare(
     writer: IncrementalPdfFileWriter,
     signer: Signer,
     meta: PdfSignatureMetadata,
@@ -150,9 +178,10 @@ async def _sign(
     rect: Rect | None,
     page: int,
     bytes_reserved: int | None,
-) -> bytes:
-    """Sign into field ``meta.field_name``: an existing empty field if ``rect`` is None, else a new
-    visible field at ``rect`` on ``page``."""
+) -> PreparedSignature:
+    """Lay out field ``meta.field_name`` (an existing empty field if ``rect`` is None, else a new
+    visible field at ``rect`` on ``page``) and digest the byte range. ``signer`` only needs its
+    certificates here (a :class:`~pyhanko.sign.signers.ExternalSigner` will do)."""
     spec = None
     if rect is not None:
         box = (round(rect[0]), round(rect[1]), round(rect[2]), round(rect[3]))
@@ -167,10 +196,39 @@ async def _sign(
     prepared, _, output = await pdf_signer.async_digest_doc_for_signing(
         writer, existing_fields_only=rect is None, bytes_reserved=bytes_reserved
     )
-    signature = await pades_cms(signer, prepared.document_digest, md)
-    await PdfTBSDocument.async_finish_signing(output, prepared, signature)
     assert isinstance(output, io.BytesIO)  # pyHanko's own buffer, since we gave it no output stream
+    return PreparedSignature(output.getvalue(), prepared, md)
+
+
+async def finish_signature(prepared: PreparedSignature, signer: Signer, *, check: bool = True) -> bytes:
+    """Sign the prepared digest with ``signer``'s key and write the CMS into the reserved region.
+
+    With ``check`` the digest is first computed again over the document's own bytes, so a key
+    signs exactly the file it returns even if the preparation ran somewhere less trusted.
+    """
+    if check:
+        size = len(prepared.pdf)
+        covered = await asyncio.to_thread(prepared.covered_digest) if size > 1 << 20 else prepared.covered_digest()
+        if not hmac.compare_digest(covered, prepared.digest.document_digest):
+            raise ValueError("the prepared digest does not match the document's bytes")
+    signature = await pades_cms(signer, prepared.digest.document_digest, prepared.md)
+    output = io.BytesIO(prepared.pdf)
+    await PdfTBSDocument.async_finish_signing(output, prepared.digest, signature)
     return output.getvalue()
+
+
+async def _sign(
+    writer: IncrementalPdfFileWriter,
+    signer: Signer,
+    meta: PdfSignatureMetadata,
+    style: BaseStampStyle,
+    rect: Rect | None,
+    page: int,
+    bytes_reserved: int | None,
+) -> bytes:
+    """:func:`_prepare` and :func:`finish_signature` in one go, with a key at hand."""
+    prepared = await _prepare(writer, signer, meta, style, rect, page, bytes_reserved)
+    return await finish_signature(prepared, signer, check=False)
 
 
 async def seal_pdf_async(
@@ -306,6 +364,44 @@ def _mark_style(
     )
 
 
+async def prepare_signature_async(
+    pdf: bytes,
+    signer: Signer,
+    *,
+    field_name: str,
+    rect: Rect | None = None,
+    reason: str,
+    text_lines: Sequence[str] = (),
+    appearance_png: bytes | None = None,
+    page: int = 0,
+    location: str | None = None,
+    font_size: float = 10.0,
+    colour: tuple[float, float, float] = _MARK_RED,
+    border_width: float = 1.0,
+    image_opacity: float | None = None,
+    bytes_reserved: int | None = 16384,
+) -> PreparedSignature:
+    """:func:`add_signature_async` up to the digest to sign: ``signer`` only needs its certificates
+    (an :class:`~pyhanko.sign.signers.ExternalSigner`), as this half parses ``pdf`` and may run in
+    a worker process that never sees the key; :func:`finish_signature` completes it."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    existing = _empty_field_rect(writer, field_name)
+    if existing is None and rect is None:
+        raise ValueError(f"no empty signature field {field_name!r}; pass rect to create one")
+    box = existing or rect
+    assert box is not None
+    style = _mark_style(box, text_lines, appearance_png, font_size, colour, border_width, image_opacity)
+    return await _prepare(
+        writer,
+        signer,
+        _meta(field_name, reason, location, False),
+        style,
+        None if existing else rect,
+        page,
+        bytes_reserved,
+    )
+
+
 async def add_signature_async(
     pdf: bytes,
     signer: Signer,
@@ -335,22 +431,23 @@ async def add_signature_async(
     1.0 alone, always ink-like multiply). The text layer is drawn by reportlab and imported:
     pyHanko's own OpenType text path takes 0.3-0.6 s per call to subset a CJK font.
     """
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    existing = _empty_field_rect(writer, field_name)
-    if existing is None and rect is None:
-        raise ValueError(f"no empty signature field {field_name!r}; pass rect to create one")
-    box = existing or rect
-    assert box is not None
-    style = _mark_style(box, text_lines, appearance_png, font_size, colour, border_width, image_opacity)
-    return await _sign(
-        writer,
+    prepared = await prepare_signature_async(
+        pdf,
         signer,
-        _meta(field_name, reason, location, False),
-        style,
-        None if existing else rect,
-        page,
-        bytes_reserved,
+        field_name=field_name,
+        rect=rect,
+        reason=reason,
+        text_lines=text_lines,
+        appearance_png=appearance_png,
+        page=page,
+        location=location,
+        font_size=font_size,
+        colour=colour,
+        border_width=border_width,
+        image_opacity=image_opacity,
+        bytes_reserved=bytes_reserved,
     )
+    return await finish_signature(prepared, signer, check=False)
 
 
 def add_signature(

@@ -57,7 +57,7 @@ from verify.report import (
 from verify.report import ModificationLevel as ReportedLevel
 from verify.structure import RevisionSummary, compare, rewritten_objects, summarise
 from verify.trust import TrustContext
-from verify.workers import JobFailed, JobTimeout, WorkerCrashed, default_pool
+from verify.workers import JobFailed, JobTimeout, WorkerCrashed, WorkerPool, default_pool
 
 MAX_PDF_BYTES = 20 * 1024 * 1024
 MAX_REVISIONS = 20
@@ -316,8 +316,10 @@ def analyse_bounded(
     timeout_s: float = 5.0,
     max_revisions: int = MAX_REVISIONS,
     max_signatures: int = MAX_SIGNATURES,
+    pool: WorkerPool | None = None,
 ) -> PdfFindings:
-    """:func:`analyse` in a worker process, killed (and replaced) if it runs over ``timeout_s``.
+    """:func:`analyse` in a worker process of ``pool`` (the process-wide one by default), killed
+    (and replaced) if it runs over ``timeout_s``.
 
     Raises :class:`~verify.report.VerifierBusy` only if no worker became free in time.
     """
@@ -326,7 +328,7 @@ def analyse_bounded(
         return analyse(data, trust)  # refuses at once, no need for a worker
     started = time.perf_counter()
     try:
-        return default_pool().call(
+        return (pool or default_pool()).call(
             analyse,
             (data, trust),
             {"max_revisions": max_revisions, "max_signatures": max_signatures},

@@ -18,6 +18,7 @@ from verify.report import (
     Verdict,
 )
 from verify.trust import TrustContext
+from verify.workers import WorkerPool
 
 
 def verify_pdf(
@@ -28,12 +29,13 @@ def verify_pdf(
     timeout_s: float = 5.0,
     max_revisions: int = MAX_REVISIONS,
     max_signatures: int = MAX_SIGNATURES,
+    pool: WorkerPool | None = None,
 ) -> Report:
     """Judge ``data``. ``is_issued(sha256_hex)`` says whether we issued a document with that hash.
 
     Never raises for anything in the file; the only exception is
     :class:`~verify.report.VerifierBusy` when no analysis worker frees up (answer 503), and
-    whatever ``is_issued`` itself raises.
+    whatever ``is_issued`` itself raises. The analysis runs in ``pool`` (default: the process-wide one).
     """
     if len(data) > MAX_PDF_BYTES:
         findings = PdfFindings(
@@ -43,7 +45,7 @@ def verify_pdf(
         )
     else:
         findings = analyse_bounded(
-            data, trust, timeout_s=timeout_s, max_revisions=max_revisions, max_signatures=max_signatures
+            data, trust, timeout_s=timeout_s, max_revisions=max_revisions, max_signatures=max_signatures, pool=pool
         )
     return judge(findings, trust, is_issued)
 

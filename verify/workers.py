@@ -17,6 +17,7 @@ import os
 import pickle
 import queue
 import signal
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
@@ -113,6 +114,15 @@ def _worker_main(conn: Connection, memory_limit: int | None) -> None:
             return
 
 
+def _main_module() -> list[str]:
+    """The main module when it was run by name (``python -m certsvc.cli``): every worker runs it
+    again as ``__mp_main__`` when it starts, which with the forkserver's imports is instant and
+    without them means importing the whole service (seconds, on a busy machine)."""
+    spec = getattr(sys.modules["__main__"], "__spec__", None)
+    name = getattr(spec, "name", None)
+    return [name] if isinstance(name, str) and not name.endswith("__main__") else []
+
+
 class _Worker:
     """One slot of the pool; its process is started on first use and after a kill."""
 
@@ -175,7 +185,7 @@ class WorkerPool:
         # typeshed types a context got by a non-literal name as BaseContext, which lacks Process
         self.context = cast(_Context, multiprocessing.get_context(start_method))
         if start_method == "forkserver" and preload:
-            self.context.set_forkserver_preload(list(preload))
+            self.context.set_forkserver_preload([*preload, *_main_module()])
         self.memory_limit = memory_limit
         self.pid = os.getpid()
         self._idle: queue.Queue[_Worker] = queue.Queue()
@@ -221,6 +231,22 @@ class WorkerPool:
         if status != "ok":
             raise JobFailed(payload)
         return payload
+
+    def warm(self) -> None:
+        """Start every worker now rather than on first use (blocking; the first start also
+        starts the forkserver, about 2 s)."""
+
+        def start_one() -> None:
+            try:
+                self.call(os.getpid, timeout_s=START_TIMEOUT_S)
+            except VerifyError as e:  # it starts again on first use
+                log.warning("starting an analysis worker failed: %s", e)
+
+        threads = [threading.Thread(target=start_one) for _ in self._slots]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
 
     def close(self) -> None:
         """Stop every worker this pool started."""

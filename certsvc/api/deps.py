@@ -8,7 +8,8 @@ from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 
 from certsvc.api.client import client_address
-from certsvc.auth import department_for, enterprise_for
+from certsvc.auth import department_for, enterprise_for, principal_for
+from certsvc.capacity import Caller
 from certsvc.context import Context
 from certsvc.db.models import Department, Enterprise
 from certsvc.db.session import session_scope
@@ -63,7 +64,20 @@ async def get_client(request: Request, ctx: Annotated[Context, Depends(get_ctx)]
     return client_address(request, ctx.settings.trusted_proxies)
 
 
+def get_caller(request: Request, ctx: Annotated[Context, Depends(get_ctx)]) -> Caller:
+    """Who sends an upload: the client address, and whether the request carries a valid department
+    or enterprise key (authenticated uploads have workers of their own; a bad key is 401)."""
+    address = client_address(request, ctx.settings.trusted_proxies)
+    if "authorization" not in request.headers:
+        return Caller(address)
+    token = bearer(request)
+    with session_scope(ctx.engine) as s:
+        principal_for(s, token)
+    return Caller(address, authenticated=True)
+
+
 CtxDep = Annotated[Context, Depends(get_ctx)]
 DeptDep = Annotated[Department, Depends(current_department)]
 EntDep = Annotated[Enterprise, Depends(current_enterprise)]
 ClientDep = Annotated[str, Depends(get_client)]
+CallerDep = Annotated[Caller, Depends(get_caller)]

@@ -4,6 +4,7 @@ one body every error leaves as, ``{"error": {"code", "message", "field"?}}``."""
 from __future__ import annotations
 
 import logging
+import math
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -68,9 +69,9 @@ def service_error_body(exc: e.ServiceError) -> dict:
 
 
 def retry_after_header(exc: e.ServiceError) -> dict[str, str] | None:
-    """``Retry-After`` for an error that says when to try again (a 429 of the activation limits)."""
-    seconds = getattr(exc, "retry_after", None)
-    return {"Retry-After": str(max(1, int(seconds)))} if seconds is not None else None
+    """``Retry-After`` for an error that says when to try again (a 429 of a limit, a 503 of a full queue)."""
+    seconds = exc.retry_after
+    return {"Retry-After": str(max(1, math.ceil(seconds)))} if seconds is not None else None
 
 
 def _internal(exc: Exception) -> JSONResponse:

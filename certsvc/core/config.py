@@ -38,6 +38,26 @@ class Settings:
     max_upload_bytes: int = 20 * 1024 * 1024
     verify_timeout_s: float = 4.5
     verify_workers: int = 2
+    """Analysis worker processes for anonymous uploads (verification)."""
+    reserved_workers: int = 1
+    """Further workers only authenticated work may use (departments, enterprises): an anonymous
+    flood cannot take them."""
+    uploads_per_client: int = 1
+    """Anonymous uploads one client address may have running or waiting at once (429 beyond)."""
+    uploads_per_minute: int = 20
+    """Anonymous uploads one client address may start per minute (429 beyond)."""
+    upload_queue: int = 4
+    """Uploads that may wait for a worker, per kind of caller (503 beyond)."""
+    upload_wait_s: float = 10.0
+    """Longest wait for a worker before 503."""
+    header_timeout_s: float = 10.0
+    """``serve``: a connection must deliver a request's headers within this time, or it is closed."""
+    body_timeout_s: float = 20.0
+    """``serve``: longest silence while a request body is being received."""
+    keep_alive_s: int = 5
+    """``serve``: an idle keep-alive connection is closed after this time."""
+    max_connections: int = 1000
+    """``serve``: connections (and requests) at once per server process; 503 beyond."""
     sign_workers: int = 0
     status_list_ttl_s: int = 300
     audit_checkpoint_s: float = 300.0
@@ -95,6 +115,15 @@ def load_settings() -> Settings:
         max_upload_bytes=int(_env("MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
         verify_timeout_s=float(_env("VERIFY_TIMEOUT_S", "4.5")),
         verify_workers=int(_env("VERIFY_WORKERS", "2")),
+        reserved_workers=int(_env("RESERVED_WORKERS", "1")),
+        uploads_per_client=int(_env("UPLOADS_PER_CLIENT", "1")),
+        uploads_per_minute=int(_env("UPLOADS_PER_MINUTE", "20")),
+        upload_queue=int(_env("UPLOAD_QUEUE", "4")),
+        upload_wait_s=float(_env("UPLOAD_WAIT_S", "10")),
+        header_timeout_s=float(_env("HEADER_TIMEOUT_S", "10")),
+        body_timeout_s=float(_env("BODY_TIMEOUT_S", "20")),
+        keep_alive_s=int(_env("KEEP_ALIVE_S", "5")),
+        max_connections=int(_env("MAX_CONNECTIONS", "1000")),
         sign_workers=int(_env("SIGN_WORKERS", "0")),
         status_list_ttl_s=int(_env("STATUS_LIST_TTL_S", "300")),
         audit_checkpoint_s=float(_env("AUDIT_CHECKPOINT_S", "300")),

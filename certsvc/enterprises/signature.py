@@ -1,34 +1,46 @@
-"""Business-licence-based signatures: an enterprise signs its own PDF with its certificate."""
+"""Business-licence-based signatures: an enterprise signs its own PDF with its certificate.
+
+The upload is untrusted, so everything that reads it runs in a killable analysis worker, with
+the time and memory limits of verification: the worker places the signature and digests the
+document (:func:`signing.pipeline.prepare_sign`) without ever holding the key, and this process
+signs that digest, checked against the returned bytes, and writes the CMS container in
+(:func:`signing.pipeline.finish_signature`). The same split works for file and PKCS#11 keys.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 
 from sqlmodel import Session
 
 from certsvc import audit
+from certsvc.capacity import Caller
 from certsvc.context import Context
 from certsvc.core.clock import CST
 from certsvc.db.models import Enterprise
 from certsvc.db.session import session_scope
-from certsvc.errors import Conflict, Invalid, NotFound
-from signing.pipeline import sign
-from signing.probe import PdfProbe, probe_pdf
+from certsvc.errors import Conflict, Invalid, NotFound, Unavailable
+from signing.pipeline import PreparedSignature, SignRefused, SignRequest, finish_signature, prepare_sign, sign_request
+from signing.probe import PdfProbe
 from signing.seal import seal_code, seal_png
-from verify.report import VerifyError
+from verify.report import VerifierBusy, VerifyError
 from verify.trust import OwnerKind
-from verify.workers import default_pool
-
-SEAL_SIZE = 120.0
-MARGIN = 36.0
 
 
-def _probe(ctx: Context, data: bytes) -> PdfProbe:
+def _prepare(ctx: Context, data: bytes, request: SignRequest) -> PreparedSignature:
+    """Blocking: :func:`prepare_sign` in a worker, killed past the time limit."""
+    limit = ctx.settings.verify_timeout_s
     try:
-        return default_pool().call(probe_pdf, (data,), timeout_s=ctx.settings.verify_timeout_s)
-    except VerifyError as e:
-        return PdfProbe(False, f"the PDF could not be read in time: {e.diagnostics()}")
+        result = ctx.capacity.pool.call(prepare_sign, (data, request), timeout_s=limit)
+    except VerifierBusy as e:
+        raise Unavailable(e.diagnostics(), retry_after=limit) from e
+    except VerifyError as e:  # over time, over memory, or crashed: the file's doing
+        raise Invalid(f"file: the PDF could not be prepared for signing: {e.diagnostics()}", field="file") from e
+    if isinstance(result, SignRefused):
+        if result.probe is not None:
+            _refuse_if_certified(result.probe)
+        raise Invalid(f"file: {result.problem}", field="file")
+    return result
 
 
 def _refuse_if_certified(probe: PdfProbe) -> None:
@@ -52,36 +64,26 @@ def _refuse_if_certified(probe: PdfProbe) -> None:
 
 
 async def sign_for_enterprise(ctx: Context, ent: Enterprise, data: bytes) -> bytes:
-    """Seal an enterprise's own PDF with its key; the file is probed in a worker first, as it is untrusted."""
-    probe = await asyncio.to_thread(_probe, ctx, data)
-    if not probe.ok:
-        raise Invalid(f"file: {probe.problem}", field="file")
-    _refuse_if_certified(probe)
+    """Sign an enterprise's own PDF with its key; the file is read only in an analysis worker."""
     with Session(ctx.engine) as s:
         try:
             cert = ctx.keyring.current(s, OwnerKind.ENTERPRISE, ent.id)
         except LookupError as e:
             raise NotFound("this enterprise has no signing certificate; its business licence is missing") from e
-    x1, y1, x2, _y2 = probe.last_page_box
-    size = min(SEAL_SIZE, (x2 - x1) / 3)
-    rect = (x2 - MARGIN - size, y1 + MARGIN, x2 - MARGIN, y1 + MARGIN + size)
-    n = 1
-    while f"EnterpriseSignature{n}" in probe.signature_fields:
-        n += 1
+    signer = ctx.keyring.signer(cert)
     when = datetime.now(CST)
+    request = await sign_request(
+        signer,
+        reason=f"{ent.name} 电子营业执照签章",
+        lines=[ent.name, f"签章时间 {when:%Y-%m-%d %H:%M}"],
+        seal_image=seal_png(ent.name, "电子营业执照签章", seal_code(ent.uscc, ent.id or 0)),
+    )
+    caller = Caller(f"enterprise:{ent.id}", authenticated=True)
+    prepared = await ctx.capacity.run(caller, _prepare, ctx, data, request)
     try:
-        signed = await sign(
-            data,
-            ctx.keyring.signer(cert),
-            field_name=f"EnterpriseSignature{n}",
-            rect=rect,
-            page=probe.pages - 1,
-            reason=f"{ent.name} 电子营业执照签章",
-            lines=[ent.name, f"签章时间 {when:%Y-%m-%d %H:%M}"],
-            seal_image=seal_png(ent.name, "电子营业执照签章", seal_code(ent.uscc, ent.id or 0)),
-        )
-    except Exception as e:  # a file pyHanko cannot write into is a bad upload
-        raise Invalid(f"file: the PDF cannot be signed: {type(e).__name__}: {str(e)[:200]}", field="file") from e
+        signed = await finish_signature(prepared, signer)
+    except ValueError as e:  # the worker's answer does not add up: never sign it
+        raise Invalid(f"file: the PDF cannot be signed: {e}", field="file") from e
     with session_scope(ctx.engine) as s:
         audit.record(
             s,
@@ -90,6 +92,6 @@ async def sign_for_enterprise(ctx: Context, ent: Enterprise, data: bytes) -> byt
             actor_id=ent.id,
             subject_kind="enterprise",
             subject_id=ent.id,
-            details={"kid": cert.kid, "pages": probe.pages, "bytes": len(data)},
+            details={"kid": cert.kid, "bytes": len(data)},
         )
     return signed

@@ -3,7 +3,6 @@ database knows (the licence's status now, the grant a marked copy was made for).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from certsvc.capacity import Caller
 from certsvc.context import Context
 from certsvc.core.config import get_settings
 from certsvc.db.models import Grant, Receipt
@@ -112,16 +112,17 @@ def verify_bytes(ctx: Context, data: bytes) -> dict[str, Any]:
     with Session(ctx.engine) as s:
         here = _IssuedHere(s, ctx.settings.public_base_url)
         try:
-            report = verify_pdf(data, trust, here, timeout_s=ctx.settings.verify_timeout_s)
+            report = verify_pdf(data, trust, here, timeout_s=ctx.settings.verify_timeout_s, pool=ctx.capacity.pool)
         except VerifierBusy as e:
             raise Unavailable(e.diagnostics()) from e
         VERIFICATIONS.labels("pdf", report.verdict.value).inc()
         return _report_body(s, here, report)
 
 
-async def verify_upload(ctx: Context, data: bytes) -> dict[str, Any]:
-    """Verify an uploaded PDF without blocking the event loop."""
-    return await asyncio.to_thread(verify_bytes, ctx, data)
+async def verify_upload(ctx: Context, data: bytes, caller: Caller) -> dict[str, Any]:
+    """Verify an uploaded PDF in an analysis worker, once ``caller`` is admitted to one (429 or 503
+    with ``Retry-After`` if not: see :mod:`certsvc.capacity`); the event loop never parses it."""
+    return await ctx.capacity.run(caller, verify_bytes, ctx, data)
 
 
 def verify_file_cli(

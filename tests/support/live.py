@@ -34,9 +34,11 @@ def server_env(data: Path, port: int) -> dict[str, str]:
     return env
 
 
-def add_department_cli(env: dict[str, str]) -> dict[str, str]:
-    """Create the health department with the CLI; its API key is the last line printed."""
-    command = [*CLI, "department", "add", "--name", "深圳市卫生健康委员会", "--code", "SZWJ"]
+def add_department_cli(
+    env: dict[str, str], name: str = "深圳市卫生健康委员会", code: str = "SZWJ", *, registrar: bool = False
+) -> dict[str, str]:
+    """Create a department (the health department by default) with the CLI; its API key is the last line printed."""
+    command = [*CLI, "department", "add", "--name", name, "--code", code, *(["--registrar"] if registrar else [])]
     out = subprocess.run(
         [*command, "--uscc", random_uscc("11440300")], env=env, capture_output=True, text=True, timeout=120, check=True
     )

@@ -46,8 +46,8 @@ _ERROR_MEANINGS = {
     410: "The link or grant has ended",
     413: "The body or upload is too large",
     422: "A value is invalid; `field` names it",
-    429: "Too many failed attempts; try again later",
-    503: "Busy; try again in a moment",
+    429: "Too many attempts or uploads from one caller; try again after `Retry-After` seconds",
+    503: "Busy; try again after `Retry-After` seconds",
 }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, File, Request, UploadFile
 from pydantic import Field
 
-from certsvc.api.deps import CtxDep
+from certsvc.api.deps import CallerDep, CtxDep
 from certsvc.api.models import QrVerifyResult, StatusList, TrustList, VerifyResult, error_responses
 from certsvc.api.uploads import read_pdf_upload
 from certsvc.inputs import RequestModel
@@ -28,13 +28,17 @@ class QrIn(RequestModel):
     "/verify",
     response_model=VerifyResult,
     response_model_exclude_unset=True,
-    responses=error_responses(413, 422, 503),
+    responses=error_responses(401, 413, 422, 429, 503),
 )
-async def post_verify(request: Request, ctx: CtxDep, file: UploadFile | None = File(default=None)) -> dict[str, Any]:
+async def post_verify(
+    request: Request, ctx: CtxDep, caller: CallerDep, file: UploadFile | None = File(default=None)
+) -> dict[str, Any]:
     """Verify a PDF (multipart field ``file``): the verdict, the checks behind it, and the licence (with its status now)
-    or receipt of this service that it is. 503 when the verifiers are all busy: try again in a moment."""
+    or receipt of this service that it is. Anonymous uploads are limited per client address (429); 503 when the
+    verifiers are all busy. Both carry ``Retry-After``. A department or enterprise key (optional) uses workers kept
+    for authenticated callers."""
     data = await read_pdf_upload(request, file, ctx.settings.max_upload_bytes)
-    return await verify_upload(ctx, data)
+    return await verify_upload(ctx, data, caller)
 
 
 @router.post(

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from io import BytesIO
 from pathlib import Path
 
 import pytest
+from reportlab.pdfgen import canvas
 
 from certsvc.db.session import session_scope
+from certsvc.departments.registry import add_department
 from keys.pkcs11 import Pkcs11KeyBackend
+from tests.support.data import business_licence_body, random_uscc
+from tests.support.pdfcheck import signature_status
 from tests.support.pkcs11 import Token
 from tests.support.standalone import Standalone, standalone_service
 
@@ -73,3 +78,28 @@ def test_healthz_checks_the_token(hsm_service: Standalone) -> None:
     r = hsm_service.client.get("/healthz")
     assert r.status_code == 200, r.text
     assert r.json()["checks"]["key_backend"] == "ok"
+
+
+def test_an_enterprise_signs_with_its_key_in_the_token(hsm_service: Standalone) -> None:
+    """The upload is read in an analysis worker that never holds the key; the token signs the digest."""
+    ctx, client = hsm_service.ctx, hsm_service.client
+    with session_scope(ctx.engine) as s:
+        market = add_department(
+            s, ctx.keyring, name="深圳市市场监督管理局", uscc=random_uscc("11440300"), code="SZSJ", registrar=True
+        )
+        market_auth = {"Authorization": f"Bearer {market.api_key}"}
+    uscc = random_uscc()
+    bl = client.post("/api/v1/licences", headers=market_auth, json=business_licence_body(uscc))
+    assert bl.status_code == 201, bl.text
+    r = client.post("/api/v1/enterprise/activate", json={"uscc": uscc, "activation_code": bl.json()["activation_code"]})
+    ent_auth = {"Authorization": f"Bearer {r.json()['token']}"}
+    buf = BytesIO()
+    page = canvas.Canvas(buf)
+    page.drawString(72, 720, "Commitment letter")
+    page.save()
+    signed = client.post(
+        "/api/v1/enterprise/sign", headers=ent_auth, files={"file": ("l.pdf", buf.getvalue(), "application/pdf")}
+    )
+    assert signed.status_code == 200, signed.text
+    _sig, status = signature_status(ctx, signed.content)
+    assert status.intact and status.valid and status.trusted, status.pretty_print_details()
