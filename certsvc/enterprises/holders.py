@@ -40,9 +40,13 @@ def public_holder_view(s: Session, uscc: str, base_url: str) -> dict[str, Any] |
     other = [v for v in views if v["status"] not in CURRENT]
     # Business licence first among current ones: it is the enterprise's identity.
     current.sort(key=lambda v: v["licence_type"] != "YYZZ")
+    holder = next((v for v in views if v["holder_status"]), None)
     return {
         "uscc": uscc,
         "name": ent.name if ent else views[0]["holder_name"],
+        "holder_status": holder["holder_status"] if holder else None,
+        "holder_status_label": holder["holder_status_label"] if holder else None,
+        "holder_status_label_en": holder["holder_status_label_en"] if holder else None,
         "registered": ent is not None,
         "current": current,
         "other": other,

@@ -12,6 +12,7 @@ from certsvc.context import Context
 from certsvc.core.clock import CST
 from certsvc.db.models import Enterprise
 from certsvc.db.session import session_scope
+from certsvc.enterprises.standing import refuse_unless_in_good_standing
 from certsvc.errors import Conflict, Invalid, NotFound
 from signing.pipeline import sign
 from signing.probe import PdfProbe, probe_pdf
@@ -53,6 +54,8 @@ def _refuse_if_certified(probe: PdfProbe) -> None:
 
 async def sign_for_enterprise(ctx: Context, ent: Enterprise, data: bytes) -> bytes:
     """Seal an enterprise's own PDF with its key; the file is probed in a worker first, as it is untrusted."""
+    with Session(ctx.engine) as s:
+        refuse_unless_in_good_standing(s, ent, "sign")  # 403 while its business licence is suspended or revoked
     probe = await asyncio.to_thread(_probe, ctx, data)
     if not probe.ok:
         raise Invalid(f"file: {probe.problem}", field="file")

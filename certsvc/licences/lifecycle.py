@@ -15,6 +15,7 @@ from certsvc.db.atomic import changed_rows
 from certsvc.db.counters import next_value
 from certsvc.db.models import Department, Licence, LicenceType, utcnow
 from certsvc.db.session import session_scope
+from certsvc.enterprises.standing import end_enterprise
 from certsvc.errors import Conflict, Invalid
 from certsvc.licences import status as st
 from certsvc.licences.issuance import Content, Issued, seal_version, version_row
@@ -139,11 +140,12 @@ def change_state(
     with session_scope(ctx.engine) as s:
         lic = owned(s, dept, licence_id)
         before = lic.state
+        now = utcnow()
         for _ in range(len(allowed) + 1):
             if before not in allowed:
                 raise Conflict(f"cannot {action} a licence that is {before}")
             # compare-and-set: only if the state is still the one checked (see certsvc.db.atomic)
-            values: dict[str, Any] = {"state": target, "state_reason": reason, "updated_at": utcnow()}
+            values: dict[str, Any] = {"state": target, "state_reason": reason, "updated_at": now}
             if action == "revoke":
                 values["revoke_kind"] = revoke_kind
             stmt = update(Licence).where(col(Licence.id) == lic.id, col(Licence.state) == before).values(**values)
@@ -164,4 +166,7 @@ def change_state(
             subject_id=lic.id,
             details={"from": before, "to": target, "reason": reason, "kind": revoke_kind},
         )
+        lt = s.get(LicenceType, lic.licence_type_id)
+        if action == "revoke" and lt is not None and lt.is_business_licence:
+            end_enterprise(s, lic, now)  # 一注到底: in this same transaction
         return lic

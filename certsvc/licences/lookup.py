@@ -14,9 +14,10 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from certsvc.db.models import Department, Licence, LicenceType, LicenceVersion
+from certsvc.db.models import Department, Enterprise, Licence, LicenceType, LicenceVersion
 from certsvc.licences.views import public_view
 from certsvc.security import qr_statement, records_statement
 from signing.payload import KIND_LICENCE, SignedPayload
@@ -45,8 +46,27 @@ _LICENCE_KEYS = (
 )
 _VERSION_COLS = tuple(col(getattr(LicenceVersion, k)) for k in _VERSION_KEYS)
 _LICENCE_COLS = tuple(col(getattr(Licence, k)) for k in _LICENCE_KEYS)
+# The holder's business licence (一注到底): its state shows on every page about the holder's licences.
+_HOLDER_BL = aliased(Licence, name="holder_bl")
+_HOLDER_COLS: tuple[Any, ...] = (
+    col(_HOLDER_BL.state).label("holder_state"),
+    col(_HOLDER_BL.revoke_kind).label("holder_revoke_kind"),
+)
+
+
+def _with_holder(query: Select[Any]) -> Select[Any]:
+    """``query`` (over Licence) with the state of the holder's business licence, if it has one here."""
+    return (
+        query.add_columns(*_HOLDER_COLS)
+        .outerjoin(Enterprise, col(Enterprise.uscc) == col(Licence.holder_uscc))
+        .outerjoin(_HOLDER_BL, col(_HOLDER_BL.id) == col(Enterprise.business_licence_id))
+    )
+
+
 # Built once with a bound parameter: building the statement per request costs more than running it.
-_JOINED = select(*_VERSION_COLS, *_LICENCE_COLS).join(Licence, col(Licence.id) == col(LicenceVersion.licence_id))
+_JOINED = _with_holder(
+    select(*_VERSION_COLS, *_LICENCE_COLS).join(Licence, col(Licence.id) == col(LicenceVersion.licence_id))
+)
 _BY_IDENTIFIER = _JOINED.add_columns(col(LicenceVersion.qr_payload)).where(
     col(LicenceVersion.identifier) == bindparam("key")
 )
@@ -70,6 +90,10 @@ def _reference(conn: Connection, cache: dict[int, Any], model: Any, key: int, co
     return value
 
 
+def _holder(m: RowMapping) -> tuple[str | None, str | None]:
+    return m["holder_state"], m["holder_revoke_kind"]
+
+
 def _licence_and_version(m: RowMapping) -> tuple[Any, Any]:
     # stand-ins for Licence and LicenceVersion, duck-typed: only the columns the views read
     lic = SimpleNamespace(**{k: m[k] for k in _LICENCE_KEYS})
@@ -88,7 +112,7 @@ def _view(
     lic, ver = _licence_and_version(row._mapping)
     lt = _reference(conn, _types, LicenceType, lic.licence_type_id, ("code", "name"))
     dept = _reference(conn, _departments, Department, lic.department_id, ("name", "uscc"))
-    return lic.id, public_view(lic, ver, lt, dept, base_url)
+    return lic.id, public_view(lic, ver, lt, dept, base_url, _holder(row._mapping))
 
 
 def held_licences(*columns: Any) -> Select[Any]:
@@ -109,14 +133,16 @@ def held_licences(*columns: Any) -> Select[Any]:
     )
 
 
-_BY_HOLDER = held_licences(
-    *_VERSION_COLS,
-    LicenceVersion.qr_payload,
-    *_LICENCE_COLS,
-    LicenceType.code,
-    LicenceType.name,
-    col(Department.name).label("dept_name"),
-    col(Department.uscc).label("dept_uscc"),
+_BY_HOLDER = _with_holder(
+    held_licences(
+        *_VERSION_COLS,
+        LicenceVersion.qr_payload,
+        *_LICENCE_COLS,
+        LicenceType.code,
+        LicenceType.name,
+        col(Department.name).label("dept_name"),
+        col(Department.uscc).label("dept_uscc"),
+    )
 )
 
 
@@ -129,7 +155,7 @@ def public_views_of_holder(conn: Connection, uscc: str, base_url: str) -> list[d
         lic, ver = _licence_and_version(m)
         lt: Any = SimpleNamespace(code=m["code"], name=m["name"])
         dept: Any = SimpleNamespace(name=m["dept_name"], uscc=m["dept_uscc"])
-        view = public_view(lic, ver, lt, dept, base_url)
+        view = public_view(lic, ver, lt, dept, base_url, _holder(m))
         view["verify_url"] = f"{base_url}/v/{m['qr_payload']}"
         views.append(view)
     return views

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from certsvc.api.models.base import IsoDate, IsoDateTime, LicenceStatus, Out
+from certsvc.api.models.base import HolderStatus, IsoDate, IsoDateTime, LicenceStatus, Out
 from certsvc.api.models.errors import ErrorDetail
 
 
@@ -128,6 +128,9 @@ class PublicLicence(Out):
     state_reason: str | None
     revoke_kind: str | None
     enterprise_url: str
+    holder_status: HolderStatus | None = None
+    holder_status_label: str | None = None
+    holder_status_label_en: str | None = None
 
 
 class HeldPublicLicence(PublicLicence):
@@ -150,6 +153,9 @@ class EnterprisePage(Out):
     uscc: str
     name: str | None
     registered: bool
+    holder_status: HolderStatus | None = None
+    holder_status_label: str | None = None
+    holder_status_label_en: str | None = None
     current: list[HeldPublicLicence]
     other: list[HeldPublicLicence]
     count: int
