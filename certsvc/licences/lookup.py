@@ -20,6 +20,7 @@ from sqlmodel import col
 from certsvc.db.models import Department, Enterprise, Licence, LicenceType, LicenceVersion
 from certsvc.licences.views import public_view
 from certsvc.security import qr_statement, records_statement
+from certsvc.verification.trust import trust_for
 from signing.payload import KIND_LICENCE, SignedPayload
 
 # Column names, not columns: the namespaces built from a row take their attribute names from here.
@@ -32,6 +33,7 @@ _VERSION_KEYS = (
     "issued_at",
     "pdf_sha256",
     "superseded_at",
+    "signer_kid",
 )
 _LICENCE_KEYS = (
     "id",
@@ -90,6 +92,26 @@ def _reference(conn: Connection, cache: dict[int, Any], model: Any, key: int, co
     return value
 
 
+def _judge_seal(conn: Connection, ver: Any, view: dict[str, Any]) -> dict[str, Any]:
+    """``view``, refused as ``signature_invalid`` when the version was sealed at or after its key's
+    ``revoked_from`` (key compromise): the same rule as ``/verify`` and ``/verify/qr`` apply."""
+    entry = trust_for(conn.engine).by_kid(ver.signer_kid)
+    if entry is None or not entry.revoked_at(ver.issued_at):
+        return view
+    problem = (
+        f"The seal was made at {ver.issued_at:%Y-%m-%d %H:%M:%S} UTC with a key of {entry.name} that is revoked "
+        f"(compromised) from {entry.revoked_from:%Y-%m-%d %H:%M:%S} UTC; it proves nothing."
+    )
+    view.update(
+        genuine=False,
+        verdict="signature_invalid",
+        status_label="签章无效",
+        status_label_en="Seal not valid: its key was revoked",
+        seal_problem=problem,
+    )
+    return view
+
+
 def _holder(m: RowMapping) -> tuple[str | None, str | None]:
     return m["holder_state"], m["holder_revoke_kind"]
 
@@ -112,7 +134,8 @@ def _view(
     lic, ver = _licence_and_version(row._mapping)
     lt = _reference(conn, _types, LicenceType, lic.licence_type_id, ("code", "name"))
     dept = _reference(conn, _departments, Department, lic.department_id, ("name", "uscc"))
-    return lic.id, public_view(lic, ver, lt, dept, base_url, _holder(row._mapping))
+    view = public_view(lic, ver, lt, dept, base_url, _holder(row._mapping))
+    return lic.id, _judge_seal(conn, ver, view)
 
 
 def held_licences(*columns: Any) -> Select[Any]:
@@ -155,7 +178,7 @@ def public_views_of_holder(conn: Connection, uscc: str, base_url: str) -> list[d
         lic, ver = _licence_and_version(m)
         lt: Any = SimpleNamespace(code=m["code"], name=m["name"])
         dept: Any = SimpleNamespace(name=m["dept_name"], uscc=m["dept_uscc"])
-        view = public_view(lic, ver, lt, dept, base_url, _holder(m))
+        view = _judge_seal(conn, ver, public_view(lic, ver, lt, dept, base_url, _holder(m)))
         view["verify_url"] = f"{base_url}/v/{m['qr_payload']}"
         views.append(view)
     return views

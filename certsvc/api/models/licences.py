@@ -131,6 +131,8 @@ class PublicLicence(Out):
     holder_status: HolderStatus | None = None
     holder_status_label: str | None = None
     holder_status_label_en: str | None = None
+    verdict: Literal["signature_invalid"] | None = None
+    seal_problem: str | None = None
 
 
 class HeldPublicLicence(PublicLicence):
