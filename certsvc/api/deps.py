@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 
 from certsvc.api.client import client_address
@@ -67,3 +68,7 @@ CtxDep = Annotated[Context, Depends(get_ctx)]
 DeptDep = Annotated[Department, Depends(current_department)]
 EntDep = Annotated[Enterprise, Depends(current_enterprise)]
 ClientDep = Annotated[str, Depends(get_client)]
+AtQuery = Annotated[
+    datetime | None,
+    Query(description="An ISO-8601 moment: the licence's status as of then, from its history (no offset: China time)"),
+]

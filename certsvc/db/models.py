@@ -136,6 +136,20 @@ class LicenceVersion(SQLModel, table=True):
     superseded_at: datetime | None = None
 
 
+class LicenceStatusChange(SQLModel, table=True):
+    """A licence's state and current version from ``at`` on: the history ``?at=`` answers from."""
+
+    __tablename__ = "licence_status_change"
+    __table_args__ = (Index("ix_licence_status_change_licence_at", "licence_id", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    licence_id: str = Field(max_length=32)
+    at: datetime = Field(default_factory=utcnow)
+    action: str = Field(max_length=16)  # issue | amend | renew | suspend | resume | revoke
+    state: str = Field(max_length=16)  # valid | suspended | revoked
+    version: int  # the version current from ``at`` on
+    reason: str | None = None
+
+
 class Counter(SQLModel, table=True):
     """Monotonic counters (licence serials, status-list indexes, type sequences)."""
 

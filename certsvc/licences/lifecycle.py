@@ -18,6 +18,7 @@ from certsvc.db.session import session_scope
 from certsvc.enterprises.standing import end_enterprise
 from certsvc.errors import Conflict, Invalid
 from certsvc.licences import status as st
+from certsvc.licences.history import record_change
 from certsvc.licences.issuance import Content, Issued, seal_version, version_row
 from certsvc.licences.records import current_version, owned
 from certsvc.licences.rules import validate_fields
@@ -74,6 +75,7 @@ async def new_version(
     with session_scope(ctx.engine) as s:
         lic = owned(s, dept, licence_id)
         old = current_version(s, lic)  # the version checked, unless the update below finds it changed
+        now = utcnow()
         # Record only if the licence is still as it was checked: same version, same state. Sealing
         # took a while; meanwhile another request may have revoked, suspended or amended it.
         stmt = (
@@ -83,7 +85,7 @@ async def new_version(
                 col(Licence.current_version) == version - 1,
                 col(Licence.state) == seen_state,
             )
-            .values(current_version=version, holder_name=name, updated_at=utcnow())
+            .values(current_version=version, holder_name=name, updated_at=now)
         )
         if changed_rows(s, stmt) != 1:
             s.refresh(lic)
@@ -91,7 +93,8 @@ async def new_version(
                 raise Conflict("the licence was revoked meanwhile; it cannot be amended or renewed")
             raise Conflict("the licence was changed meanwhile; try again")
         s.refresh(lic)
-        old.superseded_at = utcnow()
+        old.superseded_at = now
+        record_change(s, lic.id, action, lic.state, version, now, reason)
         next_value(s, "status")  # the status list changes
         ver = version_row(lic.id, sv)
         s.add_all([old, ver])
@@ -156,6 +159,7 @@ def change_state(
         else:
             raise Conflict("the licence is being changed by another request; try again")
         s.refresh(lic)
+        record_change(s, lic.id, action, target, lic.current_version, now, reason)
         next_value(s, "status")  # the status list changes
         audit.record(
             s,

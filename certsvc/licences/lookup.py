@@ -9,6 +9,7 @@ suspension or revocation shows at once, in every process.
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from certsvc.db.models import Department, Enterprise, Licence, LicenceType, LicenceVersion
+from certsvc.licences.history import as_of
 from certsvc.licences.views import public_view
 from certsvc.security import qr_statement, records_statement
 from certsvc.verification.trust import trust_for
@@ -53,6 +55,7 @@ _HOLDER_BL = aliased(Licence, name="holder_bl")
 _HOLDER_COLS: tuple[Any, ...] = (
     col(_HOLDER_BL.state).label("holder_state"),
     col(_HOLDER_BL.revoke_kind).label("holder_revoke_kind"),
+    col(_HOLDER_BL.id).label("holder_licence_id"),
 )
 
 
@@ -124,7 +127,12 @@ def _licence_and_version(m: RowMapping) -> tuple[Any, Any]:
 
 
 def _view(
-    conn: Connection, query: Select[Any], key: str, base_url: str, scanned: SignedPayload | None = None
+    conn: Connection,
+    query: Select[Any],
+    key: str,
+    base_url: str,
+    scanned: SignedPayload | None = None,
+    at: datetime | None = None,
 ) -> tuple[str, dict[str, Any]] | None:
     row = conn.execute(query, {"key": key}).first()
     if row is None:
@@ -134,8 +142,10 @@ def _view(
     lic, ver = _licence_and_version(row._mapping)
     lt = _reference(conn, _types, LicenceType, lic.licence_type_id, ("code", "name"))
     dept = _reference(conn, _departments, Department, lic.department_id, ("name", "uscc"))
-    view = public_view(lic, ver, lt, dept, base_url, _holder(row._mapping))
-    return lic.id, _judge_seal(conn, ver, view)
+    view = _judge_seal(conn, ver, public_view(lic, ver, lt, dept, base_url, _holder(row._mapping)))
+    if at is not None:
+        as_of(conn, view, lic.id, row._mapping["holder_licence_id"], at)
+    return lic.id, view
 
 
 def held_licences(*columns: Any) -> Select[Any]:
@@ -184,12 +194,15 @@ def public_views_of_holder(conn: Connection, uscc: str, base_url: str) -> list[d
     return views
 
 
-def public_view_by_token(conn: Connection, token: str, base_url: str) -> tuple[str, dict[str, Any]] | None:
-    """``(licence id, public view)`` for a QR token, or None if it is not ours."""
+def public_view_by_token(
+    conn: Connection, token: str, base_url: str, at: datetime | None = None
+) -> tuple[str, dict[str, Any]] | None:
+    """``(licence id, public view)`` for a QR token, or None if it is not ours; with ``at``, the
+    status as of that moment (:mod:`certsvc.licences.history`)."""
     scanned = qr_statement(token)
     if scanned is None or scanned.claims.kind != KIND_LICENCE:
         return None
-    return public_view_by_statement(conn, scanned, base_url)
+    return _view(conn, _BY_IDENTIFIER, scanned.claims.identifier, base_url, scanned, at)
 
 
 def public_view_by_statement(
@@ -200,6 +213,8 @@ def public_view_by_statement(
     return _view(conn, _BY_IDENTIFIER, scanned.claims.identifier, base_url, scanned)
 
 
-def public_view_by_sha(conn: Connection, sha256: str, base_url: str) -> tuple[str, dict[str, Any]] | None:
-    """``(licence id, public view)`` of the licence version whose sealed PDF has this SHA-256."""
-    return _view(conn, _BY_SHA, sha256, base_url)
+def public_view_by_sha(
+    conn: Connection, sha256: str, base_url: str, at: datetime | None = None
+) -> tuple[str, dict[str, Any]] | None:
+    """``(licence id, public view)`` of the licence version whose sealed PDF has this SHA-256 (as of ``at``)."""
+    return _view(conn, _BY_SHA, sha256, base_url, at=at)

@@ -133,6 +133,8 @@ class PublicLicence(Out):
     holder_status_label_en: str | None = None
     verdict: Literal["signature_invalid"] | None = None
     seal_problem: str | None = None
+    status_at: IsoDateTime | None = None
+    status_at_local: str | None = None
 
 
 class HeldPublicLicence(PublicLicence):

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, File, Request, UploadFile
 from pydantic import Field
 
-from certsvc.api.deps import CtxDep
+from certsvc.api.deps import AtQuery, CtxDep
 from certsvc.api.models import QrVerifyResult, StatusList, TrustList, VerifyResult, error_responses
 from certsvc.api.uploads import read_pdf_upload
 from certsvc.inputs import RequestModel
@@ -30,11 +30,14 @@ class QrIn(RequestModel):
     response_model_exclude_unset=True,
     responses=error_responses(413, 422, 503),
 )
-async def post_verify(request: Request, ctx: CtxDep, file: UploadFile | None = File(default=None)) -> dict[str, Any]:
-    """Verify a PDF (multipart field ``file``): the verdict, the checks behind it, and the licence (with its status now)
-    or receipt of this service that it is. 503 when the verifiers are all busy: try again in a moment."""
+async def post_verify(
+    request: Request, ctx: CtxDep, file: UploadFile | None = File(default=None), at: AtQuery = None
+) -> dict[str, Any]:
+    """Verify a PDF (multipart field ``file``): the verdict, the checks behind it, and the licence (with its
+    status now, or as of ``at``) or receipt of this service that it is. 503 when the verifiers are all busy:
+    try again in a moment."""
     data = await read_pdf_upload(request, file, ctx.settings.max_upload_bytes)
-    return await verify_upload(ctx, data)
+    return await verify_upload(ctx, data, at)
 
 
 @router.post(
