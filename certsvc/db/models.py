@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from certsvc.core import clock
+
 
 def utcnow() -> datetime:
-    """An aware UTC timestamp, so stored times compare correctly whatever the server's zone."""
-    return datetime.now(UTC)
+    """An aware UTC timestamp from the service's clock, so stored times compare correctly whatever the server's zone."""
+    return clock.now()
 
 
 def new_id() -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from certsvc.core.clock import local_date
 from certsvc.db.models import Department, Licence, LicenceType, LicenceVersion
 from certsvc.enterprises.standing import holder_label
 from certsvc.licences import status as st
@@ -45,6 +46,7 @@ def public_view(
         "valid_from": _d(ver.valid_from),
         "valid_until": _d(ver.valid_until),
         "issued_at": _d(ver.issued_at),
+        "issued_on": local_date(ver.issued_at),  # the date of issue as printed on the PDF: in China
         "pdf_sha256": ver.pdf_sha256,
         "state_reason": lic.state_reason if status in (st.REVOKED, st.SUSPENDED) else None,
         "revoke_kind": lic.revoke_kind if status == st.REVOKED else None,
@@ -76,6 +78,7 @@ def licence_view(lic: Licence, ver: LicenceVersion, lt: LicenceType, dept: Depar
         "issuer": dept.name,
         "issuer_code": dept.code,
         "issued_at": _d(ver.issued_at),
+        "issued_on": local_date(ver.issued_at),  # the date of issue as printed on the PDF: in China
         "state_reason": lic.state_reason,
         "revoke_kind": lic.revoke_kind,
         "sha256": ver.pdf_sha256,

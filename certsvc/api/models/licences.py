@@ -57,6 +57,7 @@ class LicenceOut(Out):
     issuer: str
     issuer_code: str
     issued_at: IsoDateTime | None
+    issued_on: IsoDate | None = None
     state_reason: str | None
     revoke_kind: str | None
     sha256: str
@@ -124,6 +125,7 @@ class PublicLicence(Out):
     valid_from: IsoDate | None
     valid_until: IsoDate | None
     issued_at: IsoDateTime | None
+    issued_on: IsoDate | None = None
     pdf_sha256: str
     state_reason: str | None
     revoke_kind: str | None
