@@ -53,8 +53,9 @@ def _page(model: type, description: str, *errors: int, error_model: type[ErrorBo
 
 @router.get("/v/{token}", **_page(PublicLicence, "The licence a QR code names", 404, error_model=LinkErrorBody))
 async def verify_page(token: str, request: Request, ctx: CtxDep, at: AtQuery = None) -> Response:
-    """The page a licence's QR code opens. One indexed query; the scan is counted in memory. With
-    ``at`` (ISO-8601; without an offset it is China time), the status as of that moment."""
+    """The page a licence's QR code opens. One indexed query (plus the trust list's version, for keys
+    revoked since); the scan is counted in memory. With ``at`` (ISO-8601; without an offset it is
+    China time), the status as of that moment."""
     with ctx.engine.connect() as conn:
         found = public_view_by_token(conn, token, ctx.settings.public_base_url, at)
     if found is None:
