@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from certsvc.db.models import ApiCredential, Department, Enterprise, utcnow
+from certsvc.enterprises.standing import ended_words
 from certsvc.errors import Denial, Unauthorized
 from certsvc.security import matches, split_bearer
 
@@ -25,6 +26,14 @@ def _refused(message: str, kind: str, reason: str, cred: ApiCredential | None = 
     return Unauthorized(message, denial=denial)
 
 
+def _why_revoked(session: Session, cred: ApiCredential) -> str | None:
+    """The reason an enterprise token ended with its business licence, in words for the 401."""
+    if cred.kind != "enterprise":
+        return None
+    ent = session.get(Enterprise, cred.owner_id)
+    return ended_words(session, ent) if ent is not None else None
+
+
 def _credential(session: Session, token: str, kind: str) -> ApiCredential:
     parsed = split_bearer(token)
     if parsed is None or _KINDS.get(parsed[0]) != kind:
@@ -33,7 +42,7 @@ def _credential(session: Session, token: str, kind: str) -> ApiCredential:
     if cred is None or cred.kind != kind:
         raise _refused(f"unknown or revoked {kind} key", kind, "unknown")
     if cred.revoked_at is not None:
-        raise _refused(f"unknown or revoked {kind} key", kind, "revoked", cred)
+        raise _refused(_why_revoked(session, cred) or f"unknown or revoked {kind} key", kind, "revoked", cred)
     if not matches(token, cred.secret_hash):
         raise _refused(f"unknown or revoked {kind} key", kind, "wrong secret", cred)
     now = utcnow()

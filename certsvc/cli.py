@@ -148,6 +148,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _moment(text: str) -> datetime:
+    """An ISO-8601 moment given on the command line (``--at``)."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 date-time: {text!r}") from e
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     """``certsvc verify FILE``: check a PDF from the command line, online or against saved lists."""
     return verify_file_cli(
@@ -156,6 +164,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         trust_list=Path(args.trust_list) if args.trust_list else None,
         status_list=Path(args.status_list) if args.status_list else None,
         as_json=args.json,
+        at=args.at,
     )
 
 
@@ -271,6 +280,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("file")
     sp.add_argument("--json", action="store_true", help="print the answer as JSON instead of in words")
     sp.add_argument("--offline", action="store_true", help="use only the trust list and status list")
+    sp.add_argument(
+        "--at", type=_moment, help="the licence's status as of this ISO-8601 moment (no offset: China time)"
+    )
     sp.add_argument("--trust-list", help="JSON from GET /api/v1/trust-list (offline; default ./trust-list.json)")
     sp.add_argument("--status-list", help="JSON from GET /api/v1/status-list (offline; default ./status-list.json)")
     sp.set_defaults(func=cmd_verify)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from certsvc.core.clock import local_date
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -14,7 +17,14 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 @lru_cache(maxsize=1)
 def env() -> Environment:
     """The Jinja environment of the HTML pages, autoescaping so that licence fields cannot inject markup."""
-    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+    environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+    environment.filters["china_date"] = _china_date
+    return environment
+
+
+def _china_date(value: str | None) -> str:
+    """An ISO-8601 moment as the date in China (``{{ r.issued_at | china_date }}``): what a person reads."""
+    return local_date(datetime.fromisoformat(value)) or "" if value else ""
 
 
 def render(name: str, **context: Any) -> str:

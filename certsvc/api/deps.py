@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 
 from certsvc.api.client import client_address
@@ -81,3 +82,7 @@ DeptDep = Annotated[Department, Depends(current_department)]
 EntDep = Annotated[Enterprise, Depends(current_enterprise)]
 ClientDep = Annotated[str, Depends(get_client)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
+AtQuery = Annotated[
+    datetime | None,
+    Query(description="An ISO-8601 moment: the licence's status as of then, from its history (no offset: China time)"),
+]

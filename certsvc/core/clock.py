@@ -1,13 +1,53 @@
-"""Dates as the licences see them: China Standard Time."""
+"""The service's clock, and dates as people read them: China Standard Time.
+
+Every reading of "now" goes through :func:`now` (stored times, as aware UTC) or :func:`today`
+(the date in China), so that a date a person reads is never the UTC date, and so that the clock
+can be set, e.g. to a moment late in the UTC day, with :func:`frozen`.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 CST = ZoneInfo("Asia/Shanghai")
 
 
+def _system_now() -> datetime:
+    return datetime.now(UTC)
+
+
+_source: Callable[[], datetime] = _system_now
+
+
+def now() -> datetime:
+    """Now, as an aware UTC timestamp, from the service's clock."""
+    return _source().astimezone(UTC)
+
+
 def today() -> date:
     """Today in China Standard Time: validity dates and daily counts follow the local calendar, not UTC."""
-    return datetime.now(CST).date()
+    return now().astimezone(CST).date()
+
+
+def local_date(moment: datetime | None) -> str | None:
+    """The date in China of a stored moment (a naive one is UTC), as ``YYYY-MM-DD``: what a person reads."""
+    if moment is None:
+        return None
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(CST).date().isoformat()
+
+
+@contextmanager
+def frozen(moment: datetime) -> Iterator[None]:
+    """Run with the clock stopped at ``moment`` (aware), then restore it: for the operator's
+    what-if runs and for tests of the calendar's edges."""
+    global _source
+    saved = _source
+    _source = lambda: moment  # noqa: E731
+    try:
+        yield
+    finally:
+        _source = saved

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from certsvc.core import clock
+
 
 def utcnow() -> datetime:
-    """An aware UTC timestamp, so stored times compare correctly whatever the server's zone."""
-    return datetime.now(UTC)
+    """An aware UTC timestamp from the service's clock, so stored times compare correctly whatever the server's zone."""
+    return clock.now()
 
 
 def new_id() -> str:
@@ -134,6 +136,20 @@ class LicenceVersion(SQLModel, table=True):
     signer_kid: str = Field(max_length=16)
     issued_at: datetime = Field(default_factory=utcnow)
     superseded_at: datetime | None = None
+
+
+class LicenceStatusChange(SQLModel, table=True):
+    """A licence's state and current version from ``at`` on: the history ``?at=`` answers from."""
+
+    __tablename__ = "licence_status_change"
+    __table_args__ = (Index("ix_licence_status_change_licence_at", "licence_id", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    licence_id: str = Field(max_length=32)
+    at: datetime = Field(default_factory=utcnow)
+    action: str = Field(max_length=16)  # issue | amend | renew | suspend | resume | revoke
+    state: str = Field(max_length=16)  # valid | suspended | revoked
+    version: int  # the version current from ``at`` on
+    reason: str | None = None
 
 
 class Counter(SQLModel, table=True):

@@ -36,13 +36,17 @@ def public_holder_view(s: Session, uscc: str, base_url: str) -> dict[str, Any] |
     if not views:
         return None
     ent = s.exec(select(Enterprise).where(Enterprise.uscc == uscc)).first()
-    current = [v for v in views if v["status"] in CURRENT]
-    other = [v for v in views if v["status"] not in CURRENT]
+    current = [v for v in views if v["status"] in CURRENT and v["genuine"]]
+    other = [v for v in views if v["status"] not in CURRENT or not v["genuine"]]
     # Business licence first among current ones: it is the enterprise's identity.
     current.sort(key=lambda v: v["licence_type"] != "YYZZ")
+    holder = next((v for v in views if v["holder_status"]), None)
     return {
         "uscc": uscc,
         "name": ent.name if ent else views[0]["holder_name"],
+        "holder_status": holder["holder_status"] if holder else None,
+        "holder_status_label": holder["holder_status_label"] if holder else None,
+        "holder_status_label_en": holder["holder_status_label_en"] if holder else None,
         "registered": ent is not None,
         "current": current,
         "other": other,

@@ -9,16 +9,15 @@ signs that digest, checked against the returned bytes, and writes the CMS contai
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlmodel import Session
 
 from certsvc import audit
 from certsvc.capacity import Caller
 from certsvc.context import Context
-from certsvc.core.clock import CST
+from certsvc.core.clock import CST, now
 from certsvc.db.models import Enterprise
 from certsvc.db.session import session_scope
+from certsvc.enterprises.standing import refuse_unless_in_good_standing
 from certsvc.errors import Conflict, Invalid, NotFound, Unavailable
 from signing.pipeline import PreparedSignature, SignRefused, SignRequest, finish_signature, prepare_sign, sign_request
 from signing.probe import PdfProbe
@@ -66,12 +65,14 @@ def _refuse_if_certified(probe: PdfProbe) -> None:
 async def sign_for_enterprise(ctx: Context, ent: Enterprise, data: bytes) -> bytes:
     """Sign an enterprise's own PDF with its key; the file is read only in an analysis worker."""
     with Session(ctx.engine) as s:
+        refuse_unless_in_good_standing(s, ent, "sign")  # 403 while its business licence is suspended or revoked
+    with Session(ctx.engine) as s:
         try:
             cert = ctx.keyring.current(s, OwnerKind.ENTERPRISE, ent.id)
         except LookupError as e:
             raise NotFound("this enterprise has no signing certificate; its business licence is missing") from e
     signer = ctx.keyring.signer(cert)
-    when = datetime.now(CST)
+    when = now().astimezone(CST)
     request = await sign_request(
         signer,
         reason=f"{ent.name} 电子营业执照签章",

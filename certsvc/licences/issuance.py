@@ -33,6 +33,7 @@ from certsvc.db.session import session_scope
 from certsvc.enterprises.registration import check_business_licence_free, claim_uscc, register_enterprise
 from certsvc.errors import Internal, ServiceError
 from certsvc.identifiers import licence_identifier, licence_number
+from certsvc.licences.history import record_change
 from certsvc.licences.rules import (
     IssueRequest,
     layout_invalid,
@@ -294,6 +295,7 @@ def _record(ctx: Context, dept: Department, done: list[tuple[_Item, StoredVersio
             lic = _licence_row(dept, item.lt, item.holder[2], sv.content)
             s.add(lic)
             s.flush()
+            record_change(s, lic.id, "issue", lic.state, 1, lic.created_at)
             ver = version_row(lic.id, sv)
             s.add(ver)
             if item.lt.is_business_licence:

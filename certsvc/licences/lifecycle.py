@@ -15,8 +15,10 @@ from certsvc.db.atomic import changed_rows
 from certsvc.db.counters import next_value
 from certsvc.db.models import Department, Licence, LicenceType, utcnow
 from certsvc.db.session import session_scope
+from certsvc.enterprises.standing import end_enterprise
 from certsvc.errors import Conflict, Invalid
 from certsvc.licences import status as st
+from certsvc.licences.history import record_change
 from certsvc.licences.issuance import Content, Issued, seal_version, version_row
 from certsvc.licences.records import current_version, owned
 from certsvc.licences.rules import validate_fields
@@ -73,6 +75,7 @@ async def new_version(
     with session_scope(ctx.engine) as s:
         lic = owned(s, dept, licence_id)
         old = current_version(s, lic)  # the version checked, unless the update below finds it changed
+        now = utcnow()
         # Record only if the licence is still as it was checked: same version, same state. Sealing
         # took a while; meanwhile another request may have revoked, suspended or amended it.
         stmt = (
@@ -82,7 +85,7 @@ async def new_version(
                 col(Licence.current_version) == version - 1,
                 col(Licence.state) == seen_state,
             )
-            .values(current_version=version, holder_name=name, updated_at=utcnow())
+            .values(current_version=version, holder_name=name, updated_at=now)
         )
         if changed_rows(s, stmt) != 1:
             s.refresh(lic)
@@ -90,7 +93,8 @@ async def new_version(
                 raise Conflict("the licence was revoked meanwhile; it cannot be amended or renewed")
             raise Conflict("the licence was changed meanwhile; try again")
         s.refresh(lic)
-        old.superseded_at = utcnow()
+        old.superseded_at = now
+        record_change(s, lic.id, action, lic.state, version, now, reason)
         next_value(s, "status")  # the status list changes
         ver = version_row(lic.id, sv)
         s.add_all([old, ver])
@@ -139,11 +143,12 @@ def change_state(
     with session_scope(ctx.engine) as s:
         lic = owned(s, dept, licence_id)
         before = lic.state
+        now = utcnow()
         for _ in range(len(allowed) + 1):
             if before not in allowed:
                 raise Conflict(f"cannot {action} a licence that is {before}")
             # compare-and-set: only if the state is still the one checked (see certsvc.db.atomic)
-            values: dict[str, Any] = {"state": target, "state_reason": reason, "updated_at": utcnow()}
+            values: dict[str, Any] = {"state": target, "state_reason": reason, "updated_at": now}
             if action == "revoke":
                 values["revoke_kind"] = revoke_kind
             stmt = update(Licence).where(col(Licence.id) == lic.id, col(Licence.state) == before).values(**values)
@@ -154,6 +159,7 @@ def change_state(
         else:
             raise Conflict("the licence is being changed by another request; try again")
         s.refresh(lic)
+        record_change(s, lic.id, action, target, lic.current_version, now, reason)
         next_value(s, "status")  # the status list changes
         audit.record(
             s,
@@ -164,4 +170,7 @@ def change_state(
             subject_id=lic.id,
             details={"from": before, "to": target, "reason": reason, "kind": revoke_kind},
         )
+        lt = s.get(LicenceType, lic.licence_type_id)
+        if action == "revoke" and lt is not None and lt.is_business_licence:
+            end_enterprise(s, lic, now)  # 一注到底: in this same transaction
         return lic

@@ -9,16 +9,20 @@ suspension or revocation shows at once, in every process.
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from certsvc.db.models import Department, Licence, LicenceType, LicenceVersion
+from certsvc.db.models import Department, Enterprise, Licence, LicenceType, LicenceVersion
+from certsvc.licences.history import as_of
 from certsvc.licences.views import public_view
 from certsvc.security import qr_statement, records_statement
+from certsvc.verification.trust import trust_for
 from signing.payload import KIND_LICENCE, SignedPayload
 
 # Column names, not columns: the namespaces built from a row take their attribute names from here.
@@ -31,6 +35,7 @@ _VERSION_KEYS = (
     "issued_at",
     "pdf_sha256",
     "superseded_at",
+    "signer_kid",
 )
 _LICENCE_KEYS = (
     "id",
@@ -45,8 +50,28 @@ _LICENCE_KEYS = (
 )
 _VERSION_COLS = tuple(col(getattr(LicenceVersion, k)) for k in _VERSION_KEYS)
 _LICENCE_COLS = tuple(col(getattr(Licence, k)) for k in _LICENCE_KEYS)
+# The holder's business licence (一注到底): its state shows on every page about the holder's licences.
+_HOLDER_BL = aliased(Licence, name="holder_bl")
+_HOLDER_COLS: tuple[Any, ...] = (
+    col(_HOLDER_BL.state).label("holder_state"),
+    col(_HOLDER_BL.revoke_kind).label("holder_revoke_kind"),
+    col(_HOLDER_BL.id).label("holder_licence_id"),
+)
+
+
+def _with_holder(query: Select[Any]) -> Select[Any]:
+    """``query`` (over Licence) with the state of the holder's business licence, if it has one here."""
+    return (
+        query.add_columns(*_HOLDER_COLS)
+        .outerjoin(Enterprise, col(Enterprise.uscc) == col(Licence.holder_uscc))
+        .outerjoin(_HOLDER_BL, col(_HOLDER_BL.id) == col(Enterprise.business_licence_id))
+    )
+
+
 # Built once with a bound parameter: building the statement per request costs more than running it.
-_JOINED = select(*_VERSION_COLS, *_LICENCE_COLS).join(Licence, col(Licence.id) == col(LicenceVersion.licence_id))
+_JOINED = _with_holder(
+    select(*_VERSION_COLS, *_LICENCE_COLS).join(Licence, col(Licence.id) == col(LicenceVersion.licence_id))
+)
 _BY_IDENTIFIER = _JOINED.add_columns(col(LicenceVersion.qr_payload)).where(
     col(LicenceVersion.identifier) == bindparam("key")
 )
@@ -70,6 +95,30 @@ def _reference(conn: Connection, cache: dict[int, Any], model: Any, key: int, co
     return value
 
 
+def _judge_seal(conn: Connection, ver: Any, view: dict[str, Any]) -> dict[str, Any]:
+    """``view``, refused as ``signature_invalid`` when the version was sealed at or after its key's
+    ``revoked_from`` (key compromise): the same rule as ``/verify`` and ``/verify/qr`` apply."""
+    entry = trust_for(conn.engine).by_kid(ver.signer_kid)
+    if entry is None or not entry.revoked_at(ver.issued_at):
+        return view
+    problem = (
+        f"The seal was made at {ver.issued_at:%Y-%m-%d %H:%M:%S} UTC with a key of {entry.name} that is revoked "
+        f"(compromised) from {entry.revoked_from:%Y-%m-%d %H:%M:%S} UTC; it proves nothing."
+    )
+    view.update(
+        genuine=False,
+        verdict="signature_invalid",
+        status_label="签章无效",
+        status_label_en="Seal not valid: its key was revoked",
+        seal_problem=problem,
+    )
+    return view
+
+
+def _holder(m: RowMapping) -> tuple[str | None, str | None]:
+    return m["holder_state"], m["holder_revoke_kind"]
+
+
 def _licence_and_version(m: RowMapping) -> tuple[Any, Any]:
     # stand-ins for Licence and LicenceVersion, duck-typed: only the columns the views read
     lic = SimpleNamespace(**{k: m[k] for k in _LICENCE_KEYS})
@@ -78,7 +127,12 @@ def _licence_and_version(m: RowMapping) -> tuple[Any, Any]:
 
 
 def _view(
-    conn: Connection, query: Select[Any], key: str, base_url: str, scanned: SignedPayload | None = None
+    conn: Connection,
+    query: Select[Any],
+    key: str,
+    base_url: str,
+    scanned: SignedPayload | None = None,
+    at: datetime | None = None,
 ) -> tuple[str, dict[str, Any]] | None:
     row = conn.execute(query, {"key": key}).first()
     if row is None:
@@ -88,7 +142,10 @@ def _view(
     lic, ver = _licence_and_version(row._mapping)
     lt = _reference(conn, _types, LicenceType, lic.licence_type_id, ("code", "name"))
     dept = _reference(conn, _departments, Department, lic.department_id, ("name", "uscc"))
-    return lic.id, public_view(lic, ver, lt, dept, base_url)
+    view = _judge_seal(conn, ver, public_view(lic, ver, lt, dept, base_url, _holder(row._mapping)))
+    if at is not None:
+        as_of(conn, view, lic.id, row._mapping["holder_licence_id"], at)
+    return lic.id, view
 
 
 def held_licences(*columns: Any) -> Select[Any]:
@@ -109,14 +166,16 @@ def held_licences(*columns: Any) -> Select[Any]:
     )
 
 
-_BY_HOLDER = held_licences(
-    *_VERSION_COLS,
-    LicenceVersion.qr_payload,
-    *_LICENCE_COLS,
-    LicenceType.code,
-    LicenceType.name,
-    col(Department.name).label("dept_name"),
-    col(Department.uscc).label("dept_uscc"),
+_BY_HOLDER = _with_holder(
+    held_licences(
+        *_VERSION_COLS,
+        LicenceVersion.qr_payload,
+        *_LICENCE_COLS,
+        LicenceType.code,
+        LicenceType.name,
+        col(Department.name).label("dept_name"),
+        col(Department.uscc).label("dept_uscc"),
+    )
 )
 
 
@@ -129,18 +188,21 @@ def public_views_of_holder(conn: Connection, uscc: str, base_url: str) -> list[d
         lic, ver = _licence_and_version(m)
         lt: Any = SimpleNamespace(code=m["code"], name=m["name"])
         dept: Any = SimpleNamespace(name=m["dept_name"], uscc=m["dept_uscc"])
-        view = public_view(lic, ver, lt, dept, base_url)
+        view = _judge_seal(conn, ver, public_view(lic, ver, lt, dept, base_url, _holder(m)))
         view["verify_url"] = f"{base_url}/v/{m['qr_payload']}"
         views.append(view)
     return views
 
 
-def public_view_by_token(conn: Connection, token: str, base_url: str) -> tuple[str, dict[str, Any]] | None:
-    """``(licence id, public view)`` for a QR token, or None if it is not ours."""
+def public_view_by_token(
+    conn: Connection, token: str, base_url: str, at: datetime | None = None
+) -> tuple[str, dict[str, Any]] | None:
+    """``(licence id, public view)`` for a QR token, or None if it is not ours; with ``at``, the
+    status as of that moment (:mod:`certsvc.licences.history`)."""
     scanned = qr_statement(token)
     if scanned is None or scanned.claims.kind != KIND_LICENCE:
         return None
-    return public_view_by_statement(conn, scanned, base_url)
+    return _view(conn, _BY_IDENTIFIER, scanned.claims.identifier, base_url, scanned, at)
 
 
 def public_view_by_statement(
@@ -151,6 +213,8 @@ def public_view_by_statement(
     return _view(conn, _BY_IDENTIFIER, scanned.claims.identifier, base_url, scanned)
 
 
-def public_view_by_sha(conn: Connection, sha256: str, base_url: str) -> tuple[str, dict[str, Any]] | None:
-    """``(licence id, public view)`` of the licence version whose sealed PDF has this SHA-256."""
-    return _view(conn, _BY_SHA, sha256, base_url)
+def public_view_by_sha(
+    conn: Connection, sha256: str, base_url: str, at: datetime | None = None
+) -> tuple[str, dict[str, Any]] | None:
+    """``(licence id, public view)`` of the licence version whose sealed PDF has this SHA-256 (as of ``at``)."""
+    return _view(conn, _BY_SHA, sha256, base_url, at=at)

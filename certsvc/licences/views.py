@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from certsvc.core.clock import local_date
 from certsvc.db.models import Department, Licence, LicenceType, LicenceVersion
+from certsvc.enterprises.standing import holder_label
 from certsvc.licences import status as st
 
 
@@ -12,10 +14,20 @@ def _d(v: Any) -> str | None:
     return v.isoformat() if v is not None else None
 
 
-def public_view(lic: Licence, ver: LicenceVersion, lt: LicenceType, dept: Department, base_url: str) -> dict[str, Any]:
-    """What anyone may see: no field values, so no personal data of natural persons."""
+def public_view(
+    lic: Licence,
+    ver: LicenceVersion,
+    lt: LicenceType,
+    dept: Department,
+    base_url: str,
+    holder: tuple[str | None, str | None] = (None, None),
+) -> dict[str, Any]:
+    """What anyone may see: no field values, so no personal data of natural persons. ``holder`` is
+    the state and revocation kind of the holder's business licence, shown with every licence it holds."""
     status = st.status_of(lic, ver)
     zh, en = st.LABELS[status]
+    holder_state, holder_kind = holder
+    holder_words = holder_label(holder_state, holder_kind)
     return {
         "genuine": True,
         "status": status,
@@ -34,10 +46,14 @@ def public_view(lic: Licence, ver: LicenceVersion, lt: LicenceType, dept: Depart
         "valid_from": _d(ver.valid_from),
         "valid_until": _d(ver.valid_until),
         "issued_at": _d(ver.issued_at),
+        "issued_on": local_date(ver.issued_at),  # the date of issue as printed on the PDF: in China
         "pdf_sha256": ver.pdf_sha256,
         "state_reason": lic.state_reason if status in (st.REVOKED, st.SUSPENDED) else None,
         "revoke_kind": lic.revoke_kind if status == st.REVOKED else None,
         "enterprise_url": f"{base_url}/e/{lic.holder_uscc}",
+        "holder_status": holder_state,
+        "holder_status_label": holder_words[0] if holder_words else None,
+        "holder_status_label_en": holder_words[1] if holder_words else None,
     }
 
 
@@ -62,6 +78,7 @@ def licence_view(lic: Licence, ver: LicenceVersion, lt: LicenceType, dept: Depar
         "issuer": dept.name,
         "issuer_code": dept.code,
         "issued_at": _d(ver.issued_at),
+        "issued_on": local_date(ver.issued_at),  # the date of issue as printed on the PDF: in China
         "state_reason": lic.state_reason,
         "revoke_kind": lic.revoke_kind,
         "sha256": ver.pdf_sha256,

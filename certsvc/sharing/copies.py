@@ -21,6 +21,7 @@ from certsvc.core.clock import CST
 from certsvc.db.models import Department, Enterprise, Grant, Licence, LicenceType
 from certsvc.db.session import session_scope
 from certsvc.enterprises.accounts import log_access
+from certsvc.enterprises.standing import ended_words
 from certsvc.errors import Conflict, Gone, NotFound
 from certsvc.keyring import SERVICE_OWNER
 from certsvc.licences import status as st
@@ -67,7 +68,12 @@ def share_view(s: Session, token: str, base_url: str) -> dict[str, Any]:
             "expired": ("已过期", "expired"),
             "exhausted": ("下载次数已用完", "no downloads left"),
         }[state]
-        base["error"] = {"code": f"grant_{state}", "message": f"this share link is {words[1]} ({words[0]})"}
+        ended = ended_words(s, ent) if ent is not None and state == "revoked" else None
+        message = f"this share link is {words[1]} ({words[0]})"
+        if ended:
+            words = ("持证主体营业执照已撤销，授权随之终止", ended)
+            message = f"this share link has ended: {ended} ({words[0]})"
+        base["error"] = {"code": f"grant_{state}", "message": message}
         base["reason_zh"], base["reason_en"] = words
         return base
     items = []

@@ -15,6 +15,7 @@ from certsvc import audit
 from certsvc.db.atomic import changed_rows
 from certsvc.db.models import Enterprise, Grant, utcnow
 from certsvc.enterprises.holders import holder_licences
+from certsvc.enterprises.standing import ended_words, refuse_unless_in_good_standing
 from certsvc.errors import Denial, Gone, Invalid, NotFound
 from certsvc.identifiers import IdentifierError, validate_uscc
 from certsvc.licences import status as st
@@ -61,7 +62,9 @@ def create_grant(
     expires_in_days: int | None,
     max_downloads: int | None,
 ) -> NewGrant:
-    """Share some (or all current) licences of ``ent`` with a grantee, for a purpose and a time."""
+    """Share some (or all current) licences of ``ent`` with a grantee, for a purpose and a time;
+    refused while its business licence is suspended or revoked."""
+    refuse_unless_in_good_standing(s, ent, "grant access to its licences")
     grantee_name = grantee_name.strip()
     purpose = purpose.strip()
     if not grantee_name:
@@ -231,8 +234,14 @@ def usable_grant(s: Session, token: str, licence_id: str | None = None) -> Grant
             "expired": "expired (已过期)",
             "exhausted": "used up: no downloads left (次数已用完)",
         }
+        ent = s.get(Enterprise, g.enterprise_id)
+        ended = ended_words(s, ent) if ent is not None and state == "revoked" else None
         raise Gone(
-            f"this share link was {words[state]}" if state == "revoked" else f"this share link has {words[state]}",
+            f"this share link has ended: {ended}"
+            if ended
+            else f"this share link was {words[state]}"
+            if state == "revoked"
+            else f"this share link has {words[state]}",
             denial=refused_download(s, g, state, licence_id),
         )
     return g

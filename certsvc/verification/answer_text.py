@@ -69,7 +69,10 @@ def _licence_lines(lic: dict[str, Any]) -> list[str]:
     status = str(lic.get("status", "unknown"))
     label = f" ({lic['status_label']})" if lic.get("status_label") else ""
     reason = lic.get("status_reason") or lic.get("state_reason")
-    lines.append(f"status:  {status.upper()}{label}" + (f": {reason}" if reason else ""))
+    when = f" as of {lic['status_at_local']} (China time)" if lic.get("status_at_local") else ""
+    lines.append(f"status:  {status.upper()}{label}{when}" + (f": {reason}" if reason else ""))
+    if lic.get("holder_status_label"):
+        lines.append(f"holder:  {lic['holder_status_label']} ({lic.get('holder_status_label_en') or ''})")
     return lines
 
 

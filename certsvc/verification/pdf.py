@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,15 +33,16 @@ class _IssuedHere:
     """What the database holds for a sealed revision's SHA-256: asked by the verdict policy
     ("issued here?") and again for the answer, with one query each way."""
 
-    def __init__(self, s: Session, base_url: str) -> None:
+    def __init__(self, s: Session, base_url: str, at: datetime | None = None) -> None:
         self.s = s
         self.base_url = base_url
+        self.at = at
         self._licences: dict[str, dict[str, Any] | None] = {}
         self._receipts: dict[str, Receipt | None] = {}
 
     def licence(self, sha256: str) -> dict[str, Any] | None:
         if sha256 not in self._licences:
-            found = public_view_by_sha(self.s.connection(), sha256, self.base_url)
+            found = public_view_by_sha(self.s.connection(), sha256, self.base_url, self.at)
             self._licences[sha256] = found[1] if found else None
         return self._licences[sha256]
 
@@ -106,11 +108,12 @@ def _report_body(s: Session, here: _IssuedHere, report: Report) -> dict[str, Any
     return body
 
 
-def verify_bytes(ctx: Context, data: bytes) -> dict[str, Any]:
-    """Verify a PDF against this service's trust and records (blocking: call it from a thread)."""
+def verify_bytes(ctx: Context, data: bytes, at: datetime | None = None) -> dict[str, Any]:
+    """Verify a PDF against this service's trust and records (blocking: call it from a thread); the
+    licence's status now, or as of ``at``."""
     trust = trust_for(ctx.engine)
     with Session(ctx.engine) as s:
-        here = _IssuedHere(s, ctx.settings.public_base_url)
+        here = _IssuedHere(s, ctx.settings.public_base_url, at)
         try:
             report = verify_pdf(data, trust, here, timeout_s=ctx.settings.verify_timeout_s, pool=ctx.capacity.pool)
         except VerifierBusy as e:
@@ -119,10 +122,11 @@ def verify_bytes(ctx: Context, data: bytes) -> dict[str, Any]:
         return _report_body(s, here, report)
 
 
-async def verify_upload(ctx: Context, data: bytes, caller: Caller) -> dict[str, Any]:
+async def verify_upload(ctx: Context, data: bytes, caller: Caller, at: datetime | None = None) -> dict[str, Any]:
     """Verify an uploaded PDF in an analysis worker, once ``caller`` is admitted to one (429 or 503
-    with ``Retry-After`` if not: see :mod:`certsvc.capacity`); the event loop never parses it."""
-    return await ctx.capacity.run(caller, verify_bytes, ctx, data)
+    with ``Retry-After`` if not: see :mod:`certsvc.capacity`); the event loop never parses it. The
+    licence's status now, or as of ``at``."""
+    return await ctx.capacity.run(caller, verify_bytes, ctx, data, at)
 
 
 def verify_file_cli(
@@ -132,6 +136,7 @@ def verify_file_cli(
     trust_list: Path | None = None,
     status_list: Path | None = None,
     as_json: bool = False,
+    at: datetime | None = None,
 ) -> int:
     """``certsvc verify FILE``: print the answer (in words, or JSON) and return the exit code of
     :mod:`certsvc.verification.answer_text` (0 only for a genuine licence that is valid)."""
@@ -139,6 +144,12 @@ def verify_file_cli(
         data = path.read_bytes()
     except OSError as e:
         print(f"error: cannot read {path}: {e.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    if offline and at is not None:
+        print(
+            "error: --at answers from the service's recorded history; it needs the service (not --offline)",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     if offline:
         tl_path = trust_list or Path("trust-list.json")
@@ -162,7 +173,7 @@ def verify_file_cli(
             return EXIT_USAGE
     else:
         ctx = Context(get_settings())
-        result = verify_bytes(ctx, data)
+        result = verify_bytes(ctx, data, at)
     if as_json:
         json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
         print()

@@ -36,6 +36,11 @@ def _with_record(ctx: Context, result: QrResult, body: dict[str, Any]) -> dict[s
     if scanned is not None and scanned.claims.kind == KIND_LICENCE:
         with ctx.engine.connect() as conn:
             found = public_view_by_statement(conn, scanned, ctx.settings.public_base_url)
+        if found is not None and not found[1]["genuine"]:  # sealed after its key's revoked_from
+            body["verdict"] = Verdict.SIGNATURE_INVALID.value
+            body["checks"] = [c for c in body["checks"] if c["name"] != CheckName.SIGNER_NOT_REVOKED]
+            body["checks"].append(_check(CheckName.SIGNER_NOT_REVOKED, False, found[1]["seal_problem"]))
+            return body
         if found is not None:
             body["licence"] = found[1]
             body["checks"].append(

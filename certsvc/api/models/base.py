@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-LicenceStatus = Literal["valid", "expired", "suspended", "revoked", "superseded"]
+LicenceStatus = Literal["valid", "expired", "suspended", "revoked", "superseded", "unknown"]
+HolderStatus = Literal["valid", "suspended", "revoked"]
 GrantState = Literal["active", "revoked", "expired", "exhausted"]
 IsoDate = str  # "2026-01-31"
 IsoDateTime = str  # "2026-01-31T08:00:00+00:00"

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from certsvc.api.models.base import IsoDate, IsoDateTime, LicenceStatus, Out
+from certsvc.api.models.base import HolderStatus, IsoDate, IsoDateTime, LicenceStatus, Out
 from certsvc.api.models.errors import ErrorDetail
 
 
@@ -57,6 +57,7 @@ class LicenceOut(Out):
     issuer: str
     issuer_code: str
     issued_at: IsoDateTime | None
+    issued_on: IsoDate | None = None
     state_reason: str | None
     revoke_kind: str | None
     sha256: str
@@ -124,10 +125,18 @@ class PublicLicence(Out):
     valid_from: IsoDate | None
     valid_until: IsoDate | None
     issued_at: IsoDateTime | None
+    issued_on: IsoDate | None = None
     pdf_sha256: str
     state_reason: str | None
     revoke_kind: str | None
     enterprise_url: str
+    holder_status: HolderStatus | None = None
+    holder_status_label: str | None = None
+    holder_status_label_en: str | None = None
+    verdict: Literal["signature_invalid"] | None = None
+    seal_problem: str | None = None
+    status_at: IsoDateTime | None = None
+    status_at_local: str | None = None
 
 
 class HeldPublicLicence(PublicLicence):
@@ -150,6 +159,9 @@ class EnterprisePage(Out):
     uscc: str
     name: str | None
     registered: bool
+    holder_status: HolderStatus | None = None
+    holder_status_label: str | None = None
+    holder_status_label_en: str | None = None
     current: list[HeldPublicLicence]
     other: list[HeldPublicLicence]
     count: int

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlmodel import Session
 
-from certsvc.api.deps import CtxDep
+from certsvc.api.deps import AtQuery, CtxDep
 from certsvc.api.models import (
     EnterprisePage,
     ErrorBody,
@@ -52,10 +52,12 @@ def _page(model: type, description: str, *errors: int, error_model: type[ErrorBo
 
 
 @router.get("/v/{token}", **_page(PublicLicence, "The licence a QR code names", 404, error_model=LinkErrorBody))
-async def verify_page(token: str, request: Request, ctx: CtxDep) -> Response:
-    """The page a licence's QR code opens. One indexed query; the scan is counted in memory."""
+async def verify_page(token: str, request: Request, ctx: CtxDep, at: AtQuery = None) -> Response:
+    """The page a licence's QR code opens. One indexed query (plus the trust list's version, for keys
+    revoked since); the scan is counted in memory. With ``at`` (ISO-8601; without an offset it is
+    China time), the status as of that moment."""
     with ctx.engine.connect() as conn:
-        found = public_view_by_token(conn, token, ctx.settings.public_base_url)
+        found = public_view_by_token(conn, token, ctx.settings.public_base_url, at)
     if found is None:
         if wants_json(request):
             return JSONResponse(NOT_OURS, status_code=404)

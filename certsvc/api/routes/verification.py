@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, File, Request, UploadFile
 from pydantic import Field
 
-from certsvc.api.deps import CallerDep, CtxDep
+from certsvc.api.deps import AtQuery, CallerDep, CtxDep
 from certsvc.api.models import QrVerifyResult, StatusList, TrustList, VerifyResult, error_responses
 from certsvc.api.uploads import read_pdf_upload
 from certsvc.inputs import RequestModel
@@ -31,14 +31,18 @@ class QrIn(RequestModel):
     responses=error_responses(401, 413, 422, 429, 503),
 )
 async def post_verify(
-    request: Request, ctx: CtxDep, caller: CallerDep, file: UploadFile | None = File(default=None)
+    request: Request,
+    ctx: CtxDep,
+    caller: CallerDep,
+    file: UploadFile | None = File(default=None),
+    at: AtQuery = None,
 ) -> dict[str, Any]:
-    """Verify a PDF (multipart field ``file``): the verdict, the checks behind it, and the licence (with its status now)
-    or receipt of this service that it is. Anonymous uploads are limited per client address (429); 503 when the
-    verifiers are all busy. Both carry ``Retry-After``. A department or enterprise key (optional) uses workers kept
-    for authenticated callers."""
+    """Verify a PDF (multipart field ``file``): the verdict, the checks behind it, and the licence (with its status
+    now, or as of ``at``) or receipt of this service that it is. Anonymous uploads are limited per client address
+    (429); 503 when the verifiers are all busy. Both carry ``Retry-After``. A department or enterprise key
+    (optional) uses workers kept for authenticated callers."""
     data = await read_pdf_upload(request, file, ctx.settings.max_upload_bytes)
-    return await verify_upload(ctx, data, caller)
+    return await verify_upload(ctx, data, caller, at)
 
 
 @router.post(
