@@ -24,6 +24,7 @@ from certsvc.licences.views import public_view
 from certsvc.security import qr_statement, records_statement
 from certsvc.verification.trust import trust_for
 from signing.payload import KIND_LICENCE, SignedPayload
+from verify.trust import TrustContext
 
 # Column names, not columns: the namespaces built from a row take their attribute names from here.
 _VERSION_KEYS = (
@@ -95,10 +96,10 @@ def _reference(conn: Connection, cache: dict[int, Any], model: Any, key: int, co
     return value
 
 
-def _judge_seal(conn: Connection, ver: Any, view: dict[str, Any]) -> dict[str, Any]:
+def _judge_seal(trust: TrustContext, ver: Any, view: dict[str, Any]) -> dict[str, Any]:
     """``view``, refused as ``signature_invalid`` when the version was sealed at or after its key's
     ``revoked_from`` (key compromise): the same rule as ``/verify`` and ``/verify/qr`` apply."""
-    entry = trust_for(conn.engine).by_kid(ver.signer_kid)
+    entry = trust.by_kid(ver.signer_kid)
     if entry is None or not entry.revoked_at(ver.issued_at):
         return view
     problem = (
@@ -142,7 +143,8 @@ def _view(
     lic, ver = _licence_and_version(row._mapping)
     lt = _reference(conn, _types, LicenceType, lic.licence_type_id, ("code", "name"))
     dept = _reference(conn, _departments, Department, lic.department_id, ("name", "uscc"))
-    view = _judge_seal(conn, ver, public_view(lic, ver, lt, dept, base_url, _holder(row._mapping)))
+    trust = trust_for(conn.engine, conn)
+    view = _judge_seal(trust, ver, public_view(lic, ver, lt, dept, base_url, _holder(row._mapping)))
     if at is not None:
         as_of(conn, view, lic.id, row._mapping["holder_licence_id"], at)
     return lic.id, view
@@ -183,12 +185,13 @@ def public_views_of_holder(conn: Connection, uscc: str, base_url: str) -> list[d
     """Public views of every licence held under ``uscc`` (current versions), newest first, each
     with its ``verify_url``: the columns they show, without loading whole rows."""
     views = []
+    trust = trust_for(conn.engine, conn)
     for row in conn.execute(_BY_HOLDER, {"key": uscc}):
         m = row._mapping
         lic, ver = _licence_and_version(m)
         lt: Any = SimpleNamespace(code=m["code"], name=m["name"])
         dept: Any = SimpleNamespace(name=m["dept_name"], uscc=m["dept_uscc"])
-        view = _judge_seal(conn, ver, public_view(lic, ver, lt, dept, base_url, _holder(m)))
+        view = _judge_seal(trust, ver, public_view(lic, ver, lt, dept, base_url, _holder(m)))
         view["verify_url"] = f"{base_url}/v/{m['qr_payload']}"
         views.append(view)
     return views

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
 from certsvc.db.models import Counter, Department, Enterprise, LicenceType, SigningCertificate
@@ -62,9 +62,20 @@ def build_trust(s: Session) -> TrustContext:
     return TrustContext(root=root, certs=tuple(certs))
 
 
-def trust_for(engine: Engine) -> TrustContext:
-    """The trust context of ``engine``, rebuilt only when the ``trust`` counter says a certificate changed."""
+_TRUST_VERSION = select(Counter.value).where(Counter.name == "trust")
+
+
+def trust_for(engine: Engine, conn: Connection | None = None) -> TrustContext:
+    """The trust context of ``engine``, rebuilt only when the ``trust`` counter says a certificate
+    changed. A caller already holding ``conn`` passes it: the version check is then one query on
+    that connection, not a second connection from the pool (the QR page asks on every scan)."""
     key = str(engine.url)
+    if conn is not None:
+        version = conn.execute(_TRUST_VERSION).scalar() or 0
+        with _lock:
+            hit = _cache.get(key)
+        if hit and hit[0] == version:
+            return hit[1]
     with Session(engine) as s:
         row = s.exec(select(Counter).where(Counter.name == "trust")).first()
         version = row.value if row else 0
