@@ -9,7 +9,7 @@ import subprocess
 import httpx
 
 from tests.support.data import business_licence_body, random_uscc
-from tests.support.live import CLI, free_port, server_env, wait_ready
+from tests.support.live import CLI, add_department_cli, free_port, server_env, wait_ready
 from tests.support.race import race
 
 TRIALS = 3
@@ -18,11 +18,7 @@ TRIALS = 3
 def test_simultaneous_business_licences_for_one_uscc_register_it_once(tmp_path) -> None:
     ports = [free_port(), free_port()]
     env = server_env(tmp_path, ports[0])
-    command = [*CLI, "department", "add", "--name", "深圳市市场监督管理局", "--code", "SZSJ", "--registrar"]
-    out = subprocess.run(
-        [*command, "--uscc", random_uscc("11440300")], env=env, capture_output=True, text=True, timeout=120, check=True
-    )
-    market = {"Authorization": f"Bearer {out.stdout.strip().splitlines()[-1]}"}
+    market = add_department_cli(env, "深圳市市场监督管理局", "SZSJ", registrar=True)
     # two server processes on one database, each pausing between "no business licence yet" and
     # registering: the window in which a read-check-write lets both register
     env = {**env, "CERTSVC_SIGN_WORKERS": "0", "CERTSVC_FAULT_DELAY": "business_licence_checked:0.5"}

@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from tests.support.data import FOOD_LICENCE_TYPE, business_licence_body, food_licence_body, random_uscc
-from tests.support.live import CLI, free_port, serve, server_env
+from tests.support.live import add_department_cli, free_port, serve, server_env
 
 SEED = os.environ.get("CERTSVC_FUZZ_SEED", "20261201")
 MAX_EXAMPLES = os.environ.get("CERTSVC_FUZZ_EXAMPLES", "25")
@@ -39,11 +39,9 @@ class Target:
 
 
 def _department(env: dict[str, str], name: str, code: str, *, registrar: bool = False) -> str:
-    cmd = [*CLI, "department", "add", "--name", name, "--code", code, "--uscc", random_uscc("11440300")]
-    out = subprocess.run(
-        cmd + (["--registrar"] if registrar else []), env=env, capture_output=True, text=True, timeout=120, check=True
-    )
-    return out.stdout.strip().splitlines()[-1]
+    """The new department's API key (the CLI prints it last)."""
+    header = add_department_cli(env, name, code, registrar=registrar)["Authorization"]
+    return header.removeprefix("Bearer ")
 
 
 def _token(url: str) -> str:

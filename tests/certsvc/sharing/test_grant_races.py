@@ -9,7 +9,7 @@ import subprocess
 import httpx
 
 from tests.support.data import business_licence_body, random_uscc
-from tests.support.live import CLI, free_port, server_env, wait_ready
+from tests.support.live import CLI, add_department_cli, free_port, server_env, wait_ready
 from tests.support.race import race
 
 TRIALS = 4
@@ -17,18 +17,10 @@ RACERS = 8
 LIMIT = 3
 
 
-def _registrar(env: dict[str, str]) -> dict[str, str]:
-    command = [*CLI, "department", "add", "--name", "深圳市市场监督管理局", "--code", "SZSJ", "--registrar"]
-    out = subprocess.run(
-        [*command, "--uscc", random_uscc("11440300")], env=env, capture_output=True, text=True, timeout=120, check=True
-    )
-    return {"Authorization": f"Bearer {out.stdout.strip().splitlines()[-1]}"}
-
-
 def test_n_simultaneous_downloads_of_a_k_download_grant_give_exactly_k_copies(tmp_path) -> None:
     port = free_port()
     env = server_env(tmp_path, port)
-    market = _registrar(env)
+    market = add_department_cli(env, "深圳市市场监督管理局", "SZSJ", registrar=True)
     server = subprocess.Popen(
         [*CLI, "serve", "--port", str(port), "--workers", "2"],
         env={**env, "CERTSVC_SIGN_WORKERS": "0"},
