@@ -69,20 +69,16 @@ def trust_for(engine: Engine, conn: Connection | None = None) -> TrustContext:
     """The trust context of ``engine``, rebuilt only when the ``trust`` counter says a certificate
     changed. A caller already holding ``conn`` passes it: the version check is then one query on
     that connection, not a second connection from the pool (the QR page asks on every scan)."""
+    if conn is None:
+        with engine.connect() as own:
+            return trust_for(engine, own)
     key = str(engine.url)
-    if conn is not None:
-        version = conn.execute(_TRUST_VERSION).scalar() or 0
-        with _lock:
-            hit = _cache.get(key)
-        if hit and hit[0] == version:
-            return hit[1]
-    with Session(engine) as s:
-        row = s.exec(select(Counter).where(Counter.name == "trust")).first()
-        version = row.value if row else 0
-        with _lock:
-            hit = _cache.get(key)
-        if hit and hit[0] == version:
-            return hit[1]
+    version = conn.execute(_TRUST_VERSION).scalar() or 0
+    with _lock:
+        hit = _cache.get(key)
+    if hit and hit[0] == version:
+        return hit[1]
+    with Session(bind=conn) as s:
         trust = build_trust(s)
     with _lock:
         _cache[key] = (version, trust)
