@@ -10,7 +10,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from certsvc import audit, serving
 from certsvc.backup import BackupError, backup, restore
@@ -18,7 +18,6 @@ from certsvc.blobstore import FileBlobStore
 from certsvc.context import Context
 from certsvc.core.config import get_settings, reset_settings
 from certsvc.core.files import private_umask, tighten
-from certsvc.db.counters import next_value
 from certsvc.db.models import Department, SigningCertificate
 from certsvc.db.session import session_scope
 from certsvc.demo import load_demo
@@ -123,10 +122,7 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
         if args.revoke_from:
             when = datetime.fromisoformat(args.revoke_from)
             when = when if when.tzinfo else when.replace(tzinfo=UTC)
-            row = s.exec(select(SigningCertificate).where(SigningCertificate.kid == old.kid)).one()
-            row.revoked_from = when
-            s.add(row)
-            next_value(s, "trust")
+            ctx.keyring.revoke_from(s, when, col(SigningCertificate.kid) == old.kid)
             details["revoked_from"] = when.isoformat()
         audit.record(
             s, "keys.rotate", actor_kind="operator", subject_kind="department", subject_id=dept.id, details=details

@@ -14,9 +14,11 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pyhanko.sign.signers import Signer
+from sqlalchemy import ColumnElement, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from certsvc.db.atomic import changed_rows
 from certsvc.db.counters import next_value
 from certsvc.db.models import Counter, SigningCertificate
 from certsvc.errors import ServiceError
@@ -199,6 +201,20 @@ class Keyring:
 
     def all(self, session: Session) -> list[CertInfo]:
         return [_info(r) for r in session.exec(select(SigningCertificate).order_by(col(SigningCertificate.id)))]
+
+    def revoke_from(self, session: Session, when: datetime, *which: ColumnElement[bool]) -> int:
+        """Mark the certificates ``which`` selects compromised from ``when`` (an earlier mark stands),
+        and bump the trust version so every process rebuilds its trust context; how many changed."""
+        revoked_from = col(SigningCertificate.revoked_from)
+        changed = changed_rows(
+            session,
+            update(SigningCertificate)
+            .where(*which, or_(revoked_from.is_(None), revoked_from > when))
+            .values(revoked_from=when),
+        )
+        if changed:
+            next_value(session, "trust")
+        return changed
 
     # --- use --------------------------------------------------------------------------
 

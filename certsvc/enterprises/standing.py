@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from certsvc import audit
 from certsvc.db.atomic import changed_rows
-from certsvc.db.counters import next_value
 from certsvc.db.models import ApiCredential, Enterprise, Grant, Licence, SigningCertificate
 from certsvc.errors import Forbidden
+from certsvc.keyring import Keyring
 from certsvc.licences import status as st
 from verify.trust import OwnerKind
 
@@ -67,7 +67,7 @@ def refuse_unless_in_good_standing(s: Session, ent: Enterprise, action: str) -> 
     raise Forbidden(f"the enterprise's business licence was revoked ({lic.revoke_kind or '撤销'}): it cannot {action}")
 
 
-def end_enterprise(s: Session, business_licence: Licence, at: datetime) -> None:
+def end_enterprise(s: Session, keyring: Keyring, business_licence: Licence, at: datetime) -> None:
     """The cascade of a revoked business licence, in the caller's transaction (see the module)."""
     ent = s.exec(select(Enterprise).where(Enterprise.business_licence_id == business_licence.id)).first()
     if ent is None:
@@ -86,18 +86,12 @@ def end_enterprise(s: Session, business_licence: Licence, at: datetime) -> None:
         s,
         update(Grant).where(col(Grant.enterprise_id) == ent.id, col(Grant.revoked_at).is_(None)).values(revoked_at=at),
     )
-    certs = changed_rows(
+    keyring.revoke_from(
         s,
-        update(SigningCertificate)
-        .where(
-            col(SigningCertificate.owner_kind) == OwnerKind.ENTERPRISE.value,
-            col(SigningCertificate.owner_id) == ent.id,
-            or_(col(SigningCertificate.revoked_from).is_(None), col(SigningCertificate.revoked_from) > at),
-        )
-        .values(revoked_from=at),
+        at,
+        col(SigningCertificate.owner_kind) == OwnerKind.ENTERPRISE.value,
+        col(SigningCertificate.owner_id) == ent.id,
     )
-    if certs:
-        next_value(s, "trust")  # every process rebuilds its trust context
     kind = business_licence.revoke_kind
     audit.record(
         s,

@@ -172,5 +172,5 @@ def change_state(
         )
         lt = s.get(LicenceType, lic.licence_type_id)
         if action == "revoke" and lt is not None and lt.is_business_licence:
-            end_enterprise(s, lic, now)  # 一注到底: in this same transaction
+            end_enterprise(s, ctx.keyring, lic, now)  # 一注到底: in this same transaction
         return lic
