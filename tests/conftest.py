@@ -19,6 +19,17 @@ from tests.support.pkcs11 import SO_PIN, SOFTHSM_MODULE, USER_PIN, Token, sofths
 from tests.support.service import Service, running_service
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``slow`` (long matrices, soak) run only with ``CERTSVC_SLOW=1``; CI runs the
+    quick versions next to them."""
+    if os.environ.get("CERTSVC_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: set CERTSVC_SLOW=1 to run it")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """A service of this module's own: the root CA, a market regulator (registrar), a health and a
