@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -18,7 +18,7 @@ from certsvc.web import render
 
 router = APIRouter(tags=["matters"])
 
-QText = Query(None, max_length=100)
+QText = Annotated[str | None, Query(max_length=100)]
 
 
 @router.post(
@@ -56,8 +56,8 @@ def get_matter_materials(
 @router.get("/api/v1/matters", response_model=Catalogue, responses=error_responses(422))
 def get_matters(
     ctx: CtxDep,
-    q: str | None = QText,
-    department: str | None = QText,
+    q: QText = None,
+    department: QText = None,
     limit: int = Query(50, ge=1, le=200),
     cursor: str | None = Query(None, max_length=32),
 ) -> dict[str, Any]:
@@ -74,8 +74,8 @@ def get_matters(
 def catalogue_page(
     request: Request,
     ctx: CtxDep,
-    q: str | None = QText,
-    department: str | None = QText,
+    q: QText = None,
+    department: QText = None,
     limit: int = Query(50, ge=1, le=200),
     cursor: str | None = Query(None, max_length=32),
 ) -> Response:

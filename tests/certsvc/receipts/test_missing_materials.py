@@ -119,9 +119,7 @@ def test_sweep_past_the_due_date_makes_the_receipt_overdue_once_then_received_co
 
 
 def _receipt_state(service, receipt_id: str) -> str:
-    return service.client.get(f"/api/v1/receipts/{receipt_id}", headers=service.health.auth).json()[
-        "materials_state"
-    ]
+    return service.client.get(f"/api/v1/receipts/{receipt_id}", headers=service.health.auth).json()["materials_state"]
 
 
 def test_enterprise_lists_its_receipts_with_what_is_outstanding(service, ent: Ent, other_ent: Ent) -> None:
