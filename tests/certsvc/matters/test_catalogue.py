@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.data import FOOD_LICENCE_TYPE
 from tests.support.service import Ent
 
 JSON = {"Accept": "application/json"}
+OTHER_MODE = "filing" if FOOD_LICENCE_TYPE["reform_mode"] != "filing" else "approval"
 
 
 def _matter(**over: object) -> dict:
@@ -14,7 +16,7 @@ def _matter(**over: object) -> dict:
         "code": "SZWJ-SPJY-001",
         "name": "食品经营许可证核发",
         "legal_basis": "《中华人民共和国食品安全法》第三十五条",
-        "reform_mode": "commitment",
+        "reform_mode": FOOD_LICENCE_TYPE["reform_mode"],
         "licence_type": "SPJY",
         "materials": [
             {"name": "营业执照", "licence_type": "SZSJ:YYZZ"},
@@ -36,7 +38,7 @@ def published(service) -> dict:
 
 def test_a_published_matter_shows_its_department_type_and_materials(service, published) -> None:
     assert published["department"] == service.health.name
-    assert published["licence_type"] == "SZWJ:SPJY" and published["reform_mode_name"] == "实行告知承诺"
+    assert published["licence_type"] == "SZWJ:SPJY" and published["reform_mode"] == FOOD_LICENCE_TYPE["reform_mode"]
     assert published["materials"][0] == {"name": "营业执照", "licence_type": "SZSJ:YYZZ"}
 
 
