@@ -122,7 +122,9 @@ MATTERS: list[tuple[str, dict[str, Any]]] = [  # (department code, POST /matters
         {
             "code": "SZWJ-CGWS-001",
             "name": "饭馆、咖啡馆、酒吧、茶座公共场所卫生许可",
-            "legal_basis": "《国务院关于整合调整餐饮服务场所的公共场所卫生许可证和食品经营许可证的决定》（国发〔2016〕12号）",
+            "legal_basis": (
+                "《国务院关于整合调整餐饮服务场所的公共场所卫生许可证和食品经营许可证的决定》（国发〔2016〕12号）"
+            ),
             "reform_mode": "abolished",
             "licence_type": "CGWS",
             "materials": [],
