@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
 from certsvc import audit
@@ -58,7 +59,7 @@ def create_matter(s: Session, dept: Department, body: MatterIn) -> tuple[Matter,
             item["licence_type"] = f"{md.code}:{mt.code}"
         materials.append(item)
     if s.exec(select(Matter).where(Matter.code == code)).first() is not None:
-        raise Conflict(f"a matter with code {code} exists")
+        raise Conflict(f"code: a matter with code {code} exists", field="code")
     matter = Matter(
         code=code,
         name=body.name.strip(),
@@ -69,8 +70,11 @@ def create_matter(s: Session, dept: Department, body: MatterIn) -> tuple[Matter,
         materials=materials,
         supervision=body.supervision.strip(),
     )
-    s.add(matter)
-    s.flush()
+    try:
+        with s.begin_nested():  # a concurrent request may publish the same code first
+            s.add(matter)
+    except IntegrityError as e:
+        raise Conflict(f"code: a matter with code {code} exists", field="code") from e
     audit.record(
         s,
         "matter.create",

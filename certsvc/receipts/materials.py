@@ -112,7 +112,7 @@ def record_received(s: Session, dept: Department, receipt_id: str, name: str) ->
         ).first()
         if known is None:
             raise Invalid(f"name: {name!r} is not a missing material of this receipt", field="name")
-        raise Conflict(f"{name} was recorded as received already")
+        raise Conflict(f"name: {name} was recorded as received already", field="name")
     s.expire_all()
     rec = own_receipt(s, dept, receipt_id)
     state = _settle(s, rec)

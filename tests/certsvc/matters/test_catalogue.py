@@ -71,7 +71,7 @@ def test_catalogue_searches_by_name_and_department(service, published) -> None:
 
 def test_a_code_published_twice_is_409(service, published) -> None:
     r = service.client.post("/api/v1/matters", headers=service.health.auth, json=_matter())
-    assert r.status_code == 409
+    assert r.status_code == 409 and r.json()["error"]["field"] == "code"
 
 
 def test_a_matter_for_another_departments_type_is_422_naming_licence_type(service) -> None:

@@ -58,7 +58,7 @@ def test_recording_a_material_twice_is_409(service) -> None:
     rec = _receipt(service, ("卫生检测报告", 10))
     assert _received(service, rec["id"], "卫生检测报告").status_code == 200
     r = _received(service, rec["id"], "卫生检测报告")
-    assert r.status_code == 409 and r.json()["error"]["code"] == "conflict"
+    assert r.status_code == 409 and r.json()["error"]["field"] == "name"
 
 
 def test_recording_a_material_the_receipt_does_not_list_is_422_naming_name(service) -> None:
