@@ -14,13 +14,15 @@ from certsvc import __version__
 from certsvc.api import errors, openapi
 from certsvc.api.deps import safe_parameters
 from certsvc.api.limits import BodyLimit
-from certsvc.api.routes import departments, enterprise, health, portal, public, receipts, verification
+from certsvc.api.routes import departments, enterprise, health, matters, portal, public, receipts, verification
 from certsvc.audit import checkpoint
 from certsvc.context import Context
+from certsvc.core import clock
 from certsvc.core.config import Settings, get_settings
 from certsvc.core.files import private_umask
 from certsvc.db.session import session_scope
 from certsvc.metrics import MetricsMiddleware
+from certsvc.sweeps import run_sweeps
 from signing.fonts import warm_up
 
 log = logging.getLogger("certsvc")
@@ -56,6 +58,19 @@ async def _checkpoints(ctx: Context, every_s: float) -> None:
             log.exception("audit checkpoint failed")
 
 
+async def _sweeps(ctx: Context, every_s: float) -> None:
+    """The scheduler of time-driven changes (:mod:`certsvc.sweeps`): every process runs it; on
+    PostgreSQL one at a time sweeps, and each item changes once whoever sweeps it."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            changed = await asyncio.to_thread(run_sweeps, ctx.engine, clock.now())
+            if any(changed.values()):
+                log.info("sweep: %s", changed)
+        except Exception:  # keep serving; the next round tries again
+            log.exception("sweep failed")
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     ctx: Context = app.state.ctx
@@ -70,6 +85,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         asyncio.create_task(_flush_scans(ctx, ctx.settings.scan_flush_s)),
         asyncio.create_task(_flush_denials(ctx, ctx.settings.denial_flush_s)),
     ]
+    if ctx.settings.sweep_interval_s > 0:
+        tasks.append(asyncio.create_task(_sweeps(ctx, ctx.settings.sweep_interval_s)))
     try:
         yield
     finally:
@@ -106,6 +123,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.include_router(enterprise.router)
     app.include_router(verification.router)
     app.include_router(receipts.router)
+    app.include_router(matters.router)
     app.include_router(portal.router)
     app.include_router(health.router)
     openapi.install(app)

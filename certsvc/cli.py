@@ -24,6 +24,7 @@ from certsvc.demo import load_demo
 from certsvc.departments.registry import add_department
 from certsvc.errors import ServiceError
 from certsvc.repair import repair
+from certsvc.sweeps import run_sweeps
 from certsvc.verification.pdf import verify_file_cli
 from keys.ca import Subject
 from verify.trust import OwnerKind
@@ -150,6 +151,20 @@ def _moment(text: str) -> datetime:
         return datetime.fromisoformat(text)
     except ValueError as e:
         raise argparse.ArgumentTypeError(f"not an ISO-8601 date-time: {text!r}") from e
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """``certsvc sweep [--at]``: run the time-driven changes now (or as of ``--at``) and say what changed."""
+    from certsvc.core.clock import CST, now
+
+    ctx = _ctx()
+    at = args.at or now()
+    at = at if at.tzinfo else at.replace(tzinfo=CST)
+    changed = run_sweeps(ctx.engine, at)
+    print(f"swept as of {at.isoformat()}")
+    for name, count in changed.items():
+        print(f"  {name}: {count} changed")
+    return 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -282,6 +297,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--trust-list", help="JSON from GET /api/v1/trust-list (offline; default ./trust-list.json)")
     sp.add_argument("--status-list", help="JSON from GET /api/v1/status-list (offline; default ./status-list.json)")
     sp.set_defaults(func=cmd_verify)
+
+    sp = sub.add_parser(
+        "sweep",
+        help="run the time-driven changes now: overdue materials, expiries (the server does this every minute)",
+    )
+    sp.add_argument("--at", type=_moment, help="sweep as of this ISO-8601 moment (no offset: China time)")
+    sp.set_defaults(func=cmd_sweep)
 
     audit_p = sub.add_parser("audit", help="audit log").add_subparsers(dest="sub", required=True)
     audit_p.add_parser("verify", help="walk the audit hash chain and check the signed heads").set_defaults(

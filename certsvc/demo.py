@@ -1,12 +1,15 @@
-"""Demo data: a market regulator, a health department, enterprises, business licences, permits."""
+"""Demo data: a market regulator, a health department, enterprises, business licences, permits,
+the catalogue of matters (one of each reform mode) and a receipt with a material still missing (容缺)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import Session, select
 
 from certsvc.context import Context
+from certsvc.core.clock import today
 from certsvc.db.models import Department
 from certsvc.db.session import session_scope
 from certsvc.departments.registry import add_department, create_licence_type
@@ -14,11 +17,14 @@ from certsvc.enterprises.holders import holder_licences
 from certsvc.identifiers import make_uscc
 from certsvc.licences import issuance as svc
 from certsvc.licences.rules import HolderKind
+from certsvc.matters.catalogue import create_matter
+from certsvc.receipts.issuance import issue_receipt
+from certsvc.schemas import MatterIn, MissingMaterial, ReceiptIn
 
 MARKET = ("深圳市市场监督管理局", make_uscc("11440300", "MB2C9204"), "SZSJ")
 HEALTH = ("深圳市卫生健康委员会", make_uscc("11440300", "MB2C9305"), "SZWJ")
-# The food business licence (食品经营许可证) of the health department, as POST /licence-types takes it;
-# the tests and the benchmark define the same type.
+# The food business licence (食品经营许可证) as POST /licence-types takes it: the tests and the benchmark
+# define it under their health department; the demo, like the 证照分离 catalogue, under the market regulator.
 FOOD_LICENCE_TYPE: dict[str, Any] = {
     "code": "SPJY",
     "name": "食品经营许可证",
@@ -31,6 +37,101 @@ FOOD_LICENCE_TYPE: dict[str, Any] = {
     "validity_days": 1825,
     "reform_mode": "commitment",
 }
+# The demo's licence types: market regulation (食品经营许可 under 优化审批服务, 仅销售预包装食品 under 备案)
+# and health (公共场所卫生许可 under 告知承诺; 饭馆、咖啡馆、酒吧、茶座 卫生许可 abolished).
+MARKET_TYPES: list[dict[str, Any]] = [
+    {**FOOD_LICENCE_TYPE, "reform_mode": "approval"},
+    {
+        "code": "YBZBA",
+        "name": "仅销售预包装食品备案凭证",
+        "fields": [{"name": "经营场所", "required": True}, {"name": "经营项目", "required": False}],
+        "validity_days": None,
+        "reform_mode": "filing",
+    },
+]
+HEALTH_TYPES: list[dict[str, Any]] = [
+    {
+        # TODO(h-reform): "commitment": {"text": COMMITMENT_TEXT, "conditions_due_days": 60, "on_overdue": "suspend"}
+        # once licence types carry their commitment (the lead finishes this at merge).
+        "code": "GGWS",
+        "name": "公共场所卫生许可证",
+        "fields": [{"name": "经营场所", "required": True}, {"name": "许可项目", "required": True}],
+        "validity_days": 1460,
+        "reform_mode": "commitment",
+    },
+    {
+        "code": "CGWS",
+        "name": "饭馆、咖啡馆、酒吧、茶座卫生许可证",
+        "fields": [],
+        "validity_days": None,
+        "reform_mode": "abolished",
+    },
+]
+COMMITMENT_TEXT = (
+    "本单位承诺：经营场所符合《公共场所卫生管理条例》及其实施细则规定的卫生条件，从业人员持有效健康合格证明，"
+    "卫生管理制度健全；自取得许可之日起六十日内提交卫生检测报告。如承诺不实，愿承担许可被撤销等法律责任。"
+)
+MATTERS: list[tuple[str, dict[str, Any]]] = [  # (department code, POST /matters body)
+    (
+        "SZSJ",
+        {
+            "code": "SZSJ-SPJY-001",
+            "name": "食品经营许可证核发",
+            "legal_basis": "《中华人民共和国食品安全法》第三十五条；《食品经营许可和备案管理办法》",
+            "reform_mode": "approval",
+            "licence_type": "SPJY",
+            "materials": [
+                {"name": "营业执照", "licence_type": "SZSJ:YYZZ"},
+                {"name": "食品经营许可申请书"},
+                {"name": "主要设备设施布局、操作流程等文件"},
+                {"name": "食品安全管理制度"},
+            ],
+            "supervision": "日常监督检查；“双随机、一公开”抽查；信用风险分类监管",
+        },
+    ),
+    (
+        "SZSJ",
+        {
+            "code": "SZSJ-YBZBA-001",
+            "name": "仅销售预包装食品备案",
+            "legal_basis": "《中华人民共和国食品安全法》第三十五条（2021年修正）",
+            "reform_mode": "filing",
+            "licence_type": "YBZBA",
+            "materials": [{"name": "营业执照", "licence_type": "SZSJ:YYZZ"}, {"name": "备案信息采集表"}],
+            "supervision": "备案后纳入日常监管；抽查发现不符合条件的，责令限期整改",
+        },
+    ),
+    (
+        "SZWJ",
+        {
+            "code": "SZWJ-GGWS-001",
+            "name": "公共场所卫生许可证核发（告知承诺）",
+            "legal_basis": "《公共场所卫生管理条例》第八条",
+            "reform_mode": "commitment",
+            "licence_type": "GGWS",
+            "materials": [
+                {"name": "营业执照", "licence_type": "SZSJ:YYZZ"},
+                {"name": "公共场所卫生许可申请表"},
+                {"name": "告知承诺书"},
+            ],
+            "supervision": "许可后六十日内现场核查；承诺不实的依法撤销许可并纳入信用记录",
+        },
+    ),
+    (
+        "SZWJ",
+        {
+            "code": "SZWJ-CGWS-001",
+            "name": "饭馆、咖啡馆、酒吧、茶座公共场所卫生许可",
+            "legal_basis": (
+                "《国务院关于整合调整餐饮服务场所的公共场所卫生许可证和食品经营许可证的决定》（国发〔2016〕12号）"
+            ),
+            "reform_mode": "abolished",
+            "licence_type": "CGWS",
+            "materials": [],
+            "supervision": "直接取消审批；卫生健康部门纳入“双随机、一公开”监管，依法查处违法行为",
+        },
+    ),
+]
 ENTERPRISES: list[tuple[str, str, HolderKind, str, str]] = [
     ("深圳市鹏城餐饮管理有限公司", make_uscc("91440300", "MA5G0A1B"), "enterprise", "有限责任公司", "张伟"),
     ("深圳市南山区王䶮堃小吃店", make_uscc("92440300", "MA5G0C2D"), "individual", "个体工商户", "王䶮堃"),
@@ -56,7 +157,13 @@ async def load_demo(ctx: Context) -> str:
             return _already_loaded(ctx, s)
         market = add_department(s, ctx.keyring, name=MARKET[0], uscc=MARKET[1], code=MARKET[2], registrar=True)
         health = add_department(s, ctx.keyring, name=HEALTH[0], uscc=HEALTH[1], code=HEALTH[2])
-        create_licence_type(s, health.department, **FOOD_LICENCE_TYPE)
+        for body in MARKET_TYPES:
+            create_licence_type(s, market.department, **body)
+        for body in HEALTH_TYPES:
+            create_licence_type(s, health.department, **body)
+        owners = {MARKET[2]: market.department, HEALTH[2]: health.department}
+        for dept_code, matter in MATTERS:
+            create_matter(s, owners[dept_code], MatterIn(**matter))
     lines = ["certsvc demo data", ""]
     base = ctx.settings.public_base_url
     for name, uscc, kind, kind_name, person in ENTERPRISES:
@@ -81,7 +188,7 @@ async def load_demo(ctx: Context) -> str:
         )
         food = await svc.issue(
             ctx,
-            health.department,
+            market.department,
             svc.IssueRequest(
                 licence_type="SPJY",
                 holder_uscc=uscc,
@@ -103,7 +210,21 @@ async def load_demo(ctx: Context) -> str:
             f"  enterprise activation code:  {bl.activation_code}",
             "",
         ]
+    first_name, first_uscc, *_rest = ENTERPRISES[0]
+    await issue_receipt(
+        ctx,
+        health.department,
+        ReceiptIn(
+            applicant_name=first_name,
+            applicant_uscc=first_uscc,
+            matter="公共场所卫生许可证核发（告知承诺）",
+            application_number="SZWJ-DEMO-0001",
+            materials_received=["公共场所卫生许可申请表", "告知承诺书"],
+            materials_missing=[MissingMaterial(name="卫生检测报告", due=today() + timedelta(days=15))],
+        ),
+    )
     lines += [
+        f"事项清单 catalogue of matters:  {base}/catalogue",
         f"{MARKET[0]} ({MARKET[2]}) API key: {market.api_key}",
         f"{HEALTH[0]} ({HEALTH[2]}) API key: {health.api_key}",
         f"API docs: {base}/docs · enterprise portal: {base}/portal",

@@ -106,3 +106,31 @@ class ReceiptIn(RequestModel):
     materials_received: list[str] = Field(default_factory=list, max_length=100)
     materials_missing: list[MissingMaterial] = Field(default_factory=list, max_length=100)
     note: str = Field(default="", max_length=500)
+
+
+class MaterialReceivedIn(RequestModel):
+    """A missing material (容缺) of a receipt, now handed in: its name as the receipt lists it."""
+
+    name: str = Field(min_length=1, max_length=200)
+
+
+class MatterMaterialIn(RequestModel):
+    """A material a matter asks for; ``licence_type`` (``DEPTCODE:TYPECODE``) when it is a licence."""
+
+    name: str = Field(min_length=1, max_length=200)
+    licence_type: str | None = Field(default=None, min_length=3, max_length=40)
+
+
+class MatterIn(RequestModel):
+    """A matter of the catalogue (事项清单): code, name, legal basis, reform mode, the licence type it
+    issues (the department's own), the materials it asks for, and how it is supervised."""
+
+    MULTILINE = frozenset({"legal_basis", "supervision"})
+
+    code: str = Field(min_length=2, max_length=32)
+    name: str = Field(min_length=1, max_length=200)
+    legal_basis: str = Field(min_length=1, max_length=2000)
+    reform_mode: Literal["approval", "commitment", "filing", "abolished"]
+    licence_type: str = Field(min_length=2, max_length=40)
+    materials: list[MatterMaterialIn] = Field(default_factory=list, max_length=100)
+    supervision: str = Field(min_length=1, max_length=2000)

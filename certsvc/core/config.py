@@ -65,6 +65,8 @@ class Settings:
     """How often counted QR scans are written to the database."""
     denial_flush_s: float = 10.0
     """How often refused attempts of finished minutes are written to the audit log."""
+    sweep_interval_s: float = 60.0
+    """``serve``: how often time-driven changes (overdue materials, expiries) are swept; 0 turns the scheduler off."""
     trusted_proxies: str = ""
     """Reverse proxies whose ``X-Forwarded-For`` is believed (addresses or CIDRs, comma-separated)."""
     activation_window_s: int = 900
@@ -129,6 +131,7 @@ def load_settings() -> Settings:
         audit_checkpoint_s=float(_env("AUDIT_CHECKPOINT_S", "300")),
         scan_flush_s=float(_env("SCAN_FLUSH_S", "2")),
         denial_flush_s=float(_env("DENIAL_FLUSH_S", "10")),
+        sweep_interval_s=float(_env("SWEEP_INTERVAL_S", "60")),
         trusted_proxies=_env("TRUSTED_PROXIES", ""),
         activation_window_s=int(_env("ACTIVATION_WINDOW_S", "900")),
         activation_failures_per_client=int(_env("ACTIVATION_FAILURES_PER_CLIENT", "10")),

@@ -136,6 +136,7 @@ class LicenceVersion(SQLModel, table=True):
     signer_kid: str = Field(max_length=16)
     issued_at: datetime = Field(default_factory=utcnow)
     superseded_at: datetime | None = None
+    expiry_recorded_at: datetime | None = None  # when the sweep recorded (and audited) this version's expiry
 
 
 class LicenceStatusChange(SQLModel, table=True):
@@ -218,6 +219,7 @@ class AccessEvent(SQLModel, table=True):
     grant_id: str | None = Field(default=None, max_length=32)
     department_id: int | None = None
     purpose: str | None = None
+    matter: str | None = Field(default=None, max_length=32)  # the matter code of a 免提交 look-up
     at: datetime = Field(default_factory=utcnow)
     attempts: int = Field(default=1, sa_column_kwargs={"server_default": "1"})  # refusals are counted per minute
 
@@ -255,6 +257,9 @@ class Receipt(SQLModel, table=True):
     pdf_sha256: str = Field(index=True, max_length=64)
     signer_kid: str = Field(max_length=16)
     issued_at: datetime = Field(default_factory=utcnow)
+    materials_state: str = Field(  # pending | overdue | complete: see certsvc.receipts.materials
+        default="complete", max_length=16, sa_column_kwargs={"server_default": "complete"}
+    )
 
 
 class ActivationAttempt(SQLModel, table=True):
@@ -266,3 +271,32 @@ class ActivationAttempt(SQLModel, table=True):
     uscc: str = Field(index=True, max_length=18)
     client: str | None = Field(default=None, max_length=64)
     at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class ReceiptMaterial(SQLModel, table=True):
+    """A material a receipt accepted as missing (容缺受理): due by ``due``, received or overdue after."""
+
+    __tablename__ = "receipt_material"
+    __table_args__ = (UniqueConstraint("receipt_id", "name"), Index("ix_receipt_material_open", "received_at", "due"))
+    id: int | None = Field(default=None, primary_key=True)
+    receipt_id: str = Field(max_length=32, index=True)
+    name: str = Field(max_length=200)
+    due: date
+    received_at: datetime | None = None
+    overdue_at: datetime | None = None  # set once, by the sweep that found it past its due date
+
+
+class Matter(SQLModel, table=True):
+    """A licensing matter of the catalogue (事项清单): its legal basis, department, mode, materials, supervision."""
+
+    __tablename__ = "matter"
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=32)
+    name: str = Field(max_length=200)
+    department_id: int = Field(index=True)
+    legal_basis: str
+    reform_mode: str = Field(max_length=16)
+    licence_type_id: int
+    materials: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    supervision: str
+    created_at: datetime = Field(default_factory=utcnow)

@@ -153,8 +153,10 @@ def log_access(
     grant_id: str | None = None,
     department_id: int | None = None,
     purpose: str | None = None,
+    matter: str | None = None,
 ) -> None:
-    """Record who looked at a holder's licences, so that the holder can see it in the portal."""
+    """Record who looked at a holder's licences (and for which matter, a 免提交 look-up), so that the
+    holder can see it in the portal."""
     s.add(
         AccessEvent(
             holder_uscc=holder_uscc,
@@ -163,6 +165,7 @@ def log_access(
             grant_id=grant_id,
             department_id=department_id,
             purpose=purpose,
+            matter=matter,
         )
     )
 
@@ -199,6 +202,7 @@ def access_log(s: Session, ent: Enterprise, *, page: int, per_page: int) -> dict
                 "grant_id": e.grant_id,
                 "department": depts.get(e.department_id) if e.department_id else None,
                 "purpose": e.purpose,
+                "matter": e.matter,
                 "attempts": e.attempts,
             }
             for e in events

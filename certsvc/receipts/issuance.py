@@ -10,7 +10,7 @@ from sqlmodel import Session
 from certsvc import audit
 from certsvc.context import Context
 from certsvc.core.clock import today
-from certsvc.db.models import Department, Receipt, new_id
+from certsvc.db.models import Department, Receipt, ReceiptMaterial, new_id
 from certsvc.db.session import session_scope
 from certsvc.errors import Denial, Invalid, NotFound
 from certsvc.identifiers import IdentifierError, validate_uscc
@@ -21,6 +21,10 @@ from signing.seal import seal_code
 from verify.trust import OwnerKind
 
 RECEIPT_PURPOSE = "业务受理专用章"
+# 容缺受理: a receipt's materials_state (certsvc.receipts.materials tracks it)
+PENDING = "pending"
+OVERDUE = "overdue"
+COMPLETE = "complete"
 
 
 async def issue_receipt(ctx: Context, dept: Department, body: Any) -> tuple[Receipt, str]:
@@ -36,9 +40,13 @@ async def issue_receipt(ctx: Context, dept: Department, body: Any) -> tuple[Rece
     receipt_id = new_id()
     received = today()
     missing = [(m.name.strip(), m.due) for m in body.materials_missing]
-    for i, (_name, due) in enumerate(missing):
+    for i, (name, due) in enumerate(missing):
         if due < received:
             raise Invalid(f"materials_missing[{i}].due: in the past", field=f"materials_missing[{i}].due")
+        if any(other == name for other, _due in missing[:i]):
+            raise Invalid(f"materials_missing[{i}].name: listed twice", field=f"materials_missing[{i}].name")
+    # 信用约束 for 容缺受理 (``missing and uscc``): the one place the credit-restriction check
+    # (409 credit_restricted, h-reform) is to be called, before anything is sealed.
     digest = hashlib.sha256(
         "|".join([receipt_id, body.applicant_name, body.matter, body.application_number]).encode()
     ).digest()[:8]
@@ -94,8 +102,10 @@ async def issue_receipt(ctx: Context, dept: Department, body: Any) -> tuple[Rece
             qr_payload=sealed.qr_token,
             pdf_sha256=sha,
             signer_kid=cert.kid,
+            materials_state=PENDING if missing else COMPLETE,
         )
         s.add(rec)
+        s.add_all(ReceiptMaterial(receipt_id=receipt_id, name=n, due=d) for n, d in missing)
         audit.record(
             s,
             "receipt.issue",

@@ -49,6 +49,13 @@ from certsvc.api.models.licences import (
     ReceiptPublic,
     SharedLicence,
 )
+from certsvc.api.models.matters import (
+    Catalogue,
+    EnterpriseReceipts,
+    MatterMaterials,
+    MatterOut,
+    TrackedReceipt,
+)
 from certsvc.api.models.verification import (
     CheckOut,
     FileOut,
@@ -70,6 +77,11 @@ from certsvc.api.models.verification import (
 )
 
 __all__ = [
+    "TrackedReceipt",
+    "MatterOut",
+    "MatterMaterials",
+    "EnterpriseReceipts",
+    "Catalogue",
     "AccessEventOut",
     "AccessLog",
     "ActivationOut",

@@ -69,6 +69,7 @@ class AccessEventOut(Out):
     grant_id: str | None
     department: str | None
     purpose: str | None
+    matter: str | None = Field(None, description="the matter code of a 免提交 look-up (matter_lookup)")
     attempts: int = Field(1, description="refused downloads (refused_*): how many attempts, counted per minute")
 
 

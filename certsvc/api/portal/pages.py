@@ -21,6 +21,7 @@ from certsvc.web import env
 KIND_LABELS = {
     "grant_download": ("授权下载", "download through a grant"),
     "lookup": ("部门共享调用", "department look-up"),
+    "matter_lookup": ("免提交核验", "look-up for a matter (no need to submit)"),
     "verify": ("公众核验", "public verification"),
     "refused_revoked": ("拒绝下载：授权已撤销", "download refused: grant revoked"),
     "refused_expired": ("拒绝下载：授权已过期", "download refused: grant expired"),

@@ -14,6 +14,7 @@ from certsvc.api.deps import ClientDep, CtxDep, DeptDep, EntDep
 from certsvc.api.models import (
     AccessLog,
     ActivationOut,
+    EnterpriseReceipts,
     GrantList,
     GrantOut,
     HeldLicences,
@@ -29,6 +30,7 @@ from certsvc.enterprises import accounts
 from certsvc.enterprises.holders import holder_view, shared_lookup
 from certsvc.enterprises.signature import sign_for_enterprise
 from certsvc.errors import Unauthorized
+from certsvc.receipts.materials import enterprise_receipts
 from certsvc.schemas import ActivateIn, GrantIn
 from certsvc.sharing import grants
 
@@ -61,6 +63,19 @@ def my_licences(ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
     with Session(ctx.engine) as s:
         items = holder_view(s, ent.uscc, ctx.settings.public_base_url)
     return {"uscc": ent.uscc, "name": ent.name, "items": items}
+
+
+@router.get("/enterprise/receipts", response_model=EnterpriseReceipts, responses=error_responses(401, 422))
+def my_receipts(
+    ctx: CtxDep,
+    ent: EntDep,
+    limit: int = Query(50, ge=1, le=200),
+    cursor: str | None = Query(None, max_length=32),
+) -> dict[str, Any]:
+    """Your enterprise's acceptance receipts (受理回执), newest first, each with the materials still to hand in
+    (容缺受理) and their due dates: ``outstanding``, ``overdue`` once past due, or ``received``."""
+    with Session(ctx.engine) as s:
+        return enterprise_receipts(s, ent, ctx.settings.public_base_url, limit=limit, cursor=cursor)
 
 
 @router.post(

@@ -22,6 +22,7 @@ from certsvc.api.portal.pages import (
     error_page,
     error_status,
     grant_rows,
+    local_time,
     log_events,
     new_grant_view,
     page,
@@ -34,6 +35,7 @@ from certsvc.enterprises import portal, sessions
 from certsvc.enterprises.accounts import ActivationLimits
 from certsvc.enterprises.sessions import PortalSession
 from certsvc.errors import ServiceError, Unauthorized
+from certsvc.receipts.materials import enterprise_receipts
 from certsvc.sharing import grants as sharing
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
@@ -270,3 +272,16 @@ def access_log(request: Request, ctx: CtxDep) -> Response:
         pages=max(1, math.ceil(view.log["total"] / LOG_PAGE_SIZE)),
         total=view.log["total"],
     )
+
+
+@router.get("/receipts", response_class=HTMLResponse)
+def receipts(request: Request, ctx: CtxDep) -> Response:
+    """The enterprise's acceptance receipts (受理回执), with the materials still to hand in (容缺) and by when."""
+    with session_scope(ctx.engine) as s:
+        sess = web_session.signed_in(request, ctx, s)
+        if sess is None:
+            return web_session.not_signed_in(ctx)
+        view = enterprise_receipts(s, sess.enterprise, ctx.settings.public_base_url, limit=200, cursor=None)
+    items = [{**r, "issued": local_time(r["issued_at"])} for r in view["items"]]
+    waiting = sum(1 for r in items if r["outstanding"])
+    return page(ctx, "portal_receipts.html", s=sess, nav="receipts", receipts=items, waiting=waiting)

@@ -9,31 +9,48 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlmodel import Session
 
 from certsvc.api.deps import CtxDep, DeptDep
-from certsvc.api.models import LinkErrorBody, ReceiptOut, ReceiptPublic, error_responses, media
+from certsvc.api.models import LinkErrorBody, ReceiptPublic, TrackedReceipt, error_responses, media
 from certsvc.api.responses import stored_pdf
 from certsvc.api.routes.public import wants_json
 from certsvc.db.session import session_scope
 from certsvc.receipts import issuance as receipts
 from certsvc.receipts.issuance import issue_receipt, own_receipt, receipt_by_token, receipt_view
-from certsvc.schemas import ReceiptIn
+from certsvc.receipts.materials import department_view, record_received
+from certsvc.schemas import MaterialReceivedIn, ReceiptIn
 from certsvc.web import render
 
 router = APIRouter(tags=["receipts"])
 
 
-@router.post("/api/v1/receipts", status_code=201, response_model=ReceiptOut, responses=error_responses(401, 413, 422))
+@router.post(
+    "/api/v1/receipts", status_code=201, response_model=TrackedReceipt, responses=error_responses(401, 409, 413, 422)
+)
 async def post_receipt(body: ReceiptIn, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
     """Issue an acceptance receipt (受理回执) for an application: the materials received and those still missing,
-    with due dates, in a PDF sealed with your department's seal and a QR code to verify it."""
+    with due dates (容缺受理, tracked until received), in a PDF sealed with your department's seal and a QR code."""
     rec, _url = await issue_receipt(ctx, dept, body)
-    return receipt_view(rec, dept, ctx.settings.public_base_url, full=True)
-
-
-@router.get("/api/v1/receipts/{receipt_id}", response_model=ReceiptOut, responses=error_responses(401, 404))
-def get_receipt(receipt_id: str, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
-    """One of your department's acceptance receipts."""
     with Session(ctx.engine) as s:
-        return receipt_view(own_receipt(s, dept, receipt_id), dept, ctx.settings.public_base_url, full=True)
+        return department_view(s, rec, dept, ctx.settings.public_base_url)
+
+
+@router.get("/api/v1/receipts/{receipt_id}", response_model=TrackedReceipt, responses=error_responses(401, 404))
+def get_receipt(receipt_id: str, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
+    """One of your department's acceptance receipts, with its missing materials: received, outstanding or overdue."""
+    with Session(ctx.engine) as s:
+        return department_view(s, own_receipt(s, dept, receipt_id), dept, ctx.settings.public_base_url)
+
+
+@router.post(
+    "/api/v1/receipts/{receipt_id}/materials",
+    response_model=TrackedReceipt,
+    responses=error_responses(401, 404, 409, 413, 422),
+)
+def post_material_received(receipt_id: str, body: MaterialReceivedIn, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
+    """Record a missing material (容缺) of one of your receipts as received. 422 if the receipt does not list it
+    as missing, 409 if it was recorded already; when every one is received the receipt is ``complete``."""
+    with session_scope(ctx.engine) as s:
+        rec = record_received(s, dept, receipt_id, body.name)
+        return department_view(s, rec, dept, ctx.settings.public_base_url)
 
 
 @router.get(

@@ -1,0 +1,62 @@
+"""Time-driven changes: a registry of sweeps, run on demand (``certsvc sweep``) and by the server's scheduler.
+
+A sweep is ``(session, at) -> int``: it changes what is due as of ``at`` in the session's
+transaction and answers how many items it changed. Each change is a compare-and-set on the item's
+state with its audit event in the same transaction, so that an item changes (and is audited)
+exactly once however many processes sweep. On PostgreSQL each sweep also runs under a transaction
+advisory lock: one process sweeps it at a time, the others skip that round.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from certsvc.db.session import session_scope
+from certsvc.licences.expiry import sweep_licence_expiry
+from certsvc.receipts.materials import sweep_receipt_materials
+
+Sweep = Callable[[Session, datetime], int]
+
+SWEEPS: dict[str, Sweep] = {
+    "receipt_materials": sweep_receipt_materials,  # 容缺: materials past their due date → receipt overdue
+    "licence_expiry": sweep_licence_expiry,  # licences past valid_until → licence.expire recorded
+    # h-reform: "commitments": sweep_commitments (overdue commitments → flag or suspend)
+}
+_MAX_ROUNDS = 100  # a sweep changes at most a batch per transaction; it runs again while it finds work
+
+
+def _lock_key(name: str) -> int:
+    return zlib.crc32(f"certsvc-sweep:{name}".encode())
+
+
+def _take_turn(s: Session, name: str) -> bool:
+    """On PostgreSQL: this transaction's advisory lock for sweep ``name``, or False if another process has it."""
+    if s.get_bind().dialect.name != "postgresql":
+        return True  # SQLite: writers are serialised by the database lock
+    return bool(s.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _lock_key(name)}).scalar())
+
+
+def run_sweep(engine: Engine, name: str, at: datetime) -> int:
+    """Run sweep ``name`` as of ``at`` until it finds nothing more to change; the number of items it changed."""
+    sweep = SWEEPS[name]
+    total = 0
+    for _ in range(_MAX_ROUNDS):
+        with session_scope(engine) as s:
+            if not _take_turn(s, name):
+                return total
+            changed = sweep(s, at)
+        total += changed
+        if not changed:
+            break
+    return total
+
+
+def run_sweeps(engine: Engine, at: datetime) -> dict[str, int]:
+    """Every registered sweep as of ``at``: how many items each changed."""
+    return {name: run_sweep(engine, name, at) for name in SWEEPS}
