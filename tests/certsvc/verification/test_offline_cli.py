@@ -11,7 +11,8 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from certsvc.verification.lists import _jws
+from certsvc.keyring import SERVICE_OWNER
+from signing.jws import compact_es256
 from tests.support.cli import answer, run_verify
 from verify.status_list import encode_status_list
 
@@ -99,15 +100,18 @@ def test_offline_revoked_licence_with_an_expired_status_list_is_status_unknown(s
     _lists(service, tmp_path)
     old = datetime.now(UTC) - timedelta(days=2)
     payload = {
-        "iss": "http://testserver",
+        "sub": "http://testserver/api/v1/status-list",
         "iat": int(old.timestamp()),
         "exp": int((old + timedelta(hours=1)).timestamp()),
         "ttl": 3600,
         "status_list": {"bits": 2, "lst": encode_status_list({})},  # two days ago, everything was valid
     }
+    keyring = service.ctx.keyring
     with Session(service.ctx.engine) as s:  # an old list, really signed by the service key
-        sl = {"payload": payload, "jws": _jws(service.ctx, s, payload)}
-    (tmp_path / "status-list.json").write_text(json.dumps(sl), encoding="utf-8")
+        cert = keyring.current(s, SERVICE_OWNER, None)
+    header = {"typ": "statuslist+jwt", "kid": cert.kid}
+    token = compact_es256(header, payload, lambda data: keyring.sign_raw(cert, data))
+    (tmp_path / "status-list.json").write_text(token, encoding="utf-8")
     reason = _status_unknown(run_verify(str(pdf), "--offline", "--json", cwd=tmp_path))
     assert "expired" in reason
 
