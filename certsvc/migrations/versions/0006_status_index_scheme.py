@@ -1,7 +1,8 @@
 """status-list indexes that reveal neither order nor volume: the secret that shuffles them
 
-One row: 32 random bytes (hex) and ``base``, above every index the plain ``status_index`` counter
-handed out before, so indexes already printed in QR codes never collide with new ones.
+One row: 32 random bytes (hex) and ``base``, above every index handed out before (by the plain
+``status_index`` counter, or by an earlier scheme), so indexes already printed in QR codes never
+collide with new ones.
 
 Revision ID: 0006
 Revises: 0005
@@ -28,12 +29,12 @@ def upgrade() -> None:
         sa.Column("base", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.get_bind().execute(
-        sa.text(
-            "INSERT INTO status_index_scheme (id, secret, base) SELECT 1, :secret, "
-            "COALESCE((SELECT MAX(value) FROM counter WHERE name = 'status_index'), 0) + 1"
-        ),
-        {"secret": secrets.token_hex(32)},
+    bind = op.get_bind()
+    counted = bind.execute(sa.text("SELECT MAX(value) FROM counter WHERE name = 'status_index'")).scalar()
+    used = bind.execute(sa.text("SELECT MAX(status_index) FROM licence_version")).scalar()
+    bind.execute(
+        sa.text("INSERT INTO status_index_scheme (id, secret, base) VALUES (1, :secret, :base)"),
+        {"secret": secrets.token_hex(32), "base": max(counted or 0, used or 0) + 1},
     )
 
 

@@ -159,3 +159,28 @@ def test_status_indexes_reveal_neither_order_nor_volume(service) -> None:
     assert max(indexes) - min(indexes) > 12 * 1000  # spread over the block, not packed
     lst = json.loads(unb64url(_jwt(service).split(".")[1]))["status_list"]["lst"]
     assert draft_size(lst, 2) >= 1 << 20  # a list sized for a million, whatever the few issued here
+
+
+def test_upgrade_keeps_indexes_printed_before_and_allocates_above_them(service, licences) -> None:
+    """Migration 0006 on a database with licences: new indexes start above every existing one, and
+    the statuses of licences issued before still land on their indexes."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlmodel import Session
+
+    from certsvc.db.session import MIGRATIONS_DIR
+    from certsvc.licences.status_index import scheme
+
+    before = max(qr_index(lic) for lic in licences.values())
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["engine"] = service.ctx.engine
+    command.downgrade(cfg, "0005")
+    command.upgrade(cfg, "head")
+    with Session(service.ctx.engine) as s:
+        assert scheme(s).base > before
+    fresh = service.issue_food()
+    assert qr_index(fresh) > before
+    lst = json.loads(unb64url(_jwt(service).split(".")[1]))["status_list"]["lst"]
+    assert draft_status(lst, 2, qr_index(licences["revoked"])) == 1
+    assert draft_status(lst, 2, qr_index(fresh)) == 0
