@@ -4,8 +4,9 @@ Each licence version has an index; its status is ``bits`` bits (1, 2, 4 or 8) st
 ``(index * bits) mod 8`` of byte ``index * bits // 8``, least significant bit first. The byte array
 is ZLIB-compressed (RFC 1950) and base64url-encoded without padding: the ``lst`` member. The draft
 recommends the highest compression level; level 6 is used, as level 9 on a sparse list of 2^20
-entries with 100 000 set took 801 ms against 70 ms, for 4 % fewer bytes. The list is at least 16 KB before compression, so that one list hides which
-licence a verifier asks about. Signing the list as a JWT belongs to whoever publishes it.
+entries with 100 000 set took 801 ms against 70 ms, for 4 % fewer bytes. The list is at least
+16 KB before compression, so that one list hides which licence a verifier asks about. Signing the
+list as a JWT belongs to whoever publishes it.
 """
 
 from __future__ import annotations
