@@ -35,6 +35,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
 
 from certsvc.identifiers import licence_identifier, make_uscc, parse_licence_identifier
+from certsvc.licences.status_index import allocate as allocate_status_indexes
 from signing.payload import b64url, parse_signed, unb64url
 
 _USCC_BODY = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -178,7 +179,7 @@ def bulk_load(
             n = min(chunk, count - done)
             per_type = {tid: n // len(type_ids) + (1 if i < n % len(type_ids) else 0) for i, tid in enumerate(type_ids)}
             with eng.begin() as conn:
-                status0 = _reserve(conn, "status_index", n)
+                indexes = allocate_status_indexes(conn, n)  # shuffled, as the service allocates them
                 lic_rows: list[tuple[Any, ...]] = []
                 ver_rows: list[tuple[Any, ...]] = []
                 k = 0
@@ -208,7 +209,7 @@ def bulk_load(
                             signed[id(t)].claims,
                             identifier=identifier,
                             holder_uscc=holder,
-                            status_index=status0 + k,
+                            status_index=indexes[k],
                         )
                         sig = bytes([rng.randrange(1, 255)]) + rng.randbytes(31)  # 0 < r, s < n
                         sig += bytes([rng.randrange(1, 255)]) + rng.randbytes(31)
@@ -221,7 +222,7 @@ def bulk_load(
                             identifier=identifier,
                             qr_token=hashlib.sha256(token.encode()).hexdigest(),
                             qr_payload=token,
-                            status_index=status0 + k,
+                            status_index=indexes[k],
                             pdf_sha256=rng.randbytes(32).hex(),
                             superseded_at=None,
                         )

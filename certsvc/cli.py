@@ -294,8 +294,16 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument(
         "--at", type=_moment, help="the licence's status as of this ISO-8601 moment (no offset: China time)"
     )
-    sp.add_argument("--trust-list", help="JSON from GET /api/v1/trust-list (offline; default ./trust-list.json)")
-    sp.add_argument("--status-list", help="JSON from GET /api/v1/status-list (offline; default ./status-list.json)")
+    sp.add_argument(
+        "--trust-list",
+        help="GET /api/v1/trust-list saved: JSON, or its JWS (Accept: application/jwt) "
+        "(offline; default ./trust-list.json)",
+    )
+    sp.add_argument(
+        "--status-list",
+        help="GET /api/v1/status-list saved: the JWT (Accept: application/statuslist+jwt) or the JSON "
+        "(offline; default ./status-list.json)",
+    )
     sp.set_defaults(func=cmd_verify)
 
     sp = sub.add_parser(

@@ -8,6 +8,7 @@ without a correctly signed, unexpired status list a licence's status is ``unknow
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -17,15 +18,15 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from signing.payload import KIND_RECEIPT, QR_KEYWORD_PREFIX, unb64url
+from signing.payload import KIND_RECEIPT, QR_KEYWORD_PREFIX
+from verify.jose import JwtError, JwtExpired, unverified_claims, unverified_header, verify_es256
 from verify.qr import verify_qr_text
 from verify.report import Check, CheckName, StatusListError, VerifyError
-from verify.status_list import StatusCode, status_at
+from verify.status_list import ALLOWED_BITS, StatusCode, status_at
 from verify.trust import OwnerKind, TrustContext, TrustedCert
 from verify.verifier import verify_pdf
 
@@ -98,41 +99,77 @@ def trust_from_list(tl: dict[str, Any]) -> TrustContext:
         raise TrustListError(str(e)) from e
 
 
-def check_status_list(sl: dict[str, Any], trust: TrustContext, now: datetime | None = None) -> dict[str, Any]:
-    """The payload of a status list, once its JWS verifies with the service certificate on the trust
-    list and it has not expired. :class:`StatusListError`, in words, otherwise."""
+STATUS_LIST_TYP = "statuslist+jwt"
+StatusListInput = dict[str, Any] | str
+"""A status list as fetched: the compact JWT (``Accept: application/statuslist+jwt``) or the JSON
+envelope whose ``jws`` member is that JWT."""
+
+
+def check_status_list(
+    sl: StatusListInput, trust: TrustContext, now: datetime | None = None, *, expected_sub: str | None = None
+) -> dict[str, Any]:
+    """The claims of a Token Status List JWT, once it is signed (ES256, ``typ: statuslist+jwt``) by the
+    service certificate on the trust list, unexpired, and about ``expected_sub`` (when known: the
+    list's URL). :class:`StatusListError`, in words, otherwise."""
+    token = sl.get("jws") if isinstance(sl, dict) else sl
+    if not isinstance(token, str):
+        raise StatusListError("it is not a signed status list (no readable JWT)")
+    token = token.strip()
     try:
-        header_b64, payload_b64, sig_b64 = str(sl["jws"]).split(".")
-        header = json.loads(unb64url(header_b64))
-        sig = unb64url(sig_b64)
-    except (KeyError, TypeError, ValueError) as e:
-        raise StatusListError("it is not a signed status list (no readable JWS)") from e
-    entry = trust.by_kid(str(header.get("kid", ""))) if isinstance(header, dict) else None
+        header = unverified_header(token)
+    except JwtError as e:
+        raise StatusListError("it is not a signed status list (no readable JWT)") from e
+    entry = trust.by_kid(str(header.get("kid", "")))
     if entry is None or entry.owner_kind != OwnerKind.SERVICE or header.get("alg") != "ES256":
         raise StatusListError("it is not signed by the service certificate on the trust list")
     key = entry.cert.public_key()
-    try:
-        if not isinstance(key, ec.EllipticCurvePublicKey) or len(sig) != 64:
-            raise InvalidSignature("not an ES256 signature")
-        der = encode_dss_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big"))
-        key.verify(der, f"{header_b64}.{payload_b64}".encode(), ec.ECDSA(hashes.SHA256()))
-    except InvalidSignature as e:
-        raise StatusListError("its signature does not verify: it was altered or signed by someone else") from e
-    try:
-        payload = json.loads(unb64url(payload_b64))
-        iat, exp = float(payload["iat"]), float(payload["exp"])
-        lst = payload["status_list"]
-        if not isinstance(lst, dict) or not isinstance(lst.get("lst"), str):
-            raise TypeError("status_list.lst")
-    except (KeyError, TypeError, ValueError) as e:
-        raise StatusListError("its signed content cannot be read") from e
+    if not isinstance(key, ec.EllipticCurvePublicKey):
+        raise StatusListError("it is not signed by the service certificate on the trust list")
     moment = (now or datetime.now(UTC)).timestamp()
-    if moment > exp:
-        when = datetime.fromtimestamp(exp, UTC).isoformat(timespec="seconds")
-        raise StatusListError(f"it expired at {when}; fetch a fresh one")
-    if entry.revoked_at(datetime.fromtimestamp(iat, UTC)):
+    sub: dict[str, Any] = {"essential": True}
+    if expected_sub:
+        sub["value"] = expected_sub
+    options = {"sub": sub, "iat": {"essential": True}, "exp": {"essential": True}}
+    try:
+        payload = verify_es256(token, key, typ=STATUS_LIST_TYP, now=int(moment), claims=options)
+    except JwtExpired as e:
+        exp = unverified_claims(token).get("exp")
+        when = datetime.fromtimestamp(float(exp), UTC).isoformat(timespec="seconds") if exp else "?"
+        raise StatusListError(f"it expired at {when}; fetch a fresh one") from e
+    except JwtError as e:
+        if "signature" in str(e):
+            raise StatusListError("its signature does not verify: it was altered or signed by someone else") from e
+        raise StatusListError(f"it is not a valid status list: {e}") from e
+    lst = payload.get("status_list")
+    if not isinstance(lst, dict) or not isinstance(lst.get("lst"), str) or lst.get("bits") not in ALLOWED_BITS:
+        raise StatusListError("its signed content is not a status list (status_list.bits, status_list.lst)")
+    if entry.revoked_at(datetime.fromtimestamp(float(payload["iat"]), UTC)):
         raise StatusListError("it is signed with a service key revoked before it was issued")
-    return dict(payload)
+    return payload
+
+
+def trust_list_from_jws(token: str) -> dict[str, Any]:
+    """The trust list inside a compact JWS (``Accept: application/jwt``), once the JWS verifies with the
+    root certificate it names both in its header (``x5c``) and in its payload. :class:`TrustListError`
+    otherwise. Whether that root is the one to trust stays the caller's decision, as for the JSON."""
+    token = token.strip()
+    try:
+        header, tl = unverified_header(token), unverified_claims(token)
+    except JwtError as e:
+        raise TrustListError("it is neither JSON nor a compact JWS") from e
+    root = _pem(tl.get("root"), "the root")
+    x5c = header.get("x5c")
+    der = root.public_bytes(Encoding.DER)
+    if not isinstance(x5c, list) or not x5c or x5c[0] != base64.b64encode(der).decode():
+        raise TrustListError("its JWS header does not carry the root certificate of its payload (x5c)")
+    key = root.public_key()
+    if not isinstance(key, ec.EllipticCurvePublicKey):
+        raise TrustListError("the root key is not an EC key")
+    try:
+        # generated_at, not exp, dates a trust list; only the signature is checked here
+        return verify_es256(token, key, typ="JWT", now=int(datetime.now(UTC).timestamp()))
+    except JwtError as e:
+        raise TrustListError(f"its JWS by the root key does not verify ({e})") from e
 
 
 def qr_token_in(data: bytes) -> str | None:
@@ -156,7 +193,7 @@ def _unknown(out: dict[str, Any], reason: str, **known: Any) -> dict[str, Any]:
 
 
 def verify_offline(
-    data: bytes, trust_list: dict[str, Any], status_list: dict[str, Any] | None, *, now: datetime | None = None
+    data: bytes, trust_list: dict[str, Any], status_list: StatusListInput | None, *, now: datetime | None = None
 ) -> dict[str, Any]:
     """Verify a PDF with only the published trust list (and status list): no access to the service needed.
 
@@ -201,7 +238,8 @@ def verify_offline(
     if status_list is None:
         return _unknown(out, "no status list was given; fetch GET /api/v1/status-list", **known)
     try:
-        payload = check_status_list(status_list, trust, now)
+        sub = trust_list.get("status_list_uri")
+        payload = check_status_list(status_list, trust, now, expected_sub=sub if isinstance(sub, str) else None)
         lst = payload["status_list"]
         code = status_at(lst["lst"], claims.status_index, int(lst.get("bits", 2)))
         status = StatusCode(code).name.lower()
@@ -219,6 +257,15 @@ def verify_offline(
     return out
 
 
-def load_json(path: Path) -> dict[str, Any]:
-    """A saved trust or status list."""
-    return json.loads(path.read_text(encoding="utf-8"))
+def load_status_list(path: Path) -> StatusListInput:
+    """A saved status list: the compact JWT, or the JSON envelope (``ValueError`` if it is neither)."""
+    text = path.read_text(encoding="utf-8").strip()
+    return json.loads(text) if text.startswith("{") else text
+
+
+def load_trust_list(path: Path) -> dict[str, Any]:
+    """A saved trust list: the JSON, or the compact JWS of it by the root key (verified here)."""
+    text = path.read_text(encoding="utf-8").strip()
+    if text.startswith("{"):
+        return json.loads(text)
+    return trust_list_from_jws(text)

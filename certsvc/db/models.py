@@ -161,6 +161,16 @@ class Counter(SQLModel, table=True):
     value: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
 
 
+class StatusIndexScheme(SQLModel, table=True):
+    """The one row that shuffles status-list indexes (see certsvc.licences.status_index); written
+    by migration 0006, never changed."""
+
+    __tablename__ = "status_index_scheme"
+    id: int = Field(primary_key=True)
+    secret: str = Field(max_length=64)  # hex of 32 random bytes
+    base: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
 class AuditEvent(SQLModel, table=True):
     """An append-only, hash-chained record of every state change and access."""
 

@@ -2,7 +2,7 @@
 one), in four steps so that a failure leaves nothing half-issued:
 
 1. **reserve** serials (per licence type, in type order so that concurrent batches lock alike) and
-   status-list indexes, in one short transaction;
+   status-list indexes (shuffled: :mod:`certsvc.licences.status_index`), in one short transaction;
 2. **seal** each licence (render, sign the QR payload, certify with the department's seal) in the
    sealing workers, in chunks: one worker job per chunk (:mod:`certsvc.sealing.pool`);
 3. **store** each PDF by its SHA-256 (fsync + rename) before anything is recorded about it;
@@ -42,6 +42,7 @@ from certsvc.licences.rules import (
     validate_holder,
     validity,
 )
+from certsvc.licences.status_index import allocate as allocate_status_indexes
 from certsvc.metrics import ISSUANCES
 from certsvc.sealing.pool import Stored
 from certsvc.security import token_key
@@ -272,13 +273,13 @@ def _reserve(ctx: Context, dept: Department, items: list[_Item]) -> None:
             first = next_value(s, f"serial:{type_id}", len(by_type[type_id]))
             for k, item in enumerate(by_type[type_id]):
                 serials[item.index] = first + k
-        first_index = next_value(s, "status_index", len(items))
+        indexes = allocate_status_indexes(s, len(items))
     year = today().year
     for k, item in enumerate(items):
         serial = serials[item.index]
         uscc, name, _kind = item.holder
         number = licence_number(item.lt.code, dept.code, year, serial)
-        item.content = Content(serial, first_index + k, 1, number, uscc, name, item.values, *item.valid)
+        item.content = Content(serial, indexes[k], 1, number, uscc, name, item.values, *item.valid)
 
 
 def _record(ctx: Context, dept: Department, done: list[tuple[_Item, StoredVersion]]) -> list[Issued]:

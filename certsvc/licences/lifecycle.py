@@ -22,6 +22,7 @@ from certsvc.licences.history import record_change
 from certsvc.licences.issuance import Content, Issued, seal_version, version_row
 from certsvc.licences.records import current_version, owned
 from certsvc.licences.rules import validate_fields
+from certsvc.licences.status_index import allocate as allocate_status_indexes
 from certsvc.metrics import ISSUANCES
 
 
@@ -67,9 +68,9 @@ async def new_version(
             raise Invalid("valid_until: before valid_from", field="valid_until")
         if lic.current_version >= 999:
             raise Conflict("the licence has reached version 999")
-        status_index = next_value(s, "status_index")
+        index = allocate_status_indexes(s)[0]
         version, seen_state = lic.current_version + 1, lic.state
-    content = Content(lic.serial, status_index, version, lic.number, lic.holder_uscc, name, merged, old.valid_from, end)
+    content = Content(lic.serial, index, version, lic.number, lic.holder_uscc, name, merged, old.valid_from, end)
     sv = await seal_version(ctx, dept, lt, content)
     sha = sv.stored.sha256
     with session_scope(ctx.engine) as s:

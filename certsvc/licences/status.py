@@ -25,8 +25,9 @@ LABELS = {
 }
 REVOKE_KINDS = {"撤销": "withdrawn", "吊销": "revoked", "注销": "cancelled"}
 
-# Status-list codes (2 bits per entry): what an offline verifier learns about a version.
-STATUS_CODES = {VALID: 0, SUSPENDED: 1, REVOKED: 2, SUPERSEDED: 3}
+# Status-list codes (2 bits per entry, the Token Status List's types): what an offline verifier
+# learns about a version. 0x01 is the draft's INVALID, 0x02 its SUSPENDED; 0x03 is ours.
+STATUS_CODES = {VALID: 0, REVOKED: 1, SUSPENDED: 2, SUPERSEDED: 3}
 
 
 def status_of(lic: Licence, ver: LicenceVersion, on: date | None = None) -> str:

@@ -23,7 +23,7 @@ from certsvc.sharing.grants import grant_state
 from certsvc.verification.answer_text import EXIT_USAGE, describe, exit_code
 from certsvc.verification.trust import trust_for
 from signing.pipeline import MARK_FIELD
-from verify.offline import TrustListError, load_json, verify_offline
+from verify.offline import StatusListInput, TrustListError, load_status_list, load_trust_list, verify_offline
 from verify.report import Report, Verdict, VerifierBusy
 from verify.trust import OwnerKind
 from verify.verifier import verify_pdf
@@ -154,18 +154,22 @@ def verify_file_cli(
     if offline:
         tl_path = trust_list or Path("trust-list.json")
         sl_path = status_list or Path("status-list.json")
+        sl: StatusListInput | None
         try:
-            tl = load_json(tl_path)
+            sl = load_status_list(sl_path) if sl_path.exists() else None
+        except (OSError, ValueError):
+            sl = {}  # unreadable: the verifier says the status is unknown, and why
+        try:
+            tl = load_trust_list(tl_path)
         except OSError as e:
             print(f"error: offline verification needs the trust list ({tl_path}): {e.strerror}", file=sys.stderr)
             return EXIT_USAGE
         except ValueError as e:
             print(f"error: the trust list ({tl_path}) is not JSON: {e}", file=sys.stderr)
             return EXIT_USAGE
-        try:
-            sl = load_json(sl_path) if sl_path.exists() else None
-        except (OSError, ValueError):
-            sl = {}  # unreadable: the verifier says the status is unknown, and why
+        except TrustListError as e:
+            print(f"error: {e.diagnostics()} Nothing can be verified with it.", file=sys.stderr)
+            return EXIT_USAGE
         try:
             result = verify_offline(data, tl, sl)
         except TrustListError as e:

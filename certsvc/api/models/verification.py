@@ -160,32 +160,57 @@ class TrustList(Out):
     root: str = Field(description="PEM of the root certificate")
     issuers: list[TrustedIssuer]
     enterprises: list[TrustedEnterprise]
+    status_list_uri: str = Field(description="the status list's URL, the ``sub`` of its JWT")
     generated_at: IsoDateTime
 
 
 class StatusListBits(Out):
-    """The bitstring: ``bits`` per licence version, gzip-compressed and base64url-encoded in ``lst``."""
+    """The Token Status List: ``bits`` per licence version, least significant first, ZLIB-compressed and
+    base64url-encoded in ``lst``."""
 
     bits: int
     lst: str
 
 
 class StatusListPayload(Out):
-    """The signed content of the status list: its issuer, issue and expiry times (Unix), and what each code means."""
+    """The claims of the status list JWT: issuer, the list's own URL (``sub``), issue and expiry times (Unix),
+    time-to-live in seconds, and the list."""
 
     iss: str
+    sub: str
     iat: int
     exp: int
     ttl: int
     status_list: StatusListBits
-    codes: dict[str, str]
 
 
 class StatusList(Out):
-    """The status list and its compact JWS (ES256, by the service seal)."""
+    """The status list JWT (``jws``: ES256, ``typ: statuslist+jwt``, by the service seal), its claims, and what
+    each code means (0 valid, 1 revoked, 2 suspended, 3 superseded)."""
 
     payload: StatusListPayload
     jws: str
+    codes: dict[str, str]
+
+
+class Jwk(Out):
+    """A public key (P-256) that signs QR payloads, status lists or events, with its certificate chain."""
+
+    kty: str
+    crv: str
+    x: str
+    y: str
+    kid: str
+    use: str
+    alg: str
+    x5c: list[str] = Field(description="the certificate, then the root (base64 DER)")
+    revoked_from: IsoDateTime | None = None
+
+
+class Jwks(Out):
+    """The JSON Web Key Set of the keys verifiers need, rotated ones included."""
+
+    keys: list[Jwk]
 
 
 class Health(Out):

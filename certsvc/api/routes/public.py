@@ -12,6 +12,7 @@ from certsvc.api.deps import AtQuery, CtxDep
 from certsvc.api.models import (
     EnterprisePage,
     ErrorBody,
+    Jwks,
     LinkErrorBody,
     PublicLicence,
     SharePage,
@@ -150,16 +151,26 @@ async def share_download(token: str, licence_id: str, ctx: CtxDep) -> Response:
 
 
 @router.get("/trust-list", include_in_schema=False)
-def trust_list_alias(ctx: CtxDep) -> dict[str, Any]:
+def trust_list_alias(request: Request, ctx: CtxDep) -> Any:
     """The trust list at the short path too (as ``/api/v1/trust-list``); left out of the OpenAPI document."""
-    from certsvc.verification.lists import trust_list
+    from certsvc.api.routes.verification import get_trust_list
 
-    return trust_list(ctx)
+    return get_trust_list(request, ctx)
 
 
 @router.get("/status-list", include_in_schema=False)
-def status_list_alias(ctx: CtxDep) -> dict[str, Any]:
+def status_list_alias(request: Request, ctx: CtxDep) -> Any:
     """The status list at the short path too (as ``/api/v1/status-list``); left out of the OpenAPI document."""
-    from certsvc.verification.lists import status_list
+    from certsvc.api.routes.verification import get_status_list
 
-    return status_list(ctx)
+    return get_status_list(request, ctx)
+
+
+@router.get("/.well-known/jwks.json", response_model=Jwks, response_model_exclude_unset=True)
+def get_jwks(ctx: CtxDep) -> dict[str, Any]:
+    """The public keys that sign QR payloads, status lists and events (rotated ones too), each with ``kid``
+    (as in the QR payload's COSE header and the JWT header), ``x5c`` (its certificate, then the root),
+    ``use`` and ``alg``."""
+    from certsvc.verification.lists import jwks
+
+    return jwks(ctx)

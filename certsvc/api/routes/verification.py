@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, File, Request, Response, UploadFile
 from pydantic import Field
 
 from certsvc.api.deps import AtQuery, CallerDep, CtxDep
@@ -57,13 +57,43 @@ def post_verify_qr(body: QrIn, ctx: CtxDep) -> dict[str, Any]:
     return verify_qr(ctx, body.text)
 
 
-@router.get("/trust-list", response_model=TrustList, response_model_exclude_unset=True)
-def get_trust_list(ctx: CtxDep) -> dict[str, Any]:
-    """The root and every issuer's and enterprise's certificate, for verifying PDFs and QR codes offline."""
+STATUS_LIST_JWT = "application/statuslist+jwt"
+JWT = "application/jwt"
+
+
+def accepts(request: Request, media_type: str) -> bool:
+    """Whether the caller's ``Accept`` names ``media_type`` (JSON stays the default answer)."""
+    return media_type in request.headers.get("accept", "").lower()
+
+
+def _also(media_type: str, description: str) -> dict[int | str, dict[str, Any]]:
+    return {200: {"description": description, "content": {media_type: {"schema": {"type": "string"}}}}}
+
+
+@router.get(
+    "/trust-list",
+    response_model=TrustList,
+    response_model_exclude_unset=True,
+    responses=_also(JWT, "JSON, or with `Accept: application/jwt` a compact JWS of it by the root's key"),
+)
+def get_trust_list(request: Request, ctx: CtxDep) -> Any:
+    """The root and every issuer's and enterprise's certificate, for verifying PDFs and QR codes offline. With
+    ``Accept: application/jwt``: the same JSON as the payload of a compact JWS (ES256) by the root's key, whose
+    header carries the root certificate (``x5c``) and its ``kid``."""
+    if accepts(request, JWT):
+        return Response(lists.trust_list_jws(ctx), media_type=JWT)
     return lists.trust_list(ctx)
 
 
-@router.get("/status-list", response_model=StatusList)
-def get_status_list(ctx: CtxDep) -> dict[str, Any]:
-    """Every licence version's status (Bitstring Status List, 2 bits each), signed by the service seal (JWS)."""
+@router.get(
+    "/status-list",
+    response_model=StatusList,
+    responses=_also(STATUS_LIST_JWT, "JSON, or with `Accept: application/statuslist+jwt` the Token Status List JWT"),
+)
+def get_status_list(request: Request, ctx: CtxDep) -> Any:
+    """Every licence version's status as an IETF Token Status List (2 bits each: 0 valid, 1 revoked,
+    2 suspended, 3 superseded), a JWT signed by the service seal. ``Accept: application/statuslist+jwt``
+    gives the compact JWT itself; JSON gives it with its claims and the meaning of each code."""
+    if accepts(request, STATUS_LIST_JWT):
+        return Response(lists.status_list_token(ctx), media_type=STATUS_LIST_JWT)
     return lists.status_list(ctx)

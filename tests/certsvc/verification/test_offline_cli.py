@@ -11,7 +11,8 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from certsvc.verification.lists import _jws
+from certsvc.keyring import SERVICE_OWNER
+from signing.jws import compact_es256
 from tests.support.cli import answer, run_verify
 from verify.status_list import encode_status_list
 
@@ -99,15 +100,18 @@ def test_offline_revoked_licence_with_an_expired_status_list_is_status_unknown(s
     _lists(service, tmp_path)
     old = datetime.now(UTC) - timedelta(days=2)
     payload = {
-        "iss": "http://testserver",
+        "sub": "http://testserver/api/v1/status-list",
         "iat": int(old.timestamp()),
         "exp": int((old + timedelta(hours=1)).timestamp()),
         "ttl": 3600,
         "status_list": {"bits": 2, "lst": encode_status_list({})},  # two days ago, everything was valid
     }
+    keyring = service.ctx.keyring
     with Session(service.ctx.engine) as s:  # an old list, really signed by the service key
-        sl = {"payload": payload, "jws": _jws(service.ctx, s, payload)}
-    (tmp_path / "status-list.json").write_text(json.dumps(sl), encoding="utf-8")
+        cert = keyring.current(s, SERVICE_OWNER, None)
+    header = {"typ": "statuslist+jwt", "kid": cert.kid}
+    token = compact_es256(header, payload, lambda data: keyring.sign_raw(cert, data))
+    (tmp_path / "status-list.json").write_text(token, encoding="utf-8")
     reason = _status_unknown(run_verify(str(pdf), "--offline", "--json", cwd=tmp_path))
     assert "expired" in reason
 
@@ -166,3 +170,65 @@ def test_offline_unparsable_trust_list_is_an_error(tmp_path) -> None:
     (tmp_path / "trust-list.json").write_text(json.dumps({"root": "not a certificate"}), encoding="utf-8")
     r = run_verify(str(tmp_path / "x.pdf"), "--offline", cwd=tmp_path)
     assert r.returncode == 2 and "trust list does not verify" in r.stderr
+
+
+def _signed_list(service, typ: str = "statuslist+jwt", **claims: object) -> str:
+    """A status list JWT really signed by the service key, with the claims given."""
+    now = int(datetime.now(UTC).timestamp())
+    payload = {"sub": "http://testserver/api/v1/status-list", "iat": now, "exp": now + 300, "ttl": 300}
+    payload |= {"status_list": {"bits": 2, "lst": encode_status_list({})}, **claims}
+    keyring = service.ctx.keyring
+    with Session(service.ctx.engine) as s:
+        cert = keyring.current(s, SERVICE_OWNER, None)
+    return compact_es256({"typ": typ, "kid": cert.kid}, payload, lambda d: keyring.sign_raw(cert, d))
+
+
+def test_offline_reads_the_status_list_jwt_as_served_for_statuslist_jwt(service, issue_food, tmp_path) -> None:
+    pdf = _revoked(service, issue_food, tmp_path)
+    _lists(service, tmp_path)
+    r = service.client.get("/api/v1/status-list", headers={"Accept": "application/statuslist+jwt"})
+    (tmp_path / "status-list.jwt").write_text(r.text, encoding="utf-8")
+    r = run_verify(str(pdf), "--offline", "--json", "--status-list", "status-list.jwt", cwd=tmp_path)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert answer(r)["licence"]["status"] == "revoked"
+
+
+def test_offline_status_list_about_another_list_is_status_unknown(service, issue_food, tmp_path) -> None:
+    pdf = _revoked(service, issue_food, tmp_path)
+    _lists(service, tmp_path)
+    forged = _signed_list(service, sub="http://elsewhere.example/api/v1/status-list")
+    (tmp_path / "status-list.json").write_text(forged, encoding="utf-8")
+    reason = _status_unknown(run_verify(str(pdf), "--offline", "--json", cwd=tmp_path))
+    assert "sub" in reason
+
+
+def test_offline_signed_jwt_that_is_not_a_status_list_is_status_unknown(service, issue_food, tmp_path) -> None:
+    pdf = _revoked(service, issue_food, tmp_path)
+    _lists(service, tmp_path)
+    (tmp_path / "status-list.json").write_text(_signed_list(service, typ="JWT"), encoding="utf-8")
+    reason = _status_unknown(run_verify(str(pdf), "--offline", "--json", cwd=tmp_path))
+    assert "statuslist+jwt" in reason
+
+
+def test_offline_accepts_the_trust_list_as_a_jws_by_the_root(service, issue_food, tmp_path) -> None:
+    lic = issue_food()
+    pdf = _pdf(service, lic, tmp_path)
+    _lists(service, tmp_path)
+    jws = service.client.get("/api/v1/trust-list", headers={"Accept": "application/jwt"}).text
+    (tmp_path / "trust-list.jws").write_text(jws, encoding="utf-8")
+    r = run_verify(str(pdf), "--offline", "--json", "--trust-list", "trust-list.jws", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert answer(r)["licence"]["status"] == "valid"
+
+
+def test_offline_trust_list_jws_with_an_altered_payload_is_an_error(service, issue_food, tmp_path) -> None:
+    pdf = _pdf(service, issue_food(), tmp_path)
+    jws = service.client.get("/api/v1/trust-list", headers={"Accept": "application/jwt"}).text
+    header, payload_b64, sig = jws.split(".")
+    payload = json.loads(base64.urlsafe_b64decode(payload_b64 + "=" * (-len(payload_b64) % 4)))
+    payload["issuers"] = payload["issuers"][:1]
+    forged = base64.urlsafe_b64encode(json.dumps(payload).encode()).rstrip(b"=").decode()
+    (tmp_path / "trust-list.json").write_text(f"{header}.{forged}.{sig}", encoding="utf-8")
+    r = run_verify(str(pdf), "--offline", cwd=tmp_path)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "trust list does not verify" in r.stderr

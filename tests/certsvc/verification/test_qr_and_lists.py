@@ -79,7 +79,7 @@ def test_status_list_is_signed_and_shows_a_suspension(service, issue_food) -> No
 
     index = parse_signed(lic["verify_url"].rsplit("/", 1)[1]).claims.status_index
     sl = service.client.get("/api/v1/status-list").json()
-    assert status_at(sl["payload"]["status_list"]["lst"], index) == 1
+    assert status_at(sl["payload"]["status_list"]["lst"], index) == 2  # the draft's SUSPENDED
     header_b64, payload_b64, sig_b64 = sl["jws"].split(".")
     header = json.loads(unb64url(header_b64))
     tl = service.client.get("/api/v1/trust-list").json()
