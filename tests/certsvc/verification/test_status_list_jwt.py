@@ -175,7 +175,7 @@ def test_upgrade_keeps_indexes_printed_before_and_allocates_above_them(service, 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["engine"] = service.ctx.engine
-    command.downgrade(cfg, "0005")
+    command.downgrade(cfg, "0006")
     command.upgrade(cfg, "head")
     with Session(service.ctx.engine) as s:
         assert scheme(s).base > before

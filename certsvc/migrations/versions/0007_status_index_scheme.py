@@ -4,8 +4,8 @@ One row: 32 random bytes (hex) and ``base``, above every index handed out before
 ``status_index`` counter, or by an earlier scheme), so indexes already printed in QR codes never
 collide with new ones.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-02 02:30:00
 """
 
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
