@@ -30,6 +30,15 @@ FOOD_LICENCE_TYPE: dict[str, Any] = {
     ],
     "validity_days": 1825,
     "reform_mode": "commitment",
+    "commitment": {
+        "text": (
+            "本单位承诺：已知悉食品经营许可的条件和要求；经营场所、设施设备、食品安全管理制度和人员符合"
+            "《中华人民共和国食品安全法》及食品经营许可审查通则的规定；所填报信息和提交材料真实有效。"
+            "如有不实，愿承担撤销许可等法律责任。"
+        ),
+        "conditions_due_days": 30,
+        "on_overdue": "flag",
+    },
 }
 ENTERPRISES: list[tuple[str, str, HolderKind, str, str]] = [
     ("深圳市鹏城餐饮管理有限公司", make_uscc("91440300", "MA5G0A1B"), "enterprise", "有限责任公司", "张伟"),

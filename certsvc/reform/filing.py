@@ -11,10 +11,11 @@ from sqlmodel import Session, select
 
 from certsvc import audit
 from certsvc.context import Context
-from certsvc.db.models import Enterprise, Filing, Licence
+from certsvc.db.models import Department, Enterprise, Filing, Licence, LicenceVersion
 from certsvc.enterprises.standing import refuse_unless_in_good_standing
-from certsvc.errors import Invalid
+from certsvc.errors import Invalid, NotFound
 from certsvc.licences import issuance
+from certsvc.licences.records import current_version, owned
 from certsvc.licences.rules import IssueRequest, validate_fields
 from certsvc.reform.credit import refuse_if_credit_restricted
 from certsvc.reform.forms import department_and_type, signed_form
@@ -70,3 +71,21 @@ async def file(
 def filing_of(s: Session, licence_id: str) -> Filing | None:
     """The filing a 备案凭证 was sealed for, if any."""
     return s.exec(select(Filing).where(Filing.licence_id == licence_id)).first()
+
+
+def department_filing(s: Session, dept: Department, licence_id: str) -> Filing:
+    """The filing behind one of the department's 备案凭证 (404 for another's, or for a licence that is not one)."""
+    lic = owned(s, dept, licence_id)
+    f = filing_of(s, lic.id)
+    if f is None:
+        raise NotFound("this licence is not a 备案凭证")
+    return f
+
+
+def enterprise_filing(s: Session, ent: Enterprise, licence_id: str) -> tuple[Filing, LicenceVersion]:
+    """One of the enterprise's filings and the current version of its 备案凭证 (404 for another's)."""
+    f = filing_of(s, licence_id)
+    lic = s.get(Licence, licence_id)
+    if f is None or lic is None or f.enterprise_id != ent.id:
+        raise NotFound("no such filing")
+    return f, current_version(s, lic)

@@ -85,7 +85,43 @@ async def file(body: FilingIn, ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
     """File (备案) for a licence type in ``filing`` mode: the filing form is signed with your business-licence
     signature and the 备案凭证 is sealed at once by the department's seal: a licence of kind ``filing``."""
     issued = await filing.file(ctx, ent, body.department, body.licence_type, body.fields)
-    return issued_body(ctx, issued)
+    body_out = issued_body(ctx, issued)
+    base = f"{ctx.settings.public_base_url}/api/v1/enterprise/filings/{issued.licence.id}"
+    body_out.update(pdf_url=f"{base}/pdf", filing_form_url=f"{base}/form")
+    return body_out
+
+
+FORM = media("application/pdf", "The filing form (备案表) signed with the enterprise's business-licence signature")
+
+
+@router.get(
+    "/enterprise/filings/{licence_id}/pdf", response_class=Response, responses={**FORM, **error_responses(401, 404)}
+)
+def my_filing_pdf(licence_id: str, ctx: CtxDep, ent: EntDep) -> Response:
+    """The 备案凭证 of one of your filings, sealed by the department."""
+    with Session(ctx.engine) as s:
+        _f, ver = filing.enterprise_filing(s, ent, licence_id)
+    return stored_pdf(ctx, ver.pdf_sha256, f"备案凭证-{licence_id}.pdf", "filing")
+
+
+@router.get(
+    "/enterprise/filings/{licence_id}/form", response_class=Response, responses={**FORM, **error_responses(401, 404)}
+)
+def my_filing_form(licence_id: str, ctx: CtxDep, ent: EntDep) -> Response:
+    """The filing form you signed."""
+    with Session(ctx.engine) as s:
+        f, _ver = filing.enterprise_filing(s, ent, licence_id)
+    return stored_pdf(ctx, f.form_sha256, f"备案表-{licence_id}.pdf", "filing form")
+
+
+@router.get(
+    "/licences/{licence_id}/filing-form", response_class=Response, responses={**FORM, **error_responses(401, 404)}
+)
+def filing_form(licence_id: str, ctx: CtxDep, dept: DeptDep) -> Response:
+    """The filing form the enterprise signed, behind one of your department's 备案凭证."""
+    with Session(ctx.engine) as s:
+        f = filing.department_filing(s, dept, licence_id)
+    return stored_pdf(ctx, f.form_sha256, f"备案表-{licence_id}.pdf", "filing form")
 
 
 # --- commitments ----------------------------------------------------------------------------
