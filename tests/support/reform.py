@@ -38,9 +38,7 @@ def add_type(service: Service, dept: Dept, body: dict) -> dict:
 def credit_department(service: Service, name: str = "深圳市发展和改革委员会", code: str = "SZFG") -> Dept:
     """A department created with the credit flag (as ``certsvc department add --credit`` does)."""
     with session_scope(service.ctx.engine) as s:
-        new = add_department(
-            s, service.ctx.keyring, name=name, uscc=random_uscc("11440300"), code=code, credit=True
-        )
+        new = add_department(s, service.ctx.keyring, name=name, uscc=random_uscc("11440300"), code=code, credit=True)
         d = new.department
         return Dept(d.id or 0, d.name, d.uscc, d.code, new.api_key)
 

@@ -3,18 +3,21 @@ valid at once with its commitment pending, public on /v/ and in every verdict, c
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import Session, col, select
 
 from certsvc.core import clock
-from certsvc.db.models import AuditEvent
+from certsvc.db.models import AuditEvent, Commitment
 from certsvc.db.session import session_scope
 from certsvc.reform.commitments import sweep_commitments
+from signing.payload import parse_signed
 from tests.support.pdfcheck import signature_status
 from tests.support.reform import add_type, commitment_type, issue_with_commitment, sign_commitment
 from tests.support.service import make_enterprise
+from verify.status_list import status_at
 
 JSON = {"Accept": "application/json"}
 
@@ -89,9 +92,8 @@ def test_the_signed_commitment_verifies_signed_by_enterprise(service, holder, is
     assert status.intact and status.trusted
     v = _verify(service, pdf.content)
     assert v["verdict"] == "signed_by_enterprise"
-    assert v["signer"]["uscc"] == holder.uscc if "signer" in v else any(
-        s.get("uscc") == holder.uscc for s in v.get("signers", [])
-    )
+    [signer] = v["signers"]
+    assert (signer["name"], signer["uscc"]) == (holder.name, holder.uscc)
 
 
 def test_a_licence_issued_with_it_is_valid_and_its_commitment_pending(service, issued) -> None:
@@ -225,8 +227,47 @@ def test_sweep_marks_overdue_once_and_suspends_where_the_type_says(service, hold
     assert _audits(service, "commitment.overdue", c["id"]) == 1
     view = service.client.get(_path(lic["verify_url"]), headers=JSON).json()
     assert view["status"] == "suspended" and view["commitment"]["status"] == "overdue"
+    index = parse_signed(lic["verify_url"].rsplit("/", 1)[1]).claims.status_index
     status_list = service.client.get("/api/v1/status-list").json()
-    assert status_list  # the signed list changes with the suspension (checked in detail elsewhere)
+    assert status_at(status_list["payload"]["status_list"]["lst"], index) == 1  # suspended
+
+
+def test_status_at_a_moment_shows_the_commitment_then(service, holder, types) -> None:
+    c = sign_commitment(service, holder, service.health, "GGWSF")
+    lic = issue_with_commitment(service, holder, service.health, "GGWSF", c["id"])
+    due = lic["commitment"]["due"]
+    path = _path(lic["verify_url"])
+    before = service.client.get(path, params={"at": f"{due}T23:30:00"}, headers=JSON).json()
+    assert before["commitment"]["status"] == "pending"
+    later = (datetime.fromisoformat(due) + timedelta(days=1)).date().isoformat()
+    after = service.client.get(path, params={"at": f"{later}T00:30:00"}, headers=JSON).json()
+    assert after["commitment"]["status"] == "overdue"
+
+
+def test_two_sweeps_at_once_mark_each_commitment_once(service, holder, types) -> None:
+    made = [sign_commitment(service, holder, service.health, "GGWSS") for _ in range(3)]
+    for c in made:
+        issue_with_commitment(service, holder, service.health, "GGWSS", c["id"])
+    at = datetime.now(UTC) + timedelta(days=40)
+    barrier = threading.Barrier(2)
+    counts: list[int] = []
+
+    def sweep() -> None:
+        barrier.wait()
+        with session_scope(service.ctx.engine) as s:
+            counts.append(sweep_commitments(s, at))
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(counts) >= 3
+    for c in made:
+        assert _audits(service, "commitment.overdue", c["id"]) == 1
+        with Session(service.ctx.engine) as s:
+            [lic_id] = s.exec(select(Commitment.licence_id).where(Commitment.id == c["id"])).all()
+        assert _audits(service, "licence.suspend", lic_id) == 1
 
 
 def test_overdue_under_flag_only_flags(service, holder, types) -> None:
