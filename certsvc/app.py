@@ -14,7 +14,17 @@ from certsvc import __version__
 from certsvc.api import errors, openapi
 from certsvc.api.deps import safe_parameters
 from certsvc.api.limits import BodyLimit
-from certsvc.api.routes import departments, enterprise, health, portal, public, receipts, reform, verification
+from certsvc.api.routes import (
+    departments,
+    enterprise,
+    health,
+    portal,
+    portal_reform,
+    public,
+    receipts,
+    reform,
+    verification,
+)
 from certsvc.audit import checkpoint
 from certsvc.context import Context
 from certsvc.core.config import Settings, get_settings
@@ -109,6 +119,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.include_router(reform.router)
     app.include_router(reform.public_router)
     app.include_router(portal.router)
+    app.include_router(portal_reform.router)
     app.include_router(health.router)
     openapi.install(app)
     return app
