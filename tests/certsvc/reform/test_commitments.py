@@ -14,6 +14,7 @@ from certsvc.db.models import AuditEvent, Commitment
 from certsvc.db.session import session_scope
 from certsvc.reform.commitments import sweep_commitments
 from signing.payload import parse_signed
+from tests.support.cli import answer, run_verify
 from tests.support.pdfcheck import signature_status
 from tests.support.reform import add_type, commitment_type, issue_with_commitment, sign_commitment
 from tests.support.service import make_enterprise
@@ -290,3 +291,14 @@ def test_fulfilled_after_an_overdue_suspension_resumes_the_licence(service, hold
     assert r.status_code == 200, r.text
     view = service.client.get(_path(lic["verify_url"]), headers=JSON).json()
     assert view["status"] == "valid" and view["commitment"]["status"] == "fulfilled"
+
+
+def test_certsvc_verify_shows_the_commitment(service, issued, tmp_path) -> None:
+    _c, lic = issued
+    pdf = tmp_path / "licence.pdf"
+    pdf.write_bytes(service.client.get(_path(lic["pdf_url"]), headers=service.health.auth).content)
+    as_json = run_verify(str(pdf), "--json", cwd=tmp_path, online=True)
+    assert as_json.returncode == 0, as_json.stderr
+    assert answer(as_json)["licence"]["commitment"]["status"] == "pending"
+    words = run_verify(str(pdf), cwd=tmp_path, online=True)
+    assert "commitment: PENDING" in words.stdout and lic["commitment"]["due"] in words.stdout
