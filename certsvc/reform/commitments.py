@@ -16,7 +16,7 @@ from certsvc import audit
 from certsvc.context import Context
 from certsvc.core.clock import CST, now, today
 from certsvc.db.atomic import changed_rows
-from certsvc.db.models import Commitment, Department, Enterprise, Licence, LicenceType, utcnow
+from certsvc.db.models import Commitment, Department, Enterprise, Licence, utcnow
 from certsvc.db.session import session_scope
 from certsvc.enterprises.standing import refuse_unless_in_good_standing
 from certsvc.errors import Conflict, Invalid, NotFound
@@ -232,7 +232,3 @@ def sweep_commitments(session: Session, at: datetime) -> int:
             apply_state(session, None, lic, "suspend", terms.OVERDUE_REASON, actor_kind="system")
     return marked
 
-
-def type_of(s: Session, c: Commitment) -> LicenceType | None:
-    """The licence type a commitment is for."""
-    return s.get(LicenceType, c.licence_type_id)

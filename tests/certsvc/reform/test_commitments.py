@@ -293,8 +293,9 @@ def test_fulfilled_after_an_overdue_suspension_resumes_the_licence(service, hold
     assert view["status"] == "valid" and view["commitment"]["status"] == "fulfilled"
 
 
-def test_certsvc_verify_shows_the_commitment(service, issued, tmp_path) -> None:
-    _c, lic = issued
+def test_certsvc_verify_shows_the_commitment(service, holder, types, tmp_path) -> None:
+    c = sign_commitment(service, holder, service.health, "GGWSF")
+    lic = issue_with_commitment(service, holder, service.health, "GGWSF", c["id"])  # not swept by the tests above
     pdf = tmp_path / "licence.pdf"
     pdf.write_bytes(service.client.get(_path(lic["pdf_url"]), headers=service.health.auth).content)
     as_json = run_verify(str(pdf), "--json", cwd=tmp_path, online=True)
