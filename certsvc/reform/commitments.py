@@ -231,4 +231,3 @@ def sweep_commitments(session: Session, at: datetime) -> int:
         if suspend and lic is not None:
             apply_state(session, None, lic, "suspend", terms.OVERDUE_REASON, actor_kind="system")
     return marked
-
