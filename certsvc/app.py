@@ -14,7 +14,18 @@ from certsvc import __version__
 from certsvc.api import errors, openapi
 from certsvc.api.deps import safe_parameters
 from certsvc.api.limits import BodyLimit
-from certsvc.api.routes import departments, enterprise, health, matters, portal, public, receipts, verification
+from certsvc.api.routes import (
+    departments,
+    enterprise,
+    health,
+    matters,
+    portal,
+    portal_reform,
+    public,
+    receipts,
+    reform,
+    verification,
+)
 from certsvc.audit import checkpoint
 from certsvc.context import Context
 from certsvc.core import clock
@@ -124,7 +135,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.include_router(verification.router)
     app.include_router(receipts.router)
     app.include_router(matters.router)
+    app.include_router(reform.router)
+    app.include_router(reform.public_router)
     app.include_router(portal.router)
+    app.include_router(portal_reform.router)
     app.include_router(health.router)
     openapi.install(app)
     return app

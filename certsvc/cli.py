@@ -98,10 +98,20 @@ def cmd_department_add(args: argparse.Namespace) -> int:
     """``certsvc department add``: bootstrap a department and print its API key, the only time it is shown."""
     ctx = _ctx()
     with session_scope(ctx.engine) as s:
-        new = add_department(s, ctx.keyring, name=args.name, uscc=args.uscc, code=args.code, registrar=args.registrar)
+        new = add_department(
+            s,
+            ctx.keyring,
+            name=args.name,
+            uscc=args.uscc,
+            code=args.code,
+            registrar=args.registrar,
+            credit=args.credit,
+        )
         print(f"department {new.department.name} ({new.department.code}, id {new.department.id}) created")
         if args.registrar:
             print("business licence type YYZZ 营业执照 created")
+        if args.credit:
+            print("credit department: keeps the list of credit restrictions (信用约束)")
         print("API key (shown once, store it safely):")
         print(new.api_key)
     return 0
@@ -273,6 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--uscc", required=True)
     sp.add_argument("--code", required=True, help="short code, e.g. SZSJ")
     sp.add_argument("--registrar", action="store_true", help="market regulator: owns the business licence type YYZZ")
+    sp.add_argument("--credit", action="store_true", help="keeps the list of credit restrictions (信用约束)")
     sp.set_defaults(func=cmd_department_add)
 
     keys = sub.add_parser("keys", help="manage seal keys").add_subparsers(dest="sub", required=True)

@@ -36,11 +36,20 @@ FOOD_LICENCE_TYPE: dict[str, Any] = {
     ],
     "validity_days": 1825,
     "reform_mode": "commitment",
+    "commitment": {
+        "text": (
+            "本单位承诺：已知悉食品经营许可的条件和要求；经营场所、设施设备、食品安全管理制度和人员符合"
+            "《中华人民共和国食品安全法》及食品经营许可审查通则的规定；所填报信息和提交材料真实有效。"
+            "如有不实，愿承担撤销许可等法律责任。"
+        ),
+        "conditions_due_days": 30,
+        "on_overdue": "flag",
+    },
 }
 # The demo's licence types: market regulation (食品经营许可 under 优化审批服务, 仅销售预包装食品 under 备案)
 # and health (公共场所卫生许可 under 告知承诺; 饭馆、咖啡馆、酒吧、茶座 卫生许可 abolished).
 MARKET_TYPES: list[dict[str, Any]] = [
-    {**FOOD_LICENCE_TYPE, "reform_mode": "approval"},
+    {**{k: v for k, v in FOOD_LICENCE_TYPE.items() if k != "commitment"}, "reform_mode": "approval"},
     {
         "code": "YBZBA",
         "name": "仅销售预包装食品备案凭证",
@@ -49,15 +58,18 @@ MARKET_TYPES: list[dict[str, Any]] = [
         "reform_mode": "filing",
     },
 ]
+COMMITMENT_TEXT = (
+    "本单位承诺：经营场所符合《公共场所卫生管理条例》及其实施细则规定的卫生条件，从业人员持有效健康合格证明，"
+    "卫生管理制度健全；自取得许可之日起六十日内提交卫生检测报告。如承诺不实，愿承担许可被撤销等法律责任。"
+)
 HEALTH_TYPES: list[dict[str, Any]] = [
     {
-        # TODO(h-reform): "commitment": {"text": COMMITMENT_TEXT, "conditions_due_days": 60, "on_overdue": "suspend"}
-        # once licence types carry their commitment (the lead finishes this at merge).
         "code": "GGWS",
         "name": "公共场所卫生许可证",
         "fields": [{"name": "经营场所", "required": True}, {"name": "许可项目", "required": True}],
         "validity_days": 1460,
         "reform_mode": "commitment",
+        "commitment": {"text": COMMITMENT_TEXT, "conditions_due_days": 60, "on_overdue": "suspend"},
     },
     {
         "code": "CGWS",
@@ -67,10 +79,6 @@ HEALTH_TYPES: list[dict[str, Any]] = [
         "reform_mode": "abolished",
     },
 ]
-COMMITMENT_TEXT = (
-    "本单位承诺：经营场所符合《公共场所卫生管理条例》及其实施细则规定的卫生条件，从业人员持有效健康合格证明，"
-    "卫生管理制度健全；自取得许可之日起六十日内提交卫生检测报告。如承诺不实，愿承担许可被撤销等法律责任。"
-)
 MATTERS: list[tuple[str, dict[str, Any]]] = [  # (department code, POST /matters body)
     (
         "SZSJ",

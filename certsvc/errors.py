@@ -80,6 +80,12 @@ class Conflict(ServiceError):
     code = "conflict"
 
 
+class CreditRestricted(Conflict):
+    """The holder is on the serious-dishonesty list (信用约束): no commitment, filing or 容缺 for it."""
+
+    code = "credit_restricted"
+
+
 class Unauthorized(ServiceError):
     """No credentials, or credentials that are not (or no longer) valid; also a wrong activation code."""
 

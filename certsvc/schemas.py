@@ -18,14 +18,29 @@ class FieldSpec(RequestModel):
     private: bool = False
 
 
+class CommitmentTerms(RequestModel):
+    """What an enterprise commits to in commitment mode (实行告知承诺), the days it has to meet the
+    conditions, and what happens when they pass unchecked: ``flag`` (overdue) or ``suspend``."""
+
+    MULTILINE = frozenset({"text"})
+
+    text: str = Field(min_length=1, max_length=4000)
+    conditions_due_days: int = Field(ge=1, le=3650)
+    on_overdue: Literal["flag", "suspend"] = "flag"
+
+
 class LicenceTypeIn(RequestModel):
-    """A new licence type: its code, name, fields, validity in days (none: 长期) and reform mode."""
+    """A new licence type: its code, name, fields, validity in days (none: 长期), reform mode, and in
+    commitment mode its commitment terms."""
+
+    MULTILINE = frozenset({"commitment"})
 
     code: str = Field(min_length=2, max_length=16)
     name: str = Field(min_length=1, max_length=100)
     fields: list[FieldSpec] = Field(default_factory=list, max_length=50)
     validity_days: int | None = Field(default=None, ge=1, le=36500)
     reform_mode: Literal["approval", "commitment", "filing", "abolished"] = "approval"
+    commitment: CommitmentTerms | None = None
 
 
 LicenceIn = IssueRequest
@@ -134,3 +149,39 @@ class MatterIn(RequestModel):
     licence_type: str = Field(min_length=2, max_length=40)
     materials: list[MatterMaterialIn] = Field(default_factory=list, max_length=100)
     supervision: str = Field(min_length=1, max_length=2000)
+
+
+class CreditRestrictionIn(RequestModel):
+    """A holder to put on the serious-dishonesty list (信用约束), why, and its last day (China date)."""
+
+    MULTILINE = frozenset({"reason"})
+
+    uscc: str = Field(min_length=1, max_length=32)
+    reason: str = Field(min_length=1, max_length=500)
+    until: Day
+
+
+class FilingIn(RequestModel):
+    """A filing (备案): the department (code), its licence type in filing mode, and the type's fields."""
+
+    MULTILINE = frozenset({"fields"})
+
+    department: str = Field(min_length=1, max_length=16)
+    licence_type: str = Field(min_length=1, max_length=16)
+    fields: dict[str, Any] = Field(default_factory=dict)
+
+
+class CommitmentIn(RequestModel):
+    """The licence type (of the department, by codes) whose commitment text the enterprise signs."""
+
+    department: str = Field(min_length=1, max_length=16)
+    licence_type: str = Field(min_length=1, max_length=16)
+
+
+class CommitmentResultIn(RequestModel):
+    """The department's check (核查) of a commitment, and a note."""
+
+    MULTILINE = frozenset({"note"})
+
+    result: Literal["fulfilled", "unfulfilled"]
+    note: str | None = Field(default=None, max_length=500)

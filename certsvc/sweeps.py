@@ -20,13 +20,14 @@ from sqlmodel import Session
 from certsvc.db.session import session_scope
 from certsvc.licences.expiry import sweep_licence_expiry
 from certsvc.receipts.materials import sweep_receipt_materials
+from certsvc.reform.commitments import sweep_commitments
 
 Sweep = Callable[[Session, datetime], int]
 
 SWEEPS: dict[str, Sweep] = {
     "receipt_materials": sweep_receipt_materials,  # 容缺: materials past their due date → receipt overdue
     "licence_expiry": sweep_licence_expiry,  # licences past valid_until → licence.expire recorded
-    # h-reform: "commitments": sweep_commitments (overdue commitments → flag or suspend)
+    "commitments": sweep_commitments,  # 告知承诺 past its due date → overdue, suspended where the type says
 }
 _MAX_ROUNDS = 100  # a sweep changes at most a batch per transaction; it runs again while it finds work
 

@@ -31,6 +31,7 @@ class Department(SQLModel, table=True):
     uscc: str = Field(unique=True, max_length=18)
     code: str = Field(unique=True, max_length=16)
     is_registrar: bool = False
+    is_credit: bool = False  # keeps the credit list (信用约束)
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -77,6 +78,8 @@ class LicenceType(SQLModel, table=True):
     fields: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     validity_days: int | None = None
     reform_mode: str = Field(default="approval", max_length=16)
+    # commitment mode (实行告知承诺): {"text", "conditions_due_days", "on_overdue": "flag" | "suspend"}
+    commitment: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     is_business_licence: bool = False
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -111,6 +114,7 @@ class Licence(SQLModel, table=True):
     state: str = Field(default="valid", max_length=16)  # valid | suspended | revoked
     state_reason: str | None = None
     revoke_kind: str | None = Field(default=None, max_length=16)  # 撤销 | 吊销 | 注销
+    kind: str = Field(default="licence", max_length=16, sa_column_kwargs={"server_default": "licence"})  # | filing
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -309,4 +313,51 @@ class Matter(SQLModel, table=True):
     licence_type_id: int
     materials: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     supervision: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class CreditRestriction(SQLModel, table=True):
+    """A holder on the serious-dishonesty list (信用约束): no commitment, filing or 容缺 until ``until`` (inclusive)."""
+
+    __tablename__ = "credit_restriction"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    department_id: int = Field(index=True)
+    uscc: str = Field(index=True, max_length=18)
+    reason: str
+    until: date
+    created_at: datetime = Field(default_factory=utcnow)
+    lifted_at: datetime | None = None
+
+
+class Commitment(SQLModel, table=True):
+    """A notification-commitment (告知承诺书) the enterprise signed; bound to the licence issued with it."""
+
+    __tablename__ = "commitment"
+    __table_args__ = (Index("ix_commitment_status_due", "status", "due"),)
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    enterprise_id: int = Field(index=True)
+    holder_uscc: str = Field(index=True, max_length=18)
+    department_id: int
+    licence_type_id: int
+    text: str
+    conditions_due_days: int
+    on_overdue: str = Field(max_length=16)  # flag | suspend
+    pdf_sha256: str = Field(max_length=64)
+    signed_at: datetime = Field(default_factory=utcnow)
+    licence_id: str | None = Field(default=None, unique=True, max_length=32)
+    status: str = Field(default="signed", max_length=16)  # signed | pending | overdue | fulfilled | unfulfilled
+    due: date | None = None
+    overdue_at: datetime | None = None
+    decided_at: datetime | None = None
+    note: str | None = None
+
+
+class Filing(SQLModel, table=True):
+    """A filing (备案): the form the enterprise signed, and its 备案凭证 (a licence of kind ``filing``)."""
+
+    __tablename__ = "filing"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    licence_id: str = Field(unique=True, max_length=32)
+    enterprise_id: int = Field(index=True)
+    form_sha256: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow)

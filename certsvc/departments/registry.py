@@ -46,10 +46,18 @@ class NewDepartment:
 
 
 def add_department(
-    session: Session, keyring: Keyring, *, name: str, uscc: str, code: str, registrar: bool = False
+    session: Session,
+    keyring: Keyring,
+    *,
+    name: str,
+    uscc: str,
+    code: str,
+    registrar: bool = False,
+    credit: bool = False,
 ) -> NewDepartment:
     """Create a department with its seal certificate and first API key; a registrar (the market
-    regulator) also gets the business licence type (营业执照, YYZZ)."""
+    regulator) also gets the business licence type (营业执照, YYZZ); a ``credit`` department keeps
+    the list of credit restrictions (信用约束)."""
     try:
         uscc = validate_uscc(uscc)
     except IdentifierError as e:
@@ -61,7 +69,7 @@ def add_department(
         raise Invalid("name: required", field="name")
     if session.exec(select(Department).where((Department.uscc == uscc) | (Department.code == code))).first():
         raise Conflict(f"a department with USCC {uscc} or code {code} exists")
-    dept = Department(name=name.strip(), uscc=uscc, code=code, is_registrar=registrar)
+    dept = Department(name=name.strip(), uscc=uscc, code=code, is_registrar=registrar, is_credit=credit)
     session.add(dept)
     session.flush()
     assert dept.id is not None
@@ -85,7 +93,7 @@ def add_department(
         actor_kind="operator",
         subject_kind="department",
         subject_id=dept.id,
-        details={"name": dept.name, "uscc": uscc, "code": code, "registrar": registrar},
+        details={"name": dept.name, "uscc": uscc, "code": code, "registrar": registrar, "credit": credit},
     )
     return NewDepartment(dept, key)
 
@@ -125,13 +133,16 @@ def create_licence_type(
     reform_mode: str,
     business_licence: bool = False,
     actor_kind: str = "department",
+    commitment: dict[str, Any] | None = None,
 ) -> LicenceType:
-    """Define a licence type of ``dept``; its code is unique across departments: requests name a type by code."""
+    """Define a licence type of ``dept``; its code is unique across departments: requests name a type by code.
+    A type in ``commitment`` mode carries its commitment terms (and no other type does)."""
     code = code.strip().upper()
     if not _CODE.match(code):
         raise Invalid("code: 2-16 capital letters or digits, starting with a letter", field="code")
     if reform_mode not in REFORM_MODES:
         raise Invalid(f"reform_mode: one of {', '.join(REFORM_MODES)}", field="reform_mode")
+    terms = check_commitment_terms(reform_mode, commitment)
     if validity_days is not None and not 1 <= validity_days <= 36500:
         raise Invalid("validity_days: between 1 and 36500, or null for 长期", field="validity_days")
     if session.exec(select(LicenceType).where(LicenceType.code == code)).first():
@@ -147,6 +158,7 @@ def create_licence_type(
         fields=_check_fields(fields),
         validity_days=validity_days,
         reform_mode=reform_mode,
+        commitment=terms,
         is_business_licence=business_licence,
     )
     session.add(lt)
@@ -158,9 +170,33 @@ def create_licence_type(
         actor_id=dept.id,
         subject_kind="licence_type",
         subject_id=lt.id,
-        details={"code": code, "name": lt.name, "reform_mode": reform_mode},
+        details={"code": code, "name": lt.name, "reform_mode": reform_mode, "commitment": terms},
     )
     return lt
+
+
+def check_commitment_terms(reform_mode: str, terms: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The commitment terms of a new type: required in ``commitment`` mode, refused in any other
+    (422 naming the field)."""
+    if reform_mode != "commitment":
+        if terms is not None:
+            raise Invalid("commitment: only a type in commitment mode carries commitment terms", field="commitment")
+        return None
+    if terms is None:
+        raise Invalid(
+            'commitment: required in commitment mode: {"text", "conditions_due_days", "on_overdue"}',
+            field="commitment",
+        )
+    text = str(terms.get("text") or "").strip()
+    if not text:
+        raise Invalid("commitment.text: required", field="commitment.text")
+    days = terms.get("conditions_due_days")
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3650:
+        raise Invalid("commitment.conditions_due_days: 1 to 3650 days", field="commitment.conditions_due_days")
+    on_overdue = terms.get("on_overdue", "flag")
+    if on_overdue not in ("flag", "suspend"):
+        raise Invalid("commitment.on_overdue: flag or suspend", field="commitment.on_overdue")
+    return {"text": text, "conditions_due_days": days, "on_overdue": on_overdue}
 
 
 def licence_types_of(session: Session, dept: Department) -> list[LicenceType]:
@@ -183,4 +219,5 @@ def licence_type_view(lt: LicenceType) -> dict[str, Any]:
         "reform_mode": lt.reform_mode,
         "reform_mode_name": REFORM_MODES.get(lt.reform_mode),
         "business_licence": lt.is_business_licence,
+        "commitment": lt.commitment,
     }

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -44,6 +45,7 @@ from certsvc.licences.rules import (
 )
 from certsvc.licences.status_index import allocate as allocate_status_indexes
 from certsvc.metrics import ISSUANCES
+from certsvc.reform import terms
 from certsvc.sealing.pool import Stored
 from certsvc.security import token_key
 from signing.layout import LayoutError
@@ -75,6 +77,8 @@ class Issued:
 
 
 Result = Issued | ServiceError
+OnRecord = Callable[[Session, Licence], None]
+"""Called in the transaction that records a licence, to record what goes with it (a filing)."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,7 @@ class _Item:
     holder: tuple[str, str, str]  # USCC, name, kind
     values: dict[str, str]
     valid: tuple[date, date | None]
+    commitment_id: str | None = None
     content: Content | None = None
 
 
@@ -210,6 +215,7 @@ def version_row(licence_id: str, sv: StoredVersion) -> LicenceVersion:
 
 def _licence_row(dept: Department, lt: LicenceType, holder_kind: str, c: Content) -> Licence:
     return Licence(
+        kind="filing" if lt.reform_mode == "filing" else "licence",
         licence_type_id=lt.id or 0,
         department_id=dept.id or 0,
         holder_uscc=c.holder_uscc,
@@ -229,6 +235,11 @@ def _issue_entry(dept: Department, lt: LicenceType, lic: Licence, sv: StoredVers
         "type": lt.code,
     }
     return audit.Entry("licence.issue", "department", dept.id, "licence", lic.id, details)
+
+
+def _commitment_entry(dept: Department, lic: Licence, commitment_id: str, due: date) -> audit.Entry:
+    details = {"licence_id": lic.id, "holder_uscc": lic.holder_uscc, "due": due.isoformat()}
+    return audit.Entry("commitment.bind", "department", dept.id, "commitment", commitment_id, details)
 
 
 # --- the steps ------------------------------------------------------------------------------
@@ -256,7 +267,9 @@ def _check(
             valid = validity(lt, req.valid_from, req.valid_until)
             if lt.is_business_licence:
                 check_business_licence_free(s, holder[0])
-            items.append(_Item(i, lt, holder, values, valid))
+            if req.commitment_id:
+                terms.check_for_issue(s, lt, holder[0], req.commitment_id, dept.id)
+            items.append(_Item(i, lt, holder, values, valid, req.commitment_id))
         except ServiceError as e:
             results[i] = e
     return items
@@ -282,8 +295,10 @@ def _reserve(ctx: Context, dept: Department, items: list[_Item]) -> None:
         item.content = Content(serial, indexes[k], 1, number, uscc, name, item.values, *item.valid)
 
 
-def _record(ctx: Context, dept: Department, done: list[tuple[_Item, StoredVersion]]) -> list[Issued]:
-    """One transaction for a chunk: licences, their first versions, registrations, audit events."""
+def _record(
+    ctx: Context, dept: Department, done: list[tuple[_Item, StoredVersion]], on_record: OnRecord | None = None
+) -> list[Issued]:
+    """One transaction for a chunk: licences, their first versions, registrations, commitments, audit events."""
     issued = []
     with session_scope(ctx.engine) as s:
         entries = []
@@ -301,6 +316,11 @@ def _record(ctx: Context, dept: Department, done: list[tuple[_Item, StoredVersio
             s.add(ver)
             if item.lt.is_business_licence:
                 code = register_enterprise(ctx.keyring, s, dept, lic, item.holder[2])
+            if item.commitment_id:
+                due = terms.bind(s, item.commitment_id, lic.id, today())
+                entries.append(_commitment_entry(dept, lic, item.commitment_id, due))
+            if on_record is not None:
+                on_record(s, lic)
             entries.append(_issue_entry(dept, item.lt, lic, sv))
             issued.append(Issued(lic, ver, item.lt, dept, sv.verify_url, code))
         audit.record_many(s, entries)
@@ -310,7 +330,11 @@ def _record(ctx: Context, dept: Department, done: list[tuple[_Item, StoredVersio
 
 
 async def _seal_and_record(
-    ctx: Context, dept: Department, chunk: list[tuple[_Item, SealJob]], results: list[Result | None]
+    ctx: Context,
+    dept: Department,
+    chunk: list[tuple[_Item, SealJob]],
+    results: list[Result | None],
+    on_record: OnRecord | None = None,
 ) -> None:
     try:
         stored = await ctx.sealer.seal_chunk([job for _, job in chunk])
@@ -323,7 +347,7 @@ async def _seal_and_record(
                 assert item.content is not None
                 done.append((item, StoredVersion(item.content, job, result)))
         if done:
-            for (item, _), issued in zip(done, _record(ctx, dept, done), strict=True):
+            for (item, _), issued in zip(done, _record(ctx, dept, done, on_record), strict=True):
                 results[item.index] = issued
     except ServiceError as e:  # e.g. the business licence was registered meanwhile
         for item, _ in chunk:
@@ -336,17 +360,28 @@ async def _seal_and_record(
                 results[item.index] = Internal(_INTERNAL)
 
 
+def _alone(item: _Item) -> bool:
+    """Whether an item records in a chunk of its own: one that may lose a race (a business licence
+    registering its enterprise, a commitment used meanwhile) must not fail others with it."""
+    return item.lt.is_business_licence or item.commitment_id is not None
+
+
 def _chunks(jobs: list[tuple[_Item, SealJob]], workers: int) -> list[list[tuple[_Item, SealJob]]]:
-    shared = [j for j in jobs if not j[0].lt.is_business_licence]
+    shared = [j for j in jobs if not _alone(j[0])]
     size = chunk_size(len(shared), workers)
     out = [shared[k : k + size] for k in range(0, len(shared), size)]
-    return out + [[j] for j in jobs if j[0].lt.is_business_licence]
+    return out + [[j] for j in jobs if _alone(j[0])]
 
 
 async def issue_many(
-    ctx: Context, dept: Department, requests: list[tuple[int, IssueRequest]], results: list[Result | None]
+    ctx: Context,
+    dept: Department,
+    requests: list[tuple[int, IssueRequest]],
+    results: list[Result | None],
+    on_record: OnRecord | None = None,
 ) -> None:
-    """Issue each ``(index, request)`` on its own; ``results[index]`` gets the licence or the error."""
+    """Issue each ``(index, request)`` on its own; ``results[index]`` gets the licence or the error;
+    ``on_record`` records what goes with each licence, in its transaction."""
     with Session(ctx.engine) as s:
         items = _check(s, dept, requests, results)
         cert = ctx.keyring.current(s, OwnerKind.DEPARTMENT, dept.id) if items else None
@@ -359,13 +394,13 @@ async def issue_many(
         assert item.content is not None
         jobs.append((item, seal_job(ctx, dept, item.lt, cert.kid, item.content)))
     chunks = _chunks(jobs, ctx.sealer.workers)
-    await asyncio.gather(*(_seal_and_record(ctx, dept, chunk, results) for chunk in chunks))
+    await asyncio.gather(*(_seal_and_record(ctx, dept, chunk, results, on_record) for chunk in chunks))
 
 
-async def issue(ctx: Context, dept: Department, req: IssueRequest) -> Issued:
-    """Issue one licence: a batch of one."""
+async def issue(ctx: Context, dept: Department, req: IssueRequest, on_record: OnRecord | None = None) -> Issued:
+    """Issue one licence: a batch of one; ``on_record`` as for :func:`issue_many`."""
     results: list[Result | None] = [None]
-    await issue_many(ctx, dept, [(0, req)], results)
+    await issue_many(ctx, dept, [(0, req)], results, on_record)
     (result,) = results
     if isinstance(result, ServiceError):
         raise result

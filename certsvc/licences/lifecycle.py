@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from certsvc import audit
 from certsvc.context import Context
@@ -17,6 +17,7 @@ from certsvc.db.models import Department, Licence, LicenceType, utcnow
 from certsvc.db.session import session_scope
 from certsvc.enterprises.standing import end_enterprise
 from certsvc.errors import Conflict, Invalid
+from certsvc.keyring import Keyring
 from certsvc.licences import status as st
 from certsvc.licences.history import record_change
 from certsvc.licences.issuance import Content, Issued, seal_version, version_row
@@ -126,11 +127,7 @@ _TRANSITIONS = {
 }
 
 
-def change_state(
-    ctx: Context, dept: Department, licence_id: str, action: str, reason: str, kind: str | None = None
-) -> Licence:
-    """Suspend, resume or revoke a licence of ``dept``; the status list shows it at once, without reissuing the PDF."""
-    allowed, target = _TRANSITIONS[action]
+def _checked_reason(action: str, reason: str, kind: str | None) -> tuple[str, str | None]:
     reason = (reason or "").strip()
     if not reason:
         raise Invalid("reason: required", field="reason")
@@ -141,37 +138,64 @@ def change_state(
         revoke_kind = kind or next((k for k in st.REVOKE_KINDS if k in reason), "撤销")
         if revoke_kind not in st.REVOKE_KINDS:
             raise Invalid(f"kind: one of {', '.join(st.REVOKE_KINDS)}", field="kind")
+    return reason, revoke_kind
+
+
+def change_state(
+    ctx: Context, dept: Department, licence_id: str, action: str, reason: str, kind: str | None = None
+) -> Licence:
+    """Suspend, resume or revoke a licence of ``dept``; the status list shows it at once, without reissuing the PDF."""
     with session_scope(ctx.engine) as s:
         lic = owned(s, dept, licence_id)
+        return apply_state(s, ctx.keyring, lic, action, reason, kind=kind, actor_kind="department", actor_id=dept.id)
+
+
+def apply_state(
+    s: Session,
+    keyring: Keyring | None,
+    lic: Licence,
+    action: str,
+    reason: str,
+    *,
+    kind: str | None = None,
+    actor_kind: str,
+    actor_id: str | int | None = None,
+) -> Licence:
+    """The state change of :func:`change_state` in the caller's transaction, by any actor (the
+    issuing department, or the system when a commitment is overdue): compare-and-set, history,
+    status list, audit, and the business-licence cascade."""
+    allowed, target = _TRANSITIONS[action]
+    reason, revoke_kind = _checked_reason(action, reason, kind)
+    before = lic.state
+    now = utcnow()
+    for _ in range(len(allowed) + 1):
+        if before not in allowed:
+            raise Conflict(f"cannot {action} a licence that is {before}")
+        # compare-and-set: only if the state is still the one checked (see certsvc.db.atomic)
+        values: dict[str, Any] = {"state": target, "state_reason": reason, "updated_at": now}
+        if action == "revoke":
+            values["revoke_kind"] = revoke_kind
+        stmt = update(Licence).where(col(Licence.id) == lic.id, col(Licence.state) == before).values(**values)
+        if changed_rows(s, stmt) == 1:
+            break
+        s.refresh(lic)  # another request changed the state meanwhile: check again against what it is now
         before = lic.state
-        now = utcnow()
-        for _ in range(len(allowed) + 1):
-            if before not in allowed:
-                raise Conflict(f"cannot {action} a licence that is {before}")
-            # compare-and-set: only if the state is still the one checked (see certsvc.db.atomic)
-            values: dict[str, Any] = {"state": target, "state_reason": reason, "updated_at": now}
-            if action == "revoke":
-                values["revoke_kind"] = revoke_kind
-            stmt = update(Licence).where(col(Licence.id) == lic.id, col(Licence.state) == before).values(**values)
-            if changed_rows(s, stmt) == 1:
-                break
-            s.refresh(lic)  # another request changed the state meanwhile: check again against what it is now
-            before = lic.state
-        else:
-            raise Conflict("the licence is being changed by another request; try again")
-        s.refresh(lic)
-        record_change(s, lic.id, action, target, lic.current_version, now, reason)
-        next_value(s, "status")  # the status list changes
-        audit.record(
-            s,
-            f"licence.{action}",
-            actor_kind="department",
-            actor_id=dept.id,
-            subject_kind="licence",
-            subject_id=lic.id,
-            details={"from": before, "to": target, "reason": reason, "kind": revoke_kind},
-        )
-        lt = s.get(LicenceType, lic.licence_type_id)
-        if action == "revoke" and lt is not None and lt.is_business_licence:
-            end_enterprise(s, ctx.keyring, lic, now)  # 一注到底: in this same transaction
-        return lic
+    else:
+        raise Conflict("the licence is being changed by another request; try again")
+    s.refresh(lic)
+    record_change(s, lic.id, action, target, lic.current_version, now, reason)
+    next_value(s, "status")  # the status list changes
+    audit.record(
+        s,
+        f"licence.{action}",
+        actor_kind=actor_kind,
+        actor_id=actor_id,
+        subject_kind="licence",
+        subject_id=lic.id,
+        details={"from": before, "to": target, "reason": reason, "kind": revoke_kind},
+    )
+    lt = s.get(LicenceType, lic.licence_type_id)
+    if action == "revoke" and lt is not None and lt.is_business_licence:
+        assert keyring is not None, "revoking a business licence needs the keyring"
+        end_enterprise(s, keyring, lic, now)  # 一注到底: in this same transaction
+    return lic

@@ -18,9 +18,11 @@ from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from certsvc.db.models import Department, Enterprise, Licence, LicenceType, LicenceVersion
-from certsvc.licences.history import as_of
+from certsvc.core.clock import today
+from certsvc.db.models import Commitment, Department, Enterprise, Licence, LicenceType, LicenceVersion
+from certsvc.licences.history import as_of, moment
 from certsvc.licences.views import public_view
+from certsvc.reform import terms
 from certsvc.security import qr_statement, records_statement
 from certsvc.verification.trust import trust_for
 from signing.payload import KIND_LICENCE, SignedPayload
@@ -48,6 +50,7 @@ _LICENCE_KEYS = (
     "revoke_kind",
     "licence_type_id",
     "department_id",
+    "kind",
 )
 _VERSION_COLS = tuple(col(getattr(LicenceVersion, k)) for k in _VERSION_KEYS)
 _LICENCE_COLS = tuple(col(getattr(Licence, k)) for k in _LICENCE_KEYS)
@@ -60,12 +63,33 @@ _HOLDER_COLS: tuple[Any, ...] = (
 )
 
 
+# The commitment a licence was issued with (告知承诺): public, shown with the licence everywhere.
+_COMMITMENT_COLS: tuple[Any, ...] = (
+    col(Commitment.id).label("c_id"),
+    col(Commitment.status).label("c_status"),
+    col(Commitment.due).label("c_due"),
+    col(Commitment.text).label("c_text"),
+    col(Commitment.signed_at).label("c_signed_at"),
+    col(Commitment.decided_at).label("c_decided_at"),
+)
+
+
 def _with_holder(query: Select[Any]) -> Select[Any]:
-    """``query`` (over Licence) with the state of the holder's business licence, if it has one here."""
+    """``query`` (over Licence) with the state of the holder's business licence, if it has one here,
+    and the commitment the licence was issued with, if any."""
     return (
-        query.add_columns(*_HOLDER_COLS)
+        query.add_columns(*_HOLDER_COLS, *_COMMITMENT_COLS)
         .outerjoin(Enterprise, col(Enterprise.uscc) == col(Licence.holder_uscc))
         .outerjoin(_HOLDER_BL, col(_HOLDER_BL.id) == col(Enterprise.business_licence_id))
+        .outerjoin(Commitment, col(Commitment.licence_id) == col(Licence.id))
+    )
+
+
+def _commitment(m: RowMapping, base_url: str) -> dict[str, Any] | None:
+    if m["c_id"] is None:
+        return None
+    return terms.public_commitment(
+        m["c_id"], m["c_status"], m["c_due"], m["c_text"], m["c_signed_at"], m["c_decided_at"], base_url, today()
     )
 
 
@@ -144,9 +168,11 @@ def _view(
     lt = _reference(conn, _types, LicenceType, lic.licence_type_id, ("code", "name"))
     dept = _reference(conn, _departments, Department, lic.department_id, ("name", "uscc"))
     trust = trust_for(conn.engine, conn)
-    view = _judge_seal(trust, ver, public_view(lic, ver, lt, dept, base_url, _holder(row._mapping)))
+    m = row._mapping
+    view = _judge_seal(trust, ver, public_view(lic, ver, lt, dept, base_url, _holder(m), _commitment(m, base_url)))
     if at is not None:
-        as_of(conn, view, lic.id, row._mapping["holder_licence_id"], at)
+        as_of(conn, view, lic.id, m["holder_licence_id"], at)
+        terms.as_of(view, m["c_status"], moment(at))
     return lic.id, view
 
 
@@ -191,7 +217,7 @@ def public_views_of_holder(conn: Connection, uscc: str, base_url: str) -> list[d
         lic, ver = _licence_and_version(m)
         lt: Any = SimpleNamespace(code=m["code"], name=m["name"])
         dept: Any = SimpleNamespace(name=m["dept_name"], uscc=m["dept_uscc"])
-        view = _judge_seal(trust, ver, public_view(lic, ver, lt, dept, base_url, _holder(m)))
+        view = _judge_seal(trust, ver, public_view(lic, ver, lt, dept, base_url, _holder(m), _commitment(m, base_url)))
         view["verify_url"] = f"{base_url}/v/{m['qr_payload']}"
         views.append(view)
     return views

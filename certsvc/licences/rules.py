@@ -49,6 +49,9 @@ class IssueRequest(RequestModel):
     fields: dict[str, Any] = Field(default_factory=dict)
     valid_from: Day | None = None
     valid_until: Day | None = None
+    commitment_id: str | None = Field(
+        default=None, max_length=64, description="commitment mode: the commitment the holder signed (告知承诺书)"
+    )
 
 
 def validate_fields(lt: LicenceType, values: dict[str, Any], *, partial: bool = False) -> dict[str, str]:

@@ -21,15 +21,18 @@ def public_view(
     dept: Department,
     base_url: str,
     holder: tuple[str | None, str | None] = (None, None),
+    commitment: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What anyone may see: no field values, so no personal data of natural persons. ``holder`` is
-    the state and revocation kind of the holder's business licence, shown with every licence it holds."""
+    the state and revocation kind of the holder's business licence, shown with every licence it holds;
+    ``commitment`` the public view of the commitment it was issued with (告知承诺), if any."""
     status = st.status_of(lic, ver)
     zh, en = st.LABELS[status]
     holder_state, holder_kind = holder
     holder_words = holder_label(holder_state, holder_kind)
-    return {
+    view = {
         "genuine": True,
+        "kind": lic.kind,
         "status": status,
         "status_label": zh,
         "status_label_en": en,
@@ -55,6 +58,9 @@ def public_view(
         "holder_status_label": holder_words[0] if holder_words else None,
         "holder_status_label_en": holder_words[1] if holder_words else None,
     }
+    if commitment is not None:
+        view["commitment"] = commitment
+    return view
 
 
 def licence_view(lic: Licence, ver: LicenceVersion, lt: LicenceType, dept: Department, base_url: str) -> dict[str, Any]:
@@ -62,6 +68,7 @@ def licence_view(lic: Licence, ver: LicenceVersion, lt: LicenceType, dept: Depar
     status = st.status_of(lic, ver)
     return {
         "id": lic.id,
+        "kind": lic.kind,
         "identifier": ver.identifier,
         "number": lic.number,
         "version": ver.version,

@@ -14,6 +14,7 @@ from certsvc.db.models import Department, Receipt, ReceiptMaterial, new_id
 from certsvc.db.session import session_scope
 from certsvc.errors import Denial, Invalid, NotFound
 from certsvc.identifiers import IdentifierError, validate_uscc
+from certsvc.reform.credit import refuse_if_credit_restricted
 from certsvc.security import qr_statement, records_statement, token_key
 from signing.models import QrSpec, ReceiptDocument, SealJob
 from signing.payload import KIND_RECEIPT, Claims, SignedPayload
@@ -45,8 +46,11 @@ async def issue_receipt(ctx: Context, dept: Department, body: Any) -> tuple[Rece
             raise Invalid(f"materials_missing[{i}].due: in the past", field=f"materials_missing[{i}].due")
         if any(other == name for other, _due in missing[:i]):
             raise Invalid(f"materials_missing[{i}].name: listed twice", field=f"materials_missing[{i}].name")
-    # 信用约束 for 容缺受理 (``missing and uscc``): the one place the credit-restriction check
-    # (409 credit_restricted, h-reform) is to be called, before anything is sealed.
+    if missing and uscc:  # 信用约束: no 容缺受理 for a holder under a credit restriction
+        with Session(ctx.engine) as s:
+            refuse_if_credit_restricted(
+                s, uscc, actor_kind="department", actor_id=dept.id, what="容缺受理 (accepting with materials missing)"
+            )
     digest = hashlib.sha256(
         "|".join([receipt_id, body.applicant_name, body.matter, body.application_number]).encode()
     ).digest()[:8]

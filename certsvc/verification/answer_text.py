@@ -73,6 +73,12 @@ def _licence_lines(lic: dict[str, Any]) -> list[str]:
     lines.append(f"status:  {status.upper()}{label}{when}" + (f": {reason}" if reason else ""))
     if lic.get("holder_status_label"):
         lines.append(f"holder:  {lic['holder_status_label']} ({lic.get('holder_status_label_en') or ''})")
+    commitment = lic.get("commitment")
+    if isinstance(commitment, dict):  # issued in commitment mode (告知承诺)
+        due = f", due {commitment['due']}" if commitment.get("due") else ""
+        lines.append(
+            f"commitment: {str(commitment.get('status', '')).upper()} ({commitment.get('status_label', '')}{due})"
+        )
     return lines
 
 

@@ -35,10 +35,16 @@ def server_env(data: Path, port: int) -> dict[str, str]:
 
 
 def add_department_cli(
-    env: dict[str, str], name: str = "深圳市卫生健康委员会", code: str = "SZWJ", *, registrar: bool = False
+    env: dict[str, str],
+    name: str = "深圳市卫生健康委员会",
+    code: str = "SZWJ",
+    *,
+    registrar: bool = False,
+    credit: bool = False,
 ) -> dict[str, str]:
     """Create a department (the health department by default) with the CLI; its API key is the last line printed."""
-    command = [*CLI, "department", "add", "--name", name, "--code", code, *(["--registrar"] if registrar else [])]
+    flags = [*(["--registrar"] if registrar else []), *(["--credit"] if credit else [])]
+    command = [*CLI, "department", "add", "--name", name, "--code", code, *flags]
     out = subprocess.run(
         [*command, "--uscc", random_uscc("11440300")], env=env, capture_output=True, text=True, timeout=120, check=True
     )

@@ -41,6 +41,7 @@ class LinkErrorBody(ErrorBody):
 _ERROR_MEANINGS = {
     400: "The request is missing something it needs",
     401: "No credentials, or credentials that are not (or no longer) valid",
+    403: "Known, but not allowed to do this (a suspended enterprise, not a credit department)",
     404: "No such thing, or not yours",
     409: "The request contradicts the current state",
     410: "The link or grant has ended",

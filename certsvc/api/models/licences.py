@@ -8,6 +8,7 @@ from pydantic import Field
 
 from certsvc.api.models.base import HolderStatus, IsoDate, IsoDateTime, LicenceStatus, Out
 from certsvc.api.models.errors import ErrorDetail
+from certsvc.api.models.reform import CommitmentOut, CommitmentTermsOut, PublicCommitment
 
 
 class LicenceField(Out):
@@ -29,6 +30,7 @@ class LicenceTypeOut(Out):
     reform_mode: str
     reform_mode_name: str | None
     business_licence: bool
+    commitment: CommitmentTermsOut | None = None
 
 
 class LicenceTypeList(Out):
@@ -41,6 +43,7 @@ class LicenceOut(Out):
     """The full record of a licence at a version, for its issuer and its holder."""
 
     id: str
+    kind: Literal["licence", "filing"] = "licence"
     identifier: str
     number: str
     version: int
@@ -64,6 +67,7 @@ class LicenceOut(Out):
     pdf_url: str
     verify_url: str | None = None
     activation_code: str | None = Field(default=None, description="business licences only: shown once")
+    commitment: CommitmentOut | None = Field(default=None, description="issued in commitment mode (告知承诺)")
 
 
 class BatchItemOut(Out):
@@ -109,6 +113,7 @@ class PublicLicence(Out):
     """What anyone may see of a licence: no field values, so no personal data."""
 
     genuine: bool
+    kind: Literal["licence", "filing"] = "licence"
     status: LicenceStatus
     status_label: str
     status_label_en: str
@@ -137,6 +142,7 @@ class PublicLicence(Out):
     seal_problem: str | None = None
     status_at: IsoDateTime | None = None
     status_at_local: str | None = None
+    commitment: PublicCommitment | None = None
 
 
 class HeldPublicLicence(PublicLicence):

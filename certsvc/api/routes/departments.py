@@ -17,6 +17,7 @@ from certsvc.licences import issuance as svc
 from certsvc.licences import lifecycle, records
 from certsvc.licences.batch import issue_batch
 from certsvc.licences.views import licence_view
+from certsvc.reform.commitments import licence_commitment
 from certsvc.schemas import AmendIn, BatchIn, LicenceIn, LicenceTypeIn, ReasonIn, RenewIn
 
 router = APIRouter(prefix="/api/v1", tags=["departments"])
@@ -26,12 +27,17 @@ router = APIRouter(prefix="/api/v1", tags=["departments"])
 LICENCE: dict[str, Any] = {"response_model": LicenceOut, "response_model_exclude_unset": True}
 
 
-def _issued_body(ctx: CtxDep, issued: svc.Issued) -> dict[str, Any]:
-    body = licence_view(
-        issued.licence, issued.version, issued.licence_type, issued.department, ctx.settings.public_base_url
-    )
+def issued_body(ctx: CtxDep, issued: svc.Issued) -> dict[str, Any]:
+    """A licence just issued, as the answer shows it (with its activation code and commitment, if any)."""
+    base = ctx.settings.public_base_url
+    body = licence_view(issued.licence, issued.version, issued.licence_type, issued.department, base)
     if issued.activation_code:
         body["activation_code"] = issued.activation_code
+    if issued.licence_type.reform_mode == "commitment":
+        with Session(ctx.engine) as s:
+            commitment = licence_commitment(s, issued.licence.id, base)
+        if commitment is not None:
+            body["commitment"] = commitment
     return body
 
 
@@ -43,7 +49,9 @@ def _issued_body(ctx: CtxDep, issued: svc.Issued) -> dict[str, Any]:
 )
 def post_licence_type(body: LicenceTypeIn, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
     """Define a licence type (证照类型) of your department: its fields, validity in days and reform mode.
-    Its code is unique across all departments (409 if taken): licences name their type by it."""
+    Its code is unique across all departments (409 if taken): licences name their type by it. A type in
+    ``commitment`` mode (实行告知承诺) carries ``commitment``: its text, ``conditions_due_days`` and
+    ``on_overdue`` (``flag`` or ``suspend``)."""
     with session_scope(ctx.engine) as s:
         lt = create_licence_type(
             s,
@@ -53,6 +61,7 @@ def post_licence_type(body: LicenceTypeIn, ctx: CtxDep, dept: DeptDep) -> dict[s
             fields=[f.model_dump() for f in body.fields],
             validity_days=body.validity_days,
             reform_mode=body.reform_mode,
+            commitment=body.commitment.model_dump() if body.commitment else None,
         )
         return licence_type_view(lt)
 
@@ -68,7 +77,7 @@ def get_licence_types(ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
 async def post_licence(body: LicenceIn, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
     """Issue (签发) one licence: a PDF sealed with your department's seal, with a QR code to verify it.
     For a business licence (营业执照) the answer also carries the holder's activation code, shown this once."""
-    return _issued_body(ctx, await svc.issue(ctx, dept, body))
+    return issued_body(ctx, await svc.issue(ctx, dept, body))
 
 
 @router.post(
@@ -84,7 +93,7 @@ async def post_batch(body: BatchIn, ctx: CtxDep, dept: DeptDep) -> dict[str, Any
     out = []
     for r in results:
         if isinstance(r, svc.Issued):
-            out.append({"ok": True, "status_code": 201, **_issued_body(ctx, r)})
+            out.append({"ok": True, "status_code": 201, **issued_body(ctx, r)})
         else:
             out.append({"ok": False, "status_code": http_status(r) or 500, **service_error_body(r)})
     return {"results": out, "issued": sum(1 for r in out if r["ok"]), "failed": sum(1 for r in out if not r["ok"])}
@@ -95,7 +104,11 @@ def get_licence(licence_id: str, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
     """The current version of one of your department's licences; 404 for another department's."""
     with Session(ctx.engine) as s:
         lic, ver, lt = records.owned_current(s, dept, licence_id)
-        return licence_view(lic, ver, lt, dept, ctx.settings.public_base_url)
+        body = licence_view(lic, ver, lt, dept, ctx.settings.public_base_url)
+        commitment = licence_commitment(s, lic.id, ctx.settings.public_base_url)
+    if commitment is not None:
+        body["commitment"] = commitment
+    return body
 
 
 @router.get(
@@ -143,7 +156,7 @@ async def renew(licence_id: str, body: RenewIn, ctx: CtxDep, dept: DeptDep) -> d
     issued = await lifecycle.new_version(
         ctx, dept, licence_id, action="renew", valid_until=body.valid_until, reason=body.reason
     )
-    return _issued_body(ctx, issued)
+    return issued_body(ctx, issued)
 
 
 @router.post("/licences/{licence_id}/amend", **LICENCE, responses=CHANGE)
@@ -153,4 +166,4 @@ async def amend(licence_id: str, body: AmendIn, ctx: CtxDep, dept: DeptDep) -> d
     issued = await lifecycle.new_version(
         ctx, dept, licence_id, action="amend", fields=body.fields, holder_name=body.holder_name, reason=body.reason
     )
-    return _issued_body(ctx, issued)
+    return issued_body(ctx, issued)
