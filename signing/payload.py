@@ -10,7 +10,10 @@ can check a licence offline. The claims:
 ``5`` nbf   ``valid_from``, 00:00 China Standard Time
 ``6`` iat   when the payload was signed
 ``-1``      kind: ``"L"`` licence, ``"R"`` receipt
-``-2``      licence identifier without its fixed root ``1.2.156.3005.2.``, or the receipt id
+``-2``      licence identifier: ``[definer | null, type sequence, issuer, serial, check]`` — the
+            identifier ``1.2.156.3005.2.<definer><sequence:03>.<issuer>.<serial:08>.<version:03>.<check>``
+            (a null definer is the issuer, the version is claim -5) — or the identifier as text
+            without its fixed root when it has another form; a receipt's id as text
 ``-3``      holder's USCC (absent when the holder has none)
 ``-4``      licence type short code (``"HZ"`` for a receipt)
 ``-5``      version
@@ -112,6 +115,16 @@ class Claims:
             ident = ident[len(IDENTIFIER_ROOT) :]  # the fixed root is implied; saves QR space
         return ident
 
+    def _packed_identifier(self) -> object:
+        """The identifier as claim -2 carries it: its parts when they say it exactly (half the bytes)."""
+        short = self._short_identifier()
+        m = _IDENT_PARTS.fullmatch(short) if self.kind == KIND_LICENCE else None
+        if m is None:
+            return short
+        definer, issuer = m["definer"], m["issuer"]
+        packed = [None if definer == issuer else definer, int(m["seq"]), issuer, int(m["serial"]), m["check"]]
+        return packed if _unpacked_identifier(packed, self.version) == short else short
+
     def to_cwt(self) -> bytes:
         """The CWT claims set (canonical CBOR)."""
         if self.issuer is None or self.issued_at is None:
@@ -120,7 +133,7 @@ class Claims:
             ISS: self.issuer,
             IAT: self.issued_at,
             C_KIND: self.kind,
-            C_IDENT: self._short_identifier(),
+            C_IDENT: self._packed_identifier(),
             C_TYPE: self.type_code,
             C_VERSION: self.version,
         }
@@ -142,7 +155,8 @@ class Claims:
         m = _load_map(data)
         try:
             kind = m[C_KIND]
-            ident = m[C_IDENT]
+            version = _int(m[C_VERSION])
+            ident = _unpacked_identifier(m[C_IDENT], version)
             status = m.get(STATUS)
             index: int | None = None
             uri: str | None = None
@@ -167,7 +181,7 @@ class Claims:
                 type_code=m[C_TYPE],
                 valid_from=_day_of(m[NBF]) if NBF in m else None,
                 valid_until=_day_of(exp) - timedelta(days=1) if exp is not None else None,
-                version=_int(m[C_VERSION]),
+                version=version,
                 doc_hash=b"",
                 status_index=index,
                 issuer=m[ISS],
@@ -218,6 +232,28 @@ class Claims:
             )
         except (KeyError, TypeError, ValueError) as e:
             raise PayloadError(f"claims incomplete or of the wrong type: {e}") from e
+
+
+_IDENT_PARTS = re.compile(
+    r"(?P<definer>[0-9A-Z]{18})(?P<seq>[0-9]{3})\.(?P<issuer>[0-9A-Z]{18})\.(?P<serial>[0-9]{8,})\.[0-9]{3}\.(?P<check>[0-9A-Z*])"
+)
+
+
+def _unpacked_identifier(value: object, version: int) -> str:
+    """The identifier (without its root) from claim -2: text as it is, or its parts put together."""
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, list) or len(value) != 5:
+        raise TypeError("identifier is neither text nor its five parts")
+    definer, seq, issuer, serial, check = value
+    if not (
+        (definer is None or isinstance(definer, str))
+        and isinstance(issuer, str)
+        and isinstance(check, str)
+        and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (seq, serial, version))
+    ):
+        raise TypeError("identifier parts of the wrong type")
+    return f"{definer or issuer}{seq:03d}.{issuer}.{serial:08d}.{version:03d}.{check}"
 
 
 def _load_map(data: bytes) -> dict[Any, Any]:

@@ -1,5 +1,5 @@
-"""QR codes for licences: error correction Q, at most version 17, the printed link's token in
-alphanumeric mode.
+"""QR codes for licences: error correction Q, at most version 20, the printed link's token in
+alphanumeric mode (a licence link with a base URL of 30 characters is version 16).
 
 A QR text is encoded as two segments: its longest tail of QR alphanumeric characters (for a
 licence link, ``/`` and the upper-case base32 token) in alphanumeric mode, 5.5 bits a character,
@@ -30,8 +30,9 @@ __all__ = [
 EC_LEVEL = ERROR_CORRECT_Q
 """Error correction Q: a quarter of the symbol may be lost (a smudge, a fold, a glare) and it still reads."""
 
-MAX_VERSION = 17
-"""Largest QR version accepted (85×85 modules); keeps modules large enough on paper."""
+MAX_VERSION = 20
+"""Largest QR version accepted (97×97 modules, 0.44 mm on the licence): room for a long public base
+URL; licence links of usual length are version 15–17 (0.5 mm or more)."""
 
 FAST_MASK = 3
 """Fixed mask pattern. Choosing the mask by penalty score costs ≈24 ms (8 trial layouts in pure
