@@ -154,9 +154,7 @@ def zbar(img: Image.Image) -> list[str]:
 DECODERS: dict[str, Callable[[Image.Image], list[str]]] = {"zxing-cpp": zxing, "zbar": zbar}
 
 
-def scan_matrix(
-    pdf: bytes, conditions: tuple[Condition, ...] = CONDITIONS
-) -> dict[tuple[str, str], list[str]]:
+def scan_matrix(pdf: bytes, conditions: tuple[Condition, ...] = CONDITIONS) -> dict[tuple[str, str], list[str]]:
     """``{(condition, decoder): texts read}`` for every condition and both decoders (each dpi rendered once)."""
     pages: dict[int, Image.Image] = {}
     out: dict[tuple[str, str], list[str]] = {}
