@@ -71,9 +71,9 @@ such as "仅供 X 用于 Y" on a shared copy, PDF points."""
 _SEAL_CX = (SEAL_RECT[0] + SEAL_RECT[2]) / 2
 _SEAL_CY = (SEAL_RECT[1] + SEAL_RECT[3]) / 2
 
-_QR_SIZE = 43 * MM
+_QR_SIZE = 44 * MM
 _QR_X = 24 * MM
-_QR_Y = 25.5 * MM  # the quiet zone (4 modules) clear of the footer line below and the table above
+_QR_Y = 25 * MM  # the quiet zone (4 modules) clear of the footer line below and the table above
 QR_RECT: tuple[float, float, float, float] = (_QR_X, _QR_Y, _QR_X + _QR_SIZE, _QR_Y + _QR_SIZE)
 """Where the QR symbol (without quiet zone) is drawn, PDF points."""
 

@@ -5,15 +5,15 @@ certificate (the key published in the trust list and the JWKS), so a verifier ho
 can check a licence offline. The claims:
 
 ==========  =====================================================================================
-``1`` iss   the service's public base URL (its keys: ``<iss>/.well-known/jwks.json``)
+``1`` iss   the issuing department's USCC (统一社会信用代码); its key is found by ``kid``
 ``4`` exp   licence: the first second after ``valid_until`` (00:00 China Standard Time, UTC+8)
 ``5`` nbf   ``valid_from``, 00:00 China Standard Time
 ``6`` iat   when the payload was signed
 ``-1``      kind: ``"L"`` licence, ``"R"`` receipt
-``-2``      licence identifier: ``[definer | null, type sequence, issuer, serial, check]`` — the
-            identifier ``1.2.156.3005.2.<definer><sequence:03>.<issuer>.<serial:08>.<version:03>.<check>``
-            (a null definer is the issuer, the version is claim -5) — or the identifier as text
-            without its fixed root when it has another form; a receipt's id as text
+``-2``      licence identifier: ``[definer | null, type sequence, issuer | null, serial, check]``,
+            the identifier ``1.2.156.3005.2.<definer><seq:03>.<issuer>.<serial:08>.<version:03>.<check>``
+            (a null issuer is ``iss``, a null definer is the issuer, the version is claim -5); or
+            the identifier as text without its fixed root when it has another form; a receipt's id
 ``-3``      holder's USCC (absent when the holder has none)
 ``-4``      licence type short code (``"HZ"`` for a receipt)
 ``-5``      version
@@ -122,8 +122,14 @@ class Claims:
         if m is None:
             return short
         definer, issuer = m["definer"], m["issuer"]
-        packed = [None if definer == issuer else definer, int(m["seq"]), issuer, int(m["serial"]), m["check"]]
-        return packed if _unpacked_identifier(packed, self.version) == short else short
+        packed = [
+            None if definer == issuer else definer,
+            int(m["seq"]),
+            None if issuer == self.issuer else issuer,
+            int(m["serial"]),
+            m["check"],
+        ]
+        return packed if _unpacked_identifier(packed, self.version, self.issuer) == short else short
 
     def to_cwt(self) -> bytes:
         """The CWT claims set (canonical CBOR)."""
@@ -156,7 +162,7 @@ class Claims:
         try:
             kind = m[C_KIND]
             version = _int(m[C_VERSION])
-            ident = _unpacked_identifier(m[C_IDENT], version)
+            ident = _unpacked_identifier(m[C_IDENT], version, m[ISS])
             status = m.get(STATUS)
             index: int | None = None
             uri: str | None = None
@@ -239,13 +245,14 @@ _IDENT_PARTS = re.compile(
 )
 
 
-def _unpacked_identifier(value: object, version: int) -> str:
+def _unpacked_identifier(value: object, version: int, iss: object) -> str:
     """The identifier (without its root) from claim -2: text as it is, or its parts put together."""
     if isinstance(value, str):
         return value
     if not isinstance(value, list) or len(value) != 5:
         raise TypeError("identifier is neither text nor its five parts")
     definer, seq, issuer, serial, check = value
+    issuer = iss if issuer is None else issuer
     if not (
         (definer is None or isinstance(definer, str))
         and isinstance(issuer, str)

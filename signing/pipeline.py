@@ -98,11 +98,10 @@ class Sealed:
 
 def sign_qr(key: SealKey, spec: QrSpec) -> QrToken:
     """The CWT signed with ``key`` and the URL it is printed as. Claims the caller left unset are
-    filled in: the issuer is the public base URL, issued now, its status list below the base URL."""
+    filled in: issued now, its status list below the public base URL."""
     c = spec.claims
     claims = replace(
         c,
-        issuer=c.issuer or spec.base_url,
         issued_at=c.issued_at if c.issued_at is not None else int(time.time()),
         status_uri=c.status_uri or (spec.base_url + STATUS_LIST_PATH if c.status_index is not None else None),
     )

@@ -148,6 +148,7 @@ def seal_job(ctx: Context, dept: Department, lt: LicenceType, kid: str, c: Conte
         version=c.version,
         doc_hash=digest,
         status_index=c.status_index,
+        issuer=dept.uscc,
         issued_at=int(now().timestamp()),
     )
     doc = LicenceDocument(

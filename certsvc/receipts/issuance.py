@@ -52,6 +52,7 @@ async def issue_receipt(ctx: Context, dept: Department, body: Any) -> tuple[Rece
         version=1,
         doc_hash=digest,
         status_index=None,
+        issuer=dept.uscc,
         issued_at=int(now().timestamp()),
     )
     doc = ReceiptDocument(

@@ -19,7 +19,7 @@ from verify.report import Verdict
 def _claims(kind: str = KIND_LICENCE, type_code: str = "SPJY", valid_from: date | None = None) -> Claims:
     return Claims(
         kind=kind,
-        identifier="1.2.156.3005.2.11100000000013127D001.11100000000013127D.000001.001.X"
+        identifier="1.2.156.3005.2.11100000000013127D001.11100000000013127D.00000001.001.X"
         if kind == KIND_LICENCE
         else "R-2025-0001",
         holder_uscc="91350100M000100Y43",
@@ -29,7 +29,7 @@ def _claims(kind: str = KIND_LICENCE, type_code: str = "SPJY", valid_from: date 
         version=1,
         doc_hash=b"",
         status_index=42,
-        issuer="https://licences.example.cn",
+        issuer="11100000000013127D",
         issued_at=int(datetime.combine(valid_from or date(2025, 1, 1), time(9), UTC).timestamp()),
         status_uri="https://licences.example.cn/api/v1/status-list",
     )

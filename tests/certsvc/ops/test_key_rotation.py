@@ -87,7 +87,7 @@ def test_compromised_key_signatures_after_the_revocation_date_are_not_genuine(tm
             1,
             b"",
             None,
-            issuer="http://testserver",
+            issuer="11440300MB2C92042M",
             issued_at=int(time.time()),
         )
         token = sign_claims(claims, bytes.fromhex(old_info.kid), lambda d: svc.ctx.keyring.sign_raw(old_info, d))

@@ -46,7 +46,7 @@ def licence(service) -> dict:
 def test_python_cwt_verifies_the_payload_with_the_departments_key(service, licence) -> None:
     token = _token(licence["verify_url"])
     claims = cwt.decode(_cwt_bytes(token), _department_key(service, token))
-    assert claims[1] == "http://testserver"  # iss: the service whose keys verify it
+    assert claims[1] == service.health.uscc  # iss: the issuing department
     assert claims[-1] == "L" and claims[-4] == "SPJY" and claims[-5] == 1
     assert claims[-3] == licence["holder_uscc"]
 
@@ -92,7 +92,7 @@ def test_verify_qr_reports_the_cwt_claims(service, licence) -> None:
     body = service.client.post("/api/v1/verify/qr", json={"text": licence["verify_url"]}).json()
     assert body["verdict"] == "genuine"
     assert body["claims"]["identifier"] == licence["identifier"]
-    assert body["claims"]["issuer"] == "http://testserver"
+    assert body["claims"]["issuer"] == service.health.uscc
     assert body["claims"]["status_list_uri"] == "http://testserver/api/v1/status-list"
     assert (body["claims"]["valid_from"], body["claims"]["valid_until"]) == ("2026-01-05", "2031-01-04")
 
