@@ -121,6 +121,9 @@ CONDITIONS: tuple[Condition, ...] = (
     Condition("framed keystone at 100 dpi", 100, keystone, frame=True),
     Condition("framed 100 dpi, 3°, blur r0.6, JPEG q70", 100, lambda i: jpeg(blur(rotate(i, 3), 0.6), 70), frame=True),
 )
+BEYOND_ZBAR = ("framed 72 dpi, JPEG q50", "framed keystone at 100 dpi")
+"""Conditions zbar does not read at the licence's 0.54 mm modules (1.5–1.9 px a module, then JPEG
+or perspective: failed on 5 and 6 of 6 licences measured); zxing-cpp reads them."""
 SMOKE = (
     "page 300 dpi",
     "page JPEG q30 at 100 dpi",
