@@ -301,6 +301,13 @@ def _draw_table(c: Canvas, rows: Sequence[tuple[str, str]], top: float, bottom: 
     return y
 
 
+@cache
+def _run_parts(n: int) -> dict[tuple[int, int], tuple[str, str]]:
+    """The ``re`` operator of every run of dark modules [start, end) in a row of ``n`` modules, in
+    two parts around the row number: ``("start ", " width 1 re")``."""
+    return {(a, b): (f"{a} ", f" {b - a} 1 re") for a in range(n) for b in range(a + 1, n + 1)}
+
+
 def _draw_qr(c: Canvas, text: str) -> None:
     """The QR symbol as one filled path (every run of dark modules a rectangle of it, in module
     units), so a renderer's anti-aliasing leaves no seams between rows, on its white quiet zone."""
@@ -313,8 +320,10 @@ def _draw_qr(c: Canvas, text: str) -> None:
         f"q 1 g {_QR_X - quiet:.3f} {_QR_Y - quiet:.3f} {_QR_SIZE + 2 * quiet:.3f} "
         f"{_QR_SIZE + 2 * quiet:.3f} re f 0 g {m:.5f} 0 0 {-m:.5f} {_QR_X:.3f} {top:.3f} cm"
     ]
+    runs = _run_parts(n)
     for r, row in enumerate(rows):
-        ops.extend([f"{a} {r} {b - a} 1 re" for a, b in (run.span() for run in _DARK_RUN.finditer(row))])
+        y = str(r)
+        ops.extend([a + y + w for a, w in map(runs.__getitem__, map(re.Match.span, _DARK_RUN.finditer(row)))])
     ops.append("f Q")
     c.addLiteral("\n".join(ops))
     c.setFont(pdf_font(), 8)

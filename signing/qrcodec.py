@@ -127,18 +127,34 @@ def _codewords(payload: bytes, alnum: str, version: int, ec: int) -> list[int]:
     data = list(acc.to_bytes(n_bits // 8, "big"))
     fill = (0xEC, 0x11)
     data += [fill[i % 2] for i in range(capacity - len(data))]
-    blocks, ecs = [], []
+    words: list[int] = []
+    ecs: list[int] = []
     offset = 0
     for block in rs_blocks(version, ec):
         chunk = data[offset : offset + block.data_count]
         offset += block.data_count
-        blocks.append(chunk)
-        ecs.append(_ec_codewords(chunk, block.total_count - block.data_count))
-    out: list[int] = []
-    for group in (blocks, ecs):
-        for i in range(max(len(b) for b in group)):
-            out.extend(b[i] for b in group if i < len(b))
-    return out
+        words += chunk
+        ecs += _ec_codewords(chunk, block.total_count - block.data_count)
+    return list(_interleave(version, ec)(words + ecs))
+
+
+@cache
+def _interleave(version: int, ec: int) -> itemgetter[int]:
+    """The codeword order of the symbol (data codewords block by block in turn, then the error
+    correction codewords likewise) as a getter over all data then all EC codewords in block order."""
+    blocks = rs_blocks(version, ec)
+    data_at, ec_at = [], []
+    d = 0
+    e = sum(b.data_count for b in blocks)
+    for b in blocks:
+        data_at.append(range(d, d + b.data_count))
+        ec_at.append(range(e, e + b.total_count - b.data_count))
+        d += b.data_count
+        e += b.total_count - b.data_count
+    order = [
+        group[i] for spans in (data_at, ec_at) for i in range(max(map(len, spans))) for group in spans if i < len(group)
+    ]
+    return itemgetter(*order)
 
 
 @dataclass(frozen=True)
