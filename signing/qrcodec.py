@@ -10,6 +10,7 @@ arithmetic on integers) are computed, masked as one integer, and gathered into p
 """
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from operator import itemgetter
@@ -139,7 +140,7 @@ def _codewords(payload: bytes, alnum: str, version: int, ec: int) -> list[int]:
 
 
 @cache
-def _interleave(version: int, ec: int) -> itemgetter[int]:
+def _interleave(version: int, ec: int) -> Callable[[list[int]], tuple[int, ...]]:
     """The codeword order of the symbol (data codewords block by block in turn, then the error
     correction codewords likewise) as a getter over all data then all EC codewords in block order."""
     blocks = rs_blocks(version, ec)
