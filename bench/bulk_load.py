@@ -30,13 +30,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-import cbor2
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
 
 from certsvc.identifiers import licence_identifier, make_uscc, parse_licence_identifier
 from certsvc.licences.status_index import allocate as allocate_status_indexes
-from signing.payload import b64url, parse_signed, unb64url
+from signing.payload import parse_signed, token_of
 
 _USCC_BODY = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
@@ -173,7 +172,6 @@ def bulk_load(
         lic_sql = f"INSERT INTO licence ({', '.join(lic_cols)}) VALUES ({', '.join([ph] * len(lic_cols))})"
         ver_sql = f"INSERT INTO licence_version ({', '.join(ver_cols)}) VALUES ({', '.join([ph] * len(ver_cols))})"
         signed = {id(t): parse_signed(str(t.version["qr_payload"])) for t in tmpls}
-        protected = {id(t): cbor2.loads(unb64url(str(t.version["qr_payload"]))).value[0] for t in tmpls}
         done = 0
         while done < count:
             n = min(chunk, count - done)
@@ -213,8 +211,7 @@ def bulk_load(
                         )
                         sig = bytes([rng.randrange(1, 255)]) + rng.randbytes(31)  # 0 < r, s < n
                         sig += bytes([rng.randrange(1, 255)]) + rng.randbytes(31)
-                        envelope = cbor2.CBORTag(18, [protected[id(t)], {}, claims.to_cbor(), sig])
-                        token = b64url(cbor2.dumps(envelope))
+                        token = token_of(signed[id(t)].protected, claims, sig)
                         ver = dict(t.version)
                         ver.update(
                             licence_id=lic_id,

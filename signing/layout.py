@@ -71,9 +71,9 @@ such as "仅供 X 用于 Y" on a shared copy, PDF points."""
 _SEAL_CX = (SEAL_RECT[0] + SEAL_RECT[2]) / 2
 _SEAL_CY = (SEAL_RECT[1] + SEAL_RECT[3]) / 2
 
-_QR_SIZE = 35 * MM
+_QR_SIZE = 44 * MM
 _QR_X = 24 * MM
-_QR_Y = 29.5 * MM
+_QR_Y = 25 * MM  # the quiet zone (4 modules) clear of the footer line below and the table above
 QR_RECT: tuple[float, float, float, float] = (_QR_X, _QR_Y, _QR_X + _QR_SIZE, _QR_Y + _QR_SIZE)
 """Where the QR symbol (without quiet zone) is drawn, PDF points."""
 
@@ -302,37 +302,34 @@ def _draw_table(c: Canvas, rows: Sequence[tuple[str, str]], top: float, bottom: 
 
 
 @cache
-def _run_ops(n: int) -> dict[tuple[int, int], str]:
-    """``re`` operator of every run of dark modules [start, end) in a row of ``n`` modules."""
-    return {(a, b): f"{a} 0 {b - a} 1 re" for a in range(n) for b in range(a + 1, n + 1)}
+def _run_parts(n: int) -> dict[tuple[int, int], tuple[str, str]]:
+    """The ``re`` operator of every run of dark modules [start, end) in a row of ``n`` modules, in
+    two parts around the row number: ``("start ", " width 1 re")``."""
+    return {(a, b): (f"{a} ", f" {b - a} 1 re") for a in range(n) for b in range(a + 1, n + 1)}
 
 
 def _draw_qr(c: Canvas, text: str) -> None:
+    """The QR symbol as one filled path (every run of dark modules a rectangle of it, in module
+    units), so a renderer's anti-aliasing leaves no seams between rows, on its white quiet zone."""
     rows = qr_rows(text)
     n = len(rows)
     m = _QR_SIZE / n
     quiet = 4 * m
     top = _QR_Y + _QR_SIZE
-    # quiet zone, then one rectangle per horizontal run of dark modules in module units
     ops = [
         f"q 1 g {_QR_X - quiet:.3f} {_QR_Y - quiet:.3f} {_QR_SIZE + 2 * quiet:.3f} "
         f"{_QR_SIZE + 2 * quiet:.3f} re f 0 g {m:.5f} 0 0 {-m:.5f} {_QR_X:.3f} {top:.3f} cm"
     ]
-    runs = _run_ops(n)
-    at = 0  # rows are drawn at y = 0 after moving the origin down to them
+    runs = _run_parts(n)
     for r, row in enumerate(rows):
-        dark = [runs[run.span()] for run in _DARK_RUN.finditer(row)]
-        if dark:
-            if r != at:
-                ops.append(f"1 0 0 1 0 {r - at} cm")
-                at = r
-            ops.append(" ".join(dark))
-            ops.append("f")
-    ops.append("Q")
+        y = str(r)
+        ops.extend([a + y + w for a, w in map(runs.__getitem__, map(re.Match.span, _DARK_RUN.finditer(row)))])
+    ops.append("f Q")
     c.addLiteral("\n".join(ops))
     c.setFont(pdf_font(), 8)
     c.setFillColorRGB(0.15, 0.15, 0.15)
-    c.drawCentredString(_QR_X + _QR_SIZE / 2, _QR_Y - quiet - 3.2 * MM, "扫码核验 Scan to verify")
+    c.drawString(_QR_X + _QR_SIZE + quiet, _QR_Y + 4.5 * MM, "扫码核验")
+    c.drawString(_QR_X + _QR_SIZE + quiet, _QR_Y + 1 * MM, "Scan to verify")
 
 
 def _draw_issuer(c: Canvas, department: str, when: date) -> None:

@@ -14,6 +14,7 @@ stays with the key backend, which may be an HSM.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -24,7 +25,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from signing import layout
 from signing.cms import cms_size_bound
 from signing.models import LicenceDocument, QrSpec, ReceiptDocument, SealJob
-from signing.payload import sign_claims
+from signing.payload import STATUS_LIST_PATH, sign_claims
 from signing.probe import PdfProbe, probe_pdf
 from signing.seal import seal_png
 from signing.seal_pdf import (
@@ -96,8 +97,15 @@ class Sealed:
 
 
 def sign_qr(key: SealKey, spec: QrSpec) -> QrToken:
-    """The COSE_Sign1 token signed with ``key`` and the URL it is printed as."""
-    token = sign_claims(spec.claims, bytes.fromhex(key.kid), key.sign_raw)
+    """The CWT signed with ``key`` and the URL it is printed as. Claims the caller left unset are
+    filled in: issued now, its status list below the public base URL."""
+    c = spec.claims
+    claims = replace(
+        c,
+        issued_at=c.issued_at if c.issued_at is not None else int(time.time()),
+        status_uri=c.status_uri or (spec.base_url + STATUS_LIST_PATH if c.status_index is not None else None),
+    )
+    token = sign_claims(claims, bytes.fromhex(key.kid), key.sign_raw)
     return QrToken(token, f"{spec.base_url}/{spec.path}/{token}")
 
 

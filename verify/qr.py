@@ -61,6 +61,13 @@ class QrResult:
                 "doc_hash_prefix": c.doc_hash.hex(),
                 "status_index": c.status_index,
             }
+            if c.issuer is not None:  # the CWT layout; earlier QR codes carry none of these
+                moment = c.issued_moment
+                out["claims"].update(
+                    issuer=c.issuer,
+                    issued_at=moment.isoformat() if moment else None,
+                    status_list_uri=c.status_uri,
+                )
         if self.kid:
             out["signer"] = {"kid": self.kid, "name": self.signer_name, "kind": self.signer_kind}
         return out
@@ -78,12 +85,15 @@ def split_qr_text(text: str) -> tuple[str, str | None]:
 
 
 def _issue_moment(claims: Claims) -> datetime | None:
-    """The payload has no issue time; the start of validity is the closest it says.
+    """When the payload was signed: ``iat``; QR codes of the earlier layout have no issue time, and
+    the start of validity is the closest they say.
 
-    So a key revoked after a licence took effect still verifies its QR offline (the licence's own
+    So a key revoked after a licence was sealed still verifies its QR offline (the licence's own
     status, from the status list or the online page, is what changes), and a QR forged with a
-    compromised key and an earlier ``valid_from`` is only caught online.
+    compromised key and an earlier ``iat`` (or ``valid_from``) is only caught online.
     """
+    if claims.issued_moment is not None:
+        return claims.issued_moment
     d: date | None = claims.valid_from
     return datetime.combine(d, time.min, tzinfo=UTC) if d else None
 

@@ -27,7 +27,7 @@ from sqlmodel import Session
 
 from certsvc import audit, faults
 from certsvc.context import Context
-from certsvc.core.clock import today
+from certsvc.core.clock import now, today
 from certsvc.db.counters import next_value
 from certsvc.db.models import Department, Licence, LicenceType, LicenceVersion
 from certsvc.db.session import session_scope
@@ -154,6 +154,8 @@ def seal_job(ctx: Context, dept: Department, lt: LicenceType, kid: str, c: Conte
         version=c.version,
         doc_hash=digest,
         status_index=c.status_index,
+        issuer=dept.uscc,
+        issued_at=int(now().timestamp()),
     )
     doc = LicenceDocument(
         title=lt.name,

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from certsvc import audit
 from certsvc.context import Context
-from certsvc.core.clock import today
+from certsvc.core.clock import now, today
 from certsvc.db.models import Department, Receipt, ReceiptMaterial, new_id
 from certsvc.db.session import session_scope
 from certsvc.errors import Denial, Invalid, NotFound
@@ -64,6 +64,8 @@ async def issue_receipt(ctx: Context, dept: Department, body: Any) -> tuple[Rece
         version=1,
         doc_hash=digest,
         status_index=None,
+        issuer=dept.uscc,
+        issued_at=int(now().timestamp()),
     )
     doc = ReceiptDocument(
         applicant_name=body.applicant_name.strip(),

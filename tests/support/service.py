@@ -114,11 +114,11 @@ def setup_departments(svc: Service) -> None:
 
 
 @contextmanager
-def running_service(tmp: Path) -> Iterator[Service]:
-    """The app on ``tmp`` behind a test client, with its root CA and the three departments. The
-    environment is restored and the engine disposed after."""
+def running_service(tmp: Path, **env: str) -> Iterator[Service]:
+    """The app on ``tmp`` (and ``CERTSVC_*`` settings ``env``) behind a test client, with its root CA
+    and the three departments. The environment is restored and the engine disposed after."""
     with restored_environment():
-        app = create_app(make_settings(tmp))
+        app = create_app(make_settings(tmp, **env))
         ctx: Context = app.state.ctx
         with session_scope(ctx.engine) as s:
             ctx.keyring.ensure_root(s)

@@ -123,6 +123,7 @@ def seal_job(doc: LicenceDocument | ReceiptDocument, key: SealKey) -> SealJob:
         version=doc.version if isinstance(doc, LicenceDocument) else 1,
         doc_hash=b"\0" * 8,
         status_index=7 if is_licence else None,
+        issuer="11100000000013127D",
     )
     return SealJob(
         document=doc,

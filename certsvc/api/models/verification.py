@@ -105,6 +105,11 @@ class QrClaims(Out):
     version: int | None
     doc_hash_prefix: str
     status_index: int | None
+    issuer: str | None = Field(
+        default=None, description="CWT iss: the service's public base URL (absent on older QR codes)"
+    )
+    issued_at: IsoDateTime | None = Field(default=None, description="CWT iat: when the payload was signed")
+    status_list_uri: str | None = Field(default=None, description="the status list the status index refers to")
 
 
 class QrSigner(Out):

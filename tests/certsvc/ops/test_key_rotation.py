@@ -78,7 +78,17 @@ def test_compromised_key_signatures_after_the_revocation_date_are_not_genuine(tm
         assert entry["revoked_from"]
         # ...and a QR payload it signs for a licence taking effect after the date fails offline too.
         claims = Claims(
-            "L", "1.2.156.3005.2.X", None, "SPJY", date.today() + timedelta(days=2), None, 1, b"\0" * 8, None
+            "L",
+            "1.2.156.3005.2.X",
+            None,
+            "SPJY",
+            date.today() + timedelta(days=2),
+            None,
+            1,
+            b"",
+            None,
+            issuer="11440300MB2C92042M",
+            issued_at=int(time.time()),
         )
         token = sign_claims(claims, bytes.fromhex(old_info.kid), lambda d: svc.ctx.keyring.sign_raw(old_info, d))
         qr = svc.client.post("/api/v1/verify/qr", json={"text": f"http://testserver/v/{token}"}).json()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import qrcode
@@ -9,6 +10,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.x509 import load_pem_x509_certificate
+from qrcode.util import MODE_8BIT_BYTE, MODE_ALPHA_NUM, QRData
 
 from signing.payload import unb64url
 from verify.status_list import status_at
@@ -39,11 +41,14 @@ def test_qr_garbage_is_malformed(service) -> None:
     assert _qr(service, "hello world")["verdict"] == "malformed"
 
 
-def test_qr_version_is_at_most_15_at_error_correction_m(issue_food) -> None:
-    q = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M)
-    q.add_data(issue_food()["verify_url"])
+def test_licence_link_fits_version_16_at_error_correction_q(issue_food) -> None:
+    url = issue_food()["verify_url"]
+    head, token = url.rsplit("/", 1)
+    q = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_Q)
+    q.add_data(QRData((head + "/").encode(), mode=MODE_8BIT_BYTE))
+    q.add_data(QRData(token, mode=MODE_ALPHA_NUM))
     q.make(fit=True)
-    assert q.version <= 15
+    assert q.version <= 16
 
 
 def test_trust_list_has_the_root_and_department_seals(service) -> None:
@@ -62,14 +67,18 @@ def test_qr_payload_verifies_offline_with_only_the_trust_list(service, issue_foo
     lic = issue_food()
     tl = service.client.get("/api/v1/trust-list").json()
     token = lic["verify_url"].rsplit("/", 1)[1]
-    protected, _u, payload, sig = cbor2.loads(unb64url(token)).value
+    cwt = cbor2.loads(base64.b32decode(token + "=" * (-len(token) % 8)))
+    assert cwt.tag == 61
+    protected, _u, payload, sig = cwt.value.value
     kid = cbor2.loads(protected)[4].hex()
     cert = load_pem_x509_certificate(next(i for i in tl["issuers"] if i["kid"] == kid)["certificate"].encode())
     to_be_signed = cbor2.dumps(["Signature1", protected, b"", payload])
     der = encode_dss_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big"))
     cert.public_key().verify(der, to_be_signed, ec.ECDSA(hashes.SHA256()))
     claims = cbor2.loads(payload)
-    assert "1.2.156.3005.2." + claims[1] == lic["identifier"]
+    definer, seq, issuer, serial, check = claims[-2]
+    issuer = issuer or claims[1]  # null: the issuer is iss, the department's USCC
+    assert lic["identifier"] == f"1.2.156.3005.2.{definer or issuer}{seq:03d}.{issuer}.{serial:08d}.001.{check}"
 
 
 def test_status_list_is_signed_and_shows_a_suspension(service, issue_food) -> None:

@@ -1,27 +1,36 @@
 """QR tokens are not malleable: every re-encoding of a genuine token either finds the genuine licence
 on every path or is malformed on every path; never ``not_issued_here`` (issue 11, finding 6).
 
-The envelope of a COSE_Sign1 is not signed, so only the one encoding the service issues is read;
+The envelope of a COSE_Sign1 (and its base32 text) is not signed, so only the one encoding the service issues is read;
 an ECDSA signature (r, s) has a twin (r, n − s) that is just as valid and that the signer could have
 made itself, so both find the licence, by the identifier the payload names."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 
 import cbor2
 import pytest
 
-from signing.payload import P256_ORDER, b64url, unb64url
+from signing.payload import P256_ORDER, b32, b64url
 
 JSON = {"Accept": "application/json"}
 
 
+def _raw(token: str) -> bytes:
+    return base64.b32decode(token + "=" * (-len(token) % 8))
+
+
 def _parts(token: str) -> tuple[bytes, dict, bytes, bytes]:
-    tag = cbor2.loads(unb64url(token))
-    assert tag.tag == 18
-    protected, unprotected, payload, sig = tag.value
+    cwt = cbor2.loads(_raw(token))
+    assert cwt.tag == 61 and cwt.value.tag == 18
+    protected, unprotected, payload, sig = cwt.value.value
     return protected, unprotected, payload, sig
+
+
+def _token_of(protected: bytes, unprotected: dict, payload: bytes, sig: bytes) -> str:
+    return b32(cbor2.dumps(cbor2.CBORTag(61, cbor2.CBORTag(18, [protected, unprotected, payload, sig]))))
 
 
 def other_s(token: str) -> str:
@@ -29,35 +38,45 @@ def other_s(token: str) -> str:
     protected, unprotected, payload, sig = _parts(token)
     s = int.from_bytes(sig[32:], "big")
     twin = sig[:32] + (P256_ORDER - s).to_bytes(32, "big")
-    return b64url(cbor2.dumps(cbor2.CBORTag(18, [protected, unprotected, payload, twin])))
+    return _token_of(protected, unprotected, payload, twin)
 
 
 def untagged(token: str) -> str:
-    return b64url(cbor2.dumps(list(_parts(token))))
+    return b32(cbor2.dumps(list(_parts(token))))
+
+
+def without_cwt_tag(token: str) -> str:
+    """The COSE_Sign1 alone (tag 18), in base32: the CWT layout must keep its marker."""
+    return b32(cbor2.dumps(cbor2.CBORTag(18, list(_parts(token)))))
+
+
+def as_base64url(token: str) -> str:
+    """The same bytes in the earlier layout's alphabet."""
+    return b64url(_raw(token))
 
 
 def appended_byte(token: str) -> str:
-    return b64url(unb64url(token) + b"\x00")
+    return b32(_raw(token) + b"\x00")
 
 
 def unprotected_header(token: str) -> str:
     protected, _unprotected, payload, sig = _parts(token)
-    return b64url(cbor2.dumps(cbor2.CBORTag(18, [protected, {4: b"12345678"}, payload, sig])))
+    return _token_of(protected, {4: b"12345678"}, payload, sig)
 
 
 def long_length(token: str) -> str:
     """The signature's byte string with its length written in two bytes instead of one (not canonical)."""
     protected, unprotected, payload, sig = _parts(token)
-    head = cbor2.dumps(cbor2.CBORTag(18, [protected, unprotected, payload]))
-    assert head[:2] == b"\xd2\x83"  # tag 18, an array of 3
-    body = b"\xd2\x84" + head[2:]  # … of 4, the signature following as a 2-byte-length byte string
-    return b64url(body + b"\x59\x00\x40" + sig)
+    head = cbor2.dumps(cbor2.CBORTag(61, cbor2.CBORTag(18, [protected, unprotected, payload])))
+    assert head[:3] == b"\xd8\x3d\xd2" and head[3] == 0x83  # tag 61, tag 18, an array of 3
+    body = head[:3] + b"\x84" + head[4:]  # … of 4, the signature following as a 2-byte-length byte string
+    return b32(body + b"\x59\x00\x40" + sig)
 
 
 def stray_bits(token: str) -> str:
-    """The last base64url character changed in bits that decoding drops: the same bytes, other text."""
-    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-    unused = {2: 4, 3: 2}.get(len(token) % 4, 0)
+    """The last base32 character changed in bits that decoding drops: the same bytes, other text."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+    unused = {2: 2, 4: 4, 5: 1, 7: 3}.get(len(token) % 8, 0)
     if not unused:
         pytest.skip("this token's length leaves no unused bits")
     i = alphabet.index(token[-1])
@@ -67,6 +86,8 @@ def stray_bits(token: str) -> str:
 MALLEATIONS: list[tuple[Callable[[str], str], bool]] = [
     (other_s, True),
     (untagged, False),
+    (without_cwt_tag, False),
+    (as_base64url, False),
     (appended_byte, False),
     (unprotected_header, False),
     (long_length, False),
@@ -84,7 +105,7 @@ def test_verify_qr_and_the_page_agree_on_a_malleated_licence_token(service, issu
     token = _token(lic["verify_url"])
     changed = malleate(token)
     assert changed != token
-    assert unb64url(changed) != unb64url(token) or malleate is stray_bits
+    assert malleate in (stray_bits, as_base64url) or _raw(changed) != _raw(token)
 
     qr = service.client.post("/api/v1/verify/qr", json={"text": f"http://testserver/v/{changed}"}).json()
     page = service.client.get(f"/v/{changed}", headers=JSON)
@@ -125,7 +146,7 @@ def test_another_licences_signature_does_not_find_this_licence(service, issue_fo
     a, b = issue_food(), issue_food()
     pa, ua, payload_a, _sig_a = _parts(_token(a["verify_url"]))
     _pb, _ub, _payload_b, sig_b = _parts(_token(b["verify_url"]))
-    forged = b64url(cbor2.dumps(cbor2.CBORTag(18, [pa, ua, payload_a, sig_b])))
+    forged = _token_of(pa, ua, payload_a, sig_b)
     assert service.client.get(f"/v/{forged}", headers=JSON).status_code == 404
     assert service.client.post("/api/v1/verify/qr", json={"text": forged}).json()["verdict"] == "signature_invalid"
 
