@@ -238,7 +238,7 @@ def verify_offline(
     if status_list is None:
         return _unknown(out, "no status list was given; fetch GET /api/v1/status-list", **known)
     try:
-        sub = trust_list.get("status_list_uri")
+        sub = claims.status_uri or trust_list.get("status_list_uri")  # the list the QR names, else the service's
         payload = check_status_list(status_list, trust, now, expected_sub=sub if isinstance(sub, str) else None)
         lst = payload["status_list"]
         code = status_at(lst["lst"], claims.status_index, int(lst.get("bits", 2)))

@@ -30,11 +30,10 @@ from certsvc.licences.status_index import list_entries
 from certsvc.verification.trust import trust_for
 from keys.ca import kid_of, to_pem
 from signing.jws import compact_es256
-from signing.payload import unb64url
+from signing.payload import STATUS_LIST_PATH, unb64url
 from verify.status_list import encode_status_list
 from verify.trust import OwnerKind
 
-STATUS_LIST_PATH = "/api/v1/status-list"
 STATUS_LIST_TYP = "statuslist+jwt"
 CODES = {"0": "valid", "1": "revoked", "2": "suspended", "3": "superseded"}
 JWKS_KINDS = (OwnerKind.DEPARTMENT, OwnerKind.SERVICE)  # they sign QR payloads, lists and events

@@ -31,11 +31,14 @@ def _cwt_bytes(token: str) -> bytes:
 
 
 def _department_key(service, token: str) -> COSEKey:
-    """The signer's public key as a COSE key, from its certificate on the trust list, by the token's kid."""
+    """The signer's public key as a COSE key, from ``/.well-known/jwks.json`` by the token's kid
+    (published as hex)."""
     kid = parse_signed(token).kid
-    trust = service.client.get("/api/v1/trust-list").json()
-    pem = next(i["certificate"] for i in trust["issuers"] if i["kid"] == kid.hex())
-    return COSEKey.from_pem(pem, kid=kid)
+    jwks = service.client.get("/.well-known/jwks.json").json()
+    jwk = next(k for k in jwks["keys"] if k["kid"] == kid.hex())
+    assert (jwk["kty"], jwk["crv"]) == ("EC", "P-256")
+    coord = {name: base64.urlsafe_b64decode(jwk[name] + "=" * (-len(jwk[name]) % 4)) for name in ("x", "y")}
+    return COSEKey.new({1: 2, 2: kid, 3: -7, -1: 1, -2: coord["x"], -3: coord["y"]})  # EC2, P-256, ES256
 
 
 @pytest.fixture(scope="module")

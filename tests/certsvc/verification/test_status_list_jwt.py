@@ -39,15 +39,21 @@ def draft_size(lst: str, bits: int) -> int:
     return len(zlib.decompress(base64.urlsafe_b64decode(lst + "=" * (-len(lst) % 4)))) * 8 // bits
 
 
+def _cose(lic: dict) -> list:
+    """The COSE_Sign1 of a licence's QR: upper-case base32 of a CWT (tag 61) around tag 18."""
+    token = lic["verify_url"].rsplit("/", 1)[1]
+    cwt_tag = cbor2.loads(base64.b32decode(token + "=" * (-len(token) % 8)))
+    assert cwt_tag.tag == 61 and cwt_tag.value.tag == 18
+    return cwt_tag.value.value
+
+
 def qr_index(lic: dict) -> int:
-    """The status-list index a licence's QR payload states (COSE_Sign1, claim 9 in today's payload)."""
-    _protected, _u, payload, _sig = cbor2.loads(unb64url(lic["verify_url"].rsplit("/", 1)[1])).value
-    return int(cbor2.loads(payload)[9])
+    """The status-list index a licence's QR payload states (CWT claim 65535 ``status``)."""
+    return int(cbor2.loads(_cose(lic)[2])[65535]["status_list"]["idx"])
 
 
 def qr_kid(lic: dict) -> str:
-    protected = cbor2.loads(unb64url(lic["verify_url"].rsplit("/", 1)[1])).value[0]
-    return cbor2.loads(protected)[4].hex()
+    return cbor2.loads(_cose(lic)[0])[4].hex()
 
 
 def jose_registry() -> JWSRegistry:
