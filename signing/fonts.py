@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from functools import cache, lru_cache
 from pathlib import Path
@@ -26,19 +27,21 @@ from typing import Any
 
 import pylopdf_fonts_zh_cn
 from PIL import ImageFont
-from reportlab.pdfbase import pdfmetrics, ttfonts
+from reportlab.pdfbase import pdfdoc, pdfmetrics, ttfonts
 
 __all__ = [
     "PDF_FONT",
     "cache_dir",
     "convert_otf_to_ttf",
     "ensure_ttf",
+    "glyph_outline",
     "missing_chars",
     "pdf_font",
     "pil_font",
     "pil_lock",
     "sans_otf",
     "serif_otf",
+    "subset_tag",
     "warm_up",
 ]
 
@@ -185,6 +188,54 @@ def _share_glyf_table(face: Any) -> None:
     face.get_table = get_table_shared
 
 
+def subset_tag(font_name: str, codes: Sequence[int]) -> str:
+    """The six capital letters before the ``+`` of an embedded subset's name, derived from the font and
+    the characters in the subset's encoding order: two different subsets (say, of the page and of a
+    mark imported later) get different tags, as ISO 32000 requires, and the same subset the same."""
+    digest = hashlib.sha256(f"{font_name}:{','.join(map(str, codes))}".encode()).digest()
+    n = int.from_bytes(digest[:8], "big")
+    letters = []
+    for _ in range(6):
+        n, r = divmod(n, 26)
+        letters.append(chr(ord("A") + r))
+    return "".join(letters)
+
+
+class _TaggedTTFont(ttfonts.TTFont):  # type: ignore[misc]
+    """reportlab's TrueType font whose subsets are tagged by :func:`subset_tag` instead of by their
+    number in the document (``AAAAAA+``, ``AAAAAB+``, … in every file, so that a page and a mark drawn
+    separately both carried ``AAAAAA+``)."""
+
+    def addObjects(self, doc: Any) -> None:
+        # reportlab 5.1's TTFont.addObjects with the subset tag changed
+        try:
+            state = self.state[doc]
+        except KeyError:
+            state = self.state[doc] = ttfonts.TTFont.State(self._asciiReadable)
+        state.frozen = 1
+        face = self.face
+        postscript = (face.name + face.subfontNameX).decode("pdfdoc")
+        for n, subset in enumerate(state.subsets):
+            internal_name = self.getSubsetInternalName(n, doc)[1:]
+            base_font = f"{subset_tag(postscript, subset)}+{postscript}"
+            pdf_font = pdfdoc.PDFTrueTypeFont()
+            pdf_font.__Comment__ = f"Font {self.fontName} subset {n}"
+            pdf_font.Name = internal_name
+            pdf_font.BaseFont = base_font
+            pdf_font.FirstChar = 0
+            pdf_font.LastChar = len(subset) - 1
+            pdf_font.Widths = pdfdoc.PDFArray(list(map(face.getCharWidth, subset)))
+            cmap = pdfdoc.PDFStream()
+            cmap.content = ttfonts.makeToUnicodeCMap(base_font, subset)
+            if doc.compression:
+                cmap.filters = [pdfdoc.PDFZCompress]
+            pdf_font.ToUnicode = doc.Reference(cmap, "toUnicodeCMap:" + base_font)
+            pdf_font.FontDescriptor = face.addSubsetObjects(doc, base_font, subset)
+            doc.Reference(pdf_font, internal_name)
+            doc.idToObject["BasicFonts"].dict[internal_name] = pdf_font
+        del self.state[doc]
+
+
 def pdf_font() -> str:
     """Register the TrueType font with reportlab once per process and return its name."""
     global _registered
@@ -192,11 +243,66 @@ def pdf_font() -> str:
         return PDF_FONT
     with _register_lock:
         if not _registered:
-            font = ttfonts.TTFont(PDF_FONT, str(ensure_ttf()))
+            font = _TaggedTTFont(PDF_FONT, str(ensure_ttf()))
             _share_glyf_table(font.face)
             pdfmetrics.registerFont(font)
             _registered = True
     return PDF_FONT
+
+
+_outline_lock = threading.Lock()
+
+
+@cache
+def _pdf_path_pen() -> type:
+    """A fontTools pen class writing outlines as PDF path operators (quadratic curves as cubics)."""
+    from fontTools.pens.basePen import BasePen
+
+    class PdfPathPen(BasePen):  # type: ignore[misc]
+        def __init__(self, glyph_set: Any) -> None:
+            super().__init__(glyph_set)
+            self.ops: list[str] = []
+
+        def _moveTo(self, pt: tuple[float, float]) -> None:
+            self.ops.append(f"{pt[0]:g} {pt[1]:g} m")
+
+        def _lineTo(self, pt: tuple[float, float]) -> None:
+            self.ops.append(f"{pt[0]:g} {pt[1]:g} l")
+
+        def _curveToOne(self, p1: tuple[float, float], p2: tuple[float, float], p3: tuple[float, float]) -> None:
+            self.ops.append(f"{p1[0]:.1f} {p1[1]:.1f} {p2[0]:.1f} {p2[1]:.1f} {p3[0]:g} {p3[1]:g} c")
+
+        def _closePath(self) -> None:
+            self.ops.append("h")
+
+    return PdfPathPen
+
+
+@cache
+def _outline_font() -> Any:
+    from fontTools.ttLib import TTFont
+
+    return TTFont(str(ensure_ttf()), lazy=True)
+
+
+@lru_cache(maxsize=512)
+def glyph_outline(ch: str) -> tuple[str, float]:
+    """PDF path operators of the outline of ``ch`` in the PDF font, in units of 1/1000 em with the
+    origin on the baseline, and its advance width in ems (cached per character)."""
+    with _outline_lock:
+        font = _outline_font()
+        scale = 1000 / font["head"].unitsPerEm
+        name = font.getBestCmap().get(ord(ch))
+        if name is None:
+            raise ValueError(f"no glyph for {ch!r}")
+        glyph_set = font.getGlyphSet()
+        pen = _pdf_path_pen()(glyph_set)
+        glyph_set[name].draw(pen)
+        advance = font["hmtx"][name][0] / font["head"].unitsPerEm
+    ops = " ".join(pen.ops)
+    if scale != 1:
+        ops = f"{scale:g} 0 0 {scale:g} 0 0 cm {ops}"
+    return ops, advance
 
 
 @cache
@@ -228,9 +334,11 @@ def pil_lock() -> AbstractContextManager[bool]:
 
 
 def warm_up() -> None:
-    """Convert (first run only) and register the PDF font and load the seal fonts; call at start-up."""
+    """Convert (first run only) and register the PDF font and load the seal fonts and the outlines
+    of titles; call at start-up."""
     pdf_font()
     _charset()
+    glyph_outline("证")
     pil_font(10)
 
 
