@@ -41,6 +41,8 @@ names (证照名称, 证照类型代码, 证照编号, 证照标识, 颁发机�
 
 GBT36903_PREFIX = "gbt36903"
 
+_PDF_KEYWORDS = model.ExpandedName(model.NS["pdf"], "Keywords")
+
 model.VENDOR = PRODUCER  # read by pyHanko at every metadata update (Info and XMP Producer, x:xmptk)
 etree.register_namespace(GBT36903_PREFIX, GBT36903_NS)
 
@@ -66,21 +68,18 @@ def xmp_packet(
 ) -> bytes:
     """The XMP packet of a new document: the same values as its Info dictionary (``when`` is both
     its creation and modification time) and ``items`` as properties of :data:`GBT36903_NS`."""
+    # pdf:Keywords by hand: pyHanko's DocumentMetadata writes it as "pdf:keywords", which XMP
+    # readers do not know
+    extra = [(_PDF_KEYWORDS, model.XmpValue(keywords))]
+    extra += [(model.ExpandedName(GBT36903_NS, name), model.XmpValue(value)) for name, value in items]
     meta = model.DocumentMetadata(
         title=title,
         author=author,
         subject=subject,
-        keywords=[keywords],  # pyHanko joins with ",": one entry keeps Info's text as it is
         creator=creator,
         created=when,
         last_modified=when,
-        xmp_extra=[
-            model.XmpStructure.of(
-                *((model.ExpandedName(GBT36903_NS, name), model.XmpValue(value)) for name, value in items)
-            )
-        ]
-        if items
-        else [],
+        xmp_extra=[model.XmpStructure.of(*extra)],
     )
     out = io.BytesIO()
     xmp_xml.serialise_xmp(xmp_xml.update_xmp_with_meta(meta), out)

@@ -34,6 +34,7 @@ from signing.layout import render_mark_pdf
 
 __all__ = [
     "Layers",
+    "NoSuchField",
     "PdfPage",
     "PngImage",
     "PreparedSignature",
@@ -137,16 +138,41 @@ def _meta(field_name: str, reason: str, location: str | None, certify: bool) -> 
     )
 
 
+_HIDDEN, _PRINT, _LOCKED = 2, 4, 128  # annotation flags (ISO 32000-2, 12.5.3)
+
+
+class NoSuchField(ValueError):
+    """The document has no signature field of that name (and no rect was given to create one)."""
+
+
 def _empty_field_rect(writer: IncrementalPdfFileWriter, name: str) -> Rect | None:
-    """Rect of an existing empty signature field called ``name`` (``ValueError`` if already signed)."""
+    """Rect of an existing empty signature field called ``name`` (``ValueError`` if already signed).
+    A reserved field hidden until now (see ``reserve_fields``) is made visible and printable in
+    the revision being written; validators count that as part of filling the field."""
     for _, value, ref in fields.enumerate_sig_fields(writer, with_name=name):
         if value is not None:
             raise ValueError(f"signature field {name!r} is already signed")
         field = ref.get_object()
-        widget = field if "/Rect" in field else field["/Kids"][0].get_object()
+        widget_ref = ref if "/Rect" in field else field.raw_get("/Kids")[0]
+        widget = widget_ref.get_object()
+        flags = int(widget.get("/F", 0))
+        if flags & _HIDDEN:
+            widget["/F"] = generic.NumberObject((flags & ~_HIDDEN) | _PRINT)
+            writer.mark_update(widget_ref)
         x1, y1, x2, y2 = (float(v) for v in widget["/Rect"])
         return min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)
     return None
+
+
+def _reserve_hidden_field(writer: IncrementalPdfFileWriter, name: str, rect: Rect, tooltip: str) -> None:
+    """An empty signature field on page 1, hidden until it is signed (so that readers draw no
+    "click to sign" placeholder on the page), with ``tooltip`` as its readable name (/TU)."""
+    box = (round(rect[0]), round(rect[1]), round(rect[2]), round(rect[3]))
+    spec = fields.SigFieldSpec(sig_field_name=name, on_page=0, box=box, readable_field_name=tooltip or None)
+    fields.append_signature_field(writer, spec)
+    for *_, ref in fields.enumerate_sig_fields(writer, with_name=name):
+        field = ref.get_object()
+        field["/F"] = generic.NumberObject(_HIDDEN | _LOCKED)
 
 
 @dataclass(frozen=True)
@@ -242,7 +268,7 @@ async def seal_pdf_async(
     reason: str,
     location: str | None = None,
     bytes_reserved: int | None = 16384,
-    reserve_fields: Sequence[tuple[str, Rect]] = (),
+    reserve_fields: Sequence[tuple[str, Rect, str]] = (),
 ) -> bytes:
     """Sign ``pdf`` (PAdES B-B, SHA-256) with a visible seal at ``rect`` on page 1.
 
@@ -253,16 +279,14 @@ async def seal_pdf_async(
     Smaller placeholders also make every later parse of the PDF faster (pyHanko reads the hex
     string character by character: ≈15 ms for 16 KB).
 
-    ``reserve_fields`` adds empty signature fields ``(name, rect)`` on page 1 in the same revision,
-    for later :func:`add_signature_async` calls: validators (pyHanko by default) accept filling an
-    existing field after a certification signature but flag a *new visible* signature field.
+    ``reserve_fields`` adds empty signature fields ``(name, rect, tooltip)`` on page 1 in the same
+    revision, for later :func:`add_signature_async` calls: validators (pyHanko by default) accept
+    filling an existing field after a certification signature but flag a *new visible* signature
+    field. They stay hidden until signed.
     """
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    for name, (x1, y1, x2, y2) in reserve_fields:
-        fields.append_signature_field(
-            writer,
-            fields.SigFieldSpec(sig_field_name=name, on_page=0, box=(round(x1), round(y1), round(x2), round(y2))),
-        )
+    for name, box, tooltip in reserve_fields:
+        _reserve_hidden_field(writer, name, box, tooltip)
     style = StaticStampStyle(
         background=PngImage(seal_png), background_layout=_FILL, background_opacity=1.0, border_width=0
     )
@@ -280,7 +304,7 @@ def seal_pdf(
     reason: str,
     location: str | None = None,
     bytes_reserved: int | None = 16384,
-    reserve_fields: Sequence[tuple[str, Rect]] = (),
+    reserve_fields: Sequence[tuple[str, Rect, str]] = (),
 ) -> bytes:
     """Blocking :func:`seal_pdf_async`."""
     return run_sync(
@@ -387,7 +411,7 @@ async def prepare_signature_async(
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     existing = _empty_field_rect(writer, field_name)
     if existing is None and rect is None:
-        raise ValueError(f"no empty signature field {field_name!r}; pass rect to create one")
+        raise NoSuchField(f"no empty signature field {field_name!r}; pass rect to create one")
     box = existing or rect
     assert box is not None
     style = _mark_style(box, text_lines, appearance_png, font_size, colour, border_width, image_opacity)

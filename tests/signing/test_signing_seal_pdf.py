@@ -165,7 +165,7 @@ def test_async_api_runs_inside_an_event_loop(pki, licence) -> None:
             seal_png=seal_png(licence.seal_name),
             rect=SEAL_RECT,
             reason="签发",
-            reserve_fields=[("M", MARK_RECT)],
+            reserve_fields=[("M", MARK_RECT, "")],
         )
         return await add_signature_async(pdf, pki.signer, field_name="M", reason="加注", text_lines=["仅供测试"])
 
