@@ -36,6 +36,7 @@ __all__ = [
     "ensure_ttf",
     "glyph_outline",
     "missing_chars",
+    "outline_ops",
     "pdf_font",
     "pil_font",
     "pil_lock",
@@ -201,7 +202,7 @@ def subset_tag(font_name: str, codes: Sequence[int]) -> str:
     return "".join(letters)
 
 
-class _TaggedTTFont(ttfonts.TTFont):  # type: ignore[misc]
+class _TaggedTTFont(ttfonts.TTFont):
     """reportlab's TrueType font whose subsets are tagged by :func:`subset_tag` instead of by their
     number in the document (``AAAAAA+``, ``AAAAAB+``, … in every file, so that a page and a mark drawn
     separately both carried ``AAAAAA+``)."""
@@ -258,7 +259,7 @@ def _pdf_path_pen() -> type:
     """A fontTools pen class writing outlines as PDF path operators (quadratic curves as cubics)."""
     from fontTools.pens.basePen import BasePen
 
-    class PdfPathPen(BasePen):  # type: ignore[misc]
+    class PdfPathPen(BasePen):
         def __init__(self, glyph_set: Any) -> None:
             super().__init__(glyph_set)
             self.ops: list[str] = []
@@ -303,6 +304,22 @@ def glyph_outline(ch: str) -> tuple[str, float]:
     if scale != 1:
         ops = f"{scale:g} 0 0 {scale:g} 0 0 cm {ops}"
     return ops, advance
+
+
+@lru_cache(maxsize=256)
+def outline_ops(text: str, size: float, spacing: float, x: float, y: float) -> str:
+    """PDF operators drawing ``text`` at ``size`` pt as black filled and stroked outlines (faux bold)
+    from (x, y), each glyph advanced by its width plus ``spacing`` (cached: a service prints a
+    handful of titles)."""
+    unit = size / 1000
+    ops = ["q 0 g 0 G 30 w"]  # the line width in glyph units (1/1000 em): 0.03 em
+    for ch in text:
+        path, advance = glyph_outline(ch)
+        if path:
+            ops.append(f"q {unit:.5f} 0 0 {unit:.5f} {x:.3f} {y:.3f} cm {path} B Q")
+        x += advance * size + spacing
+    ops.append("Q")
+    return "\n".join(ops)
 
 
 @cache

@@ -8,7 +8,7 @@ import io
 import math
 import re
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from functools import cache, lru_cache
 
 from isal import isal_zlib
@@ -17,10 +17,10 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
-from signing.fonts import glyph_outline, pdf_font
+from signing.fonts import outline_ops, pdf_font
 from signing.models import LicenceDocument, ReceiptDocument
 from signing.payload import QR_KEYWORD_PREFIX
-from signing.pdfmeta import PRODUCER, pdf_date, xmp_packet
+from signing.pdfmeta import licence_metadata, set_metadata
 from signing.qr import qr_rows
 
 __all__ = [
@@ -30,7 +30,6 @@ __all__ = [
     "SEAL_RECT",
     "LayoutError",
     "cn_date",
-    "licence_metadata",
     "render_licence_pdf",
     "render_mark_pdf",
     "render_receipt_pdf",
@@ -201,20 +200,6 @@ def _border_ops() -> str:
     return "\n".join(ops)
 
 
-_CREATOR = "certsvc"
-
-
-class _UnfilteredStream(pdfdoc.PDFStream):  # type: ignore[misc]
-    """A stream written as it is, without /Filter (the XMP packet: ISO 32000 recommends it
-    unfiltered, so that tools that do not parse PDF find it; reportlab would write /Filter [])."""
-
-    def format(self, document: pdfdoc.PDFDocument) -> bytes:
-        dictionary = pdfdoc.PDFDictionary(self.dictionary.dict.copy())
-        content = document.encrypt.encode(self.content)
-        dictionary["Length"] = len(content)
-        return bytes(pdfdoc.format(dictionary, document) + b"\nstream\n" + content + b"\nendstream\n")
-
-
 def _canvas(
     buf: io.BytesIO,
     title: str,
@@ -227,23 +212,7 @@ def _canvas(
     dictionary and XMP packet carry the same title, subject, author, keywords, producer, creator and
     dates, and the GB/T 36903 ``items`` in XMP."""
     c = Canvas(buf, pagesize=A4, initialFontName=pdf_font(), initialFontSize=11, lang="zh-CN", pdfVersion=(2, 0))
-    when = datetime.now(UTC).replace(microsecond=0)
-    c.setDateFormatter(lambda *_: pdf_date(when))  # Info CreationDate and ModDate
-    c.setTitle(title)
-    c.setSubject(subject)
-    c.setAuthor(author)
-    c.setKeywords(keywords)
-    c.setCreator(_CREATOR)
-    c.setProducer(PRODUCER)
-    xmp = xmp_packet(
-        title=title, subject=subject, author=author, keywords=keywords, creator=_CREATOR, when=when, items=items
-    )
-    c.setCatalogEntry(
-        "Metadata",
-        _UnfilteredStream(
-            pdfdoc.PDFDictionary({"Type": pdfdoc.PDFName("Metadata"), "Subtype": pdfdoc.PDFName("XML")}), xmp
-        ),
-    )
+    set_metadata(c, title=title, subject=subject, author=author, keywords=keywords, items=items)
     c.addLiteral(_border_ops())
     return c
 
@@ -261,7 +230,7 @@ def _draw_title(c: Canvas, text: str, y: float, size: float = 30) -> None:
         natural, spacing = target, 0.0
     width = natural + spacing * (n - 1)
     x0 = PAGE_W / 2 - width / 2
-    c.addLiteral(_title_outline_ops(text, size, spacing, x0, y))
+    c.addLiteral(outline_ops(text, size, spacing, x0, y))
     t = c.beginText(x0, y)
     t.setFont(pdf_font(), size)
     t.setTextRenderMode(3)  # invisible
@@ -276,21 +245,6 @@ def _draw_title(c: Canvas, text: str, y: float, size: float = 30) -> None:
     for dy, lw in ((-5.5 * MM, 1.2), (-6.6 * MM, 0.4)):
         c.setLineWidth(lw)
         c.line(PAGE_W / 2 - half, y + dy, PAGE_W / 2 + half, y + dy)
-
-
-@lru_cache(maxsize=256)
-def _title_outline_ops(text: str, size: float, spacing: float, x: float, y: float) -> str:
-    """PDF operators drawing ``text`` as black filled and stroked outlines from (x, y), each glyph
-    advanced by its width plus ``spacing`` (cached: a service prints a handful of titles)."""
-    unit = size / 1000
-    ops = [f"q 0 g 0 G {0.03 * 1000:g} w 0 j"]  # the line width is in glyph units (1/1000 em)
-    for ch in text:
-        path, advance = glyph_outline(ch)
-        if path:
-            ops.append(f"q {unit:.5f} 0 0 {unit:.5f} {x:.3f} {y:.3f} cm {path} B Q")
-        x += advance * size + spacing
-    ops.append("Q")
-    return "\n".join(ops)
 
 
 def _draw_top_right(c: Canvas, lines: Sequence[str], size: float = 10) -> None:
@@ -421,26 +375,6 @@ def _validity(doc: LicenceDocument) -> str:
     if doc.valid_until is None:
         return f"自{cn_date(doc.valid_from)}起长期有效"
     return f"自{cn_date(doc.valid_from)}至{cn_date(doc.valid_until)}"
-
-
-def licence_metadata(doc: LicenceDocument) -> list[tuple[str, str]]:
-    """The GB/T 36903 metadata items of a licence (name, value), as its XMP packet carries them."""
-    parts = doc.identifier.split(".")
-    from_identifier = len(parts) == 10 and ".".join(parts[:5]) == "1.2.156.3005.2"
-    validity = f"{doc.valid_from.isoformat()}/{doc.valid_until.isoformat() if doc.valid_until else '长期'}"
-    return [
-        ("证照名称", doc.title),
-        ("证照类型代码", doc.type_code or (parts[5] if from_identifier else "")),
-        ("证照编号", doc.number),
-        ("证照标识", doc.identifier),
-        ("颁发机构", doc.issuer_name),
-        ("颁发机构代码", doc.issuer_code or (parts[6] if from_identifier else "")),
-        ("颁发日期", doc.issue_date.isoformat()),
-        ("有效期", validity),
-        ("持证主体", doc.holder_name),
-        ("持证主体代码", doc.holder_uscc),
-        ("持证主体代码类型", doc.holder_code_type),
-    ]
 
 
 def render_licence_pdf(doc: LicenceDocument) -> bytes:

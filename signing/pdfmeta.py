@@ -17,22 +17,32 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from lxml import etree
 from pyhanko.pdf_utils.metadata import model, xmp_xml
+from reportlab.pdfbase import pdfdoc
+from reportlab.pdfgen.canvas import Canvas
+
+from signing.models import LicenceDocument
 
 __all__ = [
+    "CREATOR",
     "GBT36903_NS",
     "GBT36903_PREFIX",
     "PRODUCER",
+    "licence_metadata",
     "pdf_date",
+    "set_metadata",
     "xmp_packet",
 ]
 
 PRODUCER = "certsvc (pyHanko, ReportLab)"
 """The Info and XMP Producer of every PDF the service writes (no versions: an upgrade must not make
 a later revision's Producer differ from the first's)."""
+
+CREATOR = "certsvc"
+"""The Info Creator and XMP CreatorTool: the software that made the document's content."""
 
 GBT36903_NS = "urn:certsvc:xmp:gbt36903:1.0#"
 """XMP namespace of the GB/T 36903 licence metadata items; property names are the items' Chinese
@@ -84,3 +94,55 @@ def xmp_packet(
     out = io.BytesIO()
     xmp_xml.serialise_xmp(xmp_xml.update_xmp_with_meta(meta), out)
     return out.getvalue()
+
+
+class _UnfilteredStream(pdfdoc.PDFStream):
+    """A reportlab stream written as it is, without /Filter (reportlab would write /Filter [])."""
+
+    def format(self, document: pdfdoc.PDFDocument) -> bytes:
+        dictionary = pdfdoc.PDFDictionary(self.dictionary.dict.copy())
+        content = document.encrypt.encode(self.content)
+        dictionary["Length"] = len(content)
+        return bytes(pdfdoc.format(dictionary, document) + b"\nstream\n" + content + b"\nendstream\n")
+
+
+def set_metadata(
+    c: Canvas, *, title: str, subject: str, author: str, keywords: str, items: Sequence[tuple[str, str]] = ()
+) -> None:
+    """Give the document being drawn on ``c`` an Info dictionary and an XMP packet with the same
+    title, subject, author, keywords, producer, creator and dates (now), and ``items`` in XMP.
+    The packet is not compressed, as ISO 32000 recommends, so that tools that do not parse PDF
+    find it."""
+    when = datetime.now(UTC).replace(microsecond=0)
+    c.setDateFormatter(lambda *_: pdf_date(when))  # Info CreationDate and ModDate
+    c.setTitle(title)
+    c.setSubject(subject)
+    c.setAuthor(author)
+    c.setKeywords(keywords)
+    c.setCreator(CREATOR)
+    c.setProducer(PRODUCER)
+    xmp = xmp_packet(
+        title=title, subject=subject, author=author, keywords=keywords, creator=CREATOR, when=when, items=items
+    )
+    kind = {"Type": pdfdoc.PDFName("Metadata"), "Subtype": pdfdoc.PDFName("XML")}
+    c.setCatalogEntry("Metadata", _UnfilteredStream(pdfdoc.PDFDictionary(kind), xmp))
+
+
+def licence_metadata(doc: LicenceDocument) -> list[tuple[str, str]]:
+    """The GB/T 36903 metadata items of a licence (name, value), as its XMP packet carries them."""
+    parts = doc.identifier.split(".")
+    from_identifier = len(parts) == 10 and ".".join(parts[:5]) == "1.2.156.3005.2"
+    validity = f"{doc.valid_from.isoformat()}/{doc.valid_until.isoformat() if doc.valid_until else '长期'}"
+    return [
+        ("证照名称", doc.title),
+        ("证照类型代码", doc.type_code or (parts[5] if from_identifier else "")),
+        ("证照编号", doc.number),
+        ("证照标识", doc.identifier),
+        ("颁发机构", doc.issuer_name),
+        ("颁发机构代码", doc.issuer_code or (parts[6] if from_identifier else "")),
+        ("颁发日期", doc.issue_date.isoformat()),
+        ("有效期", validity),
+        ("持证主体", doc.holder_name),
+        ("持证主体代码", doc.holder_uscc),
+        ("持证主体代码类型", doc.holder_code_type),
+    ]

@@ -31,6 +31,7 @@ from pyhanko.stamp import BaseStampStyle, StaticStampStyle
 
 from signing.cms import cms_size_bound, pades_cms
 from signing.layout import render_mark_pdf
+from signing.sigfields import NoSuchField, empty_field_rect, reserve_hidden_field
 
 __all__ = [
     "Layers",
@@ -136,43 +137,6 @@ def _meta(field_name: str, reason: str, location: str | None, certify: bool) -> 
         reason=reason,
         location=location,
     )
-
-
-_HIDDEN, _PRINT, _LOCKED = 2, 4, 128  # annotation flags (ISO 32000-2, 12.5.3)
-
-
-class NoSuchField(ValueError):
-    """The document has no signature field of that name (and no rect was given to create one)."""
-
-
-def _empty_field_rect(writer: IncrementalPdfFileWriter, name: str) -> Rect | None:
-    """Rect of an existing empty signature field called ``name`` (``ValueError`` if already signed).
-    A reserved field hidden until now (see ``reserve_fields``) is made visible and printable in
-    the revision being written; validators count that as part of filling the field."""
-    for _, value, ref in fields.enumerate_sig_fields(writer, with_name=name):
-        if value is not None:
-            raise ValueError(f"signature field {name!r} is already signed")
-        field = ref.get_object()
-        widget_ref = ref if "/Rect" in field else field.raw_get("/Kids")[0]
-        widget = widget_ref.get_object()
-        flags = int(widget.get("/F", 0))
-        if flags & _HIDDEN:
-            widget["/F"] = generic.NumberObject((flags & ~_HIDDEN) | _PRINT)
-            writer.mark_update(widget_ref)
-        x1, y1, x2, y2 = (float(v) for v in widget["/Rect"])
-        return min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)
-    return None
-
-
-def _reserve_hidden_field(writer: IncrementalPdfFileWriter, name: str, rect: Rect, tooltip: str) -> None:
-    """An empty signature field on page 1, hidden until it is signed (so that readers draw no
-    "click to sign" placeholder on the page), with ``tooltip`` as its readable name (/TU)."""
-    box = (round(rect[0]), round(rect[1]), round(rect[2]), round(rect[3]))
-    spec = fields.SigFieldSpec(sig_field_name=name, on_page=0, box=box, readable_field_name=tooltip or None)
-    fields.append_signature_field(writer, spec)
-    for *_, ref in fields.enumerate_sig_fields(writer, with_name=name):
-        field = ref.get_object()
-        field["/F"] = generic.NumberObject(_HIDDEN | _LOCKED)
 
 
 @dataclass(frozen=True)
@@ -286,7 +250,7 @@ async def seal_pdf_async(
     """
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     for name, box, tooltip in reserve_fields:
-        _reserve_hidden_field(writer, name, box, tooltip)
+        reserve_hidden_field(writer, name, box, tooltip)
     style = StaticStampStyle(
         background=PngImage(seal_png), background_layout=_FILL, background_opacity=1.0, border_width=0
     )
@@ -409,7 +373,7 @@ async def prepare_signature_async(
     (an :class:`~pyhanko.sign.signers.ExternalSigner`), as this half parses ``pdf`` and may run in
     a worker process that never sees the key; :func:`finish_signature` completes it."""
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    existing = _empty_field_rect(writer, field_name)
+    existing = empty_field_rect(writer, field_name)
     if existing is None and rect is None:
         raise NoSuchField(f"no empty signature field {field_name!r}; pass rect to create one")
     box = existing or rect
