@@ -251,9 +251,6 @@ def pdf_font() -> str:
     return PDF_FONT
 
 
-_outline_lock = threading.Lock()
-
-
 @cache
 def _pdf_path_pen() -> type:
     """A fontTools pen class writing outlines as PDF path operators (quadratic curves as cubics)."""
@@ -279,31 +276,27 @@ def _pdf_path_pen() -> type:
     return PdfPathPen
 
 
-@cache
-def _outline_font() -> Any:
-    from fontTools.ttLib import TTFont
-
-    return TTFont(str(ensure_ttf()), lazy=True)
-
-
 @lru_cache(maxsize=512)
 def glyph_outline(ch: str) -> tuple[str, float]:
     """PDF path operators of the outline of ``ch`` in the PDF font, in units of 1/1000 em with the
-    origin on the baseline, and its advance width in ems (cached per character)."""
-    with _outline_lock:
-        font = _outline_font()
-        scale = 1000 / font["head"].unitsPerEm
-        name = font.getBestCmap().get(ord(ch))
-        if name is None:
-            raise ValueError(f"no glyph for {ch!r}")
-        glyph_set = font.getGlyphSet()
-        pen = _pdf_path_pen()(glyph_set)
-        glyph_set[name].draw(pen)
-        advance = font["hmtx"][name][0] / font["head"].unitsPerEm
+    origin on the baseline, and its advance width in ems (cached per character). The glyph is read
+    from the font reportlab has loaded and decoded by fontTools."""
+    from fontTools.ttLib.tables._g_l_y_f import Glyph
+
+    face = pdfmetrics.getFont(pdf_font()).face
+    gid = face.charToGlyph.get(ord(ch))
+    if gid is None:
+        raise ValueError(f"no glyph for {ch!r}")
+    start, _ = face.get_table_pos("glyf")
+    glyph = Glyph(bytes(face._ttf_data[start + face.glyphPos[gid] : start + face.glyphPos[gid + 1]]))
+    if glyph.isComposite():  # the converted font has none (cu2qu draws every glyph whole)
+        raise ValueError(f"composite glyph for {ch!r}")
+    pen = _pdf_path_pen()(None)
+    glyph.draw(pen, None)
     ops = " ".join(pen.ops)
-    if scale != 1:
-        ops = f"{scale:g} 0 0 {scale:g} 0 0 cm {ops}"
-    return ops, advance
+    if face.unitsPerEm != 1000:
+        ops = f"{1000 / face.unitsPerEm:g} 0 0 {1000 / face.unitsPerEm:g} 0 0 cm {ops}"
+    return ops, face.charWidths.get(ord(ch), face.defaultWidth) / 1000
 
 
 @lru_cache(maxsize=256)
