@@ -261,14 +261,15 @@ def _pdf_path_pen() -> type:
             super().__init__(glyph_set)
             self.ops: list[str] = []
 
+        # whole font units: 1/1000 em is 0.03 pt on a 30 pt title
         def _moveTo(self, pt: tuple[float, float]) -> None:
-            self.ops.append(f"{pt[0]:g} {pt[1]:g} m")
+            self.ops.append(f"{pt[0]:.0f} {pt[1]:.0f} m")
 
         def _lineTo(self, pt: tuple[float, float]) -> None:
-            self.ops.append(f"{pt[0]:g} {pt[1]:g} l")
+            self.ops.append(f"{pt[0]:.0f} {pt[1]:.0f} l")
 
         def _curveToOne(self, p1: tuple[float, float], p2: tuple[float, float], p3: tuple[float, float]) -> None:
-            self.ops.append(f"{p1[0]:.1f} {p1[1]:.1f} {p2[0]:.1f} {p2[1]:.1f} {p3[0]:g} {p3[1]:g} c")
+            self.ops.append(f"{p1[0]:.0f} {p1[1]:.0f} {p2[0]:.0f} {p2[1]:.0f} {p3[0]:.0f} {p3[1]:.0f} c")
 
         def _closePath(self) -> None:
             self.ops.append("h")

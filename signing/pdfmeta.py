@@ -114,7 +114,8 @@ def set_metadata(
     The packet is not compressed, as ISO 32000 recommends, so that tools that do not parse PDF
     find it."""
     when = datetime.now(UTC).replace(microsecond=0)
-    c.setDateFormatter(lambda *_: pdf_date(when))  # Info CreationDate and ModDate
+    stamp = pdf_date(when)
+    c.setDateFormatter(lambda *_: stamp)  # Info CreationDate and ModDate
     c.setTitle(title)
     c.setSubject(subject)
     c.setAuthor(author)
