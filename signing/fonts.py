@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from functools import cache, lru_cache
 from pathlib import Path
@@ -26,19 +27,22 @@ from typing import Any
 
 import pylopdf_fonts_zh_cn
 from PIL import ImageFont
-from reportlab.pdfbase import pdfmetrics, ttfonts
+from reportlab.pdfbase import pdfdoc, pdfmetrics, ttfonts
 
 __all__ = [
     "PDF_FONT",
     "cache_dir",
     "convert_otf_to_ttf",
     "ensure_ttf",
+    "glyph_outline",
     "missing_chars",
+    "outline_ops",
     "pdf_font",
     "pil_font",
     "pil_lock",
     "sans_otf",
     "serif_otf",
+    "subset_tag",
     "warm_up",
 ]
 
@@ -185,6 +189,54 @@ def _share_glyf_table(face: Any) -> None:
     face.get_table = get_table_shared
 
 
+def subset_tag(font_name: str, codes: Sequence[int]) -> str:
+    """The six capital letters before the ``+`` of an embedded subset's name, derived from the font and
+    the characters in the subset's encoding order: two different subsets (say, of the page and of a
+    mark imported later) get different tags, as ISO 32000 requires, and the same subset the same."""
+    digest = hashlib.sha256(f"{font_name}:{','.join(map(str, codes))}".encode()).digest()
+    n = int.from_bytes(digest[:8], "big")
+    letters = []
+    for _ in range(6):
+        n, r = divmod(n, 26)
+        letters.append(chr(ord("A") + r))
+    return "".join(letters)
+
+
+class _TaggedTTFont(ttfonts.TTFont):
+    """reportlab's TrueType font whose subsets are tagged by :func:`subset_tag` instead of by their
+    number in the document (``AAAAAA+``, ``AAAAAB+``, … in every file, so that a page and a mark drawn
+    separately both carried ``AAAAAA+``)."""
+
+    def addObjects(self, doc: Any) -> None:
+        # reportlab 5.1's TTFont.addObjects with the subset tag changed
+        try:
+            state = self.state[doc]
+        except KeyError:
+            state = self.state[doc] = ttfonts.TTFont.State(self._asciiReadable)
+        state.frozen = 1
+        face = self.face
+        postscript = (face.name + face.subfontNameX).decode("pdfdoc")
+        for n, subset in enumerate(state.subsets):
+            internal_name = self.getSubsetInternalName(n, doc)[1:]
+            base_font = f"{subset_tag(postscript, subset)}+{postscript}"
+            pdf_font = pdfdoc.PDFTrueTypeFont()
+            pdf_font.__Comment__ = f"Font {self.fontName} subset {n}"
+            pdf_font.Name = internal_name
+            pdf_font.BaseFont = base_font
+            pdf_font.FirstChar = 0
+            pdf_font.LastChar = len(subset) - 1
+            pdf_font.Widths = pdfdoc.PDFArray(list(map(face.getCharWidth, subset)))
+            cmap = pdfdoc.PDFStream()
+            cmap.content = ttfonts.makeToUnicodeCMap(base_font, subset)
+            if doc.compression:
+                cmap.filters = [pdfdoc.PDFZCompress]
+            pdf_font.ToUnicode = doc.Reference(cmap, "toUnicodeCMap:" + base_font)
+            pdf_font.FontDescriptor = face.addSubsetObjects(doc, base_font, subset)
+            doc.Reference(pdf_font, internal_name)
+            doc.idToObject["BasicFonts"].dict[internal_name] = pdf_font
+        del self.state[doc]
+
+
 def pdf_font() -> str:
     """Register the TrueType font with reportlab once per process and return its name."""
     global _registered
@@ -192,11 +244,76 @@ def pdf_font() -> str:
         return PDF_FONT
     with _register_lock:
         if not _registered:
-            font = ttfonts.TTFont(PDF_FONT, str(ensure_ttf()))
+            font = _TaggedTTFont(PDF_FONT, str(ensure_ttf()))
             _share_glyf_table(font.face)
             pdfmetrics.registerFont(font)
             _registered = True
     return PDF_FONT
+
+
+@cache
+def _pdf_path_pen() -> type:
+    """A fontTools pen class writing outlines as PDF path operators (quadratic curves as cubics)."""
+    from fontTools.pens.basePen import BasePen
+
+    class PdfPathPen(BasePen):
+        def __init__(self, glyph_set: Any) -> None:
+            super().__init__(glyph_set)
+            self.ops: list[str] = []
+
+        # whole font units: 1/1000 em is 0.03 pt on a 30 pt title
+        def _moveTo(self, pt: tuple[float, float]) -> None:
+            self.ops.append(f"{pt[0]:.0f} {pt[1]:.0f} m")
+
+        def _lineTo(self, pt: tuple[float, float]) -> None:
+            self.ops.append(f"{pt[0]:.0f} {pt[1]:.0f} l")
+
+        def _curveToOne(self, p1: tuple[float, float], p2: tuple[float, float], p3: tuple[float, float]) -> None:
+            self.ops.append(f"{p1[0]:.0f} {p1[1]:.0f} {p2[0]:.0f} {p2[1]:.0f} {p3[0]:.0f} {p3[1]:.0f} c")
+
+        def _closePath(self) -> None:
+            self.ops.append("h")
+
+    return PdfPathPen
+
+
+@lru_cache(maxsize=512)
+def glyph_outline(ch: str) -> tuple[str, float]:
+    """PDF path operators of the outline of ``ch`` in the PDF font, in units of 1/1000 em with the
+    origin on the baseline, and its advance width in ems (cached per character). The glyph is read
+    from the font reportlab has loaded and decoded by fontTools."""
+    from fontTools.ttLib.tables._g_l_y_f import Glyph
+
+    face = pdfmetrics.getFont(pdf_font()).face
+    gid = face.charToGlyph.get(ord(ch))
+    if gid is None:
+        raise ValueError(f"no glyph for {ch!r}")
+    start, _ = face.get_table_pos("glyf")
+    glyph = Glyph(bytes(face._ttf_data[start + face.glyphPos[gid] : start + face.glyphPos[gid + 1]]))
+    if glyph.isComposite():  # the converted font has none (cu2qu draws every glyph whole)
+        raise ValueError(f"composite glyph for {ch!r}")
+    pen = _pdf_path_pen()(None)
+    glyph.draw(pen, None)
+    ops = " ".join(pen.ops)
+    if face.unitsPerEm != 1000:
+        ops = f"{1000 / face.unitsPerEm:g} 0 0 {1000 / face.unitsPerEm:g} 0 0 cm {ops}"
+    return ops, face.charWidths.get(ord(ch), face.defaultWidth) / 1000
+
+
+@lru_cache(maxsize=256)
+def outline_ops(text: str, size: float, spacing: float, x: float, y: float) -> str:
+    """PDF operators drawing ``text`` at ``size`` pt as black filled and stroked outlines (faux bold)
+    from (x, y), each glyph advanced by its width plus ``spacing`` (cached: a service prints a
+    handful of titles)."""
+    unit = size / 1000
+    ops = ["q 0 g 0 G 30 w"]  # the line width in glyph units (1/1000 em): 0.03 em
+    for ch in text:
+        path, advance = glyph_outline(ch)
+        if path:
+            ops.append(f"q {unit:.5f} 0 0 {unit:.5f} {x:.3f} {y:.3f} cm {path} B Q")
+        x += advance * size + spacing
+    ops.append("Q")
+    return "\n".join(ops)
 
 
 @cache
@@ -228,9 +345,11 @@ def pil_lock() -> AbstractContextManager[bool]:
 
 
 def warm_up() -> None:
-    """Convert (first run only) and register the PDF font and load the seal fonts; call at start-up."""
+    """Convert (first run only) and register the PDF font and load the seal fonts and the outlines
+    of titles; call at start-up."""
     pdf_font()
     _charset()
+    glyph_outline("证")
     pil_font(10)
 
 

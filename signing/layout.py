@@ -17,9 +17,10 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
-from signing.fonts import pdf_font
+from signing.fonts import outline_ops, pdf_font
 from signing.models import LicenceDocument, ReceiptDocument
 from signing.payload import QR_KEYWORD_PREFIX
+from signing.pdfmeta import licence_metadata, set_metadata
 from signing.qr import qr_rows
 
 __all__ = [
@@ -199,19 +200,27 @@ def _border_ops() -> str:
     return "\n".join(ops)
 
 
-def _canvas(buf: io.BytesIO, title: str, subject: str, author: str, keywords: str) -> Canvas:
-    c = Canvas(buf, pagesize=A4, initialFontName=pdf_font(), initialFontSize=11, lang="zh-CN")
-    c.setTitle(title)
-    c.setSubject(subject)
-    c.setAuthor(author)
-    c.setKeywords(keywords)
-    c.setCreator("certsvc")
-    c.setProducer("certsvc")
+def _canvas(
+    buf: io.BytesIO,
+    title: str,
+    subject: str,
+    author: str,
+    keywords: str,
+    items: Sequence[tuple[str, str]] = (),
+) -> Canvas:
+    """A PDF 2.0 page (header and catalog agree: pyHanko then adds no /Version) whose Info
+    dictionary and XMP packet carry the same title, subject, author, keywords, producer, creator and
+    dates, and the GB/T 36903 ``items`` in XMP."""
+    c = Canvas(buf, pagesize=A4, initialFontName=pdf_font(), initialFontSize=11, lang="zh-CN", pdfVersion=(2, 0))
+    set_metadata(c, title=title, subject=subject, author=author, keywords=keywords, items=items)
     c.addLiteral(_border_ops())
     return c
 
 
 def _draw_title(c: Canvas, text: str, y: float, size: float = 30) -> None:
+    """The letter-spaced title, drawn as glyph outlines (faux bold: filled and stroked) under an
+    invisible text run of the same width without gaps, so that text extraction and search find the
+    title as one word (营业执照) where spaced glyphs extract as 营|业|执|照."""
     n = len(text)
     natural = _width(text, size)
     target = min(130 * MM, n * size * 1.85, PAGE_W - 60 * MM)
@@ -220,11 +229,16 @@ def _draw_title(c: Canvas, text: str, y: float, size: float = 30) -> None:
         size = size * target / natural
         natural, spacing = target, 0.0
     width = natural + spacing * (n - 1)
-    c.setFont(pdf_font(), size)
-    c.setFillColorRGB(0, 0, 0)
-    c.setStrokeColorRGB(0, 0, 0)
-    c.setLineWidth(size * 0.03)
-    c.drawString(PAGE_W / 2 - width / 2, y, text, mode=2, charSpace=spacing)
+    x0 = PAGE_W / 2 - width / 2
+    c.addLiteral(outline_ops(text, size, spacing, x0, y))
+    t = c.beginText(x0, y)
+    t.setFont(pdf_font(), size)
+    t.setTextRenderMode(3)  # invisible
+    t.setHorizScale(100 * width / natural if natural else 100)
+    t.textOut(text)
+    t.setTextRenderMode(0)
+    t.setHorizScale(100)
+    c.drawText(t)
     # ornament under the title
     c.setStrokeColorRGB(*_BORDER_RGB)
     half = max(width / 2 + 8 * MM, 40 * MM)
@@ -370,6 +384,7 @@ def render_licence_pdf(doc: LicenceDocument) -> bytes:
         f"{doc.title}（电子证照）",
         doc.issuer_name,
         f"{doc.identifier} {QR_KEYWORD_PREFIX}{doc.qr_text.rsplit('/', 1)[-1]}",
+        licence_metadata(doc),
     )
     _draw_top_right(c, [f"证照编号：{doc.number}", f"版本：第{doc.version}版"])
     _draw_title(c, doc.title, _TITLE_Y)

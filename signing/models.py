@@ -35,6 +35,12 @@ class LicenceDocument:
     seal_name: str
     seal_code: str
     seal_purpose: str = "电子证照专用章"
+    type_code: str = ""
+    """证照类型代码 (GB/T 36903); empty: read from :attr:`identifier`."""
+    issuer_code: str = ""
+    """颁发机构代码, the issuing department's USCC; empty: read from :attr:`identifier`."""
+    holder_code_type: str = "统一社会信用代码"
+    """持证主体代码类型: what :attr:`holder_uscc` is."""
 
 
 @dataclass(frozen=True)

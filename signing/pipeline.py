@@ -29,6 +29,7 @@ from signing.payload import STATUS_LIST_PATH, sign_claims
 from signing.probe import PdfProbe, probe_pdf
 from signing.seal import seal_png
 from signing.seal_pdf import (
+    NoSuchField,
     PreparedSignature,
     Rect,
     add_signature_async,
@@ -39,7 +40,10 @@ from signing.seal_pdf import (
 )
 
 __all__ = [
+    "LEGACY_MARK_FIELD",
     "MARK_FIELD",
+    "MARK_FIELDS",
+    "MARK_TOOLTIP",
     "MARK_RECT",
     "SEAL_FIELD",
     "PreparedSignature",
@@ -59,10 +63,20 @@ __all__ = [
 SEAL_FIELD = "DeptSeal"
 """The department's certification signature field."""
 
-MARK_FIELD = "Mark"
-"""The empty signature field reserved at :data:`MARK_RECT` when a licence is sealed. Filling an
+MARK_FIELD = "共享副本加注栏（预留）"
+"""The empty signature field reserved at :data:`MARK_RECT` when a licence is sealed ("mark of a
+shared copy (reserved)": a reader listing signature fields shows what it is for). Filling an
 existing field after a certification signature is plain signing, while a new visible field counts
-as a modification for pyHanko and other validators."""
+as a modification for pyHanko and other validators. It stays hidden until a marked copy fills it."""
+
+LEGACY_MARK_FIELD = "Mark"
+"""The reserved field's name in licences sealed before it was renamed (visible, empty)."""
+
+MARK_FIELDS = (MARK_FIELD, LEGACY_MARK_FIELD)
+"""Names of the service's mark signature, current first."""
+
+MARK_TOOLTIP = "共享副本加注栏：仅在经授权共享的副本上由系统加注；原件此处空白属正常，并非签名缺失"
+"""The reserved field's readable name (/TU), shown by readers as its tooltip."""
 
 MARK_RECT = layout.MARK_RECT
 """Free space on the page, between the table and the QR code."""
@@ -121,7 +135,7 @@ async def seal(job: SealJob, key: SealKey) -> Sealed:
     seal. :class:`~signing.layout.LayoutError` if the content does not fit its page."""
     qr = sign_qr(key, job.qr)
     doc = replace(job.document, qr_text=qr.url)
-    reserve: list[tuple[str, Rect]] = [(MARK_FIELD, MARK_RECT)] if job.reserve_mark else []
+    reserve: list[tuple[str, Rect, str]] = [(MARK_FIELD, MARK_RECT, MARK_TOOLTIP)] if job.reserve_mark else []
     pdf = await seal_pdf_async(
         render(doc),
         key.signer,
@@ -138,10 +152,18 @@ async def seal(job: SealJob, key: SealKey) -> Sealed:
 
 
 async def mark(pdf: bytes, signer: Signer, *, lines: Sequence[str], reason: str) -> bytes:
-    """Fill :data:`MARK_FIELD` of a sealed licence with the service's visible mark, such as
+    """Fill :data:`MARK_FIELD` (or :data:`LEGACY_MARK_FIELD` in a licence sealed before it was
+    renamed) of a sealed licence with the service's visible mark, such as
     ``["仅供 X 用于 Y", "有效期至 … 授权编号 …"]``; the department's seal stays valid."""
+    for name in MARK_FIELDS[:-1]:
+        try:
+            return await add_signature_async(
+                pdf, signer, field_name=name, rect=None, reason=reason, text_lines=lines, bytes_reserved=None
+            )
+        except NoSuchField:
+            continue
     return await add_signature_async(
-        pdf, signer, field_name=MARK_FIELD, rect=None, reason=reason, text_lines=lines, bytes_reserved=None
+        pdf, signer, field_name=MARK_FIELDS[-1], rect=None, reason=reason, text_lines=lines, bytes_reserved=None
     )
 
 

@@ -31,9 +31,11 @@ from pyhanko.stamp import BaseStampStyle, StaticStampStyle
 
 from signing.cms import cms_size_bound, pades_cms
 from signing.layout import render_mark_pdf
+from signing.sigfields import NoSuchField, empty_field_rect, reserve_hidden_field
 
 __all__ = [
     "Layers",
+    "NoSuchField",
     "PdfPage",
     "PngImage",
     "PreparedSignature",
@@ -137,18 +139,6 @@ def _meta(field_name: str, reason: str, location: str | None, certify: bool) -> 
     )
 
 
-def _empty_field_rect(writer: IncrementalPdfFileWriter, name: str) -> Rect | None:
-    """Rect of an existing empty signature field called ``name`` (``ValueError`` if already signed)."""
-    for _, value, ref in fields.enumerate_sig_fields(writer, with_name=name):
-        if value is not None:
-            raise ValueError(f"signature field {name!r} is already signed")
-        field = ref.get_object()
-        widget = field if "/Rect" in field else field["/Kids"][0].get_object()
-        x1, y1, x2, y2 = (float(v) for v in widget["/Rect"])
-        return min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)
-    return None
-
-
 @dataclass(frozen=True)
 class PreparedSignature:
     """A PDF laid out for one more signature with its ``/Contents`` left blank: the digest the key
@@ -242,7 +232,7 @@ async def seal_pdf_async(
     reason: str,
     location: str | None = None,
     bytes_reserved: int | None = 16384,
-    reserve_fields: Sequence[tuple[str, Rect]] = (),
+    reserve_fields: Sequence[tuple[str, Rect, str]] = (),
 ) -> bytes:
     """Sign ``pdf`` (PAdES B-B, SHA-256) with a visible seal at ``rect`` on page 1.
 
@@ -253,16 +243,14 @@ async def seal_pdf_async(
     Smaller placeholders also make every later parse of the PDF faster (pyHanko reads the hex
     string character by character: ≈15 ms for 16 KB).
 
-    ``reserve_fields`` adds empty signature fields ``(name, rect)`` on page 1 in the same revision,
-    for later :func:`add_signature_async` calls: validators (pyHanko by default) accept filling an
-    existing field after a certification signature but flag a *new visible* signature field.
+    ``reserve_fields`` adds empty signature fields ``(name, rect, tooltip)`` on page 1 in the same
+    revision, for later :func:`add_signature_async` calls: validators (pyHanko by default) accept
+    filling an existing field after a certification signature but flag a *new visible* signature
+    field. They stay hidden until signed.
     """
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    for name, (x1, y1, x2, y2) in reserve_fields:
-        fields.append_signature_field(
-            writer,
-            fields.SigFieldSpec(sig_field_name=name, on_page=0, box=(round(x1), round(y1), round(x2), round(y2))),
-        )
+    for name, box, tooltip in reserve_fields:
+        reserve_hidden_field(writer, name, box, tooltip)
     style = StaticStampStyle(
         background=PngImage(seal_png), background_layout=_FILL, background_opacity=1.0, border_width=0
     )
@@ -280,7 +268,7 @@ def seal_pdf(
     reason: str,
     location: str | None = None,
     bytes_reserved: int | None = 16384,
-    reserve_fields: Sequence[tuple[str, Rect]] = (),
+    reserve_fields: Sequence[tuple[str, Rect, str]] = (),
 ) -> bytes:
     """Blocking :func:`seal_pdf_async`."""
     return run_sync(
@@ -385,9 +373,9 @@ async def prepare_signature_async(
     (an :class:`~pyhanko.sign.signers.ExternalSigner`), as this half parses ``pdf`` and may run in
     a worker process that never sees the key; :func:`finish_signature` completes it."""
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    existing = _empty_field_rect(writer, field_name)
+    existing = empty_field_rect(writer, field_name)
     if existing is None and rect is None:
-        raise ValueError(f"no empty signature field {field_name!r}; pass rect to create one")
+        raise NoSuchField(f"no empty signature field {field_name!r}; pass rect to create one")
     box = existing or rect
     assert box is not None
     style = _mark_style(box, text_lines, appearance_png, font_size, colour, border_width, image_opacity)

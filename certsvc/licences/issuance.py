@@ -173,6 +173,8 @@ def seal_job(ctx: Context, dept: Department, lt: LicenceType, kid: str, c: Conte
         qr_text="",  # the pipeline signs the QR payload and prints its URL
         seal_name=dept.name,
         seal_code=seal_code(dept.uscc, dept.id or 0),
+        type_code=lt.type_code,
+        issuer_code=dept.uscc,
     )
     return SealJob(
         document=doc,

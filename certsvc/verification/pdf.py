@@ -22,7 +22,7 @@ from certsvc.sharing.copies import GRANT_REASON_PREFIX
 from certsvc.sharing.grants import grant_state
 from certsvc.verification.answer_text import EXIT_USAGE, describe, exit_code
 from certsvc.verification.trust import trust_for
-from signing.pipeline import MARK_FIELD
+from signing.pipeline import MARK_FIELDS
 from verify.offline import StatusListInput, TrustListError, load_status_list, load_trust_list, verify_offline
 from verify.report import Report, Verdict, VerifierBusy
 from verify.trust import OwnerKind
@@ -77,7 +77,7 @@ def _grant_of(report: Report) -> str | None:
         reason = ls.reason or ""
         if (
             ls.owner_kind == OwnerKind.SERVICE
-            and ls.field_name == MARK_FIELD
+            and ls.field_name in MARK_FIELDS
             and reason.startswith(GRANT_REASON_PREFIX)
         ):
             return reason[len(GRANT_REASON_PREFIX) :]

@@ -1,5 +1,7 @@
 """The CJK font: converted once, cached, registered once, covering rare name characters."""
 
+import re
+
 from reportlab.pdfbase import pdfmetrics
 
 from signing import fonts
@@ -28,3 +30,11 @@ def test_pdf_font_is_registered_once() -> None:
 
 def pdmetrics_face_file() -> str:
     return pdfmetrics.getFont(fonts.PDF_FONT).face.filename
+
+
+def test_subset_tags_come_from_the_subset_characters() -> None:
+    a = fonts.subset_tag("NotoSerifSC-Regular", [0, 32, 0x8425, 0x4E1A])
+    assert re.fullmatch("[A-Z]{6}", a)
+    assert fonts.subset_tag("NotoSerifSC-Regular", [0, 32, 0x8425, 0x4E1A]) == a
+    assert fonts.subset_tag("NotoSerifSC-Regular", [0, 32, 0x4E1A, 0x8425]) != a
+    assert fonts.subset_tag("NotoSansSC-Regular", [0, 32, 0x8425, 0x4E1A]) != a

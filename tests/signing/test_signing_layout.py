@@ -80,7 +80,8 @@ def test_fonts_are_embedded_and_no_standard_font_is_referenced(licence) -> None:
 def test_metadata_title_and_producer(licence) -> None:
     meta = pypdf.PdfReader(io.BytesIO(render_licence_pdf(licence))).metadata
     assert meta.title == f"{licence.title} {licence.number}"
-    assert meta.producer == "certsvc"
+    assert meta.producer.startswith("certsvc")
+    assert meta.creator == "certsvc"
 
 
 def test_page_is_a4_and_rects_are_disjoint_and_on_the_page() -> None:
@@ -123,3 +124,16 @@ def test_concurrent_renders_keep_their_own_text(licence) -> None:
     for doc, pdf in zip(docs, pdfs, strict=True):
         text = _compact(_text(pdf))
         assert doc.number in text and doc.holder_name in text
+
+
+def test_title_is_drawn_in_black_ink(licence) -> None:
+    """The title is drawn as outlines (over an invisible text run): the ink must be there."""
+    page = pdfium.PdfDocument(render_licence_pdf(licence))[0].render(scale=1).to_pil().convert("L")
+    top = page.height - round(PAGE_SIZE[1] - 46 * 72 / 25.4) - 30  # 30 pt type on its baseline
+    band = page.crop((0, top, page.width, top + 30))
+    dark = sum(n for n, v in band.getcolors(band.width * band.height) or [] if v < 80)
+    assert dark > 300
+
+
+def test_title_extracts_as_one_word(licence) -> None:
+    assert licence.title in _text(render_licence_pdf(licence))  # not 食 品 经 营 …

@@ -4,14 +4,16 @@ import io
 
 import pypdfium2 as pdfium
 import pytest
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.fields import MDPPerm
 from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 
 from signing.layout import MARK_RECT, SEAL_RECT, render_licence_pdf
-from signing.pipeline import MARK_FIELD, SEAL_FIELD, mark, seal
+from signing.pipeline import LEGACY_MARK_FIELD, MARK_FIELD, MARK_TOOLTIP, SEAL_FIELD, mark, seal
 from signing.seal import seal_png
 from signing.seal_pdf import add_signature, add_signature_async, run_sync, seal_pdf, seal_pdf_async
 from tests.support.signing import seal_job
@@ -81,6 +83,31 @@ def test_mark_field_is_reserved_empty(sealed) -> None:
     [widget] = [w for w in _widgets(sealed) if w["/T"] == MARK_FIELD]
     assert "/V" not in widget
     assert [float(v) for v in widget["/Rect"]] == [float(v) for v in MARK_RECT]
+
+
+def test_reserved_mark_field_is_hidden_with_a_readable_name_until_marked(pki, sealed) -> None:
+    [empty] = [w for w in _widgets(sealed) if w["/T"] == MARK_FIELD]
+    assert int(empty["/F"]) & 2  # hidden: readers draw no "click to sign" placeholder
+    assert empty["/TU"] == MARK_TOOLTIP
+    marked = run_sync(mark(sealed, pki.signer, lines=MARK_LINES, reason="授权使用加注"))
+    [filled] = [w for w in _widgets(marked) if w["/T"] == MARK_FIELD]
+    assert int(filled["/F"]) & 2 == 0 and int(filled["/F"]) & 4  # shown and printed
+
+
+def test_licence_sealed_with_the_old_visible_mark_field_is_still_marked(pki, licence) -> None:
+    """Licences sealed before the field was renamed and hidden carry a visible empty "Mark"."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(render_licence_pdf(licence)))
+    box = tuple(round(v) for v in MARK_RECT)
+    fields.append_signature_field(writer, fields.SigFieldSpec(sig_field_name=LEGACY_MARK_FIELD, on_page=0, box=box))
+    out = io.BytesIO()
+    writer.write(out)
+    stamp = seal_png(licence.seal_name)
+    old = seal_pdf(out.getvalue(), pki.signer, field_name=SEAL_FIELD, seal_png=stamp, rect=SEAL_RECT, reason="签发")
+    marked = run_sync(mark(old, pki.signer, lines=MARK_LINES, reason="授权使用加注"))
+    first, second = _signatures(marked)
+    assert second.field_name == LEGACY_MARK_FIELD
+    status = _validate(first, pki.validation_context())
+    assert status.intact and status.modification_level == ModificationLevel.FORM_FILLING
 
 
 def test_marking_keeps_the_seal_intact_as_form_filling(pki, sealed) -> None:
@@ -165,7 +192,7 @@ def test_async_api_runs_inside_an_event_loop(pki, licence) -> None:
             seal_png=seal_png(licence.seal_name),
             rect=SEAL_RECT,
             reason="签发",
-            reserve_fields=[("M", MARK_RECT)],
+            reserve_fields=[("M", MARK_RECT, "")],
         )
         return await add_signature_async(pdf, pki.signer, field_name="M", reason="加注", text_lines=["仅供测试"])
 
