@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from email.utils import format_datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -21,6 +22,7 @@ from certsvc.api.models import (
 from certsvc.api.responses import content_disposition
 from certsvc.licences.lookup import public_view_by_token
 from certsvc.metrics import PAGE_SCANS
+from certsvc.verification.revocation import Published, ca_certificate, current_crl
 from certsvc.web import render
 
 router = APIRouter(tags=["public"])
@@ -163,3 +165,33 @@ def status_list_alias(ctx: CtxDep) -> dict[str, Any]:
     from certsvc.verification.lists import status_list
 
     return status_list(ctx)
+
+
+def _published(obj: Published, media_type: str, request: Request) -> Response:
+    headers = {"Cache-Control": f"public, max-age={obj.max_age}", "ETag": obj.etag}
+    if obj.expires is not None:
+        headers["Expires"] = format_datetime(obj.expires, usegmt=True)
+    if request.headers.get("if-none-match") == obj.etag:
+        return Response(status_code=304, headers=headers)
+    return Response(obj.der, media_type=media_type, headers=headers)
+
+
+@router.get(
+    "/crl/{name}.crl",
+    response_class=Response,
+    responses={**media("application/pkix-crl", "The DER CRL of the CA called name"), **error_responses(404)},
+)
+def crl(name: str, request: Request, ctx: CtxDep) -> Response:
+    """The CRL of the service's CA ``name`` (``root``), as named in every certificate's CRL
+    distribution points: re-issued at once when a key is revoked, and before its nextUpdate."""
+    return _published(current_crl(ctx, name), "application/pkix-crl", request)
+
+
+@router.get(
+    "/ca/{name}.crt",
+    response_class=Response,
+    responses={**media("application/pkix-cert", "The DER certificate of the CA called name"), **error_responses(404)},
+)
+def ca_certificate_der(name: str, request: Request, ctx: CtxDep) -> Response:
+    """The certificate of the service's CA ``name`` (``root``), as named in every certificate's AIA."""
+    return _published(ca_certificate(ctx, name), "application/pkix-cert", request)

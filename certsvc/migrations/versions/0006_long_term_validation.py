@@ -1,0 +1,38 @@
+"""long-term validation: published CRLs, and the reason a certificate was revoked
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-12-02 02:30:00
+"""
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "revocation_list",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("issuer", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("number", sa.BigInteger(), nullable=False),
+        sa.Column("entries", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("this_update", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("next_update", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("der", sa.LargeBinary(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("issuer", "number"),
+    )
+    with op.batch_alter_table("signing_certificate") as batch:
+        batch.add_column(sa.Column("revocation_reason", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("signing_certificate") as batch:
+        batch.drop_column("revocation_reason")
+    op.drop_table("revocation_list")
