@@ -28,6 +28,7 @@ from certsvc.errors import ServiceError
 from keys.backend import KeyBackend
 from keys.ca import Publication, Revoked, Subject, build_crl, from_pem, issue_leaf, kid_of, make_root, to_asn1, to_pem
 from signing.pipeline import SealKey
+from signing.tsa import LocalTsa
 from verify.trust import OwnerKind
 
 ROOT_LABEL = "root-ca"
@@ -105,6 +106,7 @@ class Keyring:
         )
         self._crl: tuple[int, RevocationList] | None = None
         self._tsa: CertInfo | None = None
+        self._timestamper: LocalTsa | None = None
         self._signers: dict[str, Signer] = {}
         self._current: dict[tuple[str, int | None], tuple[int, CertInfo]] = {}
         self._root: CertInfo | None = None
@@ -274,6 +276,17 @@ class Keyring:
         self._tsa = info
         return info
 
+    def timestamper(self) -> LocalTsa:
+        """The time-stamping authority as signers use it in-process (and ``POST /tsa`` answers with):
+        the key stays in the backend, the time comes from the service's clock."""
+        if self._timestamper is None:
+            with Session(self.engine, expire_on_commit=False) as s:
+                info = self.tsa(s)
+                s.commit()
+            label = info.key_label
+            self._timestamper = LocalTsa(info.asn1, lambda data: self.backend.sign(label, data), clock=clock.now)
+        return self._timestamper
+
     def crl(self, session: Session) -> RevocationList:
         """The root's current CRL: the newest published one, or a new one when the revoked
         certificates changed or its nextUpdate is near. Every process serves the same bytes (the
@@ -284,9 +297,7 @@ class Keyring:
             hit = self._crl
         if hit is not None and hit[0] == version and _aware(hit[1].next_update) - now > CRL_REFRESH:
             return hit[1]
-        rows = session.exec(
-            select(SigningCertificate).where(col(SigningCertificate.revoked_from).is_not(None))
-        ).all()
+        rows = session.exec(select(SigningCertificate).where(col(SigningCertificate.revoked_from).is_not(None))).all()
         revoked = [
             Revoked(
                 from_pem(r.cert_pem).serial_number,
@@ -308,9 +319,7 @@ class Keyring:
 
     def _latest_crl(self, session: Session) -> RevocationList | None:
         return session.exec(
-            select(RevocationList)
-            .where(RevocationList.issuer == ROOT_NAME)
-            .order_by(col(RevocationList.number).desc())
+            select(RevocationList).where(RevocationList.issuer == ROOT_NAME).order_by(col(RevocationList.number).desc())
         ).first()
 
     def _publish_crl(

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-
-from collections.abc import Sequence
 
 from asn1crypto import algos, core
 from asn1crypto import crl as asn1_crl

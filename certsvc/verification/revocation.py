@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives import serialization
+
 from certsvc.context import Context
 from certsvc.core import clock
 from certsvc.db.session import session_scope
-from certsvc.errors import NotFound
+from certsvc.errors import BadRequest, NotFound
 from certsvc.keyring import ROOT_NAME
+from signing.tsa import TsaRequestError
 
 CRL_MAX_AGE = 300
 """Seconds a client may cache the CRL: a revocation is published at once, so keep it short."""
@@ -50,3 +52,16 @@ def ca_certificate(ctx: Context, name: str) -> Published:
         raise NotFound(f"no CA named {name!r}")
     der = ctx.keyring.root().cert.public_bytes(serialization.Encoding.DER)
     return Published(der, f'"{hashlib.sha256(der).hexdigest()[:32]}"', 86400)
+
+
+TSA_QUERY_MAX = 4096
+"""Bytes of a time-stamp query ``POST /tsa`` reads at most (a SHA-512 query is about 100)."""
+
+
+def time_stamp(ctx: Context, query: bytes) -> bytes:
+    """The DER ``TimeStampResp`` (RFC 3161) of the service's TSA for a DER ``TimeStampReq``;
+    :class:`BadRequest` for anything that is not one."""
+    try:
+        return ctx.keyring.timestamper().respond(query)
+    except TsaRequestError as e:
+        raise BadRequest(str(e)) from e
