@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -27,6 +28,7 @@ from certsvc.db.models import Counter, RevocationList, SigningCertificate
 from certsvc.errors import ServiceError
 from keys.backend import KeyBackend
 from keys.ca import Publication, Revoked, Subject, build_crl, from_pem, issue_leaf, kid_of, make_root, to_asn1, to_pem
+from signing.ltv import LtvData
 from signing.pipeline import SealKey
 from signing.tsa import LocalTsa
 from verify.trust import OwnerKind
@@ -37,6 +39,9 @@ ROOT_OWNER = "root"  # the root CA's row; not an owner kind of the trust list
 TSA_OWNER = "tsa"  # the time-stamping authority's row; not a document signer, not in the trust list
 ROOT_NAME = "root"
 """The root CA's public name: its CRL is ``/crl/root.crl``, its certificate ``/ca/root.crt``."""
+LTV_RECHECK_S = 30.0
+"""Seconds a process reuses the CRL it embeds in new signatures before asking the database again
+(a CRL is valid for days; a revoked key signs nothing new, so a slightly older CRL is still right)."""
 CRL_VALIDITY = timedelta(days=7)
 CRL_REFRESH = timedelta(days=2)
 """A CRL is re-issued when less than this is left before its nextUpdate (or when its entries change)."""
@@ -107,6 +112,7 @@ class Keyring:
         self._crl: tuple[int, RevocationList] | None = None
         self._tsa: CertInfo | None = None
         self._timestamper: LocalTsa | None = None
+        self._ltv: tuple[float, LtvData] | None = None
         self._signers: dict[str, Signer] = {}
         self._current: dict[tuple[str, int | None], tuple[int, CertInfo]] = {}
         self._root: CertInfo | None = None
@@ -287,6 +293,21 @@ class Keyring:
             self._timestamper = LocalTsa(info.asn1, lambda data: self.backend.sign(label, data), clock=clock.now)
         return self._timestamper
 
+    def ltv(self, info: CertInfo | None = None) -> LtvData:
+        """The TSA and the DSS content (root, TSA and ``info``'s certificates, the root's CRL) for a
+        signature made now; the CRL is re-read at most every :data:`LTV_RECHECK_S` seconds."""
+        hit = self._ltv
+        if hit is None or time.monotonic() - hit[0] > LTV_RECHECK_S:
+            tsa = self.timestamper()
+            with Session(self.engine, expire_on_commit=False) as s:
+                crl = self.crl(s).der
+                s.commit()
+            der = serialization.Encoding.DER
+            certs = (self.root().cert.public_bytes(der), tsa.cert.dump())
+            hit = self._ltv = (time.monotonic(), LtvData(tsa, certs, (crl,)))
+        data = hit[1]
+        return data.with_certs([info.cert.public_bytes(serialization.Encoding.DER)]) if info is not None else data
+
     def crl(self, session: Session) -> RevocationList:
         """The root's current CRL: the newest published one, or a new one when the revoked
         certificates changed or its nextUpdate is near. Every process serves the same bytes (the
@@ -375,4 +396,4 @@ class Keyring:
     def seal_key(self, info: CertInfo) -> SealKey:
         """The key of ``info`` as :mod:`signing.pipeline` uses it (PDF signer and QR signer)."""
         label = info.key_label
-        return SealKey(info.kid, self.signer(info), lambda data: self.backend.sign(label, data))
+        return SealKey(info.kid, self.signer(info), lambda data: self.backend.sign(label, data), lambda: self.ltv(info))

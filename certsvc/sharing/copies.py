@@ -138,7 +138,13 @@ async def download_marked_copy(ctx: Context, token: str, licence_id: str) -> Mar
     if original is None:
         raise NotFound("the licence PDF is missing from the blob store")
     try:
-        pdf = await mark(original, ctx.keyring.signer(cert), lines=lines, reason=f"{GRANT_REASON_PREFIX}{grant_id}")
+        pdf = await mark(
+            original,
+            ctx.keyring.signer(cert),
+            lines=lines,
+            reason=f"{GRANT_REASON_PREFIX}{grant_id}",
+            ltv=ctx.keyring.ltv(cert),
+        )
     except Exception:
         with session_scope(ctx.engine) as s:  # give the reserved download back
             s.execute(text('UPDATE "grant" SET downloads = downloads - 1 WHERE id = :id'), {"id": grant_id})
