@@ -23,7 +23,7 @@ from pyhanko.sign.validation.dss import DocumentSecurityStore
 
 from signing.tsa import LocalTsa
 
-__all__ = ["LtvData", "add_dss"]
+__all__ = ["LocalTsa", "LtvData", "add_dss"]
 
 
 @dataclass(frozen=True)
@@ -40,14 +40,14 @@ class LtvData:
         return LtvData(self.tsa, tuple(dict.fromkeys([*extra, *self.certs])), self.crls)
 
 
-def add_dss(writer: BasePdfFileWriter, certs: Sequence[bytes], crls: Sequence[bytes]) -> None:
-    """Add ``certs`` and ``crls`` (DER) to the document security store of ``writer``'s next
-    revision, creating the store if the document has none; entries already there are kept."""
-    if not certs and not crls:
+def add_dss(writer: BasePdfFileWriter, ltv: LtvData | None) -> None:
+    """Add the certificates and CRLs of ``ltv`` to the document security store of ``writer``'s
+    next revision, creating the store if the document has none; entries already there are kept."""
+    if ltv is None or not (ltv.certs or ltv.crls):
         return
     DocumentSecurityStore.supply_dss_in_writer(
         writer,
         None,
-        certs=[asn1_x509.Certificate.load(c) for c in certs],
-        crls=[asn1_crl.CertificateList.load(c) for c in crls],
+        certs=[asn1_x509.Certificate.load(c) for c in ltv.certs],
+        crls=[asn1_crl.CertificateList.load(c) for c in ltv.crls],
     )

@@ -31,8 +31,7 @@ from pyhanko.stamp import BaseStampStyle, StaticStampStyle
 
 from signing.cms import cms_size_bound, pades_cms
 from signing.layout import render_mark_pdf
-from signing.ltv import LtvData, add_dss
-from signing.tsa import LocalTsa
+from signing.ltv import LocalTsa, LtvData, add_dss
 
 __all__ = [
     "Layers",
@@ -184,10 +183,8 @@ async def _prepare(
 ) -> PreparedSignature:
     """Lay out field ``meta.field_name`` (an existing empty field if ``rect`` is None, else a new
     visible field at ``rect`` on ``page``) and digest the byte range. ``signer`` only needs its
-    certificates here (a :class:`~pyhanko.sign.signers.ExternalSigner` will do). With ``ltv`` the
-    revision also gets its certificates and CRLs in the DSS, and room for a signature time-stamp."""
-    if ltv is not None:
-        add_dss(writer, ltv.certs, ltv.crls)
+    certificates here (an ``ExternalSigner`` will do). ``ltv``: DSS content, room for a time-stamp."""
+    add_dss(writer, ltv)
     spec = None
     if rect is not None:
         box = (round(rect[0]), round(rect[1]), round(rect[2]), round(rect[3]))
@@ -209,8 +206,7 @@ async def _prepare(
 async def finish_signature(
     prepared: PreparedSignature, signer: Signer, *, check: bool = True, tsa: LocalTsa | None = None
 ) -> bytes:
-    """Sign the prepared digest with ``signer``'s key and write the CMS into the reserved region,
-    with a signature time-stamp from ``tsa`` if given.
+    """Sign the prepared digest with ``signer``'s key (time-stamped by ``tsa``), write the CMS in its place.
 
     With ``check`` the digest is first computed again over the document's own bytes, so a key
     signs exactly the file it returns even if the preparation ran somewhere less trusted.

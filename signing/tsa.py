@@ -71,7 +71,7 @@ class LocalTsa(TimeStamper):
         self._digest_alg = digest_alg.dump()
         self._signer_head = b"\x02\x01\x01" + sid.dump() + self._digest_alg
         self._sig_alg = algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"}).dump()
-        self._certs = _tlv(0xA0, b"".join(certs))
+        self._cert_set = _tlv(0xA0, b"".join(certs))
         self._content_type_attr = cms.CMSAttribute({"type": "content_type", "values": ["tst_info"]}).dump()
         self._signing_cert_attr = cms.CMSAttribute(
             {"type": "signing_certificate_v2", "values": [as_signing_certificate_v2(cert)]}
@@ -109,7 +109,7 @@ class LocalTsa(TimeStamper):
             b"\x02\x01\x03"
             + _tlv(0x31, self._digest_alg)
             + encap
-            + (self._certs if with_certs else b"")
+            + (self._cert_set if with_certs else b"")
             + _tlv(0x31, signer_info),
         )
         return _tlv(0x30, b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02" + _tlv(0xA0, signed_data))
