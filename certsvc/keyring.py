@@ -318,15 +318,16 @@ class Keyring:
             hit = self._crl
         if hit is not None and hit[0] == version and _aware(hit[1].next_update) - now > CRL_REFRESH:
             return hit[1]
-        rows = session.exec(select(SigningCertificate).where(col(SigningCertificate.revoked_from).is_not(None))).all()
+        # columns, not entities: a bulk UPDATE earlier in this session leaves entities stale
+        rows = session.exec(
+            select(
+                SigningCertificate.cert_pem, SigningCertificate.revoked_from, SigningCertificate.revocation_reason
+            ).where(col(SigningCertificate.revoked_from).is_not(None))
+        ).all()
         revoked = [
-            Revoked(
-                from_pem(r.cert_pem).serial_number,
-                _aware(r.revoked_from),
-                r.revocation_reason or "unspecified",
-            )
-            for r in rows
-            if r.revoked_from is not None
+            Revoked(from_pem(pem).serial_number, _aware(when), reason or "unspecified")
+            for pem, when, reason in rows
+            if when is not None
         ]
         digest = hashlib.sha256(
             repr(sorted((e.serial, e.revoked_from.isoformat(), e.reason) for e in revoked)).encode()
