@@ -147,11 +147,17 @@ class LicenceVersion(SQLModel, table=True):
     holder_name: str
     valid_from: date
     valid_until: date | None = None
-    pdf_sha256: str = Field(index=True, max_length=64)
+    pdf_sha256: str = Field(index=True, max_length=64)  # the PDF as sealed: its sealed revision's SHA-256
+    archive_sha256: str | None = Field(default=None, max_length=64)  # the same PDF with later archive time-stamps
     pdf_size: int = 0
     signer_kid: str = Field(max_length=16)
     issued_at: datetime = Field(default_factory=utcnow)
     superseded_at: datetime | None = None
+
+    @property
+    def stored_sha256(self) -> str:
+        """The blob to hand out: the archive-time-stamped PDF once there is one, else the sealed one."""
+        return self.archive_sha256 or self.pdf_sha256
 
 
 class LicenceStatusChange(SQLModel, table=True):

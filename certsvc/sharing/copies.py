@@ -131,7 +131,7 @@ async def download_marked_copy(ctx: Context, token: str, licence_id: str) -> Mar
         if reserved != 1:
             raise Gone("this share link has no downloads left", denial=refused_download(s, g, "exhausted", licence_id))
         cert = ctx.keyring.current(s, SERVICE_OWNER, None)
-        sha, number, version, holder = ver.pdf_sha256, lic.number, ver.version, lic.holder_uscc
+        sha, number, version, holder = ver.stored_sha256, lic.number, ver.version, lic.holder_uscc
         lines = mark_lines(g)
         grant_id = g.id
     original = ctx.blobs.get(sha)

@@ -1,4 +1,4 @@
-"""long-term validation: published CRLs, and the reason a certificate was revoked
+"""long-term validation: published CRLs, why a certificate was revoked, archive-time-stamped PDFs
 
 Revision ID: 0006
 Revises: 0005
@@ -30,9 +30,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("signing_certificate") as batch:
         batch.add_column(sa.Column("revocation_reason", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True))
+    with op.batch_alter_table("licence_version") as batch:
+        batch.add_column(sa.Column("archive_sha256", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("licence_version") as batch:
+        batch.drop_column("archive_sha256")
     with op.batch_alter_table("signing_certificate") as batch:
         batch.drop_column("revocation_reason")
     op.drop_table("revocation_list")

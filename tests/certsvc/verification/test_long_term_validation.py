@@ -10,18 +10,20 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from io import BytesIO
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, ExtensionOID
+from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlmodel import Session, select
 
 from certsvc.core import clock
 from certsvc.db.models import SigningCertificate
 from certsvc.keyring import Keyring
 from tests.support.documents import plain_pdf
-from tests.support.ltv import with_time
+from tests.support.ltv import lta, with_time
 from tests.support.service import Service, make_enterprise
 
 JSON = {"Accept": "application/json"}
@@ -250,3 +252,58 @@ def test_after_keys_rotate_revoke_from_the_later_seals_are_revoked_for_pyhanko(s
     assert "REVOKED" in revoked.indication, revoked
     # the licence's own (older) CRL knows nothing of it: that is why the CRL is served
     assert with_time(after, root_der)[0].indication == PASSED
+
+
+def _archive(*extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "certsvc.cli", "archive", "timestamp", *extra],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_archive_timestamp_adds_a_document_time_stamp_that_keeps_the_licence_genuine_and_lta_valid(
+    service, root_der
+) -> None:
+    lic = service.issue_food()
+    sealed = service.client.get(lic["pdf_url"], headers=service.health.auth).content
+    r = _archive("--before", "0")  # nothing is due yet: fresh CRL, fresh TSA certificate
+    assert r.returncode == 0, r.stderr
+    assert service.client.get(lic["pdf_url"], headers=service.health.auth).content == sealed
+    r = _archive("--before", "30")  # the embedded CRL (7 days) expires within 30 days
+    assert r.returncode == 0, r.stderr
+    assert "document time-stamps added: 0" not in r.stdout
+    archived = service.client.get(lic["pdf_url"], headers=service.health.auth).content
+    assert archived.startswith(sealed) and len(archived) > len(sealed)
+    (stamp,) = PdfFileReader(BytesIO(archived)).embedded_timestamp_signatures
+    assert str(stamp.field_name) == "ArchiveTimeStamp1"
+    (result,) = lta(archived, root_der)
+    assert result.indication == PASSED, result
+    v = service.client.post("/api/v1/verify", files={"file": ("a.pdf", archived, "application/pdf")}).json()
+    assert v["verdict"] == "genuine" and v["licence"]["number"] == lic["number"], v["checks"]
+    again = _archive("--before", "30")  # archived now: nothing more until the TSA certificate nears expiry
+    assert "document time-stamps added: 0" in again.stdout
+
+
+def test_a_document_time_stamp_by_anyone_else_is_not_accepted_after_the_seal(service, root_der, tmp_path) -> None:
+    """The same document time-stamp, but from a TSA that is not the service's: modified after sealing."""
+    from keys.ca import Subject, issue_leaf, make_root, to_asn1
+    from keys.files import FileKeyBackend
+    from signing.ltv import LtvData, archive_timestamp
+    from signing.seal_pdf import run_sync
+    from signing.tsa import LocalTsa
+
+    backend = FileKeyBackend(tmp_path, b"x")
+    other_root = make_root(backend, "other-root", Subject("certsvc 电子证照根证书 Root CA", "certsvc"))
+    cert = issue_leaf(backend, "other-root", other_root, "other-tsa", Subject("TSA"), time_stamping=True)
+    foreign = LocalTsa(to_asn1(cert), lambda d: backend.sign("other-tsa", d))
+    lic = service.issue_food()
+    sealed = service.client.get(lic["pdf_url"], headers=service.health.auth).content
+    stamped = run_sync(archive_timestamp(sealed, LtvData(foreign)))
+    v = service.client.post("/api/v1/verify", files={"file": ("a.pdf", stamped, "application/pdf")}).json()
+    assert v["verdict"] == "modified_after_sealing", v["checks"]
+    ours = run_sync(archive_timestamp(sealed, service.ctx.keyring.ltv()))
+    v = service.client.post("/api/v1/verify", files={"file": ("a.pdf", ours, "application/pdf")}).json()
+    assert v["verdict"] == "genuine", v["checks"]
