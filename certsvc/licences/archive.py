@@ -65,15 +65,8 @@ def archive_timestamps(ctx: Context, *, before: timedelta) -> ArchiveReport:
     report = ArchiveReport()
     deadline = clock.now() + before
     with Session(ctx.engine) as s:
-        rows = s.exec(
-            select(
-                LicenceVersion.id,
-                LicenceVersion.licence_id,
-                LicenceVersion.version,
-                LicenceVersion.pdf_sha256,
-                LicenceVersion.archive_sha256,
-            ).order_by(col(LicenceVersion.id))
-        ).all()
+        versions = s.exec(select(LicenceVersion).order_by(col(LicenceVersion.id))).all()
+        rows = [(v.id, v.licence_id, v.version, v.pdf_sha256, v.archive_sha256) for v in versions]
     ltv = ctx.keyring.ltv()
     for vid, licence_id, version, sealed, archived in rows:
         report.checked += 1
