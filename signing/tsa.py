@@ -77,6 +77,7 @@ class LocalTsa(TimeStamper):
             {"type": "signing_certificate_v2", "values": [as_signing_certificate_v2(cert)]}
         ).dump()
         self._tsa_name = x509.GeneralName({"directory_name": cert.subject})
+        self._bound: int | None = None
 
     def _tst_info(self, imprint: tsp.MessageImprint, nonce: int | None) -> bytes:
         info: dict[str, object] = {
@@ -122,9 +123,10 @@ class LocalTsa(TimeStamper):
         return self._token(self._tst_info(imprint, nonce))
 
     def token_size_bound(self) -> int:
-        """An upper bound of a SHA-256 token's DER size (for reserving room in a PDF)."""
-        probe = self.token(b"\x00" * 32)
-        return len(probe) + 16  # serial length and signature length vary by a few bytes
+        """An upper bound of a SHA-256 token's DER size (for reserving room in a PDF); measured once."""
+        if self._bound is None:
+            self._bound = len(self.token(b"\x00" * 32)) + 16  # serial and signature lengths vary a little
+        return self._bound
 
     def respond(self, query: bytes) -> bytes:
         """DER ``TimeStampResp`` for a DER ``TimeStampReq`` (RFC 3161 §2.4); a rejection for an

@@ -256,7 +256,7 @@ async def _one(emb: EmbeddedPdfSignature, trust: TrustContext, data: bytes) -> S
         valid=bool(status.valid),
         trusted=bool(status.trusted),
         trust_problem=None if status.trust_problem_indic is None else str(status.trust_problem_indic),
-        signing_time=_aware(status.signer_reported_dt) or claimed,
+        signing_time=_stamped_time(status) or _aware(status.signer_reported_dt) or claimed,
         coverage=coverage,
         docmdp_level=None if docmdp is None else int(docmdp.value),
         modification_level=None if level is None else ReportedLevel(level.name),
@@ -266,6 +266,15 @@ async def _one(emb: EmbeddedPdfSignature, trust: TrustContext, data: bytes) -> S
         revision_end=revision_end,
         revision_sha256=sha,
     )
+
+
+def _stamped_time(status: Any) -> datetime | None:
+    """The signature time-stamp's time when it is sound and by a TSA under our root: a time the
+    signer cannot choose, so revocation is judged against it (PAdES B-T and up)."""
+    ts = getattr(status, "timestamp_validity", None)
+    if ts is None or not (ts.intact and ts.valid and ts.trusted):
+        return None
+    return _aware(ts.timestamp)
 
 
 def _revision_digest(emb: EmbeddedPdfSignature, coverage: Coverage, data: bytes) -> tuple[int | None, str | None]:
