@@ -334,7 +334,10 @@ class Keyring:
         ).hexdigest()
         latest = self._latest_crl(session)
         if latest is None or latest.entries != digest or _aware(latest.next_update) - now <= CRL_REFRESH:
-            latest = self._publish_crl(session, latest, revoked, digest, now)
+            published = self._publish_crl(session, latest, revoked, digest, now)
+            with self._lock:
+                self._crl = None  # cached once read back committed: this transaction may yet roll back
+            return published
         with self._lock:
             self._crl = (version, latest)
         return latest
