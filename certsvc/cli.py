@@ -7,7 +7,7 @@ import asyncio
 import os
 import shutil
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlmodel import col, select
@@ -220,6 +220,16 @@ def cmd_repair(args: argparse.Namespace) -> int:
     return 0 if report.healthy else 1
 
 
+def cmd_archive_timestamp(args: argparse.Namespace) -> int:
+    """``certsvc archive timestamp``: document time-stamps (B-LTA) on licences whose time-stamp or
+    validation data expires within ``--before`` days; exit 1 if a PDF is missing. Run it from cron."""
+    from certsvc.licences.archive import archive_timestamps
+
+    report = archive_timestamps(_ctx(), before=timedelta(days=args.before))
+    print("\n".join(report.lines()))
+    return 1 if report.missing else 0
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
     """``certsvc backup DIR``: a consistent copy of the database, blobs and keys."""
     try:
@@ -333,6 +343,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("repair", help="after a crash: remove blobs without a record, report records without a blob")
     sp.add_argument("--grace", type=float, default=600.0, help="leave blobs younger than this many seconds (in flight)")
     sp.set_defaults(func=cmd_repair)
+
+    archive = sub.add_parser("archive", help="long-term archiving").add_subparsers(dest="sub", required=True)
+    sp = archive.add_parser("timestamp", help="add document time-stamps (PAdES B-LTA) before validation data ages out")
+    sp.add_argument("--before", type=float, default=30.0, help="time-stamp what expires within this many days")
+    sp.set_defaults(func=cmd_archive_timestamp)
 
     sp = sub.add_parser("backup", help="back up the SQLite database, blobs and key files into a new DIR")
     sp.add_argument("dir")

@@ -53,8 +53,10 @@ def repair(ctx: Context, *, grace_s: float = 600.0) -> RepairReport:
     """Remove orphaned blobs and temp files and report records whose blob is missing, after a crash."""
     report = RepairReport()
     with Session(ctx.engine) as s:
-        referenced = set(s.exec(select(LicenceVersion.pdf_sha256)).all()) | set(
-            s.exec(select(Receipt.pdf_sha256)).all()
+        referenced = (
+            set(s.exec(select(LicenceVersion.pdf_sha256)).all())
+            | {a for a in s.exec(select(LicenceVersion.archive_sha256)).all() if a}
+            | set(s.exec(select(Receipt.pdf_sha256)).all())
         )
     report.records = len(referenced)
     stored = set(ctx.blobs.keys())

@@ -39,7 +39,7 @@ class Resources:
 
     @cached_property
     def keyring(self) -> Keyring:
-        return Keyring(self.engine, self.key_backend)
+        return Keyring(self.engine, self.key_backend, self.settings.public_base_url)
 
     def migrate(self) -> None:
         """Create the data directory and bring the schema up to date."""

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from asn1crypto import algos, core
+from asn1crypto import crl as asn1_crl
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -23,6 +25,38 @@ from keys.backend import KeyBackend
 ROOT_YEARS = 30
 SEAL_YEARS = 10
 DOCUMENT_SIGNING_EKU = "1.3.6.1.5.5.7.3.36"
+TIME_STAMPING_EKU = "time_stamping"
+
+
+@dataclass(frozen=True)
+class Publication:
+    """Where relying parties fetch what a certificate points to: its issuer's CRL (CRL distribution
+    point) and its issuer's certificate (AIA caIssuers). Either may be absent (older certificates)."""
+
+    crl_url: str | None = None
+    issuer_cert_url: str | None = None
+
+    def extensions(self) -> list[dict]:
+        exts: list[dict] = []
+        if self.crl_url:
+            uri = asn1_x509.GeneralName({"uniform_resource_identifier": self.crl_url})
+            exts.append(
+                {
+                    "extn_id": "crl_distribution_points",
+                    "critical": False,
+                    "extn_value": [{"distribution_point": {"full_name": [uri]}}],
+                }
+            )
+        if self.issuer_cert_url:
+            uri = asn1_x509.GeneralName({"uniform_resource_identifier": self.issuer_cert_url})
+            exts.append(
+                {
+                    "extn_id": "authority_information_access",
+                    "critical": False,
+                    "extn_value": [{"access_method": "ca_issuers", "access_location": uri}],
+                }
+            )
+        return exts
 
 
 @dataclass(frozen=True)
@@ -139,8 +173,11 @@ def issue_leaf(
     *,
     years: int = SEAL_YEARS,
     public_key: ec.EllipticCurvePublicKey | None = None,
+    publication: Publication = Publication(),
+    time_stamping: bool = False,
 ) -> x509.Certificate:
-    """Generate (unless given) a key under ``key_label`` and certify it for signing documents."""
+    """Generate (unless given) a key under ``key_label`` and certify it for signing documents, or
+    with ``time_stamping`` for a time-stamping authority (RFC 3161: the only, critical, EKU)."""
     public = public_key or backend.generate(key_label)
     spki = _spki(public)
     root_asn1 = asn1_x509.Certificate.load(root_cert.public_bytes(serialization.Encoding.DER))
@@ -164,11 +201,75 @@ def issue_leaf(
             },
             {
                 "extn_id": "extended_key_usage",
-                "critical": False,
-                "extn_value": [DOCUMENT_SIGNING_EKU, "email_protection"],
+                "critical": time_stamping,
+                "extn_value": [TIME_STAMPING_EKU] if time_stamping else [DOCUMENT_SIGNING_EKU, "email_protection"],
             },
+            *publication.extensions(),
         ],
     )
+
+
+@dataclass(frozen=True)
+class Revoked:
+    """A CRL entry: the certificate's serial, the moment from which it is revoked, and why
+    (an RFC 5280 reason: ``key_compromise``, ``cessation_of_operation``, …)."""
+
+    serial: int
+    revoked_from: datetime
+    reason: str = "unspecified"
+
+
+def build_crl(
+    backend: KeyBackend,
+    issuer_label: str,
+    issuer_cert: x509.Certificate,
+    revoked: Sequence[Revoked],
+    *,
+    number: int,
+    this_update: datetime,
+    next_update: datetime,
+) -> bytes:
+    """A DER CRL (v2, with CRL number and authority key id) signed through the key backend.
+
+    Each entry's revocationDate and invalidityDate are its ``revoked_from``: the moment from which
+    signatures by that key are not to be trusted, which is what validators compare with a
+    signature's (time-stamped) time."""
+    issuer = asn1_x509.Certificate.load(issuer_cert.public_bytes(serialization.Encoding.DER))
+    sig_alg = algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"})
+
+    def entry(r: Revoked) -> dict:
+        when = r.revoked_from.astimezone(UTC).replace(microsecond=0)
+        exts = [{"extn_id": "invalidity_date", "critical": False, "extn_value": when}]
+        if r.reason != "unspecified":
+            exts.insert(0, {"extn_id": "crl_reason", "critical": False, "extn_value": r.reason})
+        return {
+            "user_certificate": r.serial,
+            "revocation_date": asn1_x509.Time({"utc_time": when}),
+            "crl_entry_extensions": exts,
+        }
+
+    tbs = asn1_crl.TbsCertList(
+        {
+            "version": "v2",
+            "signature": sig_alg,
+            "issuer": issuer.subject,
+            "this_update": asn1_x509.Time({"utc_time": this_update.astimezone(UTC).replace(microsecond=0)}),
+            "next_update": asn1_x509.Time({"utc_time": next_update.astimezone(UTC).replace(microsecond=0)}),
+            "revoked_certificates": [entry(r) for r in sorted(revoked, key=lambda r: r.serial)] or None,
+            "crl_extensions": [
+                {
+                    "extn_id": "authority_key_identifier",
+                    "critical": False,
+                    "extn_value": {"key_identifier": issuer.key_identifier},
+                },
+                {"extn_id": "crl_number", "critical": False, "extn_value": number},
+            ],
+        }
+    )
+    signature = backend.sign(issuer_label, tbs.dump())
+    return asn1_crl.CertificateList(
+        {"tbs_cert_list": tbs, "signature_algorithm": sig_alg, "signature": signature}
+    ).dump()
 
 
 def to_asn1(cert: x509.Certificate) -> asn1_x509.Certificate:

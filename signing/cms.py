@@ -19,6 +19,8 @@ from asn1crypto import algos, cms, x509
 from pyhanko.sign.signers import Signer
 from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 
+from signing.tsa import LocalTsa
+
 __all__ = ["cms_size_bound", "pades_cms"]
 
 
@@ -131,9 +133,9 @@ async def _template_for(signer: Signer, md: str) -> _Template | None:
     return _cache[key]
 
 
-async def cms_size_bound(signer: Signer, md: str = "sha256") -> int | None:
-    """Upper bound of the DER size :func:`pades_cms` produces for ``signer``, or ``None`` if it
-    would fall back to pyHanko (whose size is unknown in advance)."""
+async def cms_size_bound(signer: Signer, md: str = "sha256", tsa: LocalTsa | None = None) -> int | None:
+    """Upper bound of the DER size :func:`pades_cms` produces for ``signer`` (with a time-stamp
+    from ``tsa``), or ``None`` if it would fall back to pyHanko (whose size is unknown in advance)."""
     template = await _template_for(signer, md)
     cert = signer.signing_cert
     if template is None or cert is None:
@@ -147,22 +149,35 @@ async def cms_size_bound(signer: Signer, md: str = "sha256") -> int | None:
         + len(template.signature_algorithm)
         + len(template.signed_data_head)
     )
-    return fixed + _max_signature_len(cert) + 64  # tags and lengths of the enclosing structures
+    stamp = tsa.token_size_bound() + 32 if tsa is not None else 0  # the token and its attribute
+    return fixed + _max_signature_len(cert) + 64 + stamp  # tags and lengths of the enclosing structures
 
 
-async def pades_cms(signer: Signer, document_digest: bytes, md: str = "sha256") -> bytes:
+_SIGNATURE_TIME_STAMP = b"\x06\x0b\x2a\x86\x48\x86\xf7\x0d\x01\x09\x10\x02\x0e"  # id-aa-signatureTimeStampToken
+
+
+def _unsigned_time_stamp(tsa: LocalTsa, signature: bytes) -> bytes:
+    """``[1] unsignedAttrs`` with a signature time-stamp token over ``signature`` (RFC 3161 annex A)."""
+    token = tsa.token(hashlib.sha256(signature).digest())
+    return _tlv(0xA1, _tlv(0x30, _SIGNATURE_TIME_STAMP + _tlv(0x31, token)))
+
+
+async def pades_cms(signer: Signer, document_digest: bytes, md: str = "sha256", tsa: LocalTsa | None = None) -> bytes:
     """DER of a detached CMS ``ContentInfo`` (PAdES B-B, as pyHanko's ``async_sign(...,
-    use_pades=True)`` makes it) over ``document_digest``."""
+    use_pades=True)`` makes it) over ``document_digest``; with ``tsa`` it carries a signature
+    time-stamp (PAdES B-T)."""
     template = await _template_for(signer, md)
     if template is None:
         info = await signer.async_sign(
-            document_digest, md, use_pades=True, signed_attr_settings=PdfCMSSignedAttributes()
+            document_digest, md, use_pades=True, signed_attr_settings=PdfCMSSignedAttributes(), timestamper=tsa
         )
         return info.dump()
     attrs = template.attrs_head + document_digest + template.attrs_tail
     signature = await signer.async_sign_raw(_tlv(0x31, attrs), md)
+    unsigned = _unsigned_time_stamp(tsa, signature) if tsa is not None else b""
     signer_info = _tlv(
-        0x30, template.signer_info_head + _tlv(0xA0, attrs) + template.signature_algorithm + _tlv(0x04, signature)
+        0x30,
+        template.signer_info_head + _tlv(0xA0, attrs) + template.signature_algorithm + _tlv(0x04, signature) + unsigned,
     )
     signed_data = _tlv(0x30, template.signed_data_head + _tlv(0x31, signer_info))
     oid_signed_data = b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 
 from asn1crypto import x509 as asn1_x509
 from pyhanko.sign.signers import ExternalSigner, Signer
@@ -24,6 +25,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from signing import layout
 from signing.cms import cms_size_bound
+from signing.ltv import LtvData
 from signing.models import LicenceDocument, QrSpec, ReceiptDocument, SealJob
 from signing.payload import STATUS_LIST_PATH, sign_claims
 from signing.probe import PdfProbe, probe_pdf
@@ -92,6 +94,9 @@ class SealKey:
     signer: Signer
     sign_raw: Callable[[bytes], bytes]
     """ECDSA-SHA256 over the data, DER-encoded."""
+    ltv: Callable[[], LtvData | None] = lambda: None
+    """The time-stamping authority and the DSS content for the next signature (PAdES B-LT); it
+    changes when a CRL is re-issued, so it is asked for each document."""
 
 
 @dataclass(frozen=True)
@@ -147,24 +152,25 @@ async def seal(job: SealJob, key: SealKey) -> Sealed:
         location=None,
         bytes_reserved=job.bytes_reserved,
         reserve_fields=reserve,
+        ltv=key.ltv(),
     )
     return Sealed(pdf, qr)
 
 
-async def mark(pdf: bytes, signer: Signer, *, lines: Sequence[str], reason: str) -> bytes:
+async def mark(pdf: bytes, signer: Signer, *, lines: Sequence[str], reason: str, ltv: LtvData | None = None) -> bytes:
     """Fill :data:`MARK_FIELD` (or :data:`LEGACY_MARK_FIELD` in a licence sealed before it was
     renamed) of a sealed licence with the service's visible mark, such as
-    ``["仅供 X 用于 Y", "有效期至 … 授权编号 …"]``; the department's seal stays valid."""
+    ``["仅供 X 用于 Y", "有效期至 … 授权编号 …"]``; the department's seal stays valid. With
+    ``ltv``: time-stamped, and the DSS updated (B-LT)."""
+    fill = partial(
+        add_signature_async, pdf, signer, rect=None, reason=reason, text_lines=lines, bytes_reserved=None, ltv=ltv
+    )
     for name in MARK_FIELDS[:-1]:
         try:
-            return await add_signature_async(
-                pdf, signer, field_name=name, rect=None, reason=reason, text_lines=lines, bytes_reserved=None
-            )
+            return await fill(field_name=name)
         except NoSuchField:
             continue
-    return await add_signature_async(
-        pdf, signer, field_name=MARK_FIELDS[-1], rect=None, reason=reason, text_lines=lines, bytes_reserved=None
-    )
+    return await fill(field_name=MARK_FIELDS[-1])
 
 
 ENTERPRISE_FIELD = "EnterpriseSignature"
@@ -185,6 +191,9 @@ class SignRequest:
     lines: tuple[str, ...]
     seal_image: bytes
     bytes_reserved: int
+    dss_certs: tuple[bytes, ...] = ()
+    dss_crls: tuple[bytes, ...] = ()
+    """Certificates and CRLs (DER) for the document security store (B-LT)."""
 
 
 @dataclass(frozen=True)
@@ -196,14 +205,26 @@ class SignRefused:
     probe: PdfProbe | None = None
 
 
-async def sign_request(signer: Signer, *, reason: str, lines: Sequence[str], seal_image: bytes) -> SignRequest:
-    """The request for :func:`prepare_sign` from ``signer``'s certificates; no key operation."""
+async def sign_request(
+    signer: Signer, *, reason: str, lines: Sequence[str], seal_image: bytes, ltv: LtvData | None = None
+) -> SignRequest:
+    """The request for :func:`prepare_sign` from ``signer``'s certificates (and room for the
+    time-stamp and the DSS content of ``ltv``); no key operation."""
     cert = signer.signing_cert
     if cert is None:
         raise ValueError("the signer has no certificate")
     others = tuple(c.dump() for c in (signer.cert_registry or ()) if c.dump() != cert.dump())
-    bound = await cms_size_bound(signer, "sha256")
-    return SignRequest(cert.dump(), others, reason, tuple(lines), seal_image, 2 * bound if bound else 16384)
+    bound = await cms_size_bound(signer, "sha256", ltv.tsa if ltv is not None else None)
+    return SignRequest(
+        cert.dump(),
+        others,
+        reason,
+        tuple(lines),
+        seal_image,
+        2 * bound if bound else 16384 + (8192 if ltv is not None else 0),
+        ltv.certs if ltv is not None else (),
+        ltv.crls if ltv is not None else (),
+    )
 
 
 async def _prepare_sign(pdf: bytes, request: SignRequest) -> PreparedSignature | SignRefused:
@@ -232,6 +253,7 @@ async def _prepare_sign(pdf: bytes, request: SignRequest) -> PreparedSignature |
             text_lines=request.lines,
             appearance_png=request.seal_image,
             bytes_reserved=request.bytes_reserved,
+            ltv=LtvData(None, request.dss_certs, request.dss_crls),
         )
     except Exception as e:  # a file pyHanko cannot write into is a bad upload
         return SignRefused(f"the PDF cannot be signed: {type(e).__name__}: {str(e)[:200]}")
@@ -244,12 +266,21 @@ def prepare_sign(pdf: bytes, request: SignRequest) -> PreparedSignature | SignRe
     return run_sync(_prepare_sign(pdf, request))
 
 
-async def sign(pdf: bytes, signer: Signer, *, reason: str, lines: Sequence[str], seal_image: bytes) -> bytes:
+async def sign(
+    pdf: bytes,
+    signer: Signer,
+    *,
+    reason: str,
+    lines: Sequence[str],
+    seal_image: bytes,
+    ltv: LtvData | None = None,
+) -> bytes:
     """Add an enterprise's signature in a new field on the last page of ``pdf``, its seal image
     under ``lines`` (name and signing time), all in this process (the service runs
     :func:`prepare_sign` in a worker and :func:`finish_signature` itself). ``ValueError`` for a
     file that cannot be signed."""
-    prepared = await _prepare_sign(pdf, await sign_request(signer, reason=reason, lines=lines, seal_image=seal_image))
+    request = await sign_request(signer, reason=reason, lines=lines, seal_image=seal_image, ltv=ltv)
+    prepared = await _prepare_sign(pdf, request)
     if isinstance(prepared, SignRefused):
         raise ValueError(prepared.problem)
-    return await finish_signature(prepared, signer)
+    return await finish_signature(prepared, signer, tsa=ltv.tsa if ltv is not None else None)

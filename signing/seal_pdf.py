@@ -31,6 +31,7 @@ from pyhanko.stamp import BaseStampStyle, StaticStampStyle
 
 from signing.cms import cms_size_bound, pades_cms
 from signing.layout import render_mark_pdf
+from signing.ltv import LocalTsa, LtvData, add_dss
 from signing.sigfields import NoSuchField, empty_field_rect, reserve_hidden_field
 
 __all__ = [
@@ -168,17 +169,19 @@ async def _prepare(
     rect: Rect | None,
     page: int,
     bytes_reserved: int | None,
+    ltv: LtvData | None = None,
 ) -> PreparedSignature:
     """Lay out field ``meta.field_name`` (an existing empty field if ``rect`` is None, else a new
     visible field at ``rect`` on ``page``) and digest the byte range. ``signer`` only needs its
-    certificates here (a :class:`~pyhanko.sign.signers.ExternalSigner` will do)."""
+    certificates here (an ``ExternalSigner`` will do). ``ltv``: DSS content, room for a time-stamp."""
+    add_dss(writer, ltv)
     spec = None
     if rect is not None:
         box = (round(rect[0]), round(rect[1]), round(rect[2]), round(rect[3]))
         spec = fields.SigFieldSpec(sig_field_name=meta.field_name or "Signature", on_page=page, box=box)
     md = meta.md_algorithm or "sha256"
     if bytes_reserved is None:  # bound from the CMS template; pyHanko's dry run if there is none
-        bound = await cms_size_bound(signer, md)
+        bound = await cms_size_bound(signer, md, ltv.tsa if ltv is not None else None)
         bytes_reserved = None if bound is None else 2 * bound  # pyHanko counts hex digits
     pdf_signer = PdfSigner(meta, signer, stamp_style=style, new_field_spec=spec)
     # pyHanko lays out the field, appearance and signature dictionary and digests the byte range;
@@ -190,8 +193,10 @@ async def _prepare(
     return PreparedSignature(output.getvalue(), prepared, md)
 
 
-async def finish_signature(prepared: PreparedSignature, signer: Signer, *, check: bool = True) -> bytes:
-    """Sign the prepared digest with ``signer``'s key and write the CMS into the reserved region.
+async def finish_signature(
+    prepared: PreparedSignature, signer: Signer, *, check: bool = True, tsa: LocalTsa | None = None
+) -> bytes:
+    """Sign the prepared digest with ``signer``'s key (time-stamped by ``tsa``), write the CMS in its place.
 
     With ``check`` the digest is first computed again over the document's own bytes, so a key
     signs exactly the file it returns even if the preparation ran somewhere less trusted.
@@ -201,7 +206,7 @@ async def finish_signature(prepared: PreparedSignature, signer: Signer, *, check
         covered = await asyncio.to_thread(prepared.covered_digest) if size > 1 << 20 else prepared.covered_digest()
         if not hmac.compare_digest(covered, prepared.digest.document_digest):
             raise ValueError("the prepared digest does not match the document's bytes")
-    signature = await pades_cms(signer, prepared.digest.document_digest, prepared.md)
+    signature = await pades_cms(signer, prepared.digest.document_digest, prepared.md, tsa)
     output = io.BytesIO(prepared.pdf)
     await PdfTBSDocument.async_finish_signing(output, prepared.digest, signature)
     return output.getvalue()
@@ -215,10 +220,11 @@ async def _sign(
     rect: Rect | None,
     page: int,
     bytes_reserved: int | None,
+    ltv: LtvData | None = None,
 ) -> bytes:
     """:func:`_prepare` and :func:`finish_signature` in one go, with a key at hand."""
-    prepared = await _prepare(writer, signer, meta, style, rect, page, bytes_reserved)
-    return await finish_signature(prepared, signer, check=False)
+    prepared = await _prepare(writer, signer, meta, style, rect, page, bytes_reserved, ltv)
+    return await finish_signature(prepared, signer, check=False, tsa=ltv.tsa if ltv is not None else None)
 
 
 async def seal_pdf_async(
@@ -233,8 +239,9 @@ async def seal_pdf_async(
     location: str | None = None,
     bytes_reserved: int | None = 16384,
     reserve_fields: Sequence[tuple[str, Rect, str]] = (),
+    ltv: LtvData | None = None,
 ) -> bytes:
-    """Sign ``pdf`` (PAdES B-B, SHA-256) with a visible seal at ``rect`` on page 1.
+    """Sign ``pdf`` (PAdES B-B, SHA-256; B-LT with ``ltv``) with a visible seal at ``rect`` on page 1.
 
     With ``certify`` it is a certification signature allowing form filling and further signatures
     (DocMDP P=2). ``bytes_reserved`` is pyHanko's: hex digits reserved for the CMS container (16384
@@ -254,7 +261,8 @@ async def seal_pdf_async(
     style = StaticStampStyle(
         background=PngImage(seal_png), background_layout=_FILL, background_opacity=1.0, border_width=0
     )
-    return await _sign(writer, signer, _meta(field_name, reason, location, certify), style, rect, 0, bytes_reserved)
+    meta = _meta(field_name, reason, location, certify)
+    return await _sign(writer, signer, meta, style, rect, 0, bytes_reserved, ltv)
 
 
 def seal_pdf(
@@ -368,6 +376,7 @@ async def prepare_signature_async(
     border_width: float = 1.0,
     image_opacity: float | None = None,
     bytes_reserved: int | None = 16384,
+    ltv: LtvData | None = None,
 ) -> PreparedSignature:
     """:func:`add_signature_async` up to the digest to sign: ``signer`` only needs its certificates
     (an :class:`~pyhanko.sign.signers.ExternalSigner`), as this half parses ``pdf`` and may run in
@@ -387,6 +396,7 @@ async def prepare_signature_async(
         None if existing else rect,
         page,
         bytes_reserved,
+        ltv,
     )
 
 
@@ -406,8 +416,9 @@ async def add_signature_async(
     border_width: float = 1.0,
     image_opacity: float | None = None,
     bytes_reserved: int | None = 16384,
+    ltv: LtvData | None = None,
 ) -> bytes:
-    """Add an approval (non-certifying) signature in a new incremental update.
+    """Add an approval (non-certifying) signature in a new incremental update (B-LT with ``ltv``).
 
     If ``field_name`` is an empty signature field (see ``reserve_fields`` of :func:`seal_pdf_async`)
     it is filled and keeps its own rect; otherwise a new field is created at ``rect`` on ``page``
@@ -434,8 +445,9 @@ async def add_signature_async(
         border_width=border_width,
         image_opacity=image_opacity,
         bytes_reserved=bytes_reserved,
+        ltv=ltv,
     )
-    return await finish_signature(prepared, signer, check=False)
+    return await finish_signature(prepared, signer, check=False, tsa=ltv.tsa if ltv is not None else None)
 
 
 def add_signature(

@@ -40,7 +40,7 @@ from pyhanko.sign.diff_analysis import (
     XrefStreamRule,
 )
 from pyhanko.sign.fields import enumerate_sig_fields
-from pyhanko.sign.validation import async_validate_pdf_signature
+from pyhanko.sign.validation import async_validate_pdf_signature, async_validate_pdf_timestamp
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 
@@ -220,6 +220,8 @@ async def _one(emb: EmbeddedPdfSignature, trust: TrustContext, data: bytes) -> S
         base.update(_signer_facts(emb.signer_cert.dump(), trust))
     except Exception as e:
         return SignatureFinding(**base, error=_short(e))
+    if emb.sig_object_type == "/DocTimeStamp":
+        return await _document_timestamp(emb, trust, data, base)
     try:
         claimed = emb.self_reported_timestamp
     except Exception:
@@ -254,7 +256,7 @@ async def _one(emb: EmbeddedPdfSignature, trust: TrustContext, data: bytes) -> S
         valid=bool(status.valid),
         trusted=bool(status.trusted),
         trust_problem=None if status.trust_problem_indic is None else str(status.trust_problem_indic),
-        signing_time=_aware(status.signer_reported_dt) or claimed,
+        signing_time=_stamped_time(status) or _aware(status.signer_reported_dt) or claimed,
         coverage=coverage,
         docmdp_level=None if docmdp is None else int(docmdp.value),
         modification_level=None if level is None else ReportedLevel(level.name),
@@ -262,6 +264,54 @@ async def _one(emb: EmbeddedPdfSignature, trust: TrustContext, data: bytes) -> S
         changed_form_fields=changed,
         diff_problem=diff_problem,
         revision_end=revision_end,
+        revision_sha256=sha,
+    )
+
+
+def _stamped_time(status: Any) -> datetime | None:
+    """The signature time-stamp's time when it is sound and by a TSA under our root: a time the
+    signer cannot choose, so revocation is judged against it (PAdES B-T and up)."""
+    ts = getattr(status, "timestamp_validity", None)
+    if ts is None or not (ts.intact and ts.valid and ts.trusted):
+        return None
+    return _aware(ts.timestamp)
+
+
+def _revision_digest(emb: EmbeddedPdfSignature, coverage: Coverage, data: bytes) -> tuple[int | None, str | None]:
+    if coverage is Coverage.PARTIAL:
+        return None, None
+    br = emb.byte_range
+    end = int(br[2]) + int(br[3])
+    return end, hashlib.sha256(data[:end]).hexdigest()
+
+
+async def _document_timestamp(
+    emb: EmbeddedPdfSignature, trust: TrustContext, data: bytes, base: dict[str, Any]
+) -> SignatureFinding:
+    """A document time-stamp (PAdES B-LTA): its token validated against our root, and whether its
+    certificate is a time-stamping authority's."""
+    base["document_timestamp"] = True
+    try:
+        eku = emb.signer_cert.extended_key_usage_value
+        base["time_stamping_eku"] = eku is not None and "time_stamping" in eku.native
+        status = await async_validate_pdf_timestamp(emb, trust.validation_context(), diff_policy=DIFF_POLICY)
+    except Exception as e:
+        return SignatureFinding(**base, error=_short(e))
+    coverage = _COVERAGE.get(status.coverage, Coverage.PARTIAL)
+    diff = status.diff_result
+    level = status.modification_level
+    end, sha = _revision_digest(emb, coverage, data)
+    return SignatureFinding(
+        **base,
+        intact=bool(status.intact),
+        valid=bool(status.valid),
+        trusted=bool(status.trusted),
+        trust_problem=None if status.trust_problem_indic is None else str(status.trust_problem_indic),
+        signing_time=_aware(status.timestamp),
+        coverage=coverage,
+        modification_level=None if level is None else ReportedLevel(level.name),
+        diff_problem=_short(diff) if isinstance(diff, SuspiciousModification) else None,
+        revision_end=end,
         revision_sha256=sha,
     )
 

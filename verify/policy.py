@@ -429,6 +429,8 @@ class NothingAddedButServiceSignatures:
         name = sig.field_name
         if sig.error:
             return [f"signature {name!r} could not be checked ({sig.error})"]
+        if sig.document_timestamp:  # B-LTA archive time-stamps: by our root's time-stamping authority
+            return sig.timestamp_problems() + _in_later_revision(seal, sig)
         out: list[str] = []
         if not (sig.intact and sig.valid):
             out.append(f"signature {name!r} is broken")

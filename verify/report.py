@@ -173,6 +173,21 @@ class SignatureFinding:
     revision_sha256: str | None = None  # SHA-256 of data[:revision_end]
     reason: str | None = None  # the signed /Reason, cut to REASON_MAX characters
     error: str | None = None  # the signature could not be read or validated at all
+    document_timestamp: bool = False  # an RFC 3161 document time-stamp (B-LTA), not a signature
+    time_stamping_eku: bool = False  # its certificate is a time-stamping authority's (EKU timeStamping)
+
+    def timestamp_problems(self) -> list[str]:
+        """Why this document time-stamp is not one the service's time-stamping authority added
+        (empty if it is: intact, valid, chaining to our root, a timeStamping certificate)."""
+        name = self.field_name
+        if not self.document_timestamp:
+            return [f"{name!r} is not a document time-stamp"]
+        out = [] if self.intact and self.valid else [f"document time-stamp {name!r} is broken"]
+        if not self.trusted:
+            out.append(f"document time-stamp {name!r} is not by this service's time-stamping authority")
+        elif not self.time_stamping_eku:
+            out.append(f"document time-stamp {name!r} is by a certificate that is not a time-stamping authority's")
+        return out
 
     def diagnostics(self) -> str:
         """One sentence about this signature, for logs and the CLI."""

@@ -59,6 +59,7 @@ class RevisionSummary:
     field_refs: dict[str, str]  # fully qualified name -> reference of the field dictionary
     containers: frozenset[str]  # catalog, /AcroForm, /Fields, /Info, page /Annots arrays
     annots_arrays: tuple[str | None, ...]  # per page, reference of an indirect /Annots array
+    dss: frozenset[str] = frozenset()  # the document security store and its indirect arrays
 
 
 def summarise(resolver: HistoricalResolver) -> RevisionSummary:
@@ -80,7 +81,28 @@ def summarise(resolver: HistoricalResolver) -> RevisionSummary:
         field_refs=field_refs,
         containers=frozenset(containers),
         annots_arrays=tuple(arrays),
+        dss=frozenset(_dss_containers(root)),
     )
+
+
+def _dss_containers(root: generic.DictionaryObject) -> set[str]:
+    """The document security store and its indirect arrays: a later signature or document
+    time-stamp adds its validation data to them (PAdES B-LT/LTA). They hold certificates, CRLs and
+    OCSP responses, nothing a reader shows; pyHanko's ``DSSCompareRule`` checks such an update."""
+    raw = _get(root, "/DSS")
+    if not isinstance(raw, generic.IndirectObject):
+        return set()
+    dss = _deref(raw)
+    if not isinstance(dss, generic.DictionaryObject) or isinstance(dss, generic.StreamObject):
+        return set()
+    out = {_key(raw, "")}
+    for name in ("/Certs", "/CRLs", "/OCSPs", "/VRI"):
+        arr = _get(dss, name)
+        if isinstance(arr, generic.IndirectObject) and isinstance(
+            _deref(arr), generic.ArrayObject | generic.DictionaryObject
+        ):
+            out.add(_key(arr, ""))
+    return out
 
 
 def _pages(root: generic.DictionaryObject) -> tuple[list[str], list[frozenset[str]], list[str | None]]:
@@ -277,7 +299,8 @@ def compare(
         annots_removed += len(old_annots - new_annots)
     for i in range(len(new.annots), len(old.annots)):
         annots_removed += len(old.annots[i])
-    allowed = new.containers | old.containers | touched_pages | sig_objects
+    # the DSS may be updated in place, but only where it was the DSS before and still is
+    allowed = new.containers | old.containers | touched_pages | sig_objects | (old.dss & new.dss)
     unexpected = tuple(
         f"object {ref} ({kind})"
         for ref, kind in sorted((rewritten or {}).items())

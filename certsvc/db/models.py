@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from certsvc.core import clock
@@ -63,7 +63,23 @@ class SigningCertificate(SQLModel, table=True):
     not_after: datetime
     active: bool = True
     revoked_from: datetime | None = None
+    revocation_reason: str | None = Field(default=None, max_length=32)  # RFC 5280 reason, e.g. key_compromise
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class RevocationList(SQLModel, table=True):
+    """A CRL the service published for one of its CAs: numbered, signed once, served to everyone
+    (every process serves the same bytes: the newest row)."""
+
+    __tablename__ = "revocation_list"
+    __table_args__ = (UniqueConstraint("issuer", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    issuer: str = Field(max_length=32)  # the CA's public name, as in /crl/{issuer}.crl
+    number: int = Field(sa_column=Column(BigInteger, nullable=False))
+    entries: str = Field(max_length=64)  # SHA-256 of the revoked entries it lists, to tell when it is out of date
+    this_update: datetime
+    next_update: datetime
+    der: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class LicenceType(SQLModel, table=True):
@@ -135,12 +151,18 @@ class LicenceVersion(SQLModel, table=True):
     holder_name: str
     valid_from: date
     valid_until: date | None = None
-    pdf_sha256: str = Field(index=True, max_length=64)
+    pdf_sha256: str = Field(index=True, max_length=64)  # the PDF as sealed: its sealed revision's SHA-256
+    archive_sha256: str | None = Field(default=None, max_length=64)  # the same PDF with later archive time-stamps
     pdf_size: int = 0
     signer_kid: str = Field(max_length=16)
     issued_at: datetime = Field(default_factory=utcnow)
     superseded_at: datetime | None = None
     expiry_recorded_at: datetime | None = None  # when the sweep recorded (and audited) this version's expiry
+
+    @property
+    def stored_sha256(self) -> str:
+        """The blob to hand out: the archive-time-stamped PDF once there is one, else the sealed one."""
+        return self.archive_sha256 or self.pdf_sha256
 
 
 class LicenceStatusChange(SQLModel, table=True):

@@ -78,11 +78,12 @@ async def sign_for_enterprise(ctx: Context, ent: Enterprise, data: bytes) -> byt
         reason=f"{ent.name} 电子营业执照签章",
         lines=[ent.name, f"签章时间 {when:%Y-%m-%d %H:%M}"],
         seal_image=seal_png(ent.name, "电子营业执照签章", seal_code(ent.uscc, ent.id or 0)),
+        ltv=(ltv := ctx.keyring.ltv(cert)),
     )
     caller = Caller(f"enterprise:{ent.id}", authenticated=True)
     prepared = await ctx.capacity.run(caller, _prepare, ctx, data, request)
     try:
-        signed = await finish_signature(prepared, signer)
+        signed = await finish_signature(prepared, signer, tsa=ltv.tsa)
     except ValueError as e:  # the worker's answer does not add up: never sign it
         raise Invalid(f"file: the PDF cannot be signed: {e}", field="file") from e
     with session_scope(ctx.engine) as s:

@@ -17,7 +17,7 @@ from certsvc import audit
 from certsvc.db.atomic import changed_rows
 from certsvc.db.models import ApiCredential, Enterprise, Grant, Licence, SigningCertificate
 from certsvc.errors import Forbidden
-from certsvc.keyring import Keyring
+from certsvc.keyring import CESSATION, Keyring
 from certsvc.licences import status as st
 from verify.trust import OwnerKind
 
@@ -91,6 +91,7 @@ def end_enterprise(s: Session, keyring: Keyring, business_licence: Licence, at: 
         at,
         col(SigningCertificate.owner_kind) == OwnerKind.ENTERPRISE.value,
         col(SigningCertificate.owner_id) == ent.id,
+        reason=CESSATION,
     )
     kind = business_licence.revoke_kind
     audit.record(

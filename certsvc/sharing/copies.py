@@ -131,14 +131,20 @@ async def download_marked_copy(ctx: Context, token: str, licence_id: str) -> Mar
         if reserved != 1:
             raise Gone("this share link has no downloads left", denial=refused_download(s, g, "exhausted", licence_id))
         cert = ctx.keyring.current(s, SERVICE_OWNER, None)
-        sha, number, version, holder = ver.pdf_sha256, lic.number, ver.version, lic.holder_uscc
+        sha, number, version, holder = ver.stored_sha256, lic.number, ver.version, lic.holder_uscc
         lines = mark_lines(g)
         grant_id = g.id
     original = ctx.blobs.get(sha)
     if original is None:
         raise NotFound("the licence PDF is missing from the blob store")
     try:
-        pdf = await mark(original, ctx.keyring.signer(cert), lines=lines, reason=f"{GRANT_REASON_PREFIX}{grant_id}")
+        pdf = await mark(
+            original,
+            ctx.keyring.signer(cert),
+            lines=lines,
+            reason=f"{GRANT_REASON_PREFIX}{grant_id}",
+            ltv=ctx.keyring.ltv(cert),
+        )
     except Exception:
         with session_scope(ctx.engine) as s:  # give the reserved download back
             s.execute(text('UPDATE "grant" SET downloads = downloads - 1 WHERE id = :id'), {"id": grant_id})

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
 from certsvc.db.models import Counter, Department, Enterprise, LicenceType, SigningCertificate
-from certsvc.keyring import ROOT_OWNER
+from certsvc.keyring import ROOT_OWNER, TSA_OWNER
 from keys.ca import from_pem
 from verify.trust import OwnerKind, TrustContext, TrustedCert
 
@@ -36,6 +36,8 @@ def build_trust(s: Session) -> TrustContext:
         cert = from_pem(r.cert_pem)
         if r.owner_kind == ROOT_OWNER:
             root = cert
+            continue
+        if r.owner_kind == TSA_OWNER:  # signs time-stamps, never documents: pyHanko chains it to the root
             continue
         name, uscc = "certsvc", None
         codes: tuple[str, ...] = ()

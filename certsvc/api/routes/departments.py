@@ -120,7 +120,7 @@ def get_licence_pdf(licence_id: str, ctx: CtxDep, dept: DeptDep) -> Response:
     """Download the sealed PDF of a licence's current version (the download is audited)."""
     with session_scope(ctx.engine) as s:
         lic, ver = records.download(s, dept, licence_id)
-    return stored_pdf(ctx, ver.pdf_sha256, f"{lic.number}-v{ver.version}.pdf", "licence")
+    return stored_pdf(ctx, ver.stored_sha256, f"{lic.number}-v{ver.version}.pdf", "licence")
 
 
 def _state(ctx: CtxDep, dept: DeptDep, licence_id: str, action: str, body: ReasonIn) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from email.utils import format_datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -20,8 +21,10 @@ from certsvc.api.models import (
     media,
 )
 from certsvc.api.responses import content_disposition
+from certsvc.errors import BadRequest, TooLarge
 from certsvc.licences.lookup import public_view_by_token
 from certsvc.metrics import PAGE_SCANS
+from certsvc.verification.revocation import TSA_QUERY_MAX, Published, ca_certificate, current_crl, time_stamp
 from certsvc.web import render
 
 router = APIRouter(tags=["public"])
@@ -174,3 +177,60 @@ def get_jwks(ctx: CtxDep) -> dict[str, Any]:
     from certsvc.verification.lists import jwks
 
     return jwks(ctx)
+
+
+def _published(obj: Published, media_type: str, request: Request) -> Response:
+    headers = {"Cache-Control": f"public, max-age={obj.max_age}", "ETag": obj.etag}
+    if obj.expires is not None:
+        headers["Expires"] = format_datetime(obj.expires, usegmt=True)
+    if request.headers.get("if-none-match") == obj.etag:
+        return Response(status_code=304, headers=headers)
+    return Response(obj.der, media_type=media_type, headers=headers)
+
+
+@router.get(
+    "/crl/{name}.crl",
+    response_class=Response,
+    responses={**media("application/pkix-crl", "The DER CRL of the CA called name"), **error_responses(404)},
+)
+def crl(name: str, request: Request, ctx: CtxDep) -> Response:
+    """The CRL of the service's CA ``name`` (``root``), as named in every certificate's CRL
+    distribution points: re-issued at once when a key is revoked, and before its nextUpdate."""
+    return _published(current_crl(ctx, name), "application/pkix-crl", request)
+
+
+@router.get(
+    "/ca/{name}.crt",
+    response_class=Response,
+    responses={**media("application/pkix-cert", "The DER certificate of the CA called name"), **error_responses(404)},
+)
+def ca_certificate_der(name: str, request: Request, ctx: CtxDep) -> Response:
+    """The certificate of the service's CA ``name`` (``root``), as named in every certificate's AIA."""
+    return _published(ca_certificate(ctx, name), "application/pkix-cert", request)
+
+
+@router.post(
+    "/tsa",
+    response_class=Response,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/timestamp-query": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+    responses={**media("application/timestamp-reply", "An RFC 3161 TimeStampResp"), **error_responses(400, 413)},
+)
+async def tsa(request: Request, ctx: CtxDep) -> Response:
+    """The service's RFC 3161 time-stamping authority: a DER ``TimeStampReq``
+    (``application/timestamp-query``, at most 4 KB) in, a DER ``TimeStampResp`` out (a rejection
+    for an unsupported hash or policy); 400 for anything that is not a query."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/timestamp-query":
+        raise BadRequest("expected Content-Type: application/timestamp-query")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > TSA_QUERY_MAX:
+            raise TooLarge(f"a time-stamp query is at most {TSA_QUERY_MAX} bytes")
+    return Response(
+        time_stamp(ctx, body), media_type="application/timestamp-reply", headers={"Cache-Control": "no-store"}
+    )
