@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One command: install everything (virtualenv, PostgreSQL, SoftHSM2, Chromium), then run the whole
-# suite on SQLite and, side by side, on a throw-away PostgreSQL cluster, with S3 tests against moto and
+# suite on SQLite, again on a throw-away PostgreSQL cluster, with S3 tests against moto and
 # PKCS#11 tests against a fresh SoftHSM2 token.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,15 +22,13 @@ ruff check certsvc signing verify keys tests bench || status=1
 ruff format --check certsvc signing verify keys tests bench || status=1
 mypy || status=1  # the packages and options are in pyproject.toml's [tool.mypy]
 
-# The SQLite and the PostgreSQL runs go side by side (each is mostly one process waiting on its
-# own database or server), each into its own log, printed when both are done.
+echo "== tests on SQLite"
+python -m pytest -q -p no:cacheprovider "$@" || status=1
+
+# PostgreSQL: a throw-away cluster on a local port.
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 PGRUN=""
-python -m pytest -q -p no:cacheprovider "$@" >"$WORK/sqlite.out" 2>&1 &
-sqlite_pid=$!
-pg_pid=""
 if [ -n "$PGBIN" ]; then
-  # PostgreSQL: a throw-away cluster on a local port.
   mkdir -p "$WORK/pg"
   if [ "$(id -u)" = 0 ]; then
     chown postgres "$WORK" "$WORK/pg" 2>/dev/null || { useradd -r postgres 2>/dev/null; chown postgres "$WORK" "$WORK/pg"; }
@@ -40,19 +38,11 @@ if [ -n "$PGBIN" ]; then
   PGPORT=${CERTSVC_TEST_PGPORT:-55432}
   $PGRUN "$PGBIN/initdb" -D "$WORK/pg" -A trust -U certsvc -E UTF8 >/dev/null
   $PGRUN "$PGBIN/pg_ctl" -D "$WORK/pg" -o "-p $PGPORT -k $WORK -c listen_addresses=127.0.0.1 -c fsync=off" -l "$WORK/pg.log" -w start >/dev/null
+  echo "== tests on PostgreSQL (port $PGPORT)"
   CERTSVC_TEST_DATABASE_URL="postgresql+psycopg://certsvc@127.0.0.1:$PGPORT/postgres" \
-    python -m pytest -q -p no:cacheprovider -m "not browser" "$@" >"$WORK/postgresql.out" 2>&1 &
-  pg_pid=$!
+    python -m pytest -q -p no:cacheprovider -m "not browser" "$@" || status=1
 else
   echo "PostgreSQL not installed: skipping the PostgreSQL run" >&2
   status=1
-fi
-wait $sqlite_pid || status=1
-echo "== tests on SQLite"
-cat "$WORK/sqlite.out"
-if [ -n "$pg_pid" ]; then
-  wait $pg_pid || status=1
-  echo "== tests on PostgreSQL (port $PGPORT)"
-  cat "$WORK/postgresql.out"
 fi
 exit $status

@@ -21,6 +21,9 @@ PDF_ROUTES = {
 }
 NOT_JSON = {**{r: "application/pdf" for r in PDF_ROUTES}, ("GET", "/s/{token}/qr.png"): "image/png"}
 NOT_JSON[("GET", "/metrics")] = "text/plain"
+NOT_JSON[("GET", "/crl/{name}.crl")] = "application/pkix-crl"
+NOT_JSON[("GET", "/ca/{name}.crt")] = "application/pkix-cert"
+NOT_JSON[("POST", "/tsa")] = "application/timestamp-reply"
 
 
 def _operations() -> list[tuple[str, str]]:
