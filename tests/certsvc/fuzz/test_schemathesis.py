@@ -24,6 +24,7 @@ import pytest
 
 from tests.support.data import FOOD_LICENCE_TYPE, business_licence_body, food_licence_body, random_uscc
 from tests.support.live import add_department_cli, free_port, serve, server_env
+from tests.support.paths import REPO
 
 SEED = os.environ.get("CERTSVC_FUZZ_SEED", "20261201")
 MAX_EXAMPLES = os.environ.get("CERTSVC_FUZZ_EXAMPLES", "25")
@@ -146,7 +147,12 @@ def _fuzz(t: Target, token: str | None, tmp_path: Path) -> subprocess.CompletedP
         cmd += ["--seed", SEED]
     if token:
         cmd += ["--header", f"Authorization: Bearer {token}"]
-    env = {**os.environ, "SCHEMATHESIS_HOOKS": "", "HOME": str(tmp_path)}
+    env = {
+        **os.environ,
+        "SCHEMATHESIS_HOOKS": "tests.certsvc.fuzz.hooks",
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+        "HOME": str(tmp_path),
+    }
     return subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
 
 
