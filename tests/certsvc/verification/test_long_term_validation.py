@@ -22,8 +22,8 @@ from sqlmodel import Session, select
 from certsvc.core import clock
 from certsvc.db.models import SigningCertificate
 from certsvc.keyring import Keyring
-from tests.support.documents import plain_pdf
 from tests.support.ltv import lta, with_time
+from tests.support.produced import every_kind
 from tests.support.service import Service, make_enterprise
 
 JSON = {"Accept": "application/json"}
@@ -40,39 +40,7 @@ def root_der(service: Service) -> bytes:
 @pytest.fixture(scope="module")
 def produced(service: Service) -> dict[str, bytes]:
     """One file of every kind the service signs, through its API."""
-    c = service.client
-    ent = make_enterprise(service)
-    other = make_enterprise(service, "深圳市另一家有限公司")
-    grant = c.post(
-        "/api/v1/enterprise/grants",
-        headers=ent.auth,
-        json={"licence_ids": [ent.food_licence["id"]], "grantee_name": "中国银行深圳分行", "purpose": "开户"},
-    ).json()
-    share = c.get(grant["share_url"], headers=JSON).json()
-    receipt = c.post(
-        "/api/v1/receipts",
-        headers=service.health.auth,
-        json={
-            "applicant_name": "深圳市鹏城餐饮管理有限公司",
-            "matter": "食品经营许可证核发",
-            "application_number": "SQ202612020003",
-            "materials_received": ["申请书"],
-        },
-    ).json()
-
-    def sign(who, pdf: bytes) -> bytes:
-        r = c.post("/api/v1/enterprise/sign", headers=who.auth, files={"file": ("c.pdf", pdf, "application/pdf")})
-        assert r.status_code == 200, r.text
-        return r.content
-
-    one = sign(ent, plain_pdf("购销合同 / Sales contract"))
-    return {
-        "licence": c.get(ent.food_licence["pdf_url"], headers=service.health.auth).content,
-        "receipt": c.get(receipt["pdf_url"], headers=service.health.auth).content,
-        "marked_copy": c.get(share["licences"][0]["download_url"]).content,
-        "enterprise_signed": one,
-        "counter_signed": sign(other, one),
-    }
+    return {kind: pdf for kind, (pdf, _about) in every_kind(service, "SQ202612020003").items()}
 
 
 @pytest.mark.parametrize("kind", ["licence", "receipt", "marked_copy", "enterprise_signed", "counter_signed"])

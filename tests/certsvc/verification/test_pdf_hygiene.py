@@ -18,7 +18,8 @@ from PIL import Image
 from signing.layout import MARK_RECT
 from signing.pipeline import MARK_FIELD
 from tests.support.documents import plain_pdf
-from tests.support.service import Service, make_enterprise
+from tests.support.produced import every_kind
+from tests.support.service import Service
 
 TOOLS = ("pdfinfo", "pdffonts", "pdftotext", "pdfsig", "mutool")
 OURS = ("licence", "business_licence", "marked_copy", "receipt")
@@ -42,41 +43,9 @@ pytestmark = pytest.mark.skipif(
 def made(service: Service, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, dict]]:
     """One file of every kind the service makes, through its API, on disk → (path, what the API
     says about it)."""
-    c = service.client
-    ent = make_enterprise(service)
-    grant = c.post(
-        "/api/v1/enterprise/grants",
-        headers=ent.auth,
-        json={"licence_ids": [ent.food_licence["id"]], "grantee_name": "中国银行深圳分行", "purpose": "开户"},
-    ).json()
-    share = c.get(grant["share_url"], headers=JSON).json()
-    receipt = c.post(
-        "/api/v1/receipts",
-        headers=service.health.auth,
-        json={
-            "applicant_name": "深圳市鹏城餐饮管理有限公司",
-            "matter": "食品经营许可证核发",
-            "application_number": "SQ202612020009",
-            "materials_received": ["申请书"],
-        },
-    ).json()
-    signed = c.post(
-        "/api/v1/enterprise/sign", headers=ent.auth, files={"file": ("c.pdf", plain_pdf(), "application/pdf")}
-    )
-    assert signed.status_code == 200, signed.text
-    files = {
-        "licence": (c.get(ent.food_licence["pdf_url"], headers=service.health.auth).content, ent.food_licence),
-        "business_licence": (
-            c.get(ent.business_licence["pdf_url"], headers=service.market.auth).content,
-            ent.business_licence,
-        ),
-        "marked_copy": (c.get(share["licences"][0]["download_url"]).content, ent.food_licence),
-        "receipt": (c.get(receipt["pdf_url"], headers=service.health.auth).content, receipt),
-        "enterprise_signed": (signed.content, {}),
-    }
     d = tmp_path_factory.mktemp("made")
     out = {}
-    for kind, (pdf, about) in files.items():
+    for kind, (pdf, about) in every_kind(service, "SQ202612020009").items():
         (d / f"{kind}.pdf").write_bytes(pdf)
         out[kind] = (d / f"{kind}.pdf", about)
     return out
