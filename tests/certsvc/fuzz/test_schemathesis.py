@@ -26,6 +26,8 @@ from tests.support.data import FOOD_LICENCE_TYPE, business_licence_body, food_li
 from tests.support.live import add_department_cli, free_port, serve, server_env
 from tests.support.paths import REPO
 
+pytestmark = pytest.mark.fuzz
+
 SEED = os.environ.get("CERTSVC_FUZZ_SEED", "20261201")
 MAX_EXAMPLES = os.environ.get("CERTSVC_FUZZ_EXAMPLES", "25")
 

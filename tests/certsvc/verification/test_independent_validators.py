@@ -36,10 +36,13 @@ KINDS = {  # kind → the service's verdict on it
     "counter_signed": "signed_by_enterprise",
 }
 
-pytestmark = pytest.mark.skipif(
-    any(shutil.which(t) is None for t in TOOLS),
-    reason="needs poppler-utils, mupdf-tools and libnss3-tools (scripts/bootstrap.sh --system)",
-)
+pytestmark = [
+    pytest.mark.files,
+    pytest.mark.skipif(
+        any(shutil.which(t) is None for t in TOOLS),
+        reason="needs poppler-utils, mupdf-tools and libnss3-tools (scripts/bootstrap.sh --system)",
+    ),
+]
 
 
 @pytest.fixture(scope="module")

@@ -34,9 +34,10 @@ NS = {
 GBT = "urn:certsvc:xmp:gbt36903:1.0#"
 JSON = {"Accept": "application/json"}
 
-pytestmark = pytest.mark.skipif(
-    any(shutil.which(t) is None for t in TOOLS), reason="needs poppler-utils and mupdf-tools"
-)
+pytestmark = [
+    pytest.mark.files,
+    pytest.mark.skipif(any(shutil.which(t) is None for t in TOOLS), reason="needs poppler-utils and mupdf-tools"),
+]
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,8 @@ from tests.support.data import food_licence_body
 from tests.support.qrscan import BEYOND_ZBAR, CONDITIONS, DECODERS, SMOKE, Condition, framed, render
 from tests.support.service import running_service
 
+pytestmark = pytest.mark.files
+
 BASE = "https://zwfw.amr.shenzhen.gov.cn"  # a public base URL of realistic length (32 characters)
 HOLDER = "新疆维吾尔自治区乌鲁木齐市天山区某某某某餐饮管理服务有限责任公司第一分公司"
 JSON = {"Accept": "application/json"}
