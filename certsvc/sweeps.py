@@ -9,6 +9,7 @@ advisory lock: one process sweeps it at a time, the others skip that round.
 
 from __future__ import annotations
 
+import logging
 import zlib
 from collections.abc import Callable
 from datetime import datetime
@@ -21,6 +22,8 @@ from certsvc.db.session import session_scope
 from certsvc.licences.expiry import sweep_licence_expiry
 from certsvc.receipts.materials import sweep_receipt_materials
 from certsvc.reform.commitments import sweep_commitments
+
+log = logging.getLogger(__name__)
 
 Sweep = Callable[[Session, datetime], int]
 
@@ -59,5 +62,13 @@ def run_sweep(engine: Engine, name: str, at: datetime) -> int:
 
 
 def run_sweeps(engine: Engine, at: datetime) -> dict[str, int]:
-    """Every registered sweep as of ``at``: how many items each changed."""
-    return {name: run_sweep(engine, name, at) for name in SWEEPS}
+    """Every registered sweep as of ``at``: how many items each changed. A sweep that fails (a
+    conflict with a concurrent change, the database gone for a moment) is logged and tried again
+    next round; it does not keep the others from running."""
+    done: dict[str, int] = {}
+    for name in SWEEPS:
+        try:
+            done[name] = run_sweep(engine, name, at)
+        except Exception:
+            log.exception("sweep %s failed; it runs again next round", name)
+    return done

@@ -14,12 +14,12 @@ from sqlmodel import Session, col, select
 
 from certsvc import audit
 from certsvc.context import Context
-from certsvc.core.clock import CST, now, today
+from certsvc.core.clock import CST, today
 from certsvc.db.atomic import changed_rows
 from certsvc.db.models import Commitment, Department, Enterprise, Licence, utcnow
 from certsvc.db.session import session_scope
 from certsvc.enterprises.standing import refuse_unless_in_good_standing
-from certsvc.errors import Conflict, Invalid, NotFound
+from certsvc.errors import Conflict, Denial, Invalid, NotFound
 from certsvc.licences import status as st
 from certsvc.licences.lifecycle import apply_state
 from certsvc.licences.records import owned
@@ -44,8 +44,11 @@ def commitment_text(s: Session, department: str, licence_type: str) -> dict[str,
     }
 
 
-def commitment_view(c: Commitment, base_url: str, *, public: bool = False) -> dict[str, Any]:
-    """A commitment for its enterprise and department (``public``: as on ``/v/``, without the note)."""
+def commitment_view(
+    c: Commitment, base_url: str, *, public: bool = False, for_department: bool = False
+) -> dict[str, Any]:
+    """A commitment for its enterprise, or ``for_department`` (its PDF then under the department's
+    route); ``public``: as on ``/v/``, without the note."""
     view = terms.public_commitment(c.id, c.status, c.due, c.text, c.signed_at, c.decided_at, base_url, today())
     if public:
         return view
@@ -54,7 +57,7 @@ def commitment_view(c: Commitment, base_url: str, *, public: bool = False) -> di
         conditions_due_days=c.conditions_due_days,
         on_overdue=c.on_overdue,
         note=c.note,
-        pdf_url=f"{base_url}/api/v1/enterprise/commitments/{c.id}/pdf",
+        pdf_url=f"{base_url}/api/v1/{'' if for_department else 'enterprise/'}commitments/{c.id}/pdf",
         public_pdf_url=view["pdf_url"] if c.licence_id else None,
     )
     return view
@@ -128,10 +131,25 @@ def own_commitment(s: Session, ent: Enterprise, commitment_id: str) -> Commitmen
 
 
 def department_commitment(s: Session, dept: Department, commitment_id: str) -> Commitment:
-    """A commitment for one of the department's types, to check before issuing with it."""
+    """A commitment for one of the department's types, to check before issuing with it (404 for
+    another department's, recorded as a denied attempt)."""
     c = s.get(Commitment, commitment_id)
-    if c is None or c.department_id != dept.id:
+    if c is None:
         raise NotFound("no such commitment")
+    if c.department_id != dept.id:
+        denial = Denial(
+            "cross_department", "department", dept.id, "commitment", c.id, "another department's commitment"
+        )
+        raise NotFound("no such commitment", denial=denial)
+    return c
+
+
+def department_commitment_download(s: Session, dept: Department, commitment_id: str) -> Commitment:
+    """As :func:`department_commitment`, for downloading its signed PDF: the download is audited."""
+    c = department_commitment(s, dept, commitment_id)
+    audit.record(
+        s, "commitment.download", actor_kind="department", actor_id=dept.id, subject_kind="commitment", subject_id=c.id
+    )
     return c
 
 
@@ -146,7 +164,7 @@ def public_commitment_pdf(s: Session, commitment_id: str) -> Commitment:
 def licence_commitment(s: Session, licence_id: str, base_url: str) -> dict[str, Any] | None:
     """The commitment a licence was issued with, for its department and holder (None if none)."""
     c = s.exec(select(Commitment).where(Commitment.licence_id == licence_id)).first()
-    return commitment_view(c, base_url) if c else None
+    return commitment_view(c, base_url, for_department=True) if c else None
 
 
 def record_result(
@@ -171,6 +189,7 @@ def record_result(
         if changed_rows(s, stmt) != 1:
             s.refresh(c)
             raise Conflict(f"result: the commitment's result is already recorded ({c.status})", field="result")
+        s.refresh(lic)  # a sweep may have suspended it while this update waited for its lock
         audit.record(
             s,
             f"commitment.{result}",
@@ -181,14 +200,14 @@ def record_result(
             details={"licence_id": lic.id, "note": note},
         )
         if result == terms.UNFULFILLED and lic.state in (st.VALID, st.SUSPENDED):
-            reason = f"{REVOKE_REASON}：{note}" if note else REVOKE_REASON
+            # the fixed reason only: the state reason is public on /v/, the inspector's note is not
             apply_state(
-                s, ctx.keyring, lic, "revoke", reason[:500], kind="撤销", actor_kind="department", actor_id=dept.id
+                s, ctx.keyring, lic, "revoke", REVOKE_REASON, kind="撤销", actor_kind="department", actor_id=dept.id
             )
         elif result == terms.FULFILLED and lic.state == st.SUSPENDED and lic.state_reason == terms.OVERDUE_REASON:
             apply_state(s, ctx.keyring, lic, "resume", "告知承诺已核查履行", actor_kind="department", actor_id=dept.id)
         s.refresh(c)
-        return commitment_view(c, ctx.settings.public_base_url)
+        return commitment_view(c, ctx.settings.public_base_url, for_department=True)
 
 
 SWEEP_BATCH = 500  # per transaction; the sweep runs again while it finds work
@@ -202,7 +221,8 @@ def sweep_commitments(session: Session, at: datetime) -> int:
     day = at.astimezone(CST).date() if at.tzinfo else at.replace(tzinfo=CST).date()
     due = session.exec(
         select(Commitment)
-        .where(Commitment.status == terms.PENDING, col(Commitment.due) < day)
+        .join(Licence, col(Licence.id) == col(Commitment.licence_id))
+        .where(Commitment.status == terms.PENDING, col(Commitment.due) < day, col(Licence.state) != st.REVOKED)
         .order_by(col(Commitment.due), col(Commitment.id))
         .limit(SWEEP_BATCH)
     ).all()
@@ -211,7 +231,7 @@ def sweep_commitments(session: Session, at: datetime) -> int:
         stmt = (
             update(Commitment)
             .where(col(Commitment.id) == c.id, col(Commitment.status) == terms.PENDING)
-            .values(status=terms.OVERDUE, overdue_at=now())
+            .values(status=terms.OVERDUE, overdue_at=at)
         )
         if changed_rows(session, stmt) != 1:
             continue  # another process marked it, or the department recorded a result meanwhile

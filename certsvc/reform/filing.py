@@ -73,12 +73,22 @@ def filing_of(s: Session, licence_id: str) -> Filing | None:
     return s.exec(select(Filing).where(Filing.licence_id == licence_id)).first()
 
 
-def department_filing(s: Session, dept: Department, licence_id: str) -> Filing:
-    """The filing behind one of the department's 备案凭证 (404 for another's, or for a licence that is not one)."""
+def department_filing(s: Session, dept: Department, licence_id: str, *, download: bool = False) -> Filing:
+    """The filing behind one of the department's 备案凭证 (404 for another's, or for a licence that is
+    not one); with ``download`` the download of its signed form is audited."""
     lic = owned(s, dept, licence_id)
     f = filing_of(s, lic.id)
     if f is None:
         raise NotFound("this licence is not a 备案凭证")
+    if download:
+        audit.record(
+            s,
+            "filing_form.download",
+            actor_kind="department",
+            actor_id=dept.id,
+            subject_kind="licence",
+            subject_id=lic.id,
+        )
     return f
 
 

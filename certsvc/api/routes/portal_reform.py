@@ -46,6 +46,7 @@ async def file(request: Request, ctx: CtxDep, form: FormDep) -> Response:
     try:
         issued = await filing.file(ctx, sess.enterprise, department, code, fields)
     except ServiceError as e:
+        web_session.refused(request, e)  # a credit restriction is a denied attempt here too
         with Session(ctx.engine) as s:
             view = filing_page(s, sess.enterprise, ctx.settings.public_base_url, department, code)
         return page(
@@ -85,6 +86,7 @@ async def sign(request: Request, ctx: CtxDep, form: FormDep) -> Response:
     try:
         c = await commitments.sign_commitment(ctx, sess.enterprise, department, code)
     except ServiceError as e:
+        web_session.refused(request, e)  # a credit restriction is a denied attempt here too
         with Session(ctx.engine) as s:
             view = commitment_page(s, sess.enterprise, ctx.settings.public_base_url, department, code)
         return page(ctx, "portal_commitments.html", error_status(e), s=sess, nav="commitments", v=view, error=e.message)

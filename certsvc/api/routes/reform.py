@@ -101,7 +101,7 @@ def my_filing_pdf(licence_id: str, ctx: CtxDep, ent: EntDep) -> Response:
     """The 备案凭证 of one of your filings, sealed by the department."""
     with Session(ctx.engine) as s:
         _f, ver = filing.enterprise_filing(s, ent, licence_id)
-    return stored_pdf(ctx, ver.pdf_sha256, f"备案凭证-{licence_id}.pdf", "filing")
+    return stored_pdf(ctx, ver.stored_sha256, f"备案凭证-{licence_id}.pdf", "filing")
 
 
 @router.get(
@@ -119,8 +119,8 @@ def my_filing_form(licence_id: str, ctx: CtxDep, ent: EntDep) -> Response:
 )
 def filing_form(licence_id: str, ctx: CtxDep, dept: DeptDep) -> Response:
     """The filing form the enterprise signed, behind one of your department's 备案凭证."""
-    with Session(ctx.engine) as s:
-        f = filing.department_filing(s, dept, licence_id)
+    with session_scope(ctx.engine) as s:
+        f = filing.department_filing(s, dept, licence_id, download=True)
     return stored_pdf(ctx, f.form_sha256, f"备案表-{licence_id}.pdf", "filing form")
 
 
@@ -175,15 +175,15 @@ def get_commitment(commitment_id: str, ctx: CtxDep, dept: DeptDep) -> dict[str, 
     """A commitment signed for one of your department's types, to check before issuing with it."""
     with Session(ctx.engine) as s:
         return commitments.commitment_view(
-            commitments.department_commitment(s, dept, commitment_id), ctx.settings.public_base_url
+            commitments.department_commitment(s, dept, commitment_id), ctx.settings.public_base_url, for_department=True
         )
 
 
 @router.get("/commitments/{commitment_id}/pdf", response_class=Response, responses={**PDF, **error_responses(401, 404)})
 def commitment_pdf(commitment_id: str, ctx: CtxDep, dept: DeptDep) -> Response:
     """The signed PDF of a commitment for one of your department's types."""
-    with Session(ctx.engine) as s:
-        c = commitments.department_commitment(s, dept, commitment_id)
+    with session_scope(ctx.engine) as s:
+        c = commitments.department_commitment_download(s, dept, commitment_id)
     return stored_pdf(ctx, c.pdf_sha256, f"告知承诺书-{c.id}.pdf", "commitment")
 
 

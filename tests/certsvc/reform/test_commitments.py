@@ -207,6 +207,38 @@ def test_unfulfilled_withdraws_the_licence(service, holder, types) -> None:
     assert view["commitment"]["status"] == "unfulfilled"
 
 
+def test_the_inspectors_note_stays_off_the_public_pages(service, holder, types) -> None:
+    c = sign_commitment(service, holder, service.health, "GGWSF")
+    lic = issue_with_commitment(service, holder, service.health, "GGWSF", c["id"])
+    note = "核查人：王某，身份证号 440305199001011234"
+    r = service.client.post(
+        f"/api/v1/licences/{lic['id']}/commitment",
+        headers=service.health.auth,
+        json={"result": "unfulfilled", "note": note},
+    )
+    assert r.status_code == 200 and r.json()["note"] == note  # the department keeps it
+    assert "440305199001011234" not in service.client.get(_path(lic["verify_url"]), headers=JSON).text
+    assert "440305199001011234" not in service.client.get(f"/e/{holder.uscc}", headers=JSON).text
+
+
+def test_another_departments_commitment_is_404_and_the_attempt_recorded(service, holder, types) -> None:
+    c = sign_commitment(service, holder, service.health, "GGWSF")
+    r = service.client.get(f"/api/v1/commitments/{c['id']}", headers=service.housing.auth)
+    assert r.status_code == 404
+    service.ctx.denials.flush(service.ctx.engine)
+    with Session(service.ctx.engine) as s:
+        denied = s.exec(select(AuditEvent).where(AuditEvent.action == "denied.cross_department")).all()
+    assert any(e.subject_id == c["id"] for e in denied)
+
+
+def test_the_departments_download_of_a_commitment_is_audited_and_its_link_works(service, holder, types) -> None:
+    c = sign_commitment(service, holder, service.health, "GGWSF")
+    view = service.client.get(f"/api/v1/commitments/{c['id']}", headers=service.health.auth).json()
+    r = service.client.get(_path(view["pdf_url"]), headers=service.health.auth)
+    assert r.status_code == 200 and r.content.startswith(b"%PDF")
+    assert _audits(service, "commitment.download", c["id"]) == 1
+
+
 def _audits(service, action: str, subject: str) -> int:
     with Session(service.ctx.engine) as s:
         q = select(AuditEvent).where(AuditEvent.action == action, col(AuditEvent.subject_id) == subject)
