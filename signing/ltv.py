@@ -74,7 +74,7 @@ async def archive_timestamp(pdf: bytes, ltv: LtvData) -> bytes:
     writer = IncrementalPdfFileWriter(BytesIO(pdf))
     n = 1 + sum(1 for name, _, _ in enumerate_sig_fields(writer) if str(name).startswith(ARCHIVE_FIELD))
     add_dss(writer, ltv)
-    stamper = PdfTimeStamper(ltv.tsa, field_name=f"{ARCHIVE_FIELD}{n}")
+    stamper = PdfTimeStamper(ltv.tsa.archival(), field_name=f"{ARCHIVE_FIELD}{n}")
     out = await stamper.async_timestamp_pdf(writer, "sha256", bytes_reserved=2 * (ltv.tsa.token_size_bound() + 64))
     return out.getvalue()
 

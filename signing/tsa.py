@@ -12,6 +12,7 @@ signing-certificate attribute) are DER-encoded once; only the ``TSTInfo`` and th
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import secrets
 from collections.abc import Callable, Sequence
@@ -21,10 +22,14 @@ from asn1crypto import algos, cms, core, tsp, x509
 from pyhanko.sign.general import as_signing_certificate_v2
 from pyhanko.sign.timestamps import TimeStamper
 
-__all__ = ["POLICY", "LocalTsa", "TsaRequestError"]
+__all__ = ["ARCHIVE_POLICY", "POLICY", "LocalTsa", "TsaRequestError"]
 
 POLICY = "2.25.238514034867931370526713417590283746271"
 """The TSA policy OID (a UUID OID, X.667): time from the service's clock, ±1 s accuracy."""
+ARCHIVE_POLICY = "2.25.238514034867931370526713417590283746272"
+"""The policy of the document time-stamps the service adds to its own stored licences (B-LTA).
+``POST /tsa`` never grants it, so a verifier can tell the service's archive time-stamps from the
+tokens anyone may ask the public TSA for."""
 
 _DIGEST_SIZES = {"sha256": 32, "sha384": 48, "sha512": 64}
 _MAX_QUERY = 4096
@@ -52,9 +57,11 @@ class LocalTsa(TimeStamper):
         *,
         chain: Sequence[x509.Certificate] = (),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        policy: str = POLICY,
     ) -> None:
         super().__init__(include_nonce=False)
         self.cert = cert
+        self.policy = policy
         self._sign_raw = sign_raw
         self._clock = clock
         certs = {cert.dump(): None}
@@ -82,7 +89,7 @@ class LocalTsa(TimeStamper):
     def _tst_info(self, imprint: tsp.MessageImprint, nonce: int | None) -> bytes:
         info: dict[str, object] = {
             "version": "v1",
-            "policy": POLICY,
+            "policy": self.policy,
             "message_imprint": imprint,
             "serial_number": int.from_bytes(secrets.token_bytes(16), "big") >> 1,
             "gen_time": core.GeneralizedTime(self._clock().astimezone(UTC).replace(microsecond=0)),
@@ -122,6 +129,13 @@ class LocalTsa(TimeStamper):
         imprint = tsp.MessageImprint({"hash_algorithm": {"algorithm": md}, "hashed_message": digest})
         return self._token(self._tst_info(imprint, nonce))
 
+    def archival(self) -> LocalTsa:
+        """The same authority granting :data:`ARCHIVE_POLICY`, for the service's own document
+        time-stamps; never the one ``POST /tsa`` answers with."""
+        twin = copy.copy(self)
+        twin.policy = ARCHIVE_POLICY
+        return twin
+
     def token_size_bound(self) -> int:
         """An upper bound of a SHA-256 token's DER size (for reserving room in a PDF); measured once."""
         if self._bound is None:
@@ -148,7 +162,7 @@ class LocalTsa(TimeStamper):
             raise TsaRequestError("not a version 1 time-stamp query")
         if _DIGEST_SIZES.get(md) != len(digest):
             return _rejection("bad_alg", f"unsupported hash algorithm {md}")
-        if policy is not None and policy != POLICY:
+        if policy is not None and policy != self.policy:
             return _rejection("unaccepted_policy", "unknown policy")
         token = self._token(self._tst_info(imprint, nonce), with_certs=cert_req)  # RFC 3161 §2.4.1
         granted = tsp.PKIStatusInfo({"status": "granted"}).dump()

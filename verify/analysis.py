@@ -45,6 +45,7 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 
 from keys.ca import kid_of, uscc_of
+from signing.tsa import ARCHIVE_POLICY
 from verify.report import (
     REASON_MAX,
     AnalysisProblem,
@@ -294,6 +295,8 @@ async def _document_timestamp(
     try:
         eku = emb.signer_cert.extended_key_usage_value
         base["time_stamping_eku"] = eku is not None and "time_stamping" in eku.native
+        tst_info = emb.signed_data["encap_content_info"]["content"].parsed
+        base["archive_policy"] = tst_info["policy"].dotted == ARCHIVE_POLICY
         status = await async_validate_pdf_timestamp(emb, trust.validation_context(), diff_policy=DIFF_POLICY)
     except Exception as e:
         return SignatureFinding(**base, error=_short(e))

@@ -175,6 +175,7 @@ class SignatureFinding:
     error: str | None = None  # the signature could not be read or validated at all
     document_timestamp: bool = False  # an RFC 3161 document time-stamp (B-LTA), not a signature
     time_stamping_eku: bool = False  # its certificate is a time-stamping authority's (EKU timeStamping)
+    archive_policy: bool = False  # granted under the policy of the service's own archive time-stamps
 
     def timestamp_problems(self) -> list[str]:
         """Why this document time-stamp is not one the service's time-stamping authority added
@@ -187,6 +188,8 @@ class SignatureFinding:
             out.append(f"document time-stamp {name!r} is not by this service's time-stamping authority")
         elif not self.time_stamping_eku:
             out.append(f"document time-stamp {name!r} is by a certificate that is not a time-stamping authority's")
+        elif not self.archive_policy:  # e.g. a token anyone can get from POST /tsa
+            out.append(f"document time-stamp {name!r} is not one of this service's archive time-stamps")
         return out
 
     def diagnostics(self) -> str:

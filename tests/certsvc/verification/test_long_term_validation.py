@@ -275,3 +275,27 @@ def test_a_document_time_stamp_by_anyone_else_is_not_accepted_after_the_seal(ser
     ours = run_sync(archive_timestamp(sealed, service.ctx.keyring.ltv()))
     v = service.client.post("/api/v1/verify", files={"file": ("a.pdf", ours, "application/pdf")}).json()
     assert v["verdict"] == "genuine", v["checks"]
+
+
+def test_a_document_time_stamp_anyone_can_get_from_the_public_tsa_is_not_accepted_after_the_seal(service) -> None:
+    """``POST /tsa`` is public: its tokens (the ordinary policy) never pass for the service's own
+    archive time-stamps, so a revision added with one is modified after sealing."""
+    from asn1crypto import tsp
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign.signers import PdfTimeStamper
+    from pyhanko.sign.timestamps import TimeStamper
+
+    from signing.seal_pdf import run_sync
+
+    class PublicTsa(TimeStamper):
+        async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
+            r = service.client.post("/tsa", content=req.dump(), headers={"Content-Type": "application/timestamp-query"})
+            assert r.status_code == 200, r.text
+            return tsp.TimeStampResp.load(r.content)
+
+    lic = service.issue_food()
+    sealed = service.client.get(lic["pdf_url"], headers=service.health.auth).content
+    stamper = PdfTimeStamper(PublicTsa(include_nonce=False), field_name="ArchiveTimeStamp1")
+    stamped = run_sync(stamper.async_timestamp_pdf(IncrementalPdfFileWriter(BytesIO(sealed)), "sha256")).getvalue()
+    v = service.client.post("/api/v1/verify", files={"file": ("a.pdf", stamped, "application/pdf")}).json()
+    assert v["verdict"] == "modified_after_sealing", v["checks"]
