@@ -143,7 +143,7 @@ def _codes(s: Session) -> dict[int, int]:
 
 def status_list_token(ctx: Context) -> str:
     """The Token Status List JWT. Rebuilt only when a status changed (the ``status`` counter moved),
-    the list must grow by a block, or its time-to-live passed; else served from memory."""
+    the list must grow by a block, or half its time-to-live passed; else served from memory."""
     key = str(ctx.engine.url)
     with Session(ctx.engine) as s:
         state = (_counters(s).get("status", 0), list_entries(s))
@@ -165,8 +165,8 @@ def status_list_token(ctx: Context) -> str:
         cert = ctx.keyring.current(s, SERVICE_OWNER, None)
         header = {"typ": STATUS_LIST_TYP, "kid": cert.kid}
         token = compact_es256(header, payload, lambda data: ctx.keyring.sign_raw(cert, data))
-    with _lock:
-        _status_cache[key] = (state, token, until.timestamp())
+    with _lock:  # served for half its life, so that every client gets at least half the TTL
+        _status_cache[key] = (state, token, now.timestamp() + ctx.settings.status_list_ttl_s / 2)
     return token
 
 
