@@ -149,6 +149,11 @@ def verify_qr_text(text: str, trust: TrustContext) -> QrResult:
         )
         return result(Verdict.SIGNATURE_INVALID, **who)
     checks.append(Check(CheckName.SIGNATURE_VALID, True, "The QR payload's signature verifies."))
+    if claims.issuer and entry.owner_kind == OwnerKind.DEPARTMENT and claims.issuer != entry.uscc:
+        checks.append(
+            Check(CheckName.ISSUER_IS_SIGNER, False, f"The payload names issuer {claims.issuer}, not {entry.name}.")
+        )
+        return result(Verdict.SIGNATURE_INVALID, **who)
 
     moment = _issue_moment(claims)
     if entry.revoked_at(moment):

@@ -56,6 +56,7 @@ class CheckName(StrEnum):
     SIGNER_TRUSTED = "signer_trusted"
     SIGNER_NOT_REVOKED = "signer_not_revoked"
     LICENCE_TYPE_ALLOWED = "licence_type_allowed"
+    ISSUER_IS_SIGNER = "issuer_is_signer"  # QR: the CWT's ``iss`` is the department that signed it
     # after sealing
     LATER_SIGNATURES_BY_SERVICE = "later_signatures_by_service"
     NO_CHANGES_AFTER_SEALING = "no_changes_after_sealing"

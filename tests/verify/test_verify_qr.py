@@ -98,10 +98,17 @@ def test_enterprise_key_cannot_sign_qr(token_for, trust):
 
 
 def test_revoked_before_issue_is_signature_invalid(token_for, pki):
+    token = token_for("dept2", claims=replace(_claims(), issuer="12100000000013127A"))  # dept2 issued it
     trust = pki.trust(dept2_revoked_from=datetime(2024, 6, 1, tzinfo=UTC))
-    assert verify_qr_text(token_for("dept2"), trust).verdict is Verdict.SIGNATURE_INVALID
+    assert verify_qr_text(token, trust).verdict is Verdict.SIGNATURE_INVALID
     later = pki.trust(dept2_revoked_from=datetime.now(UTC) + timedelta(days=1))
-    assert verify_qr_text(token_for("dept2"), later).genuine
+    assert verify_qr_text(token, later).genuine
+
+
+def test_a_payload_whose_issuer_is_not_its_signer_is_signature_invalid(token_for, trust):
+    result = verify_qr_text(token_for("dept2"), trust)  # signed by dept2, names the other department
+    assert result.verdict is Verdict.SIGNATURE_INVALID
+    assert [c.name for c in result.checks if not c.ok] == ["issuer_is_signer"]
 
 
 def test_licence_type_outside_the_certificate_is_signature_invalid(token_for, trust):

@@ -162,3 +162,26 @@ def test_the_earlier_layout_in_base32_is_not_read() -> None:
         parse_signed(b32(cbor2.dumps(cbor2.CBORTag(61, sign1))))
     with pytest.raises(PayloadError):
         parse_signed(b32(cbor2.dumps(sign1)))
+
+
+def test_a_payload_naming_another_department_as_issuer_is_not_genuine(service, licence) -> None:
+    """Signed with the health department's key, but ``iss`` says the housing department: the key
+    that signed is not the issuer the payload names."""
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    from signing.payload import b32
+
+    token = _token(licence["verify_url"])
+    signed = parse_signed(token)
+    claims = cbor2.loads(cbor2.loads(_cwt_bytes(token)).value.value[2])
+    claims[1] = service.housing.uscc
+    payload = cbor2.dumps(claims, canonical=True)
+    with Session(service.ctx.engine) as s:
+        info = service.ctx.keyring.by_kid(s, signed.kid.hex())
+    der = service.ctx.keyring.sign_raw(info, cbor2.dumps(["Signature1", signed.protected, b"", payload]))
+    r, s_ = decode_dss_signature(der)
+    sig1 = cbor2.CBORTag(18, [signed.protected, {}, payload, r.to_bytes(32, "big") + s_.to_bytes(32, "big")])
+    forged = b32(cbor2.dumps(cbor2.CBORTag(61, sig1)))
+    qr = service.client.post("/api/v1/verify/qr", json={"text": f"http://testserver/v/{forged}"}).json()
+    assert qr["verdict"] == "signature_invalid", qr
+    assert any(c["name"] == "issuer_is_signer" and not c["ok"] for c in qr["checks"]), qr["checks"]
