@@ -155,19 +155,19 @@ async def share_download(token: str, licence_id: str, ctx: CtxDep) -> Response:
 
 
 @router.get("/trust-list", include_in_schema=False)
-def trust_list_alias(request: Request, ctx: CtxDep) -> Any:
+def trust_list_alias(request: Request, response: Response, ctx: CtxDep) -> Any:
     """The trust list at the short path too (as ``/api/v1/trust-list``); left out of the OpenAPI document."""
     from certsvc.api.routes.verification import get_trust_list
 
-    return get_trust_list(request, ctx)
+    return get_trust_list(request, response, ctx)
 
 
 @router.get("/status-list", include_in_schema=False)
-def status_list_alias(request: Request, ctx: CtxDep) -> Any:
+def status_list_alias(request: Request, response: Response, ctx: CtxDep) -> Any:
     """The status list at the short path too (as ``/api/v1/status-list``); left out of the OpenAPI document."""
     from certsvc.api.routes.verification import get_status_list
 
-    return get_status_list(request, ctx)
+    return get_status_list(request, response, ctx)
 
 
 @router.get("/.well-known/jwks.json", response_model=Jwks, response_model_exclude_unset=True)

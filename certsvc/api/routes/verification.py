@@ -59,11 +59,26 @@ def post_verify_qr(body: QrIn, ctx: CtxDep) -> dict[str, Any]:
 
 STATUS_LIST_JWT = "application/statuslist+jwt"
 JWT = "application/jwt"
+VARY = {"Vary": "Accept"}  # one URL, two representations: caches must keep them apart
 
 
 def accepts(request: Request, media_type: str) -> bool:
-    """Whether the caller's ``Accept`` names ``media_type`` (JSON stays the default answer)."""
-    return media_type in request.headers.get("accept", "").lower()
+    """Whether the caller's ``Accept`` asks for ``media_type`` at least as much as for JSON (q-values
+    honoured, ``q=0`` refuses); JSON stays the default answer."""
+    weights: dict[str, float] = {}
+    for part in request.headers.get("accept", "").lower().split(","):
+        name, *params = (p.strip() for p in part.split(";"))
+        q = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        weights[name] = max(weights.get(name, 0.0), q)
+    wanted = weights.get(media_type, 0.0)
+    return wanted > 0 and wanted >= weights.get("application/json", 0.0)
 
 
 def _also(media_type: str, description: str) -> dict[int | str, dict[str, Any]]:
@@ -76,12 +91,13 @@ def _also(media_type: str, description: str) -> dict[int | str, dict[str, Any]]:
     response_model_exclude_unset=True,
     responses=_also(JWT, "JSON, or with `Accept: application/jwt` a compact JWS of it by the root's key"),
 )
-def get_trust_list(request: Request, ctx: CtxDep) -> Any:
+def get_trust_list(request: Request, response: Response, ctx: CtxDep) -> Any:
     """The root and every issuer's and enterprise's certificate, for verifying PDFs and QR codes offline. With
     ``Accept: application/jwt``: the same JSON as the payload of a compact JWS (ES256) by the root's key, whose
     header carries the root certificate (``x5c``) and its ``kid``."""
     if accepts(request, JWT):
-        return Response(lists.trust_list_jws(ctx), media_type=JWT)
+        return Response(lists.trust_list_jws(ctx), media_type=JWT, headers=VARY)
+    response.headers.update(VARY)
     return lists.trust_list(ctx)
 
 
@@ -90,10 +106,11 @@ def get_trust_list(request: Request, ctx: CtxDep) -> Any:
     response_model=StatusList,
     responses=_also(STATUS_LIST_JWT, "JSON, or with `Accept: application/statuslist+jwt` the Token Status List JWT"),
 )
-def get_status_list(request: Request, ctx: CtxDep) -> Any:
+def get_status_list(request: Request, response: Response, ctx: CtxDep) -> Any:
     """Every licence version's status as an IETF Token Status List (2 bits each: 0 valid, 1 revoked,
     2 suspended, 3 superseded), a JWT signed by the service seal. ``Accept: application/statuslist+jwt``
     gives the compact JWT itself; JSON gives it with its claims and the meaning of each code."""
     if accepts(request, STATUS_LIST_JWT):
-        return Response(lists.status_list_token(ctx), media_type=STATUS_LIST_JWT)
+        return Response(lists.status_list_token(ctx), media_type=STATUS_LIST_JWT, headers=VARY)
+    response.headers.update(VARY)
     return lists.status_list(ctx)

@@ -190,3 +190,12 @@ def test_upgrade_keeps_indexes_printed_before_and_allocates_above_them(service, 
     lst = json.loads(unb64url(_jwt(service).split(".")[1]))["status_list"]["lst"]
     assert draft_status(lst, 2, qr_index(licences["revoked"])) == 1
     assert draft_status(lst, 2, qr_index(fresh)) == 0
+
+
+def test_status_list_representations_follow_accept_q_values_and_say_vary(service) -> None:
+    refused = service.client.get(
+        "/api/v1/status-list", headers={"Accept": "application/json, application/statuslist+jwt;q=0"}
+    )
+    assert refused.headers["content-type"].startswith("application/json") and refused.headers["vary"] == "Accept"
+    jwt_ = service.client.get("/api/v1/status-list", headers={"Accept": "application/statuslist+jwt"})
+    assert jwt_.headers["content-type"].startswith("application/statuslist+jwt") and jwt_.headers["vary"] == "Accept"
