@@ -9,12 +9,15 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session
 
 from certsvc.keyring import SERVICE_OWNER
 from signing.jws import compact_es256
 from tests.support.cli import answer, run_verify
 from verify.status_list import encode_status_list
+
+pytestmark = pytest.mark.files  # offline: the database plays no part in the verdict
 
 
 def _lists(service, tmp_path: Path) -> tuple[dict, dict]:
