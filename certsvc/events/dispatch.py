@@ -46,6 +46,12 @@ def backoff(attempts: int, base: float = BACKOFF_BASE_S, cap: float = BACKOFF_CA
     return float(min(cap, base * 2 ** max(0, attempts - 1)))
 
 
+def lease_seconds(settings: Settings) -> float:
+    """How long a claimed delivery is this process's: longer than one attempt can take (its timeout),
+    short enough that after a crash another process retries it soon."""
+    return settings.events_timeout_s * 2 + 10
+
+
 @dataclass(frozen=True)
 class Claimed:
     """A delivery leased to this process, with what it needs to send it."""
@@ -102,7 +108,7 @@ def claim(
     )
     if busy:
         q = q.where(col(Delivery.subscription_id).not_in(busy))
-    lease_until = now + timedelta(seconds=settings.events_timeout_s * 3 + 30)
+    lease_until = now + timedelta(seconds=lease_seconds(settings))
     out: list[Claimed] = []
     with session_scope(engine) as s:
         if s.get_bind().dialect.name == "postgresql":
@@ -172,8 +178,11 @@ async def send(client: httpx.AsyncClient, settings: Settings, c: Claimed) -> tup
         "webhook-signature": Webhook(secret).sign(c.event_id, signed_at, c.body),
     }
     try:
-        r = await client.post(c.url, content=c.body.encode(), headers=headers)
+        post = client.post(c.url, content=c.body.encode(), headers=headers)
+        r = await asyncio.wait_for(post, timeout=settings.events_timeout_s)  # the whole exchange, not each phase
         return r.status_code, None
+    except TimeoutError:
+        return None, f"no answer within {settings.events_timeout_s:g} s"
     except httpx.HTTPError as e:
         return None, f"{type(e).__name__}: {e}"[:500]
 

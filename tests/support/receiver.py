@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,13 +41,15 @@ class Receiver:
 
 
 @contextmanager
-def receiving(*statuses: int) -> Iterator[Receiver]:
-    """A threaded HTTP server on 127.0.0.1 that records what it is sent."""
+def receiving(*statuses: int, delay: float = 0.0) -> Iterator[Receiver]:
+    """A threaded HTTP server on 127.0.0.1 that records what it is sent (after ``delay`` seconds)."""
     rec = Receiver(statuses=list(statuses))
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", "0"))).decode()
+            if delay:
+                time.sleep(delay)
             with rec.lock:
                 rec.got.append(Received({k.lower(): v for k, v in self.headers.items()}, body))
                 status = rec.statuses.pop(0) if rec.statuses else 204
