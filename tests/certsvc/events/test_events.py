@@ -4,25 +4,20 @@ moment, so that retries need no waiting."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import Iterator
-from datetime import timedelta
 
 import pytest
 from sqlmodel import Session, select
 from standardwebhooks import Webhook
 
-from certsvc.core import clock
 from certsvc.db.models import Delivery, Licence, OutboxEvent, Subscription
 from certsvc.db.session import session_scope
 from certsvc.events import secrets
-from certsvc.events.dispatch import dispatch_once
 from certsvc.licences.lifecycle import apply_state
+from tests.support.events import FOOD, change, deliveries, dispatch, subscribe
 from tests.support.receiver import Receiver, receiving
-from tests.support.service import Dept, Service, make_enterprise, running_service
-
-FOOD = "SZWJ:SPJY"
+from tests.support.service import Service, make_enterprise, running_service
 
 
 @pytest.fixture(scope="module")
@@ -36,35 +31,6 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
 def receiver() -> Iterator[Receiver]:
     with receiving() as rec:
         yield rec
-
-
-def subscribe(service: Service, dept: Dept, url: str, types: list[str], events: list[str] | None = None) -> dict:
-    body: dict = {"url": url, "licence_types": types}
-    if events is not None:
-        body["events"] = events
-    r = service.client.post("/api/v1/subscriptions", headers=dept.auth, json=body)
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-def dispatch(service: Service, after_s: float = 0, **settings: float) -> dict[str, int]:
-    at = clock.now() + timedelta(seconds=after_s)
-    conf = dataclasses.replace(service.ctx.settings, **settings)
-    return asyncio.run(dispatch_once(service.ctx.engine, conf, now=at))
-
-
-def change(service: Service, licence_id: str, action: str, reason: str = "现场核查发现问题", dept: Dept | None = None):
-    r = service.client.post(
-        f"/api/v1/licences/{licence_id}/{action}", headers=(dept or service.health).auth, json={"reason": reason}
-    )
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def deliveries(service: Service, dept: Dept, sub: dict) -> list[dict]:
-    r = service.client.get(f"/api/v1/subscriptions/{sub['id']}/deliveries", headers=dept.auth)
-    assert r.status_code == 200, r.text
-    return r.json()["items"]
 
 
 def test_a_supervising_department_receives_issued_then_revoked_in_order_each_signed(service, receiver) -> None:
