@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 import secrets as _random
+from asyncio import FIRST_COMPLETED
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -254,10 +255,10 @@ async def run_dispatcher(engine: Engine, settings: Settings) -> None:
                 task = asyncio.create_task(_deliver(engine, settings, client, c, clock.now))
                 inflight[task] = c.subscription_id
                 task.add_done_callback(lambda t: inflight.pop(t, None))
-            if len(claimed) < max(1, free):
-                await asyncio.sleep(settings.events_interval_s)
+            if inflight:  # look again as soon as one finishes (or after the interval)
+                await asyncio.wait(set(inflight), timeout=settings.events_interval_s, return_when=FIRST_COMPLETED)
             else:
-                await asyncio.sleep(0)
+                await asyncio.sleep(settings.events_interval_s)
 
 
 def stats(engine: Engine, now: datetime) -> dict[str, float]:

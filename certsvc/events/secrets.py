@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets as _random
+from functools import lru_cache
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -23,6 +24,11 @@ def _key(settings: Settings) -> bytes:
         material = (settings.pkcs11_pin or "").encode() + (settings.pkcs11_token_label or "").encode()
     else:
         material = load_passphrase(settings.key_passphrase, settings.key_passphrase_file)
+    return _derive(material)
+
+
+@lru_cache(maxsize=8)
+def _derive(material: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(material)
 
 
