@@ -4,7 +4,9 @@ moment, so that retries need no waiting."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -14,6 +16,7 @@ from standardwebhooks import Webhook
 from certsvc.db.models import Delivery, Licence, OutboxEvent, Subscription
 from certsvc.db.session import session_scope
 from certsvc.events import secrets
+from certsvc.events.dispatch import run_dispatcher
 from certsvc.licences.lifecycle import apply_state
 from tests.support.events import FOOD, change, deliveries, dispatch, subscribe
 from tests.support.receiver import Receiver, receiving
@@ -229,3 +232,28 @@ def test_a_deleted_subscription_gets_nothing_more(service, receiver) -> None:
     assert receiver.about(lic["id"]) == []
     with Session(service.ctx.engine) as s:
         assert s.exec(select(Delivery).where(Delivery.subscription_id == sub["id"])).all() == []
+
+
+def test_a_receiver_that_hangs_delays_only_its_own_deliveries(service) -> None:
+    conf = dataclasses.replace(service.ctx.settings, events_concurrency=4, events_interval_s=0.05, events_timeout_s=5)
+    with receiving(delay=3) as slow, receiving() as fast:
+        subs = [
+            (service.housing, subscribe(service, service.housing, slow.url, [FOOD], ["licence.issued"])),
+            (service.market, subscribe(service, service.market, fast.url, [FOOD], ["licence.issued"])),
+        ]
+        ids = {service.issue_food()["id"] for _ in range(6)}
+
+        async def serve_until_fast_has_all() -> float:
+            task = asyncio.create_task(run_dispatcher(service.ctx.engine, conf))
+            started = time.monotonic()
+            while {g.json["data"]["licence_id"] for g in fast.got} < ids and time.monotonic() - started < 10:
+                await asyncio.sleep(0.02)
+            task.cancel()
+            return time.monotonic() - started
+
+        took = asyncio.run(serve_until_fast_has_all())
+        assert {g.json["data"]["licence_id"] for g in fast.got} >= ids
+        assert took < 2.5  # not held up behind the receiver that takes 3 s per answer
+        assert len(slow.got) <= 2  # at most half the slots go to one subscription
+        for dept, sub in subs:
+            service.client.delete(f"/api/v1/subscriptions/{sub['id']}", headers=dept.auth)
