@@ -56,6 +56,12 @@ def check_url(url: str, public_base_url: str) -> str:
     if parts.username or parts.password:
         raise Invalid("url: no user name or password in the URL", field="url")
     host, port = _host_port(url)
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        ip = None
+    if ip is not None and (ip.is_link_local or ip.is_multicast or ip.is_unspecified):
+        raise Invalid("url: not a link-local, multicast or unspecified address", field="url")  # e.g. cloud metadata
     own_host, own_port = _host_port(public_base_url)
     same_host = host == own_host or (_loopback(host) and _loopback(own_host))
     if same_host and port == own_port:

@@ -47,6 +47,7 @@ def test_a_supervising_department_receives_issued_then_revoked_in_order_each_sig
         payload = Webhook(sub["secret"]).verify(g.body, g.headers)  # raises if the signature is wrong
         assert payload["id"] == g.headers["webhook-id"]
         assert set(payload) == {"type", "id", "occurred_at", "data"}
+        assert not {"authorization", "cookie", "proxy-authorization"} & set(g.headers)  # the signature only
     issued, revoked = (g.json["data"] for g in got)
     assert issued["identifier"] == lic["identifier"]
     assert issued["holder_uscc"] == lic["holder_uscc"] and issued["holder_name"] == lic["holder_name"]
@@ -180,7 +181,14 @@ def test_feedback_from_a_department_the_event_was_not_sent_to_is_404(service, re
 
 @pytest.mark.parametrize(
     "url",
-    ["http://testserver/hook", "http://TESTSERVER:80/x", "ftp://example.org/hook", "http://user:pw@example.org/"],
+    [
+        "http://testserver/hook",
+        "http://TESTSERVER:80/x",
+        "ftp://example.org/hook",
+        "http://user:pw@example.org/",
+        "http://169.254.169.254/latest/meta-data",
+        "http://example.org:99999/",
+    ],
 )
 def test_a_url_that_is_not_http_or_points_at_the_service_itself_is_422_naming_url(service, url) -> None:
     r = service.client.post(
