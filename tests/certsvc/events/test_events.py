@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import Session, select
 from standardwebhooks import Webhook
 
-from certsvc.db.models import Delivery, Licence, OutboxEvent, Subscription
+from certsvc.db.models import AuditEvent, Delivery, Licence, OutboxEvent, Subscription
 from certsvc.db.session import session_scope
 from certsvc.events import secrets
 from certsvc.events.dispatch import run_dispatcher
@@ -229,6 +229,14 @@ def test_another_departments_subscription_and_deliveries_are_404(service, receiv
     r = service.client.get(f"/api/v1/subscriptions/{sub['id']}/deliveries", headers=service.health.auth)
     assert r.status_code == 404
     assert service.client.delete(f"/api/v1/subscriptions/{sub['id']}", headers=service.health.auth).status_code == 404
+    service.ctx.denials.flush(service.ctx.engine)
+    with Session(service.ctx.engine) as s:
+        made = s.exec(
+            select(AuditEvent).where(AuditEvent.action == "subscription.create", AuditEvent.subject_id == sub["id"])
+        )
+        assert [e.actor_id for e in made] == [str(service.housing.id)]
+        refused = s.exec(select(AuditEvent).where(AuditEvent.action == "denied.cross_department")).all()
+        assert [e for e in refused if e.subject_id == sub["id"]]  # the other department's attempts are on record
 
 
 def test_a_deleted_subscription_gets_nothing_more(service, receiver) -> None:
