@@ -251,8 +251,8 @@ def test_a_deleted_subscription_gets_nothing_more(service, receiver) -> None:
 
 
 def test_a_receiver_that_hangs_delays_only_its_own_deliveries(service) -> None:
-    conf = dataclasses.replace(service.ctx.settings, events_concurrency=4, events_interval_s=0.05, events_timeout_s=5)
-    with receiving(delay=3) as slow, receiving() as fast:
+    conf = dataclasses.replace(service.ctx.settings, events_concurrency=4, events_interval_s=0.05, events_timeout_s=10)
+    with receiving(delay=8) as slow, receiving() as fast:
         subs = [
             (service.housing, subscribe(service, service.housing, slow.url, [FOOD], ["licence.issued"])),
             (service.market, subscribe(service, service.market, fast.url, [FOOD], ["licence.issued"])),
@@ -262,14 +262,14 @@ def test_a_receiver_that_hangs_delays_only_its_own_deliveries(service) -> None:
         async def serve_until_fast_has_all() -> float:
             task = asyncio.create_task(run_dispatcher(service.ctx.engine, conf))
             started = time.monotonic()
-            while {g.json["data"]["licence_id"] for g in fast.got} < ids and time.monotonic() - started < 10:
+            while {g.json["data"]["licence_id"] for g in fast.got} < ids and time.monotonic() - started < 20:
                 await asyncio.sleep(0.02)
             task.cancel()
             return time.monotonic() - started
 
         took = asyncio.run(serve_until_fast_has_all())
         assert {g.json["data"]["licence_id"] for g in fast.got} >= ids
-        assert took < 2.5  # not held up behind the receiver that takes 3 s per answer
+        assert took < 6  # not held up behind the receiver that takes 8 s per answer
         assert len(slow.got) <= 2  # at most half the slots go to one subscription
         for dept, sub in subs:
             service.client.delete(f"/api/v1/subscriptions/{sub['id']}", headers=dept.auth)
