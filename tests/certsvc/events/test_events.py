@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
@@ -273,3 +276,18 @@ def test_a_receiver_that_hangs_delays_only_its_own_deliveries(service) -> None:
         assert len(slow.got) <= 2  # at most half the slots go to one subscription
         for dept, sub in subs:
             service.client.delete(f"/api/v1/subscriptions/{sub['id']}", headers=dept.auth)
+
+
+def test_the_operator_command_delivers_what_is_due(service, receiver) -> None:
+    subscribe(service, service.housing, receiver.url, [FOOD], ["licence.issued"])
+    lic = service.issue_food()
+    out = subprocess.run(
+        [sys.executable, "-m", "certsvc.cli", "events", "dispatch"],
+        env=dict(os.environ),  # the service's CERTSVC_* settings
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("delivered ")
+    assert [g.json["type"] for g in receiver.about(lic["id"])] == ["licence.issued"]
