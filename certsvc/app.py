@@ -17,6 +17,7 @@ from certsvc.api.limits import BodyLimit
 from certsvc.api.routes import (
     departments,
     enterprise,
+    events,
     health,
     matters,
     portal,
@@ -32,6 +33,7 @@ from certsvc.core import clock
 from certsvc.core.config import Settings, get_settings
 from certsvc.core.files import private_umask
 from certsvc.db.session import session_scope
+from certsvc.events.dispatch import run_dispatcher
 from certsvc.metrics import MetricsMiddleware
 from certsvc.sweeps import run_sweeps
 from signing.fonts import warm_up
@@ -82,6 +84,18 @@ async def _sweeps(ctx: Context, every_s: float) -> None:
             log.exception("sweep failed")
 
 
+async def _events(ctx: Context) -> None:
+    """The event dispatcher (:mod:`certsvc.events.dispatch`), off the request path; every process runs it."""
+    while True:
+        try:
+            await run_dispatcher(ctx.engine, ctx.settings)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # keep serving; start the loop again
+            log.exception("event dispatcher failed")
+            await asyncio.sleep(ctx.settings.events_interval_s)
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     ctx: Context = app.state.ctx
@@ -98,6 +112,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     ]
     if ctx.settings.sweep_interval_s > 0:
         tasks.append(asyncio.create_task(_sweeps(ctx, ctx.settings.sweep_interval_s)))
+    if ctx.settings.events_interval_s > 0:
+        tasks.append(asyncio.create_task(_events(ctx)))
     try:
         yield
     finally:
@@ -139,6 +155,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.include_router(reform.public_router)
     app.include_router(portal.router)
     app.include_router(portal_reform.router)
+    app.include_router(events.router)
     app.include_router(health.router)
     openapi.install(app)
     return app

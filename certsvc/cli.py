@@ -177,6 +177,24 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_events_dispatch(args: argparse.Namespace) -> int:
+    """``certsvc events dispatch``: deliver every due event now and say what happened."""
+    import asyncio
+
+    from certsvc.core.clock import now
+    from certsvc.events.dispatch import dispatch_once, stats
+
+    ctx = _ctx()
+    done = asyncio.run(dispatch_once(ctx.engine, ctx.settings))
+    left = stats(ctx.engine, now())
+    print(f"delivered {done['delivered']}, retrying {done['retrying']}, failed {done['failed']}")
+    print(
+        f"pending {int(left['pending'])} (oldest {left['oldest_pending_age_s']:.0f} s), "
+        f"delivered {int(left['delivered'])}, failed {int(left['failed'])} in all"
+    )
+    return 0
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     """``certsvc verify FILE``: check a PDF from the command line, online or against saved lists."""
     return verify_file_cli(
@@ -333,6 +351,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sp.add_argument("--at", type=_moment, help="sweep as of this ISO-8601 moment (no offset: China time)")
     sp.set_defaults(func=cmd_sweep)
+
+    events_p = sub.add_parser("events", help="events to supervising departments").add_subparsers(
+        dest="sub", required=True
+    )
+    events_p.add_parser(
+        "dispatch", help="deliver the due events now (the server does this every few seconds)"
+    ).set_defaults(func=cmd_events_dispatch)
 
     audit_p = sub.add_parser("audit", help="audit log").add_subparsers(dest="sub", required=True)
     audit_p.add_parser("verify", help="walk the audit hash chain and check the signed heads").set_defaults(

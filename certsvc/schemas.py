@@ -185,3 +185,22 @@ class CommitmentResultIn(RequestModel):
 
     result: Literal["fulfilled", "unfulfilled"]
     note: str | None = Field(default=None, max_length=500)
+
+
+class SubscriptionIn(RequestModel):
+    """A department's subscription: where to send which events of which licence types (审管互动)."""
+
+    url: str = Field(min_length=1, max_length=2000)
+    licence_types: list[str] = Field(
+        min_length=1, max_length=100, description='"DEPTCODE:TYPECODE", "DEPTCODE:*" or "*"'
+    )
+    events: list[str] | None = Field(default=None, max_length=20, description="default: every event")
+
+
+class FeedbackIn(RequestModel):
+    """A supervising department's answer to an event it received: e.g. 纳入监管, 核查通过, 责令整改."""
+
+    MULTILINE = frozenset({"note"})
+
+    result: str = Field(min_length=1, max_length=64)
+    note: str | None = Field(default=None, max_length=2000)

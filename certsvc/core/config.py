@@ -67,6 +67,14 @@ class Settings:
     """How often refused attempts of finished minutes are written to the audit log."""
     sweep_interval_s: float = 60.0
     """``serve``: how often time-driven changes (overdue materials, expiries) are swept; 0 turns the scheduler off."""
+    events_interval_s: float = 2.0
+    """``serve``: how often due event deliveries are looked for; 0 turns the dispatcher off."""
+    events_concurrency: int = 8
+    """Event deliveries in flight at once per server process."""
+    events_timeout_s: float = 10.0
+    """Longest wait for a receiver's answer to one delivery."""
+    events_retry_for_s: float = 86400.0
+    """How long a delivery is retried (exponential backoff, 10 s doubling up to 1 h) before it is marked failed."""
     trusted_proxies: str = ""
     """Reverse proxies whose ``X-Forwarded-For`` is believed (addresses or CIDRs, comma-separated)."""
     activation_window_s: int = 900
@@ -132,6 +140,10 @@ def load_settings() -> Settings:
         scan_flush_s=float(_env("SCAN_FLUSH_S", "2")),
         denial_flush_s=float(_env("DENIAL_FLUSH_S", "10")),
         sweep_interval_s=float(_env("SWEEP_INTERVAL_S", "60")),
+        events_interval_s=float(_env("EVENTS_INTERVAL_S", "2")),
+        events_concurrency=int(_env("EVENTS_CONCURRENCY", "8")),
+        events_timeout_s=float(_env("EVENTS_TIMEOUT_S", "10")),
+        events_retry_for_s=float(_env("EVENTS_RETRY_FOR_S", "86400")),
         trusted_proxies=_env("TRUSTED_PROXIES", ""),
         activation_window_s=int(_env("ACTIVATION_WINDOW_S", "900")),
         activation_failures_per_client=int(_env("ACTIVATION_FAILURES_PER_CLIENT", "10")),

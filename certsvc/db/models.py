@@ -383,3 +383,67 @@ class Filing(SQLModel, table=True):
     enterprise_id: int = Field(index=True)
     form_sha256: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class Subscription(SQLModel, table=True):
+    """A department's webhook (审管互动): where to push which events of which licence types."""
+
+    __tablename__ = "event_subscription"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    department_id: int = Field(index=True)
+    url: str = Field(max_length=2000)
+    licence_types: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # DEPT:TYPE | *
+    events: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    secret_sealed: str  # the signing secret, AES-GCM under a key the database does not hold
+    created_at: datetime = Field(default_factory=utcnow)
+    deleted_at: datetime | None = None
+
+
+class OutboxEvent(SQLModel, table=True):
+    """An event written in the transaction of the change it tells (a transactional outbox)."""
+
+    __tablename__ = "outbox_event"
+    seq: int | None = Field(default=None, primary_key=True)  # the order events happened in
+    id: str = Field(unique=True, max_length=40)  # the stable webhook-id
+    type: str = Field(max_length=32)
+    licence_id: str | None = Field(default=None, max_length=32, index=True)
+    department_id: int | None = None  # the department whose change it tells
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    occurred_at: datetime = Field(default_factory=utcnow)
+
+
+class Delivery(SQLModel, table=True):
+    """One event to one subscription: pending until the receiver answers 2xx, failed after the retry period."""
+
+    __tablename__ = "event_delivery"
+    __table_args__ = (
+        UniqueConstraint("event_seq", "subscription_id"),
+        Index("ix_event_delivery_due", "state", "next_attempt_at"),
+        Index("ix_event_delivery_order", "subscription_id", "order_key", "state", "event_seq"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    event_seq: int = Field(index=True)
+    subscription_id: str = Field(max_length=32)
+    order_key: str = Field(max_length=40)  # deliveries with one key go out in event order (the licence)
+    state: str = Field(default="pending", max_length=16)  # pending | delivered | failed
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    lease_until: datetime | None = None
+    lease_token: str | None = Field(default=None, max_length=32)
+    last_status: int | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+    delivered_at: datetime | None = None
+
+
+class Feedback(SQLModel, table=True):
+    """A supervising department's answer (反馈) to an event it received: e.g. 纳入监管, 核查通过, 责令整改."""
+
+    __tablename__ = "event_feedback"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    event_id: str = Field(max_length=40, index=True)
+    licence_id: str | None = Field(default=None, max_length=32, index=True)
+    department_id: int
+    result: str = Field(max_length=64)
+    note: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow)

@@ -17,6 +17,7 @@ from certsvc import audit
 from certsvc.db.atomic import changed_rows
 from certsvc.db.models import ApiCredential, Enterprise, Grant, Licence, SigningCertificate
 from certsvc.errors import Forbidden
+from certsvc.events.outbox import emit
 from certsvc.keyring import CESSATION, Keyring
 from certsvc.licences import status as st
 from verify.trust import OwnerKind
@@ -102,11 +103,21 @@ def end_enterprise(s: Session, keyring: Keyring, business_licence: Licence, at: 
         subject_id=ent.id,
         details={"business_licence": business_licence.id, "kind": kind, "tokens": tokens, "grants": grants},
     )
-    others: dict[int, list[str]] = {}
+    others: dict[int, list[Licence]] = {}
     for lic in s.exec(select(Licence).where(Licence.holder_uscc == ent.uscc, Licence.id != business_licence.id)).all():
-        others.setdefault(lic.department_id, []).append(lic.id)
-    for dept_id, ids in sorted(others.items()):
-        # the events issue replaces this with a delivered event; until then the department reads its audit trail
+        others.setdefault(lic.department_id, []).append(lic)
+    for dept_id, lics in sorted(others.items()):
+        ids = [lic.id for lic in lics]
+        told = {
+            "holder_uscc": ent.uscc,
+            "holder_name": ent.name,
+            "business_licence_id": business_licence.id,
+            "revoke_kind": kind,
+            "reason": business_licence.state_reason,
+            "licences": [{"licence_id": lic.id, "number": lic.number, "status": lic.state} for lic in lics],
+        }
+        # to the subscriptions of each department that issued the holder a licence (一注到底)
+        emit(s, "holder.revoked", data=told, departments={dept_id}, order_key=business_licence.id)
         audit.record(
             s,
             "holder.revoked",

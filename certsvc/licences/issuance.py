@@ -33,6 +33,7 @@ from certsvc.db.models import Department, Licence, LicenceType, LicenceVersion
 from certsvc.db.session import session_scope
 from certsvc.enterprises.registration import check_business_licence_free, claim_uscc, register_enterprise
 from certsvc.errors import Internal, ServiceError
+from certsvc.events.outbox import emit
 from certsvc.identifiers import licence_identifier, licence_number
 from certsvc.licences.history import record_change
 from certsvc.licences.rules import (
@@ -323,6 +324,8 @@ def _record(
             if item.commitment_id:
                 due = terms.bind(s, item.commitment_id, lic.id, today())
                 entries.append(_commitment_entry(dept, lic, item.commitment_id, due))
+            change = {"change": "issue", "reason": None}
+            emit(s, "licence.issued", licence=lic, version=ver, licence_type=item.lt, department=dept, data=change)
             if on_record is not None:
                 on_record(s, lic)
             entries.append(_issue_entry(dept, item.lt, lic, sv))

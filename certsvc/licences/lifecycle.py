@@ -17,6 +17,7 @@ from certsvc.db.models import Department, Licence, LicenceType, utcnow
 from certsvc.db.session import session_scope
 from certsvc.enterprises.standing import end_enterprise
 from certsvc.errors import Conflict, Invalid
+from certsvc.events.outbox import ACTION_EVENTS, emit
 from certsvc.keyring import Keyring
 from certsvc.licences import status as st
 from certsvc.licences.history import record_change
@@ -116,6 +117,8 @@ async def new_version(
                 "reason": reason,
             },
         )
+        change = {"change": action, "reason": reason, "supersedes": old.identifier}
+        emit(s, ACTION_EVENTS[action], licence=lic, version=ver, licence_type=lt, department=dept, data=change)
     ISSUANCES.labels(action).inc()
     return Issued(lic, ver, lt, dept, sv.verify_url)
 
@@ -195,6 +198,8 @@ def apply_state(
         details={"from": before, "to": target, "reason": reason, "kind": revoke_kind},
     )
     lt = s.get(LicenceType, lic.licence_type_id)
+    change = {"change": action, "reason": reason, "revoke_kind": revoke_kind}
+    emit(s, ACTION_EVENTS[action], licence=lic, licence_type=lt, data=change)
     if action == "revoke" and lt is not None and lt.is_business_licence:
         assert keyring is not None, "revoking a business licence needs the keyring"
         end_enterprise(s, keyring, lic, now)  # 一注到底: in this same transaction

@@ -18,6 +18,7 @@ from certsvc import audit
 from certsvc.core.clock import CST, today
 from certsvc.db.models import Department, Enterprise, Receipt, ReceiptMaterial, utcnow
 from certsvc.errors import Conflict, Invalid
+from certsvc.events.outbox import emit
 from certsvc.receipts.issuance import COMPLETE, OVERDUE, PENDING, own_receipt, receipt_view
 
 # a material's state
@@ -142,6 +143,22 @@ def receipts_of_enterprise(s: Session, ent: Enterprise, *, limit: int, cursor: s
     return list(s.exec(q.order_by(col(Receipt.issued_at).desc(), col(Receipt.id).desc()).limit(limit)))
 
 
+def _tell_overdue(s: Session, receipt_id: str, overdue: list[dict[str, Any]]) -> None:
+    """``receipt.overdue`` to the issuing department's own subscriptions (it follows up the applicant)."""
+    rec = s.get(Receipt, receipt_id)
+    if rec is None:
+        return
+    told = {
+        "receipt_id": rec.id,
+        "matter": rec.matter,
+        "application_number": rec.application_number,
+        "applicant_uscc": rec.applicant_uscc,
+        "applicant_name": rec.applicant_name,
+        "materials": [{"name": d["name"], "due": d["due"]} for d in overdue],
+    }
+    emit(s, "receipt.overdue", data=told, departments={rec.department_id}, order_key=rec.id)
+
+
 def sweep_receipt_materials(s: Session, at: datetime) -> int:
     """Mark materials still outstanding past their due date (as of ``at``, China's calendar) overdue,
     and their receipts ``overdue``; each material once (compare-and-set), each change audited."""
@@ -174,6 +191,7 @@ def sweep_receipt_materials(s: Session, at: datetime) -> int:
                 details = {"name": m.name, "due": m.due.isoformat(), "at": at.isoformat()}
                 entries.append(audit.Entry("receipt.overdue", "system", None, "receipt", receipt_id, details))
         if len(entries) > before:
+            _tell_overdue(s, receipt_id, [e.details or {} for e in entries[before:]])
             s.execute(
                 update(Receipt)
                 .where(col(Receipt.id) == receipt_id, col(Receipt.materials_state) == PENDING)

@@ -20,6 +20,7 @@ from certsvc.db.models import Commitment, Department, Enterprise, Licence, utcno
 from certsvc.db.session import session_scope
 from certsvc.enterprises.standing import refuse_unless_in_good_standing
 from certsvc.errors import Conflict, Denial, Invalid, NotFound
+from certsvc.events.outbox import emit
 from certsvc.licences import status as st
 from certsvc.licences.lifecycle import apply_state
 from certsvc.licences.records import owned
@@ -252,6 +253,13 @@ def sweep_commitments(session: Session, at: datetime) -> int:
                 "suspend": suspend,
             },
         )
+        told = {
+            "change": "commitment.overdue",
+            "commitment_id": c.id,
+            "due": c.due.isoformat() if c.due else None,
+            "suspend": suspend,
+        }
+        emit(session, "commitment.overdue", licence=lic, data=told if lic else {**told, "holder_uscc": c.holder_uscc})
         if suspend and lic is not None:
             apply_state(session, None, lic, "suspend", terms.OVERDUE_REASON, actor_kind="system")
     return marked

@@ -14,6 +14,7 @@ from certsvc.context import Context
 from certsvc.db.models import Department, Enterprise, Filing, Licence, LicenceVersion
 from certsvc.enterprises.standing import refuse_unless_in_good_standing
 from certsvc.errors import Invalid, NotFound
+from certsvc.events.outbox import emit
 from certsvc.licences import issuance
 from certsvc.licences.records import current_version, owned
 from certsvc.licences.rules import IssueRequest, validate_fields
@@ -60,6 +61,7 @@ async def file(
             subject_id=lic.id,
             details={"filing": filing.id, "licence_type": lt.code, "department": dept.code, "form_sha256": form_sha},
         )
+        emit(s, "filing.created", licence=lic, licence_type=lt, department=dept, data={"filing_id": filing.id})
 
     req = IssueRequest.model_validate(
         {"licence_type": lt.code, "holder_uscc": ent.uscc, "holder_name": ent.name, "holder_kind": ent.kind,

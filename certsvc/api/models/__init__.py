@@ -33,6 +33,14 @@ from certsvc.api.models.errors import (
     error_responses,
     media,
 )
+from certsvc.api.models.events import (
+    DeliveryList,
+    DeliveryOut,
+    FeedbackOut,
+    NewSubscriptionOut,
+    SubscriptionList,
+    SubscriptionOut,
+)
 from certsvc.api.models.licences import (
     BatchItemOut,
     BatchOut,
@@ -79,6 +87,12 @@ from certsvc.api.models.verification import (
 )
 
 __all__ = [
+    "DeliveryList",
+    "DeliveryOut",
+    "FeedbackOut",
+    "NewSubscriptionOut",
+    "SubscriptionList",
+    "SubscriptionOut",
     "TrackedReceipt",
     "MatterOut",
     "MatterMaterials",

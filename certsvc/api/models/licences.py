@@ -8,6 +8,7 @@ from pydantic import Field
 
 from certsvc.api.models.base import HolderStatus, IsoDate, IsoDateTime, LicenceStatus, Out
 from certsvc.api.models.errors import ErrorDetail
+from certsvc.api.models.events import FeedbackOut
 from certsvc.api.models.reform import CommitmentOut, CommitmentTermsOut, PublicCommitment
 
 
@@ -68,6 +69,7 @@ class LicenceOut(Out):
     verify_url: str | None = None
     activation_code: str | None = Field(default=None, description="business licences only: shown once")
     commitment: CommitmentOut | None = Field(default=None, description="issued in commitment mode (告知承诺)")
+    feedback: list[FeedbackOut] | None = Field(default=None, description="supervising departments' feedback (反馈)")
 
 
 class BatchItemOut(Out):

@@ -13,6 +13,7 @@ from certsvc.api.models import BatchOut, LicenceOut, LicenceTypeList, LicenceTyp
 from certsvc.api.responses import stored_pdf
 from certsvc.db.session import session_scope
 from certsvc.departments.registry import create_licence_type, licence_type_view, licence_types_of
+from certsvc.events.subscriptions import licence_feedback
 from certsvc.licences import issuance as svc
 from certsvc.licences import lifecycle, records
 from certsvc.licences.batch import issue_batch
@@ -106,6 +107,7 @@ def get_licence(licence_id: str, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
         lic, ver, lt = records.owned_current(s, dept, licence_id)
         body = licence_view(lic, ver, lt, dept, ctx.settings.public_base_url)
         commitment = licence_commitment(s, lic.id, ctx.settings.public_base_url)
+        body["feedback"] = licence_feedback(s, lic.id)
     if commitment is not None:
         body["commitment"] = commitment
     return body

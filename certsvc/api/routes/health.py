@@ -25,9 +25,12 @@ def healthz(ctx: CtxDep) -> JSONResponse:
 
 
 @router.get("/metrics", response_class=PlainTextResponse, responses={200: {"description": "Prometheus text format"}})
-def metrics() -> Response:
-    """Prometheus metrics (issuances, verifications, QR page scans, grant downloads, …) in the text format."""
+def metrics(ctx: CtxDep) -> Response:
+    """Prometheus metrics (issuances, verifications, QR page scans, grant downloads, event deliveries, …)
+    in the text format."""
+    from certsvc.events.stats import exposition
     from certsvc.metrics import render
 
     body, content_type = render()
+    body += exposition(ctx.engine)
     return Response(body, media_type=content_type)
