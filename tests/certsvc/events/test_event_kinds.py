@@ -4,30 +4,15 @@ material overdue, told to the receipt's own department only."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-
-import pytest
 
 from certsvc.core import clock
 from certsvc.core.clock import today
 from certsvc.sweeps import run_sweeps
 from tests.support.events import FOOD, change, dispatch, subscribe
-from tests.support.receiver import Receiver, receiving
+from tests.support.receiver import receiving
 from tests.support.reform import FILING_TYPE, add_type, commitment_type, issue_with_commitment, sign_commitment
-from tests.support.service import Service, make_enterprise, running_service
-
-
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    with running_service(tmp_path_factory.mktemp("certsvc"), CERTSVC_EVENTS_INTERVAL_S="0") as svc:
-        yield svc
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with receiving() as rec:
-        yield rec
+from tests.support.service import make_enterprise
 
 
 def test_each_lifecycle_change_is_an_event_in_order(service, receiver) -> None:

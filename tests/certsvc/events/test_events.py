@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 
 import pytest
 from sqlmodel import Session, select
@@ -22,21 +21,8 @@ from certsvc.events import secrets
 from certsvc.events.dispatch import run_dispatcher
 from certsvc.licences.lifecycle import apply_state
 from tests.support.events import FOOD, change, deliveries, dispatch, subscribe
-from tests.support.receiver import Receiver, receiving
-from tests.support.service import Service, make_enterprise, running_service
-
-
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    """The service with its own dispatcher off: each test dispatches when it wants."""
-    with running_service(tmp_path_factory.mktemp("certsvc"), CERTSVC_EVENTS_INTERVAL_S="0") as svc:
-        yield svc
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with receiving() as rec:
-        yield rec
+from tests.support.receiver import receiving
+from tests.support.service import make_enterprise
 
 
 def test_a_supervising_department_receives_issued_then_revoked_in_order_each_signed(service, receiver) -> None:
