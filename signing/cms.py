@@ -19,20 +19,10 @@ from asn1crypto import algos, cms, x509
 from pyhanko.sign.signers import Signer
 from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 
+from signing.der import tlv as _tlv
 from signing.tsa import LocalTsa
 
 __all__ = ["cms_size_bound", "pades_cms"]
-
-
-def _der_len(n: int) -> bytes:
-    if n < 0x80:
-        return bytes([n])
-    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(body)]) + body
-
-
-def _tlv(tag: int, content: bytes) -> bytes:
-    return bytes([tag]) + _der_len(len(content)) + content
 
 
 @dataclass(frozen=True)

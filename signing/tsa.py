@@ -22,6 +22,8 @@ from asn1crypto import algos, cms, core, tsp, x509
 from pyhanko.sign.general import as_signing_certificate_v2
 from pyhanko.sign.timestamps import TimeStamper
 
+from signing.der import tlv as _tlv
+
 __all__ = ["ARCHIVE_POLICY", "POLICY", "LocalTsa", "TsaRequestError"]
 
 POLICY = "2.25.238514034867931370526713417590283746271"
@@ -37,14 +39,6 @@ _MAX_QUERY = 4096
 
 class TsaRequestError(ValueError):
     """A time-stamp query that is not one (not DER, wrong structure, unsupported hash)."""
-
-
-def _tlv(tag: int, content: bytes) -> bytes:
-    n = len(content)
-    if n < 0x80:
-        return bytes([tag, n]) + content
-    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([tag, 0x80 | len(body)]) + body + content
 
 
 class LocalTsa(TimeStamper):
