@@ -31,7 +31,7 @@ from keys.ca import Publication, Revoked, Subject, build_crl, from_pem, issue_le
 from signing.ltv import LtvData
 from signing.pipeline import SealKey
 from signing.tsa import LocalTsa
-from verify.trust import OwnerKind
+from verify.trust import OwnerKind, as_utc
 
 ROOT_LABEL = "root-ca"
 SERVICE_OWNER = OwnerKind.SERVICE
@@ -80,10 +80,6 @@ class CertInfo:
     @property
     def pem(self) -> str:
         return to_pem(self.cert)
-
-
-def _aware(t: datetime) -> datetime:
-    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
 
 
 def _info(row: SigningCertificate) -> CertInfo:
@@ -316,7 +312,7 @@ class Keyring:
         now = clock.now()
         with self._lock:
             hit = self._crl
-        if hit is not None and hit[0] == version and _aware(hit[1].next_update) - now > CRL_REFRESH:
+        if hit is not None and hit[0] == version and as_utc(hit[1].next_update) - now > CRL_REFRESH:
             return hit[1]
         # columns, not entities: a bulk UPDATE earlier in this session leaves entities stale
         rows = session.exec(
@@ -325,7 +321,7 @@ class Keyring:
             ).where(col(SigningCertificate.revoked_from).is_not(None))
         ).all()
         revoked = [
-            Revoked(from_pem(pem).serial_number, _aware(when), reason or "unspecified")
+            Revoked(from_pem(pem).serial_number, as_utc(when), reason or "unspecified")
             for pem, when, reason in rows
             if when is not None
         ]
@@ -333,7 +329,7 @@ class Keyring:
             repr(sorted((e.serial, e.revoked_from.isoformat(), e.reason) for e in revoked)).encode()
         ).hexdigest()
         latest = self._latest_crl(session)
-        if latest is None or latest.entries != digest or _aware(latest.next_update) - now <= CRL_REFRESH:
+        if latest is None or latest.entries != digest or as_utc(latest.next_update) - now <= CRL_REFRESH:
             published = self._publish_crl(session, latest, revoked, digest, now)
             with self._lock:
                 self._crl = None  # cached once read back committed: this transaction may yet roll back

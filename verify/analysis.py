@@ -57,7 +57,7 @@ from verify.report import (
 )
 from verify.report import ModificationLevel as ReportedLevel
 from verify.structure import RevisionSummary, compare, rewritten_objects, summarise
-from verify.trust import TrustContext
+from verify.trust import TrustContext, as_utc
 from verify.workers import JobFailed, JobTimeout, WorkerCrashed, WorkerPool, default_pool
 
 MAX_PDF_BYTES = 20 * 1024 * 1024
@@ -93,10 +93,6 @@ _COVERAGE: dict[SignatureCoverageLevel | None, Coverage] = {
     SignatureCoverageLevel.ENTIRE_FILE: Coverage.ENTIRE_FILE,
     SignatureCoverageLevel.ENTIRE_REVISION: Coverage.ENTIRE_REVISION,
 }
-
-
-def _aware(t: datetime | None) -> datetime | None:
-    return t.replace(tzinfo=UTC) if t is not None and t.tzinfo is None else t
 
 
 def _short(e: BaseException) -> str:
@@ -229,7 +225,7 @@ async def _one(emb: EmbeddedPdfSignature, trust: TrustContext, data: bytes) -> S
         claimed = None
     # Judge the chain at the (self-reported) signing time, so that expired seal certificates do
     # not invalidate old licences; a claim in the future is not believed.
-    claimed = _aware(claimed)  # PDF dates without a zone: read as UTC
+    claimed = as_utc(claimed)  # PDF dates without a zone: read as UTC
     moment = claimed if claimed is not None and claimed <= datetime.now(UTC) else None
     try:
         status = await async_validate_pdf_signature(emb, trust.validation_context(moment), diff_policy=DIFF_POLICY)
@@ -257,7 +253,7 @@ async def _one(emb: EmbeddedPdfSignature, trust: TrustContext, data: bytes) -> S
         valid=bool(status.valid),
         trusted=bool(status.trusted),
         trust_problem=None if status.trust_problem_indic is None else str(status.trust_problem_indic),
-        signing_time=_stamped_time(status) or _aware(status.signer_reported_dt) or claimed,
+        signing_time=_stamped_time(status) or as_utc(status.signer_reported_dt) or claimed,
         coverage=coverage,
         docmdp_level=None if docmdp is None else int(docmdp.value),
         modification_level=None if level is None else ReportedLevel(level.name),
@@ -275,7 +271,7 @@ def _stamped_time(status: Any) -> datetime | None:
     ts = getattr(status, "timestamp_validity", None)
     if ts is None or not (ts.intact and ts.valid and ts.trusted):
         return None
-    return _aware(ts.timestamp)
+    return as_utc(ts.timestamp)
 
 
 def _revision_digest(emb: EmbeddedPdfSignature, coverage: Coverage, data: bytes) -> tuple[int | None, str | None]:
@@ -310,7 +306,7 @@ async def _document_timestamp(
         valid=bool(status.valid),
         trusted=bool(status.trusted),
         trust_problem=None if status.trust_problem_indic is None else str(status.trust_problem_indic),
-        signing_time=_aware(status.timestamp),
+        signing_time=as_utc(status.timestamp),
         coverage=coverage,
         modification_level=None if level is None else ReportedLevel(level.name),
         diff_problem=_short(diff) if isinstance(diff, SuspiciousModification) else None,

@@ -44,10 +44,11 @@ def _der(cert: x509.Certificate) -> bytes:
 
 
 @overload
-def _aware(t: datetime) -> datetime: ...
+def as_utc(t: datetime) -> datetime: ...
 @overload
-def _aware(t: None) -> None: ...
-def _aware(t: datetime | None) -> datetime | None:
+def as_utc(t: None) -> None: ...
+def as_utc(t: datetime | None) -> datetime | None:
+    """``t`` with UTC attached if it has no zone (databases hand back naive UTC); None stays None."""
     if t is None or t.tzinfo is not None:
         return t
     return t.replace(tzinfo=UTC)
@@ -72,7 +73,7 @@ class TrustedCert:
         object.__setattr__(self, "owner_kind", OwnerKind(self.owner_kind))
         if kid_of(_der(self.cert)) != self.kid:
             raise TrustContextError(f"kid {self.kid} does not match its certificate")
-        object.__setattr__(self, "revoked_from", _aware(self.revoked_from))
+        object.__setattr__(self, "revoked_from", as_utc(self.revoked_from))
 
     @classmethod
     def from_cert(
@@ -111,11 +112,11 @@ class TrustedCert:
             return False
         if moment is None:
             return True
-        return self.revoked_from <= _aware(moment)
+        return self.revoked_from <= as_utc(moment)
 
     def valid_at(self, moment: datetime) -> bool:
         """Whether the certificate is within its validity period and not revoked at ``moment``."""
-        t = _aware(moment)
+        t = as_utc(moment)
         return self.cert.not_valid_before_utc <= t <= self.cert.not_valid_after_utc and not self.revoked_at(t)
 
 
@@ -211,7 +212,7 @@ class TrustContext:
             trust_roots=[self._root_asn1],
             allow_fetching=False,
             revocation_mode="soft-fail",
-            moment=_aware(moment),
+            moment=as_utc(moment),
         )
 
     def issued_by_root(self, cert: x509.Certificate) -> bool:

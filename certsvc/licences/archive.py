@@ -12,7 +12,7 @@ time-stamped one is stored beside it and handed out from then on. Run it from cr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -25,6 +25,7 @@ from certsvc.db.models import LicenceVersion
 from certsvc.db.session import session_scope
 from signing.ltv import archive_timestamp, latest_proof
 from signing.seal_pdf import run_sync
+from verify.trust import as_utc
 
 
 @dataclass
@@ -44,16 +45,12 @@ class ArchiveReport:
         ]
 
 
-def _aware(t: datetime | None) -> datetime | None:
-    return t if t is None or t.tzinfo is not None else t.replace(tzinfo=UTC)
-
-
 def due(pdf: bytes, deadline: datetime) -> bool:
     """Whether ``pdf`` needs a document time-stamp now: its newest time-stamp's TSA certificate
     expires before ``deadline``, or it has no document time-stamp yet and its newest CRL (or none)
     expires before ``deadline``."""
     proof = latest_proof(pdf)
-    stamp_until, crl_until = _aware(proof.timestamp_until), _aware(proof.crl_until)
+    stamp_until, crl_until = as_utc(proof.timestamp_until), as_utc(proof.crl_until)
     if stamp_until is None or stamp_until <= deadline:
         return True
     return not proof.archived and (crl_until is None or crl_until <= deadline)

@@ -15,6 +15,7 @@ from pyhanko.sign import signers
 from sqlmodel import Session, select
 
 from certsvc.db.models import SigningCertificate
+from keys.ca import uscc_of
 from signing.payload import Claims, sign_claims
 from tests.support.standalone import standalone_service
 
@@ -87,7 +88,7 @@ def test_compromised_key_signatures_after_the_revocation_date_are_not_genuine(tm
             1,
             b"",
             None,
-            issuer="11440300MB2C92042M",
+            issuer=uscc_of(old_info.cert),  # the department whose (compromised) key signs it
             issued_at=int(time.time()),
         )
         token = sign_claims(claims, bytes.fromhex(old_info.kid), lambda d: svc.ctx.keyring.sign_raw(old_info, d))
