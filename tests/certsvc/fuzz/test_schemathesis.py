@@ -139,7 +139,7 @@ def _fuzz(t: Target, token: str | None, tmp_path: Path) -> subprocess.CompletedP
         "--max-examples",
         MAX_EXAMPLES,
         "--workers",
-        "2",
+        "1",  # hypothesis describes filters with ast.parse, which CPython 3.11 cannot run in two threads at once
         "--continue-on-failure",
         "--request-timeout",
         "30",
@@ -172,9 +172,10 @@ def test_a_department_never_gets_a_server_error(target: Target, tmp_path: Path) 
     _assert_no_server_error(_fuzz(target, target.health, tmp_path))
 
 
-def test_the_registrar_never_gets_a_server_error(target: Target, tmp_path: Path) -> None:
-    _assert_no_server_error(_fuzz(target, target.market, tmp_path))
-
-
 def test_an_enterprise_never_gets_a_server_error(target: Target, tmp_path: Path) -> None:
     _assert_no_server_error(_fuzz(target, target.enterprise, tmp_path))
+    # before the registrar's run, which may revoke the enterprise's business licence (and its token)
+
+
+def test_the_registrar_never_gets_a_server_error(target: Target, tmp_path: Path) -> None:
+    _assert_no_server_error(_fuzz(target, target.market, tmp_path))
