@@ -173,8 +173,8 @@ def test_a_department_never_gets_a_server_error(target: Target, tmp_path: Path) 
 
 
 def test_an_enterprise_never_gets_a_server_error(target: Target, tmp_path: Path) -> None:
+    """Before the registrar's run, which may revoke the enterprise's business licence (and its token)."""
     _assert_no_server_error(_fuzz(target, target.enterprise, tmp_path))
-    # before the registrar's run, which may revoke the enterprise's business licence (and its token)
 
 
 def test_the_registrar_never_gets_a_server_error(target: Target, tmp_path: Path) -> None:
