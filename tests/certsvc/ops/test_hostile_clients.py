@@ -23,6 +23,9 @@ from tests.support.data import FOOD_LICENCE_TYPE, business_licence_body, food_li
 from tests.support.hostile import annots_pdf, with_huge_annots
 from tests.support.live import add_department_cli, free_port, serve, server_env
 
+# The server under hostile clients: the database plays no part, so CI runs this once, on SQLite.
+pytestmark = pytest.mark.once
+
 LIMITS = {
     "CERTSVC_TRUSTED_PROXIES": "127.0.0.1",
     "CERTSVC_VERIFY_WORKERS": "2",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from tests.support.data import food_licence_body
 from tests.support.standalone import standalone_service
 
@@ -61,6 +63,7 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+@pytest.mark.once  # worker processes; the database plays no part
 def test_sealing_workers_exit_when_the_service_is_killed(tmp_path) -> None:
     import os
     import signal
@@ -86,6 +89,7 @@ def test_sealing_workers_exit_when_the_service_is_killed(tmp_path) -> None:
             server.kill()
 
 
+@pytest.mark.once  # worker processes; the database plays no part
 def test_sealing_workers_run_at_a_lower_cpu_priority_than_the_web_process(tmp_path) -> None:
     from pathlib import Path
 
