@@ -38,6 +38,7 @@ class LicenceTypeList(Out):
     """The licence types the department has defined, oldest first."""
 
     items: list[LicenceTypeOut]
+    next_cursor: str | None = Field(description="the cursor of the next page; null on the last page")
 
 
 class LicenceOut(Out):
@@ -70,6 +71,37 @@ class LicenceOut(Out):
     activation_code: str | None = Field(default=None, description="business licences only: shown once")
     commitment: CommitmentOut | None = Field(default=None, description="issued in commitment mode (告知承诺)")
     feedback: list[FeedbackOut] | None = Field(default=None, description="supervising departments' feedback (反馈)")
+
+
+class LicenceRegister(Out):
+    """A page of the department's register: its licences at their current versions, newest first."""
+
+    items: list[LicenceOut]
+    next_cursor: str | None = Field(description="the cursor of the next page; null on the last page")
+
+
+class LicenceVersionOut(Out):
+    """One version of a licence: what it was, its status now, and where its sealed PDF is."""
+
+    version: int
+    identifier: str
+    number: str
+    status: LicenceStatus
+    status_label: str
+    holder_name: str
+    valid_from: IsoDate
+    valid_until: IsoDate | None
+    sha256: str
+    created_at: IsoDateTime
+    superseded_at: IsoDateTime | None
+    pdf_url: str
+
+
+class LicenceVersionList(Out):
+    """A page of a licence's versions, oldest first."""
+
+    items: list[LicenceVersionOut]
+    next_cursor: str | None = Field(description="the cursor of the next page; null on the last page")
 
 
 class BatchItemOut(Out):
