@@ -28,8 +28,9 @@ async def paging(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description=LIMIT_DOC)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=MAX_CURSOR, description=CURSOR_DOC)] = None,
 ) -> PageRequest:
-    """A list's page request (``async`` although it awaits nothing: no thread hop). A query parameter the list does not take is refused (422 naming it), so that
-    a misspelt filter or a page number is never silently ignored."""
+    """A list's page request (``async`` although it awaits nothing: no thread hop). A query parameter the
+    list does not take is refused (422 naming it), so that a misspelt filter or a page number is never
+    silently ignored."""
     route = request.scope.get("route")
     known = _query_names(route.dependant) if isinstance(route, APIRoute) else {"limit", "cursor"}
     for name in request.query_params:

@@ -43,7 +43,7 @@ class PageRequest:
 class Key:
     """One column (or expression) of a list's order, its Python type, and whether it runs downwards."""
 
-    column: ColumnElement[Any]
+    column: Any  # a column or a labelled expression
     kind: type
     descending: bool = False
 

@@ -180,9 +180,11 @@ class PublicLicence(Out):
 
 
 class HeldPublicLicence(PublicLicence):
-    """A licence on its holder's public page (一码展示), with the page its QR code opens."""
+    """A licence on its holder's public page (一码展示), with the page its QR code opens and whether it is
+    current (valid or suspended, and its seal sound)."""
 
     verify_url: str
+    current: bool
 
 
 class SharedLicence(PublicLicence):
@@ -194,7 +196,8 @@ class SharedLicence(PublicLicence):
 
 
 class EnterprisePage(Out):
-    """一码展示: every licence held under a USCC, current ones first."""
+    """一码展示: a page of the licences held under a USCC, current ones first (the business licence first of
+    all), then the rest, newest first; ``count`` is how many it holds in all."""
 
     uscc: str
     name: str | None
@@ -202,9 +205,9 @@ class EnterprisePage(Out):
     holder_status: HolderStatus | None = None
     holder_status_label: str | None = None
     holder_status_label_en: str | None = None
-    current: list[HeldPublicLicence]
-    other: list[HeldPublicLicence]
     count: int
+    items: list[HeldPublicLicence]
+    next_cursor: str | None = Field(description="the cursor of the next page; null on the last page")
 
 
 # --- receipts ----------------------------------------------------------------------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from certsvc.api.models.base import IsoDate, IsoDateTime, Out
 from certsvc.api.models.licences import ReceiptOut
 
@@ -45,7 +47,7 @@ class EnterpriseReceipts(Out):
     """The enterprise's receipts, newest first."""
 
     items: list[EnterpriseReceipt]
-    next_cursor: str | None
+    next_cursor: str | None = Field(description="the cursor of the next page; null on the last page")
 
 
 class MatterMaterial(Out):
@@ -75,7 +77,7 @@ class Catalogue(Out):
     """The catalogue of matters, by code."""
 
     items: list[MatterOut]
-    next_cursor: str | None
+    next_cursor: str | None = Field(description="the cursor of the next page; null on the last page")
 
 
 class HeldMaterial(Out):
