@@ -4,10 +4,12 @@ each licence's versions and any version's PDF."""
 from __future__ import annotations
 
 import hashlib
+import re
+
 import pytest
 
-from tests.support.data import random_uscc
-from tests.support.service import Dept, Service
+from tests.support.data import business_licence_body, random_uscc
+from tests.support.service import Dept, Service, make_enterprise
 
 TYPE = {
     "code": "RQBG",
@@ -244,3 +246,49 @@ def test_another_departments_licence_has_no_versions_for_you(service, gas) -> No
     assert r.status_code == 404
     r = service.client.get(f"/api/v1/licences/{theirs['id']}/pdf", headers=gas.auth, params={"version": 1})
     assert r.status_code == 404
+
+
+# --- the holder's lists: /e/{uscc} (public) and /enterprise/licences, paged the same way -----------
+
+
+def test_e_pages_a_large_holder_current_licences_first_and_the_page_links_the_next(service, gas) -> None:
+    holder = random_uscc()
+    ids = _batch(service, gas, [_body("深圳市大户燃气有限公司", uscc=holder) for _ in range(54)])
+    r = service.client.post(f"/api/v1/licences/{ids[0]}/revoke", headers=gas.auth, json={"reason": "注销"})
+    assert r.status_code == 200, r.text
+    business = service.client.post(
+        "/api/v1/licences",
+        headers=service.market.auth,
+        json=business_licence_body(holder, "深圳市大户燃气有限公司"),
+    )
+    assert business.status_code == 201, business.text
+    first = service.client.get(f"/e/{holder}", headers={"Accept": "application/json"}).json()
+    assert first["count"] == 55 and len(first["items"]) == 50 and first["next_cursor"]
+    assert first["items"][0]["licence_type"] == "YYZZ"
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 20, **({"cursor": cursor} if cursor else {})}
+        page = service.client.get(f"/e/{holder}", headers={"Accept": "application/json"}, params=params).json()
+        seen += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert len({v["number"] for v in seen}) == len(seen) == 55
+    assert [v["current"] for v in seen] == [True] * 54 + [False]  # the revoked one last
+    assert seen[-1]["status"] == "revoked"
+    html = service.client.get(f"/e/{holder}")
+    assert html.text.count('data-status="') == 50 and 'rel="next"' in html.text
+    assert len(html.content) < 100_000
+    [link] = re.findall(r'<a href="([^"]+)" rel="next">', html.text)
+    rest = service.client.get(link.replace("&amp;", "&"))
+    assert rest.status_code == 200 and rest.text.count('data-status="') == 5 and 'rel="next"' not in rest.text
+
+
+def test_the_enterprise_pages_its_own_licences(service) -> None:
+    ent = make_enterprise(service)
+    first = service.client.get("/api/v1/enterprise/licences", headers=ent.auth, params={"limit": 1}).json()
+    rest = service.client.get(
+        "/api/v1/enterprise/licences", headers=ent.auth, params={"limit": 1, "cursor": first["next_cursor"]}
+    ).json()
+    assert [x["id"] for x in first["items"] + rest["items"]] == [ent.food_licence["id"], ent.business_licence["id"]]
+    assert rest["next_cursor"] is None
