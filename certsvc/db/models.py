@@ -288,6 +288,10 @@ class Receipt(SQLModel, table=True):
     """A sealed acceptance receipt (受理回执) a department hands to an applicant."""
 
     __tablename__ = "receipt"
+    __table_args__ = (  # the department's and the applicant's lists (0011)
+        Index("ix_receipt_department_issued", "department_id", "issued_at", "id"),
+        Index("ix_receipt_applicant_issued", "applicant_uscc", "issued_at", "id"),
+    )
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     department_id: int = Field(index=True)
     applicant_name: str

@@ -199,6 +199,29 @@ def sweep_receipt_materials(s: Session, at: datetime) -> int:
     return len(entries)
 
 
+DEPARTMENT_RECEIPTS = Keyset("department-receipts", RECEIPTS.keys)
+
+
+def department_receipts(
+    s: Session, dept: Department, page: PageRequest, base_url: str, *, state: str | None = None
+) -> dict[str, Any]:
+    """A page of the department's receipts, newest first, each with its missing materials tracked; only those
+    whose materials are ``state`` (pending, overdue, complete) if given."""
+    if state not in (None, PENDING, OVERDUE, COMPLETE):
+        raise Invalid(f"state: {PENDING}, {OVERDUE} or {COMPLETE}", field="state")
+    q = select(Receipt).where(Receipt.department_id == dept.id)
+    if state:
+        q = q.where(Receipt.materials_state == state)
+    rows = s.exec(page_query(q, DEPARTMENT_RECEIPTS, page)).all()  # type: ignore[call-overload]
+    found: Page[Receipt] = page_of(rows, DEPARTMENT_RECEIPTS, page, lambda r: (r.issued_at, r.id))
+    tracked = materials_of(s, [r.id for r in found.items])
+
+    def view(rec: Receipt) -> dict[str, Any]:
+        return {**receipt_view(rec, dept, base_url, full=True), **tracking_view(rec, tracked[rec.id])}
+
+    return found.answer(view)
+
+
 def department_view(s: Session, rec: Receipt, dept: Department, base_url: str) -> dict[str, Any]:
     """A receipt as its department sees it, with its missing materials tracked."""
     view = receipt_view(rec, dept, base_url, full=True)

@@ -29,6 +29,13 @@ class TrackedReceipt(ReceiptOut):
     outstanding: list[TrackedMaterial]
 
 
+class TrackedReceiptList(Out):
+    """A page of the department's receipts, newest first."""
+
+    items: list[TrackedReceipt]
+    next_cursor: str | None = Field(description="the cursor of the next page; null on the last page")
+
+
 class EnterpriseReceipt(Out):
     """One of the enterprise's receipts: the matter, the department, and what is still to hand in."""
 

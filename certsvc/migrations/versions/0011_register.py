@@ -20,6 +20,8 @@ INDEXES = (
     ("ix_licence_holder_created", "licence", ["holder_uscc", "created_at", "id"]),
     ("ix_grant_enterprise_created", "grant", ["enterprise_id", "created_at", "id"]),
     ("ix_commitment_enterprise_signed", "commitment", ["enterprise_id", "signed_at", "id"]),
+    ("ix_receipt_department_issued", "receipt", ["department_id", "issued_at", "id"]),
+    ("ix_receipt_applicant_issued", "receipt", ["applicant_uscc", "issued_at", "id"]),
 )
 
 

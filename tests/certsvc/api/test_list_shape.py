@@ -103,6 +103,7 @@ def test_the_lists_include_every_kind_the_spec_names(spec) -> None:
         "/api/v1/enterprise/grants",
         "/api/v1/enterprise/access-log",
         "/api/v1/enterprise/receipts",
+        "/api/v1/receipts",
         "/api/v1/enterprise/commitments",
         "/api/v1/subscriptions",
         "/api/v1/subscriptions/{subscription_id}/deliveries",
