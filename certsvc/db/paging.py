@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import Select, and_, bindparam, or_, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
 from certsvc.errors import Invalid
@@ -61,12 +61,18 @@ class Keyset:
 
     def after(self, values: Sequence[Any]) -> ColumnElement[bool]:
         """Rows strictly after the row whose key is ``values``, in this order (lexicographic)."""
+        pairs = list(zip(self.keys, values, strict=True))
+        if len({k.descending for k in self.keys}) == 1:
+            # one direction: a row-value comparison, which an index on the columns answers as a range
+            row = tuple_(*(k.column for k in self.keys))
+            bound = tuple_(*(bindparam(None, v, type_=k.column.type) for k, v in pairs))
+            return row < bound if self.keys[0].descending else row > bound
         clause: ColumnElement[bool] | None = None
-        for k, v in reversed(list(zip(self.keys, values, strict=True))):
+        for k, v in reversed(pairs):
             beyond = k.column < v if k.descending else k.column > v
             clause = beyond if clause is None else or_(beyond, and_(k.column == v, clause))
         assert clause is not None
-        first, v0 = self.keys[0], values[0]
+        first, v0 = pairs[0]
         # the leading column's bound on its own, so that an index on it is used as a range
         lead = first.column <= v0 if first.descending else first.column >= v0
         return and_(lead, clause)
