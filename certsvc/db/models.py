@@ -118,6 +118,12 @@ class Licence(SQLModel, table=True):
     """A licence's identity and lifecycle state; its content lives in versions."""
 
     __tablename__ = "licence"
+    __table_args__ = (  # the register's filters and its order, and the holder's (0011)
+        Index("ix_licence_register", "department_id", "created_at", "id"),
+        Index("ix_licence_register_state", "department_id", "state", "created_at", "id"),
+        Index("ix_licence_register_type", "department_id", "licence_type_id", "created_at", "id"),
+        Index("ix_licence_holder_created", "holder_uscc", "created_at", "id"),
+    )
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     licence_type_id: int = Field(index=True)
     department_id: int = Field(index=True)
@@ -229,6 +235,7 @@ class Grant(SQLModel, table=True):
     """An enterprise's share link: which licences, to whom, for what, until when and how many downloads."""
 
     __tablename__ = "grant"
+    __table_args__ = (Index("ix_grant_enterprise_created", "enterprise_id", "created_at", "id"),)
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     enterprise_id: int = Field(index=True)
     token_hash: str = Field(unique=True, max_length=64)
@@ -281,6 +288,10 @@ class Receipt(SQLModel, table=True):
     """A sealed acceptance receipt (受理回执) a department hands to an applicant."""
 
     __tablename__ = "receipt"
+    __table_args__ = (  # the department's and the applicant's lists (0011)
+        Index("ix_receipt_department_issued", "department_id", "issued_at", "id"),
+        Index("ix_receipt_applicant_issued", "applicant_uscc", "issued_at", "id"),
+    )
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     department_id: int = Field(index=True)
     applicant_name: str
@@ -355,7 +366,10 @@ class Commitment(SQLModel, table=True):
     """A notification-commitment (告知承诺书) the enterprise signed; bound to the licence issued with it."""
 
     __tablename__ = "commitment"
-    __table_args__ = (Index("ix_commitment_status_due", "status", "due"),)
+    __table_args__ = (
+        Index("ix_commitment_status_due", "status", "due"),
+        Index("ix_commitment_enterprise_signed", "enterprise_id", "signed_at", "id"),
+    )
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     enterprise_id: int = Field(index=True)
     holder_uscc: str = Field(index=True, max_length=18)

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from certsvc import audit
 from certsvc.db.counters import next_value
 from certsvc.db.models import ApiCredential, Department, LicenceType
+from certsvc.db.paging import Key, Keyset, Page, PageRequest, page_of, page_query
 from certsvc.errors import Conflict, Invalid
 from certsvc.identifiers import IdentifierError, validate_uscc
 from certsvc.keyring import Keyring
@@ -199,13 +200,15 @@ def check_commitment_terms(reform_mode: str, terms: dict[str, Any] | None) -> di
     return {"text": text, "conditions_due_days": days, "on_overdue": on_overdue}
 
 
-def licence_types_of(session: Session, dept: Department) -> list[LicenceType]:
-    """The licence types the department defined, oldest first."""
-    return list(
-        session.exec(
-            select(LicenceType).where(LicenceType.department_id == dept.id).order_by(col(LicenceType.id))
-        ).all()
-    )
+TYPES = Keyset("licence-types", (Key(col(LicenceType.id), int),))
+
+
+def licence_types_page(session: Session, dept: Department, page: PageRequest) -> dict[str, Any]:
+    """A page of the licence types the department defined, oldest first."""
+    stmt = page_query(select(LicenceType).where(LicenceType.department_id == dept.id), TYPES, page)
+    rows = session.exec(stmt).all()  # type: ignore[call-overload]
+    found: Page[LicenceType] = page_of(rows, TYPES, page, lambda lt: (lt.id,))
+    return found.answer(licence_type_view)
 
 
 def licence_type_view(lt: LicenceType) -> dict[str, Any]:

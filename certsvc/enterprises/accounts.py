@@ -24,6 +24,7 @@ from certsvc.db.models import (
     VerificationCount,
     utcnow,
 )
+from certsvc.db.paging import Key, Keyset, Page, PageRequest, page_of, page_query
 from certsvc.errors import Invalid, TooManyRequests, Unauthorized
 from certsvc.identifiers import IdentifierError, validate_uscc
 from certsvc.security import matches, new_bearer, normalise_activation_code
@@ -170,9 +171,47 @@ def log_access(
     )
 
 
+ACCESS = Keyset("access-log", (Key(col(AccessEvent.at), datetime, True), Key(col(AccessEvent.id), int, True)))
+
+
+def _event_view(e: AccessEvent, depts: dict[int | None, str]) -> dict[str, Any]:
+    return {
+        "at": e.at.isoformat(),
+        "kind": e.kind,
+        "licence_id": e.licence_id,
+        "grant_id": e.grant_id,
+        "department": depts.get(e.department_id) if e.department_id else None,
+        "purpose": e.purpose,
+        "matter": e.matter,
+        "attempts": e.attempts,
+    }
+
+
+def _verification_counts(s: Session, ent: Enterprise) -> list[dict[str, Any]]:
+    licence_ids = [lic.id for lic in s.exec(select(Licence).where(Licence.holder_uscc == ent.uscc))]
+    if not licence_ids:
+        return []
+    rows = s.exec(
+        select(VerificationCount)
+        .where(col(VerificationCount.licence_id).in_(licence_ids))
+        .order_by(col(VerificationCount.day).desc())
+        .limit(400)
+    ).all()
+    return [{"licence_id": r.licence_id, "day": r.day.isoformat(), "count": r.count} for r in rows]
+
+
+def access_log_page(s: Session, ent: Enterprise, page: PageRequest) -> dict[str, Any]:
+    """A page of who accessed this enterprise's licences, newest first, with the daily QR scan counts."""
+    depts: dict[int | None, str] = {d.id: d.name for d in s.exec(select(Department))}
+    q = select(AccessEvent).where(AccessEvent.holder_uscc == ent.uscc)
+    rows = s.exec(page_query(q, ACCESS, page)).all()  # type: ignore[call-overload]
+    found: Page[AccessEvent] = page_of(rows, ACCESS, page, lambda e: (e.at, e.id))
+    return found.answer(lambda e: _event_view(e, depts), verification_counts=_verification_counts(s, ent))
+
+
 def access_log(s: Session, ent: Enterprise, *, page: int, per_page: int) -> dict[str, Any]:
-    """One page of who accessed this enterprise's licences, with the daily QR scan counts."""
-    depts = {d.id: d.name for d in s.exec(select(Department))}
+    """One numbered page of the access log, for the portal's pages, with the daily QR scan counts."""
+    depts: dict[int | None, str] = {d.id: d.name for d in s.exec(select(Department))}
     q = (
         select(AccessEvent)
         .where(AccessEvent.holder_uscc == ent.uscc)
@@ -180,32 +219,10 @@ def access_log(s: Session, ent: Enterprise, *, page: int, per_page: int) -> dict
     )
     total = s.exec(select(func.count()).select_from(AccessEvent).where(AccessEvent.holder_uscc == ent.uscc)).one()
     events = s.exec(q.offset((page - 1) * per_page).limit(per_page)).all()
-    licence_ids = [lic.id for lic in s.exec(select(Licence).where(Licence.holder_uscc == ent.uscc))]
-    counts = []
-    if licence_ids:
-        rows = s.exec(
-            select(VerificationCount)
-            .where(col(VerificationCount.licence_id).in_(licence_ids))
-            .order_by(col(VerificationCount.day).desc())
-            .limit(400)
-        ).all()
-        counts = [{"licence_id": r.licence_id, "day": r.day.isoformat(), "count": r.count} for r in rows]
     return {
         "page": page,
         "per_page": per_page,
         "total": total,
-        "items": [
-            {
-                "at": e.at.isoformat(),
-                "kind": e.kind,
-                "licence_id": e.licence_id,
-                "grant_id": e.grant_id,
-                "department": depts.get(e.department_id) if e.department_id else None,
-                "purpose": e.purpose,
-                "matter": e.matter,
-                "attempts": e.attempts,
-            }
-            for e in events
-        ],
-        "verification_counts": counts,
+        "items": [_event_view(e, depts) for e in events],
+        "verification_counts": _verification_counts(s, ent),
     }

@@ -4,53 +4,68 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, func, select
 
 from certsvc import audit
+from certsvc.core.clock import today
 from certsvc.db.models import Department, Enterprise, Licence, LicenceType, LicenceVersion
+from certsvc.db.paging import Page, PageRequest, page_of, page_query
 from certsvc.enterprises.accounts import log_access
 from certsvc.errors import BadRequest, Invalid
 from certsvc.identifiers import IdentifierError, validate_uscc
-from certsvc.licences import status as st
-from certsvc.licences.lookup import held_licences, public_views_of_holder
+from certsvc.licences.lookup import HELD, current_clause, held_licences, public_views_of_holder
 from certsvc.licences.views import licence_view
-
-CURRENT = {st.VALID, st.SUSPENDED}
 
 
 def holder_licences(s: Session, uscc: str) -> list[tuple[Licence, LicenceVersion, LicenceType, Department]]:
     """All licences of a holder with their current version, newest first."""
     # SQLModel's exec() runs any SQLAlchemy Select, but its overloads only admit its own
-    stmt = held_licences(Licence, LicenceVersion, LicenceType, Department)
+    stmt = held_licences(Licence, LicenceVersion, LicenceType, Department).order_by(*HELD.order_by())
     rows = s.exec(stmt, params={"key": uscc}).all()  # type: ignore[call-overload]
     return [tuple(r) for r in rows]
 
 
-def public_holder_view(s: Session, uscc: str, base_url: str) -> dict[str, Any] | None:
-    """The public page of a USCC (一码展示): current licences first, the rest after; None if it holds none."""
+def holder_page(
+    s: Session, uscc: str, base_url: str, page: PageRequest, *, current: bool = False, type_code: str | None = None
+) -> Page[dict[str, Any]]:
+    """A page of the full records of a holder's licences, newest first; only current ones with ``current``,
+    only those of a licence type with ``type_code``."""
+    stmt = held_licences(Licence, LicenceVersion, LicenceType, Department)
+    if current:
+        stmt = stmt.where(current_clause())
+    if type_code is not None:
+        stmt = stmt.where(col(LicenceType.code) == type_code.upper())
+    params = {"key": uscc, "today": today()}
+    rows = s.exec(page_query(stmt, HELD, page), params=params).all()  # type: ignore[call-overload]
+    found: Page[Any] = page_of(rows, HELD, page, lambda r: (r[0].created_at, r[0].id))
+    return Page([licence_view(r[0], r[1], r[2], r[3], base_url) for r in found.items], found.next_cursor)
+
+
+def public_holder_view(s: Session, uscc: str, base_url: str, page: PageRequest) -> dict[str, Any] | None:
+    """A page of the public view of a USCC (一码展示): current licences first (the business licence, the holder's
+    identity, first of all), then the rest, newest first; each says whether it is ``current``. None if it holds
+    none (or the USCC is not one)."""
     try:
         uscc = validate_uscc(uscc)
     except IdentifierError:
         return None
-    views = public_views_of_holder(s.connection(), uscc, base_url)
-    if not views:
+    found = public_views_of_holder(s.connection(), uscc, base_url, page)
+    views = found.items
+    if not views and not page.cursor:
         return None
     ent = s.exec(select(Enterprise).where(Enterprise.uscc == uscc)).first()
-    current = [v for v in views if v["status"] in CURRENT and v["genuine"]]
-    other = [v for v in views if v["status"] not in CURRENT or not v["genuine"]]
-    # Business licence first among current ones: it is the enterprise's identity.
-    current.sort(key=lambda v: v["licence_type"] != "YYZZ")
     holder = next((v for v in views if v["holder_status"]), None)
+    count = s.exec(select(func.count()).select_from(Licence).where(Licence.holder_uscc == uscc)).one()
     return {
         "uscc": uscc,
-        "name": ent.name if ent else views[0]["holder_name"],
+        "name": ent.name if ent else (views[0]["holder_name"] if views else uscc),
         "holder_status": holder["holder_status"] if holder else None,
         "holder_status_label": holder["holder_status_label"] if holder else None,
         "holder_status_label_en": holder["holder_status_label_en"] if holder else None,
         "registered": ent is not None,
-        "current": current,
-        "other": other,
-        "count": len(views),
+        "count": count,
+        "items": views,
+        "next_cursor": found.next_cursor,
     }
 
 
@@ -63,7 +78,14 @@ def holder_view(s: Session, uscc: str, base_url: str) -> list[dict[str, Any]]:
 
 
 def shared_lookup(
-    s: Session, dept: Department, uscc: str, *, purpose: str | None, type_code: str | None, base_url: str
+    s: Session,
+    dept: Department,
+    uscc: str,
+    *,
+    purpose: str | None,
+    type_code: str | None,
+    base_url: str,
+    page: PageRequest = PageRequest(),
 ) -> dict[str, Any]:
     """共享调用: a department reads another holder's current licences for a stated purpose; the call
     is written to the holder's access log and to the audit chain."""
@@ -74,11 +96,8 @@ def shared_lookup(
         uscc = validate_uscc(uscc)
     except IdentifierError as e:
         raise Invalid(f"uscc: {e}", field="uscc") from e
-    items = [
-        v
-        for v in holder_view(s, uscc, base_url)
-        if v["status"] in CURRENT and (type_code is None or v["licence_type"] == type_code.upper())
-    ]
+    found = holder_page(s, uscc, base_url, page, current=True, type_code=type_code)
+    items = found.items
     log_access(s, uscc, "lookup", department_id=dept.id, purpose=purpose)
     audit.record(
         s,
@@ -89,4 +108,4 @@ def shared_lookup(
         subject_id=uscc,
         details={"purpose": purpose, "type": type_code, "results": len(items)},
     )
-    return {"uscc": uscc, "purpose": purpose, "items": items}
+    return {"uscc": uscc, "purpose": purpose, "items": items, "next_cursor": found.next_cursor}

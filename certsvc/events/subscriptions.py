@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from certsvc import audit
 from certsvc.context import Context
 from certsvc.db.models import Delivery, Department, Feedback, LicenceType, OutboxEvent, Subscription, utcnow
+from certsvc.db.paging import Key, Keyset, Page, PageRequest, page_of, page_query
 from certsvc.db.session import session_scope
 from certsvc.errors import Conflict, Denial, Invalid, NotFound
 from certsvc.events import secrets
@@ -146,15 +147,17 @@ def own_subscription(s: Session, dept: Department, subscription_id: str) -> Subs
     return sub
 
 
-def subscriptions_of(ctx: Context, dept: Department) -> dict[str, Any]:
-    """The department's live subscriptions."""
+SUBSCRIPTIONS = Keyset("subscriptions", (Key(col(Subscription.created_at), datetime), Key(col(Subscription.id), str)))
+DELIVERIES = Keyset("deliveries", (Key(col(Delivery.id), int, True),))
+
+
+def subscriptions_of(ctx: Context, dept: Department, page: PageRequest) -> dict[str, Any]:
+    """A page of the department's live subscriptions, oldest first."""
     with Session(ctx.engine) as s:
-        subs = s.exec(
-            select(Subscription)
-            .where(Subscription.department_id == dept.id, col(Subscription.deleted_at).is_(None))
-            .order_by(col(Subscription.created_at))
-        ).all()
-        return {"items": [subscription_view(x) for x in subs], "next_cursor": None}
+        q = select(Subscription).where(Subscription.department_id == dept.id, col(Subscription.deleted_at).is_(None))
+        rows = s.exec(page_query(q, SUBSCRIPTIONS, page)).all()  # type: ignore[call-overload]
+        found: Page[Subscription] = page_of(rows, SUBSCRIPTIONS, page, lambda x: (x.created_at, x.id))
+        return found.answer(subscription_view)
 
 
 def delete_subscription(ctx: Context, dept: Department, subscription_id: str) -> None:
@@ -196,13 +199,11 @@ def delivery_view(d: Delivery, ev: OutboxEvent) -> dict[str, Any]:
 
 
 def deliveries_of(
-    ctx: Context, dept: Department, subscription_id: str, *, state: str | None, limit: int, cursor: str | None
+    ctx: Context, dept: Department, subscription_id: str, page: PageRequest, *, state: str | None
 ) -> dict[str, Any]:
-    """A subscription's deliveries, newest first; only its own department sees them."""
+    """A page of a subscription's deliveries, newest first; only its own department sees them."""
     if state not in (None, "pending", "delivered", "failed"):
         raise Invalid("state: pending, delivered or failed", field="state")
-    if cursor is not None and not cursor.isdigit():
-        raise Invalid("cursor: as given in next_cursor", field="cursor")
     with Session(ctx.engine) as s:
         sub = own_subscription(s, dept, subscription_id)
         q = (
@@ -212,11 +213,9 @@ def deliveries_of(
         )
         if state:
             q = q.where(Delivery.state == state)
-        if cursor:
-            q = q.where(col(Delivery.id) < int(cursor))
-        rows = s.exec(q.order_by(col(Delivery.id).desc()).limit(limit)).all()
-    items = [delivery_view(d, ev) for d, ev in rows]
-    return {"items": items, "next_cursor": items[-1]["id"] if len(rows) == limit else None}
+        rows = s.exec(page_query(q, DELIVERIES, page)).all()  # type: ignore[call-overload]
+    found: Page[Any] = page_of(rows, DELIVERIES, page, lambda r: (r[0].id,))
+    return found.answer(lambda r: delivery_view(*r))
 
 
 def feedback_view(f: Feedback, ev: OutboxEvent | None, dept: Department | None) -> dict[str, Any]:

@@ -13,13 +13,14 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Date, Select, and_, bindparam, case, or_, select
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from certsvc.core.clock import today
 from certsvc.db.models import Commitment, Department, Enterprise, Licence, LicenceType, LicenceVersion
+from certsvc.db.paging import Key, Keyset, Page, PageRequest, page_of, page_query
 from certsvc.licences.history import as_of, moment
 from certsvc.licences.views import public_view
 from certsvc.reform import terms
@@ -176,9 +177,27 @@ def _view(
     return lic.id, view
 
 
+def current_clause() -> Any:
+    """The licence (joined with its current version) is current: valid and not expired, or suspended."""
+    until = col(LicenceVersion.valid_until)
+    return or_(
+        col(Licence.state) == "suspended",
+        and_(col(Licence.state) == "valid", or_(until.is_(None), until >= bindparam("today", type_=Date))),
+    )
+
+
+# Current licences first, the business licence (the holder's identity) first among them; then the rest.
+RANK = case((and_(current_clause(), col(LicenceType.is_business_licence)), 0), (current_clause(), 1), else_=2).label(
+    "rank"
+)
+# Newest first by first issue (amending a licence does not move it), within each rank on ``/e/``.
+HELD = Keyset("held", (Key(col(Licence.created_at), datetime, True), Key(col(Licence.id), str, True)))
+SHOWN = Keyset("shown", (Key(RANK, int), *HELD.keys))
+
+
 def held_licences(*columns: Any) -> Select[Any]:
     """``columns`` for every licence held under the USCC bound as ``key``, joined with its current
-    version, licence type and issuing department; newest first."""
+    version, licence type and issuing department; unordered (see :data:`HELD`)."""
     return (
         select(*columns)
         .select_from(Licence)
@@ -190,7 +209,6 @@ def held_licences(*columns: Any) -> Select[Any]:
         .join(LicenceType, col(LicenceType.id) == col(Licence.licence_type_id))
         .join(Department, col(Department.id) == col(Licence.department_id))
         .where(col(Licence.holder_uscc) == bindparam("key"))
-        .order_by(col(LicenceVersion.issued_at).desc(), col(Licence.id))
     )
 
 
@@ -199,28 +217,33 @@ _BY_HOLDER = _with_holder(
         *_VERSION_COLS,
         LicenceVersion.qr_payload,
         *_LICENCE_COLS,
+        col(Licence.created_at).label("created_at"),
         LicenceType.code,
         LicenceType.name,
         col(Department.name).label("dept_name"),
         col(Department.uscc).label("dept_uscc"),
+        RANK,
     )
 )
 
 
-def public_views_of_holder(conn: Connection, uscc: str, base_url: str) -> list[dict[str, Any]]:
-    """Public views of every licence held under ``uscc`` (current versions), newest first, each
-    with its ``verify_url``: the columns they show, without loading whole rows."""
+def public_views_of_holder(conn: Connection, uscc: str, base_url: str, page: PageRequest) -> Page[dict[str, Any]]:
+    """A page of public views of the licences held under ``uscc`` (current versions), current ones first
+    (the business licence first), newest first, each with its ``verify_url`` and whether it is ``current``."""
     views = []
     trust = trust_for(conn.engine, conn)
-    for row in conn.execute(_BY_HOLDER, {"key": uscc}):
+    rows = conn.execute(page_query(_BY_HOLDER, SHOWN, page), {"key": uscc, "today": today()}).all()
+    for row in rows[: page.limit]:
         m = row._mapping
         lic, ver = _licence_and_version(m)
         lt: Any = SimpleNamespace(code=m["code"], name=m["name"])
         dept: Any = SimpleNamespace(name=m["dept_name"], uscc=m["dept_uscc"])
         view = _judge_seal(trust, ver, public_view(lic, ver, lt, dept, base_url, _holder(m), _commitment(m, base_url)))
         view["verify_url"] = f"{base_url}/v/{m['qr_payload']}"
+        view["current"] = m["rank"] < 2 and view["genuine"]
         views.append(view)
-    return views
+    keys = page_of(rows, SHOWN, page, lambda r: (r._mapping["rank"], r._mapping["created_at"], r._mapping["id"]))
+    return Page(views, keys.next_cursor)
 
 
 def public_view_by_token(

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, or_, select
 
 from certsvc import audit
 from certsvc.db.models import Department, LicenceType, Matter
+from certsvc.db.paging import Key, Keyset, Page, PageRequest, page_of, page_query
 from certsvc.departments.registry import REFORM_MODES
 from certsvc.enterprises.accounts import log_access
 from certsvc.enterprises.holders import holder_view
@@ -104,27 +105,29 @@ def matter_view(m: Matter, dept: Department, lt: LicenceType) -> dict[str, Any]:
     }
 
 
+MATTERS = Keyset("matters", (Key(col(Matter.code), str),))
+
+
 def catalogue(
-    s: Session, *, q: str | None = None, department: str | None = None, limit: int = 50, cursor: str | None = None
+    s: Session, page: PageRequest = PageRequest(), *, q: str | None = None, department: str | None = None
 ) -> dict[str, Any]:
-    """The catalogue, by code: ``q`` finds matters whose name (or code) contains it, ``department``
-    those of a department given by its code or (part of) its name; ``cursor`` is the last code shown."""
+    """A page of the catalogue, by code: ``q`` finds matters whose name (or code) contains it, ``department``
+    those of a department given by its code or (part of) its name."""
     stmt = (
         select(Matter, Department, LicenceType)
         .join(Department, col(Department.id) == col(Matter.department_id))
         .join(LicenceType, col(LicenceType.id) == col(Matter.licence_type_id))
     )
     if q and q.strip():
-        needle = f"%{q.strip()}%"
-        stmt = stmt.where(or_(col(Matter.name).like(needle), col(Matter.code).like(needle.upper())))
+        needle = q.strip()
+        by_name = col(Matter.name).contains(needle, autoescape=True)
+        stmt = stmt.where(or_(by_name, col(Matter.code).contains(needle.upper(), autoescape=True)))
     if department and department.strip():
         d = department.strip()
-        stmt = stmt.where(or_(col(Department.code) == d.upper(), col(Department.name).like(f"%{d}%")))
-    if cursor:
-        stmt = stmt.where(col(Matter.code) > cursor)
-    rows = s.exec(stmt.order_by(col(Matter.code)).limit(limit)).all()
-    items = [matter_view(m, d, lt) for m, d, lt in rows]
-    return {"items": items, "next_cursor": items[-1]["code"] if len(items) == limit else None}
+        stmt = stmt.where(or_(col(Department.code) == d.upper(), col(Department.name).contains(d, autoescape=True)))
+    rows = s.exec(page_query(stmt, MATTERS, page)).all()  # type: ignore[call-overload]
+    found: Page[Any] = page_of(rows, MATTERS, page, lambda r: (r[0].code,))
+    return found.answer(lambda r: matter_view(*r))
 
 
 def held_materials(

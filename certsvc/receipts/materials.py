@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from certsvc import audit
 from certsvc.core.clock import CST, today
 from certsvc.db.models import Department, Enterprise, Receipt, ReceiptMaterial, utcnow
+from certsvc.db.paging import Key, Keyset, Page, PageRequest, page_of, page_query
 from certsvc.errors import Conflict, Invalid
 from certsvc.events.outbox import emit
 from certsvc.receipts.issuance import COMPLETE, OVERDUE, PENDING, own_receipt, receipt_view
@@ -129,18 +130,14 @@ def record_received(s: Session, dept: Department, receipt_id: str, name: str) ->
     return rec
 
 
-def receipts_of_enterprise(s: Session, ent: Enterprise, *, limit: int, cursor: str | None) -> list[Receipt]:
-    """The enterprise's receipts (applicant USCC), newest first; ``cursor`` is the last id of the previous page."""
+RECEIPTS = Keyset("receipts", (Key(col(Receipt.issued_at), datetime, True), Key(col(Receipt.id), str, True)))
+
+
+def receipts_of_enterprise(s: Session, ent: Enterprise, page: PageRequest) -> Page[Receipt]:
+    """A page of the enterprise's receipts (applicant USCC), newest first."""
     q = select(Receipt).where(Receipt.applicant_uscc == ent.uscc)
-    if cursor:
-        last = s.get(Receipt, cursor)
-        if last is None or last.applicant_uscc != ent.uscc:
-            raise Invalid("cursor: not a cursor of this list", field="cursor")
-        q = q.where(
-            (col(Receipt.issued_at) < last.issued_at)
-            | ((col(Receipt.issued_at) == last.issued_at) & (col(Receipt.id) < last.id))
-        )
-    return list(s.exec(q.order_by(col(Receipt.issued_at).desc(), col(Receipt.id).desc()).limit(limit)))
+    rows = s.exec(page_query(q, RECEIPTS, page)).all()  # type: ignore[call-overload]
+    return page_of(rows, RECEIPTS, page, lambda r: (r.issued_at, r.id))
 
 
 def _tell_overdue(s: Session, receipt_id: str, overdue: list[dict[str, Any]]) -> None:
@@ -202,6 +199,29 @@ def sweep_receipt_materials(s: Session, at: datetime) -> int:
     return len(entries)
 
 
+DEPARTMENT_RECEIPTS = Keyset("department-receipts", RECEIPTS.keys)
+
+
+def department_receipts(
+    s: Session, dept: Department, page: PageRequest, base_url: str, *, state: str | None = None
+) -> dict[str, Any]:
+    """A page of the department's receipts, newest first, each with its missing materials tracked; only those
+    whose materials are ``state`` (pending, overdue, complete) if given."""
+    if state not in (None, PENDING, OVERDUE, COMPLETE):
+        raise Invalid(f"state: {PENDING}, {OVERDUE} or {COMPLETE}", field="state")
+    q = select(Receipt).where(Receipt.department_id == dept.id)
+    if state:
+        q = q.where(Receipt.materials_state == state)
+    rows = s.exec(page_query(q, DEPARTMENT_RECEIPTS, page)).all()  # type: ignore[call-overload]
+    found: Page[Receipt] = page_of(rows, DEPARTMENT_RECEIPTS, page, lambda r: (r.issued_at, r.id))
+    tracked = materials_of(s, [r.id for r in found.items])
+
+    def view(rec: Receipt) -> dict[str, Any]:
+        return {**receipt_view(rec, dept, base_url, full=True), **tracking_view(rec, tracked[rec.id])}
+
+    return found.answer(view)
+
+
 def department_view(s: Session, rec: Receipt, dept: Department, base_url: str) -> dict[str, Any]:
     """A receipt as its department sees it, with its missing materials tracked."""
     view = receipt_view(rec, dept, base_url, full=True)
@@ -209,11 +229,10 @@ def department_view(s: Session, rec: Receipt, dept: Department, base_url: str) -
     return view
 
 
-def enterprise_receipts(
-    s: Session, ent: Enterprise, base_url: str, *, limit: int, cursor: str | None
-) -> dict[str, Any]:
-    """The enterprise's receipts, newest first, each with what is still outstanding and by when."""
-    page = receipts_of_enterprise(s, ent, limit=limit, cursor=cursor)
+def enterprise_receipts(s: Session, ent: Enterprise, base_url: str, paging: PageRequest) -> dict[str, Any]:
+    """A page of the enterprise's receipts, newest first, each with what is still outstanding and by when."""
+    found = receipts_of_enterprise(s, ent, paging)
+    page = found.items
     tracked = materials_of(s, [r.id for r in page])
     names = {d.id: d.name for d in s.exec(select(Department))}
     items = []
@@ -229,4 +248,4 @@ def enterprise_receipts(
                 **tracking_view(rec, tracked[rec.id]),
             }
         )
-    return {"items": items, "next_cursor": page[-1].id if len(page) == limit else None}
+    return {"items": items, "next_cursor": found.next_cursor}

@@ -17,6 +17,7 @@ from certsvc.context import Context
 from certsvc.core.clock import CST, today
 from certsvc.db.atomic import changed_rows
 from certsvc.db.models import Commitment, Department, Enterprise, Licence, utcnow
+from certsvc.db.paging import Key, Keyset, Page, PageRequest, page_of, page_query
 from certsvc.db.session import session_scope
 from certsvc.enterprises.standing import refuse_unless_in_good_standing
 from certsvc.errors import Conflict, Denial, Invalid, NotFound
@@ -119,8 +120,21 @@ async def sign_commitment(ctx: Context, ent: Enterprise, department: str, licenc
 
 def commitments_of(s: Session, ent: Enterprise) -> list[Commitment]:
     """The enterprise's commitments, newest first."""
-    q = select(Commitment).where(Commitment.enterprise_id == ent.id).order_by(col(Commitment.signed_at).desc())
+    q = select(Commitment).where(Commitment.enterprise_id == ent.id).order_by(*COMMITMENTS.order_by())
     return list(s.exec(q).all())
+
+
+COMMITMENTS = Keyset(
+    "commitments", (Key(col(Commitment.signed_at), datetime, True), Key(col(Commitment.id), str, True))
+)
+
+
+def commitments_page(s: Session, ent: Enterprise, page: PageRequest, base_url: str) -> dict[str, Any]:
+    """A page of the enterprise's commitments, newest first."""
+    q = select(Commitment).where(Commitment.enterprise_id == ent.id)
+    rows = s.exec(page_query(q, COMMITMENTS, page)).all()  # type: ignore[call-overload]
+    found: Page[Commitment] = page_of(rows, COMMITMENTS, page, lambda c: (c.signed_at, c.id))
+    return found.answer(lambda c: commitment_view(c, base_url))
 
 
 def own_commitment(s: Session, ent: Enterprise, commitment_id: str) -> Commitment:

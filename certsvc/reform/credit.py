@@ -17,6 +17,7 @@ from certsvc import audit
 from certsvc.core.clock import CST, now, today
 from certsvc.db.atomic import changed_rows
 from certsvc.db.models import CreditRestriction, Department, utcnow
+from certsvc.db.paging import Key, Keyset, Page, PageRequest, page_of, page_query
 from certsvc.errors import CreditRestricted, Denial, Forbidden, Invalid, NotFound
 from certsvc.identifiers import IdentifierError, validate_uscc
 
@@ -73,22 +74,21 @@ def add_restriction(s: Session, dept: Department, *, uscc: str, reason: str, unt
     return r
 
 
-def list_restrictions(
-    s: Session, dept: Department, *, uscc: str | None = None, limit: int = 50, cursor: str | None = None
-) -> dict[str, Any]:
-    """The list (newest first), optionally for one USCC: ``{"items", "next_cursor"}``."""
+RESTRICTIONS = Keyset(
+    "credit-restrictions",
+    (Key(col(CreditRestriction.created_at), datetime, True), Key(col(CreditRestriction.id), str, True)),
+)
+
+
+def list_restrictions(s: Session, dept: Department, page: PageRequest, *, uscc: str | None = None) -> dict[str, Any]:
+    """A page of the list (newest first), optionally for one USCC: ``{"items", "next_cursor"}``."""
     _refuse_unless_credit(dept, "read")
-    offset = int(cursor) if cursor and cursor.isdigit() else 0
-    limit = max(1, min(limit, MAX_PAGE))
-    q = select(CreditRestriction).order_by(col(CreditRestriction.created_at).desc(), col(CreditRestriction.id))
+    q = select(CreditRestriction)
     if uscc:
         q = q.where(CreditRestriction.uscc == uscc.strip().upper())
-    rows = list(s.exec(q.offset(offset).limit(limit + 1)).all())
-    more = len(rows) > limit
-    return {
-        "items": [restriction_view(r) for r in rows[:limit]],
-        "next_cursor": str(offset + limit) if more else None,
-    }
+    rows = s.exec(page_query(q, RESTRICTIONS, page)).all()  # type: ignore[call-overload]
+    found: Page[CreditRestriction] = page_of(rows, RESTRICTIONS, page, lambda r: (r.created_at, r.id))
+    return found.answer(restriction_view)
 
 
 def lift_restriction(s: Session, dept: Department, restriction_id: str) -> CreditRestriction:

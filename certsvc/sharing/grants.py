@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from certsvc import audit
 from certsvc.db.atomic import changed_rows
 from certsvc.db.models import Enterprise, Grant, utcnow
+from certsvc.db.paging import Key, Keyset, Page, PageRequest, page_of, page_query
 from certsvc.enterprises.holders import holder_licences
 from certsvc.enterprises.standing import ended_words, refuse_unless_in_good_standing
 from certsvc.errors import Denial, Gone, Invalid, NotFound
@@ -160,6 +161,15 @@ def grants_of(s: Session, ent: Enterprise, limit: int | None = None) -> list[Gra
     """The grants the enterprise made, newest first (at most ``limit``)."""
     q = select(Grant).where(Grant.enterprise_id == ent.id).order_by(col(Grant.created_at).desc())
     return list(s.exec(q if limit is None else q.limit(limit)).all())
+
+
+GRANTS = Keyset("grants", (Key(col(Grant.created_at), datetime, True), Key(col(Grant.id), str, True)))
+
+
+def grants_page(s: Session, ent: Enterprise, page: PageRequest) -> Page[Grant]:
+    """A page of the grants the enterprise made, newest first."""
+    rows = s.exec(page_query(select(Grant).where(Grant.enterprise_id == ent.id), GRANTS, page)).all()  # type: ignore[call-overload]
+    return page_of(rows, GRANTS, page, lambda g: (g.created_at, g.id))
 
 
 def own_grant(s: Session, ent: Enterprise, grant_id: str) -> Grant:

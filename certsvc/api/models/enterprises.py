@@ -16,19 +16,21 @@ class ActivationOut(Out):
 
 
 class HeldLicences(Out):
-    """一企一档: every licence the enterprise holds."""
+    """一企一档: a page of every licence the enterprise holds, newest first."""
 
     uscc: str
     name: str
     items: list[LicenceOut]
+    next_cursor: str | None = Field(description="the cursor of the next page; null on the last page")
 
 
 class LookupOut(Out):
-    """共享调用: another holder's current licences, for the stated purpose."""
+    """共享调用: a page of another holder's current licences, for the stated purpose."""
 
     uscc: str
     purpose: str
     items: list[LicenceOut]
+    next_cursor: str | None = Field(description="the cursor of the next page; null on the last page")
 
 
 class GrantOut(Out):
@@ -55,9 +57,10 @@ class NewGrantOut(GrantOut):
 
 
 class GrantList(Out):
-    """The enterprise's grants, newest first."""
+    """A page of the enterprise's grants, newest first."""
 
     items: list[GrantOut]
+    next_cursor: str | None = Field(description="the cursor of the next page; null on the last page")
 
 
 class AccessEventOut(Out):
@@ -84,10 +87,8 @@ class VerificationCountOut(Out):
 class AccessLog(Out):
     """One page of who accessed the enterprise's licences, newest first, with the daily QR scan counts."""
 
-    page: int
-    per_page: int
-    total: int
     items: list[AccessEventOut]
+    next_cursor: str | None = Field(description="the cursor of the next page; null on the last page")
     verification_counts: list[VerificationCountOut]
 
 

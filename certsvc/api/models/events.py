@@ -29,7 +29,7 @@ class SubscriptionList(Out):
     """A department's subscriptions."""
 
     items: list[SubscriptionOut]
-    next_cursor: str | None
+    next_cursor: str | None = Field(description="the cursor of the next page; null on the last page")
 
 
 class DeliveryOut(Out):
@@ -52,7 +52,7 @@ class DeliveryList(Out):
     """A page of a subscription's deliveries, newest first."""
 
     items: list[DeliveryOut]
-    next_cursor: str | None
+    next_cursor: str | None = Field(description="the cursor of the next page; null on the last page")
 
 
 class FeedbackOut(Out):

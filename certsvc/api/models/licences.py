@@ -38,6 +38,7 @@ class LicenceTypeList(Out):
     """The licence types the department has defined, oldest first."""
 
     items: list[LicenceTypeOut]
+    next_cursor: str | None = Field(description="the cursor of the next page; null on the last page")
 
 
 class LicenceOut(Out):
@@ -70,6 +71,37 @@ class LicenceOut(Out):
     activation_code: str | None = Field(default=None, description="business licences only: shown once")
     commitment: CommitmentOut | None = Field(default=None, description="issued in commitment mode (告知承诺)")
     feedback: list[FeedbackOut] | None = Field(default=None, description="supervising departments' feedback (反馈)")
+
+
+class LicenceRegister(Out):
+    """A page of the department's register: its licences at their current versions, newest first."""
+
+    items: list[LicenceOut]
+    next_cursor: str | None = Field(description="the cursor of the next page; null on the last page")
+
+
+class LicenceVersionOut(Out):
+    """One version of a licence: what it was, its status now, and where its sealed PDF is."""
+
+    version: int
+    identifier: str
+    number: str
+    status: LicenceStatus
+    status_label: str
+    holder_name: str
+    valid_from: IsoDate
+    valid_until: IsoDate | None
+    sha256: str
+    created_at: IsoDateTime
+    superseded_at: IsoDateTime | None
+    pdf_url: str
+
+
+class LicenceVersionList(Out):
+    """A page of a licence's versions, oldest first."""
+
+    items: list[LicenceVersionOut]
+    next_cursor: str | None = Field(description="the cursor of the next page; null on the last page")
 
 
 class BatchItemOut(Out):
@@ -148,9 +180,11 @@ class PublicLicence(Out):
 
 
 class HeldPublicLicence(PublicLicence):
-    """A licence on its holder's public page (一码展示), with the page its QR code opens."""
+    """A licence on its holder's public page (一码展示), with the page its QR code opens and whether it is
+    current (valid or suspended, and its seal sound)."""
 
     verify_url: str
+    current: bool
 
 
 class SharedLicence(PublicLicence):
@@ -162,7 +196,8 @@ class SharedLicence(PublicLicence):
 
 
 class EnterprisePage(Out):
-    """一码展示: every licence held under a USCC, current ones first."""
+    """一码展示: a page of the licences held under a USCC, current ones first (the business licence first of
+    all), then the rest, newest first; ``count`` is how many it holds in all."""
 
     uscc: str
     name: str | None
@@ -170,9 +205,9 @@ class EnterprisePage(Out):
     holder_status: HolderStatus | None = None
     holder_status_label: str | None = None
     holder_status_label_en: str | None = None
-    current: list[HeldPublicLicence]
-    other: list[HeldPublicLicence]
     count: int
+    items: list[HeldPublicLicence]
+    next_cursor: str | None = Field(description="the cursor of the next page; null on the last page")
 
 
 # --- receipts ----------------------------------------------------------------------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from certsvc.api.models.base import IsoDate, IsoDateTime, Out
 from certsvc.api.models.licences import ReceiptOut
 
@@ -27,6 +29,13 @@ class TrackedReceipt(ReceiptOut):
     outstanding: list[TrackedMaterial]
 
 
+class TrackedReceiptList(Out):
+    """A page of the department's receipts, newest first."""
+
+    items: list[TrackedReceipt]
+    next_cursor: str | None = Field(description="the cursor of the next page; null on the last page")
+
+
 class EnterpriseReceipt(Out):
     """One of the enterprise's receipts: the matter, the department, and what is still to hand in."""
 
@@ -45,7 +54,7 @@ class EnterpriseReceipts(Out):
     """The enterprise's receipts, newest first."""
 
     items: list[EnterpriseReceipt]
-    next_cursor: str | None
+    next_cursor: str | None = Field(description="the cursor of the next page; null on the last page")
 
 
 class MatterMaterial(Out):
@@ -75,7 +84,7 @@ class Catalogue(Out):
     """The catalogue of matters, by code."""
 
     items: list[MatterOut]
-    next_cursor: str | None
+    next_cursor: str | None = Field(description="the cursor of the next page; null on the last page")
 
 
 class HeldMaterial(Out):

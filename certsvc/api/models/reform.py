@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from certsvc.api.models.base import IsoDate, IsoDateTime, Out
 
 CommitmentStatus = Literal["signed", "pending", "overdue", "fulfilled", "unfulfilled"]
@@ -54,7 +56,7 @@ class CommitmentList(Out):
     """The enterprise's commitments, newest first."""
 
     items: list[CommitmentOut]
-    next_cursor: str | None = None
+    next_cursor: str | None = Field(description="the cursor of the next page; null on the last page")
 
 
 class CreditRestrictionOut(Out):
@@ -73,4 +75,4 @@ class CreditRestrictionList(Out):
     """Credit restrictions, newest first."""
 
     items: list[CreditRestrictionOut]
-    next_cursor: str | None
+    next_cursor: str | None = Field(description="the cursor of the next page; null on the last page")

@@ -4,18 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from sqlmodel import Session
 
 from certsvc.api.deps import CtxDep, DeptDep
 from certsvc.api.errors import http_status, service_error_body
-from certsvc.api.models import BatchOut, LicenceOut, LicenceTypeList, LicenceTypeOut, error_responses, media
+from certsvc.api.models import (
+    BatchOut,
+    LicenceOut,
+    LicenceRegister,
+    LicenceTypeList,
+    LicenceTypeOut,
+    LicenceVersionList,
+    error_responses,
+    media,
+)
+from certsvc.api.paging import PageDep
 from certsvc.api.responses import stored_pdf
 from certsvc.db.session import session_scope
-from certsvc.departments.registry import create_licence_type, licence_type_view, licence_types_of
+from certsvc.departments.registry import create_licence_type, licence_type_view, licence_types_page
 from certsvc.events.subscriptions import licence_feedback
 from certsvc.licences import issuance as svc
-from certsvc.licences import lifecycle, records
+from certsvc.licences import lifecycle, records, register
 from certsvc.licences.batch import issue_batch
 from certsvc.licences.views import licence_view
 from certsvc.reform.commitments import licence_commitment
@@ -67,11 +77,30 @@ def post_licence_type(body: LicenceTypeIn, ctx: CtxDep, dept: DeptDep) -> dict[s
         return licence_type_view(lt)
 
 
-@router.get("/licence-types", response_model=LicenceTypeList, responses=error_responses(401))
-def get_licence_types(ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
+@router.get("/licence-types", response_model=LicenceTypeList, responses=error_responses(401, 422))
+def get_licence_types(ctx: CtxDep, dept: DeptDep, page: PageDep) -> dict[str, Any]:
     """The licence types your department has defined, oldest first."""
     with Session(ctx.engine) as s:
-        return {"items": [licence_type_view(lt) for lt in licence_types_of(s, dept)]}
+        return licence_types_page(s, dept, page)
+
+
+@router.get("/licences", response_model=LicenceRegister, responses=error_responses(401, 422))
+def get_register(
+    ctx: CtxDep,
+    dept: DeptDep,
+    page: PageDep,
+    status: str | None = Query(None, max_length=16, description="valid, expired, suspended or revoked"),
+    type: str | None = Query(None, max_length=16, description="a licence type code of your department"),
+    holder_uscc: str | None = Query(None, max_length=32, description="the holder's USCC"),
+    number: str | None = Query(None, max_length=64, description="a licence number (证照编号), exactly"),
+    q: str | None = Query(None, max_length=200, description="part of a holder name or licence number"),
+) -> dict[str, Any]:
+    """Your department's register (登记簿): the licences it issued, newest first, each at its current version,
+    matching every filter given. Superseded versions are not listed here: each licence's history is at
+    ``/licences/{id}/versions``. Paged with ``limit`` and ``cursor``."""
+    f = register.RegisterFilter(status=status, type=type, holder_uscc=holder_uscc, number=number, q=q)
+    with Session(ctx.engine) as s:
+        return register.register(s, dept, f, page, ctx.settings.public_base_url)
 
 
 @router.post("/licences", status_code=201, **LICENCE, responses=error_responses(401, 409, 413, 422))
@@ -118,11 +147,30 @@ def get_licence(licence_id: str, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
     response_class=Response,
     responses={**media("application/pdf", "The sealed PDF of the current version"), **error_responses(401, 404)},
 )
-def get_licence_pdf(licence_id: str, ctx: CtxDep, dept: DeptDep) -> Response:
-    """Download the sealed PDF of a licence's current version (the download is audited)."""
+def get_licence_pdf(
+    licence_id: str,
+    ctx: CtxDep,
+    dept: DeptDep,
+    version: int | None = Query(None, ge=1, le=1_000_000, description="a version number; the current one if absent"),
+) -> Response:
+    """Download the sealed PDF of a licence's current version, or of ``version`` (404 naming it if the licence
+    has no such version). The download is audited."""
     with session_scope(ctx.engine) as s:
-        lic, ver = records.download(s, dept, licence_id)
+        if version is None:
+            lic, ver = records.download(s, dept, licence_id)
+        else:
+            lic, ver = register.download_version(s, dept, licence_id, version)
     return stored_pdf(ctx, ver.stored_sha256, f"{lic.number}-v{ver.version}.pdf", "licence")
+
+
+@router.get(
+    "/licences/{licence_id}/versions", response_model=LicenceVersionList, responses=error_responses(401, 404, 422)
+)
+def get_versions(licence_id: str, ctx: CtxDep, dept: DeptDep, page: PageDep) -> dict[str, Any]:
+    """Every version of one of your licences, oldest first: its identifier, status, fingerprint, when it was
+    issued and superseded, and the URL of its PDF."""
+    with Session(ctx.engine) as s:
+        return register.versions(s, dept, licence_id, page, ctx.settings.public_base_url)
 
 
 def _state(ctx: CtxDep, dept: DeptDep, licence_id: str, action: str, body: ReasonIn) -> dict[str, Any]:

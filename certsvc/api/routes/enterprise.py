@@ -23,11 +23,12 @@ from certsvc.api.models import (
     error_responses,
     media,
 )
+from certsvc.api.paging import PageDep
 from certsvc.api.responses import content_disposition
 from certsvc.api.uploads import read_pdf_upload
 from certsvc.db.session import session_scope
 from certsvc.enterprises import accounts
-from certsvc.enterprises.holders import holder_view, shared_lookup
+from certsvc.enterprises.holders import holder_page, shared_lookup
 from certsvc.enterprises.signature import sign_for_enterprise
 from certsvc.errors import Unauthorized
 from certsvc.receipts.materials import enterprise_receipts
@@ -56,26 +57,21 @@ def activate(body: ActivateIn, ctx: CtxDep, client: ClientDep) -> dict[str, str]
     "/enterprise/licences",
     response_model=HeldLicences,
     response_model_exclude_unset=True,
-    responses=error_responses(401),
+    responses=error_responses(401, 422),
 )
-def my_licences(ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
-    """一企一档: every licence your enterprise holds, whatever its status, newest first."""
+def my_licences(ctx: CtxDep, ent: EntDep, page: PageDep) -> dict[str, Any]:
+    """一企一档: every licence your enterprise holds, whatever its status, newest first (by first issue)."""
     with Session(ctx.engine) as s:
-        items = holder_view(s, ent.uscc, ctx.settings.public_base_url)
-    return {"uscc": ent.uscc, "name": ent.name, "items": items}
+        found = holder_page(s, ent.uscc, ctx.settings.public_base_url, page)
+    return {"uscc": ent.uscc, "name": ent.name, "items": found.items, "next_cursor": found.next_cursor}
 
 
 @router.get("/enterprise/receipts", response_model=EnterpriseReceipts, responses=error_responses(401, 422))
-def my_receipts(
-    ctx: CtxDep,
-    ent: EntDep,
-    limit: int = Query(50, ge=1, le=200),
-    cursor: str | None = Query(None, max_length=32),
-) -> dict[str, Any]:
+def my_receipts(ctx: CtxDep, ent: EntDep, page: PageDep) -> dict[str, Any]:
     """Your enterprise's acceptance receipts (受理回执), newest first, each with the materials still to hand in
     (容缺受理) and their due dates: ``outstanding``, ``overdue`` once past due, or ``received``."""
     with Session(ctx.engine) as s:
-        return enterprise_receipts(s, ent, ctx.settings.public_base_url, limit=limit, cursor=cursor)
+        return enterprise_receipts(s, ent, ctx.settings.public_base_url, page)
 
 
 @router.post(
@@ -104,11 +100,11 @@ def create_grant(body: GrantIn, ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
     return out
 
 
-@router.get("/enterprise/grants", response_model=GrantList, responses=error_responses(401))
-def list_grants(ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
+@router.get("/enterprise/grants", response_model=GrantList, responses=error_responses(401, 422))
+def list_grants(ctx: CtxDep, ent: EntDep, page: PageDep) -> dict[str, Any]:
     """Your enterprise's grants, newest first, each with its state (active, revoked, expired, exhausted)."""
     with Session(ctx.engine) as s:
-        return {"items": [grants.grant_summary(g, ctx.settings.public_base_url) for g in grants.grants_of(s, ent)]}
+        return grants.grants_page(s, ent, page).answer(lambda g: grants.grant_summary(g, ctx.settings.public_base_url))
 
 
 @router.get("/enterprise/grants/{grant_id}", response_model=GrantOut, responses=error_responses(401, 404))
@@ -126,14 +122,12 @@ def revoke_grant(grant_id: str, ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
 
 
 @router.get("/enterprise/access-log", response_model=AccessLog, responses=error_responses(401, 422))
-def access_log(
-    ctx: CtxDep, ent: EntDep, page: int = Query(1, ge=1, le=100000), per_page: int = Query(50, ge=1, le=200)
-) -> dict[str, Any]:
+def access_log(ctx: CtxDep, ent: EntDep, page: PageDep) -> dict[str, Any]:
     """Who accessed your licences (grant downloads, department look-ups), newest first, with daily QR scan counts."""
     ctx.scans.flush(ctx.engine)  # this process's pending scan counts
     ctx.denials.flush(ctx.engine)  # and refused attempts
     with Session(ctx.engine) as s:
-        return accounts.access_log(s, ent, page=page, per_page=per_page)
+        return accounts.access_log_page(s, ent, page)
 
 
 @router.post(
@@ -166,12 +160,14 @@ def lookup(
     uscc: str,
     ctx: CtxDep,
     dept: DeptDep,
+    page: PageDep,
     purpose: str | None = Query(None, max_length=500),
     type: str | None = Query(None, max_length=16),  # the SPEC's parameter name
 ) -> dict[str, Any]:
-    """共享调用: another department's licences of a holder, for a stated purpose, logged."""
+    """共享调用: another department's current licences of a holder, for a stated purpose, logged; newest first."""
     with session_scope(ctx.engine) as s:
-        return shared_lookup(s, dept, uscc, purpose=purpose, type_code=type, base_url=ctx.settings.public_base_url)
+        base = ctx.settings.public_base_url
+        return shared_lookup(s, dept, uscc, purpose=purpose, type_code=type, base_url=base, page=page)
 
 
 def qr_png(text: str) -> bytes:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from certsvc.api.deps import CtxDep, DeptDep
 from certsvc.api.models import DeliveryList, FeedbackOut, NewSubscriptionOut, SubscriptionList, error_responses
+from certsvc.api.paging import PageDep
 from certsvc.events import subscriptions as svc
 from certsvc.schemas import FeedbackIn, SubscriptionIn
 
@@ -25,10 +26,10 @@ def post_subscription(body: SubscriptionIn, ctx: CtxDep, dept: DeptDep) -> dict[
     return {**svc.subscription_view(sub), "secret": secret}
 
 
-@router.get("/subscriptions", response_model=SubscriptionList, responses=error_responses(401))
-def get_subscriptions(ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
-    """Your department's subscriptions (without their secrets)."""
-    return svc.subscriptions_of(ctx, dept)
+@router.get("/subscriptions", response_model=SubscriptionList, responses=error_responses(401, 422))
+def get_subscriptions(ctx: CtxDep, dept: DeptDep, page: PageDep) -> dict[str, Any]:
+    """Your department's subscriptions (without their secrets), oldest first."""
+    return svc.subscriptions_of(ctx, dept, page)
 
 
 @router.delete(
@@ -47,13 +48,12 @@ def get_deliveries(
     subscription_id: str,
     ctx: CtxDep,
     dept: DeptDep,
-    state: str | None = None,
-    limit: int = Query(50, ge=1, le=200),
-    cursor: str | None = None,
+    page: PageDep,
+    state: str | None = Query(None, max_length=16, description="pending, delivered or failed"),
 ) -> dict[str, Any]:
     """The deliveries of one of your subscriptions, newest first: pending (with the next attempt),
     delivered, or failed after 24 hours of retries (with the last error)."""
-    return svc.deliveries_of(ctx, dept, subscription_id, state=state, limit=limit, cursor=cursor)
+    return svc.deliveries_of(ctx, dept, subscription_id, page, state=state)
 
 
 @router.post(

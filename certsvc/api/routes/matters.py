@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from certsvc.api.deps import CtxDep, DeptDep
 from certsvc.api.models import Catalogue, MatterMaterials, MatterOut, error_responses, media
+from certsvc.api.paging import PageDep
 from certsvc.api.routes.public import wants_json
 from certsvc.db.session import session_scope
 from certsvc.matters.catalogue import catalogue, create_matter, held_materials, matter_view
@@ -54,16 +55,10 @@ def get_matter_materials(
 
 
 @router.get("/api/v1/matters", response_model=Catalogue, responses=error_responses(422))
-def get_matters(
-    ctx: CtxDep,
-    q: QText = None,
-    department: QText = None,
-    limit: int = Query(50, ge=1, le=200),
-    cursor: str | None = Query(None, max_length=32),
-) -> dict[str, Any]:
-    """The catalogue of matters as JSON (as ``GET /catalogue`` with ``Accept: application/json``)."""
+def get_matters(ctx: CtxDep, page: PageDep, q: QText = None, department: QText = None) -> dict[str, Any]:
+    """The catalogue of matters as JSON (as ``GET /catalogue`` with ``Accept: application/json``), by code."""
     with Session(ctx.engine) as s:
-        return catalogue(s, q=q, department=department, limit=limit, cursor=cursor)
+        return catalogue(s, page, q=q, department=department)
 
 
 @router.get(
@@ -74,15 +69,14 @@ def get_matters(
 def catalogue_page(
     request: Request,
     ctx: CtxDep,
+    page: PageDep,
     q: QText = None,
     department: QText = None,
-    limit: int = Query(50, ge=1, le=200),
-    cursor: str | None = Query(None, max_length=32),
 ) -> Response:
     """事项清单: every licensing matter — its department, legal basis, reform mode, materials and supervision.
     Search by name (``q``) and department (code or name). HTML for browsers, JSON for ``Accept: application/json``."""
     with Session(ctx.engine) as s:
-        view = catalogue(s, q=q, department=department, limit=limit, cursor=cursor)
+        view = catalogue(s, page, q=q, department=department)
     if wants_json(request):
         return JSONResponse(view)
     return HTMLResponse(render("catalogue.html", request=request, c=view, q=q or "", department=department or ""))

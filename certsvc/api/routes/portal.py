@@ -30,6 +30,7 @@ from certsvc.api.portal.pages import (
     verification_counts,
 )
 from certsvc.context import Context
+from certsvc.db.paging import PageRequest
 from certsvc.db.session import session_scope
 from certsvc.enterprises import portal, sessions
 from certsvc.enterprises.accounts import ActivationLimits
@@ -281,7 +282,7 @@ def receipts(request: Request, ctx: CtxDep) -> Response:
         sess = web_session.signed_in(request, ctx, s)
         if sess is None:
             return web_session.not_signed_in(ctx)
-        view = enterprise_receipts(s, sess.enterprise, ctx.settings.public_base_url, limit=200, cursor=None)
+        view = enterprise_receipts(s, sess.enterprise, ctx.settings.public_base_url, PageRequest(limit=200))
     items = [{**r, "issued": local_time(r["issued_at"])} for r in view["items"]]
     waiting = sum(1 for r in items if r["outstanding"])
     return page(ctx, "portal_receipts.html", s=sess, nav="receipts", receipts=items, waiting=waiting)

@@ -21,6 +21,7 @@ from certsvc.api.models import (
     error_responses,
     media,
 )
+from certsvc.api.paging import PageDep
 from certsvc.api.responses import content_disposition
 from certsvc.errors import BadRequest, TooLarge
 from certsvc.licences.lookup import public_view_by_token
@@ -75,13 +76,14 @@ async def verify_page(token: str, request: Request, ctx: CtxDep, at: AtQuery = N
     return HTMLResponse(render("licence.html", request=request, v=view))
 
 
-@router.get("/e/{uscc}", **_page(EnterprisePage, "Every licence held under the USCC (一码展示)", 404))
-def enterprise_page(uscc: str, request: Request, ctx: CtxDep) -> Response:
-    """一码展示: every licence of the holder, current ones first, newest first."""
+@router.get("/e/{uscc}", **_page(EnterprisePage, "Every licence held under the USCC (一码展示)", 404, 422))
+def enterprise_page(uscc: str, request: Request, ctx: CtxDep, page: PageDep) -> Response:
+    """一码展示: every licence of the holder, current ones first (the business licence first of all), newest
+    first, a page at a time (``limit``, ``cursor``); the page links to the next one."""
     from certsvc.enterprises.holders import public_holder_view
 
     with Session(ctx.engine) as s:
-        view = public_holder_view(s, uscc, ctx.settings.public_base_url)
+        view = public_holder_view(s, uscc, ctx.settings.public_base_url, page)
     if view is None:
         if wants_json(request):
             return JSONResponse(

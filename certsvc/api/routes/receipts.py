@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlmodel import Session
 
 from certsvc.api.deps import CtxDep, DeptDep
 from certsvc.api.models import LinkErrorBody, ReceiptPublic, TrackedReceipt, error_responses, media
+from certsvc.api.models.matters import TrackedReceiptList
+from certsvc.api.paging import PageDep
 from certsvc.api.responses import stored_pdf
 from certsvc.api.routes.public import wants_json
 from certsvc.db.session import session_scope
 from certsvc.receipts import issuance as receipts
 from certsvc.receipts.issuance import issue_receipt, own_receipt, receipt_by_token, receipt_view
-from certsvc.receipts.materials import department_view, record_received
+from certsvc.receipts.materials import department_receipts, department_view, record_received
 from certsvc.schemas import MaterialReceivedIn, ReceiptIn
 from certsvc.web import render
 
@@ -31,6 +33,18 @@ async def post_receipt(body: ReceiptIn, ctx: CtxDep, dept: DeptDep) -> dict[str,
     rec, _url = await issue_receipt(ctx, dept, body)
     with Session(ctx.engine) as s:
         return department_view(s, rec, dept, ctx.settings.public_base_url)
+
+
+@router.get("/api/v1/receipts", response_model=TrackedReceiptList, responses=error_responses(401, 422))
+def list_receipts(
+    ctx: CtxDep,
+    dept: DeptDep,
+    page: PageDep,
+    state: str | None = Query(None, max_length=16, description="the materials' state: pending, overdue or complete"),
+) -> dict[str, Any]:
+    """Your department's acceptance receipts, newest first, each with its missing materials tracked."""
+    with Session(ctx.engine) as s:
+        return department_receipts(s, dept, page, ctx.settings.public_base_url, state=state)
 
 
 @router.get("/api/v1/receipts/{receipt_id}", response_model=TrackedReceipt, responses=error_responses(401, 404))

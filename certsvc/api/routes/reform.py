@@ -17,6 +17,7 @@ from certsvc.api.models.reform import (
     CreditRestrictionList,
     CreditRestrictionOut,
 )
+from certsvc.api.paging import PageDep
 from certsvc.api.responses import stored_pdf
 from certsvc.api.routes.departments import issued_body
 from certsvc.db.session import session_scope
@@ -51,13 +52,12 @@ def add_restriction(body: CreditRestrictionIn, ctx: CtxDep, dept: DeptDep) -> di
 def list_restrictions(
     ctx: CtxDep,
     dept: DeptDep,
+    page: PageDep,
     uscc: str | None = Query(None, max_length=32),
-    limit: int = Query(50, ge=1, le=200),
-    cursor: str | None = Query(None, max_length=32),
 ) -> dict[str, Any]:
     """The credit restrictions, newest first (lifted and ended ones too, with ``active``); only credit departments."""
     with Session(ctx.engine) as s:
-        return credit.list_restrictions(s, dept, uscc=uscc, limit=limit, cursor=cursor)
+        return credit.list_restrictions(s, dept, page, uscc=uscc)
 
 
 @router.delete(
@@ -147,15 +147,11 @@ async def sign_commitment(body: CommitmentIn, ctx: CtxDep, ent: EntDep) -> dict[
     return commitments.commitment_view(c, ctx.settings.public_base_url)
 
 
-@router.get("/enterprise/commitments", response_model=CommitmentList, responses=error_responses(401))
-def my_commitments(ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
+@router.get("/enterprise/commitments", response_model=CommitmentList, responses=error_responses(401, 422))
+def my_commitments(ctx: CtxDep, ent: EntDep, page: PageDep) -> dict[str, Any]:
     """Your enterprise's commitments, newest first, each with its status and due date."""
-    base = ctx.settings.public_base_url
     with Session(ctx.engine) as s:
-        return {
-            "items": [commitments.commitment_view(c, base) for c in commitments.commitments_of(s, ent)],
-            "next_cursor": None,
-        }
+        return commitments.commitments_page(s, ent, page, ctx.settings.public_base_url)
 
 
 @router.get(

@@ -46,13 +46,14 @@ def test_access_log_shows_downloads_and_verification_counts_newest_first(service
     service.client.get(
         f"/api/v1/enterprises/{ent.uscc}/licences", params={"purpose": "核查"}, headers=service.housing.auth
     )
-    log = service.client.get("/api/v1/enterprise/access-log", params={"per_page": 1}, headers=ent.auth).json()
-    assert log["total"] == 2 and len(log["items"]) == 1
+    log = service.client.get("/api/v1/enterprise/access-log", params={"limit": 1}, headers=ent.auth).json()
+    assert len(log["items"]) == 1 and log["next_cursor"]
     assert log["items"][0]["kind"] == "lookup"
     page2 = service.client.get(
-        "/api/v1/enterprise/access-log", params={"per_page": 1, "page": 2}, headers=ent.auth
+        "/api/v1/enterprise/access-log", params={"limit": 1, "cursor": log["next_cursor"]}, headers=ent.auth
     ).json()
     assert page2["items"][0]["kind"] == "grant_download" and page2["items"][0]["grant_id"] == g["id"]
+    assert page2["next_cursor"] is None
     counts = {c["licence_id"]: c["count"] for c in log["verification_counts"]}
     assert counts[ent.food_licence["id"]] >= 1
 
@@ -62,7 +63,7 @@ def test_access_log_is_private_to_the_enterprise(service, ent, other_ent) -> Non
         f"/api/v1/enterprises/{ent.uscc}/licences", params={"purpose": "核查"}, headers=service.housing.auth
     )
     log = service.client.get("/api/v1/enterprise/access-log", headers=other_ent.auth).json()
-    assert log["total"] == 0
+    assert log["items"] == [] and log["next_cursor"] is None
 
 
 def _plain_pdf() -> bytes:

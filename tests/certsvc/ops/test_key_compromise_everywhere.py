@@ -67,8 +67,8 @@ def test_qr_verify_agrees_after_revoke_from(compromised) -> None:
 def test_e_page_lists_the_licence_as_not_current_after_revoke_from(compromised) -> None:
     svc, lic, _pdf = compromised
     page = svc.client.get(f"/e/{lic['holder_uscc']}", headers=JSON).json()
-    assert page["current"] == []
-    [other] = page["other"]
+    [other] = page["items"]
+    assert other["current"] is False
     assert other["genuine"] is False and other["verdict"] == "signature_invalid"
 
 

@@ -140,3 +140,19 @@ def test_enterprise_lists_its_receipts_with_what_is_outstanding(service, ent: En
 def test_enterprise_receipts_need_an_enterprise_token(service) -> None:
     assert service.client.get("/api/v1/enterprise/receipts").status_code == 401
     assert service.client.get("/api/v1/enterprise/receipts", headers=service.health.auth).status_code == 401
+
+
+def test_the_department_lists_its_own_receipts_newest_first_by_state(service) -> None:
+    pending = _receipt(service, ("卫生检测报告", 7))
+    complete = _receipt(service)
+    r = service.client.get("/api/v1/receipts", headers=service.health.auth, params={"limit": 1})
+    assert r.status_code == 200, r.text
+    assert [i["id"] for i in r.json()["items"]] == [complete["id"]] and r.json()["next_cursor"]
+    r = service.client.get("/api/v1/receipts", headers=service.health.auth, params={"state": "pending", "limit": 200})
+    ids = [i["id"] for i in r.json()["items"]]
+    assert pending["id"] in ids and complete["id"] not in ids
+    assert all(i["materials_state"] == "pending" for i in r.json()["items"])
+    theirs = service.client.get("/api/v1/receipts", headers=service.housing.auth, params={"limit": 200}).json()
+    assert not {pending["id"], complete["id"]} & {i["id"] for i in theirs["items"]}
+    r = service.client.get("/api/v1/receipts", headers=service.health.auth, params={"state": "lost"})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "state"

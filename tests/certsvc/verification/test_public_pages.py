@@ -127,9 +127,10 @@ def test_enterprise_page_lists_licences_from_every_department(service) -> None:
     _act(service, revoked, "revoke", {"reason": "注销"})
     view = client.get(f"/e/{uscc}", headers=JSON).json()
     assert view["uscc"] == uscc
-    assert {v["issuer"] for v in view["current"]} == {service.market.name, service.health.name}
-    assert view["current"][0]["licence_type"] == "YYZZ"
-    assert [v["status"] for v in view["other"]] == ["revoked"]
+    current = [v for v in view["items"] if v["current"]]
+    assert {v["issuer"] for v in current} == {service.market.name, service.health.name}
+    assert view["items"][0]["licence_type"] == "YYZZ"  # the business licence first, then other current ones
+    assert [v["status"] for v in view["items"][len(current) :]] == ["revoked"]
     html = client.get(f"/e/{uscc}").text
     assert "营业执照" in html and "食品经营许可证" in html and "<details" in html
 
