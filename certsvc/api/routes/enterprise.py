@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from certsvc.api.deps import ClientDep, CtxDep, DeptDep, EntDep
+from certsvc.api.deps import ClientDep, CtxDep, DeptDep, EntGrantsDep, EntReadDep, EntSignDep
 from certsvc.api.models import (
     AccessLog,
     ActivationOut,
@@ -58,7 +58,7 @@ def activate(body: ActivateIn, ctx: CtxDep, client: ClientDep) -> dict[str, str]
     response_model_exclude_unset=True,
     responses=error_responses(401),
 )
-def my_licences(ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
+def my_licences(ctx: CtxDep, ent: EntReadDep) -> dict[str, Any]:
     """一企一档: every licence your enterprise holds, whatever its status, newest first."""
     with Session(ctx.engine) as s:
         items = holder_view(s, ent.uscc, ctx.settings.public_base_url)
@@ -68,7 +68,7 @@ def my_licences(ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
 @router.get("/enterprise/receipts", response_model=EnterpriseReceipts, responses=error_responses(401, 422))
 def my_receipts(
     ctx: CtxDep,
-    ent: EntDep,
+    ent: EntReadDep,
     limit: int = Query(50, ge=1, le=200),
     cursor: str | None = Query(None, max_length=32),
 ) -> dict[str, Any]:
@@ -81,7 +81,7 @@ def my_receipts(
 @router.post(
     "/enterprise/grants", status_code=201, response_model=NewGrantOut, responses=error_responses(401, 413, 422)
 )
-def create_grant(body: GrantIn, ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
+def create_grant(body: GrantIn, ctx: CtxDep, ent: EntGrantsDep) -> dict[str, Any]:
     """Share some, or all current, licences with a grantee (授权) for a purpose, 1-90 days (30 by default), with an
     optional download limit. The share URL is in this answer only: the service keeps just its hash."""
     base = ctx.settings.public_base_url
@@ -105,21 +105,21 @@ def create_grant(body: GrantIn, ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
 
 
 @router.get("/enterprise/grants", response_model=GrantList, responses=error_responses(401))
-def list_grants(ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
+def list_grants(ctx: CtxDep, ent: EntReadDep) -> dict[str, Any]:
     """Your enterprise's grants, newest first, each with its state (active, revoked, expired, exhausted)."""
     with Session(ctx.engine) as s:
         return {"items": [grants.grant_summary(g, ctx.settings.public_base_url) for g in grants.grants_of(s, ent)]}
 
 
 @router.get("/enterprise/grants/{grant_id}", response_model=GrantOut, responses=error_responses(401, 404))
-def get_grant(grant_id: str, ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
+def get_grant(grant_id: str, ctx: CtxDep, ent: EntReadDep) -> dict[str, Any]:
     """One of your enterprise's grants."""
     with Session(ctx.engine) as s:
         return grants.grant_summary(grants.own_grant(s, ent, grant_id), ctx.settings.public_base_url)
 
 
 @router.delete("/enterprise/grants/{grant_id}", response_model=GrantOut, responses=error_responses(401, 404))
-def revoke_grant(grant_id: str, ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
+def revoke_grant(grant_id: str, ctx: CtxDep, ent: EntGrantsDep) -> dict[str, Any]:
     """Revoke one of your grants: its share link stops working at once. Answers the grant as it now is."""
     with session_scope(ctx.engine) as s:
         return grants.grant_summary(grants.revoke_grant(s, ent, grant_id), ctx.settings.public_base_url)
@@ -127,7 +127,7 @@ def revoke_grant(grant_id: str, ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
 
 @router.get("/enterprise/access-log", response_model=AccessLog, responses=error_responses(401, 422))
 def access_log(
-    ctx: CtxDep, ent: EntDep, page: int = Query(1, ge=1, le=100000), per_page: int = Query(50, ge=1, le=200)
+    ctx: CtxDep, ent: EntReadDep, page: int = Query(1, ge=1, le=100000), per_page: int = Query(50, ge=1, le=200)
 ) -> dict[str, Any]:
     """Who accessed your licences (grant downloads, department look-ups), newest first, with daily QR scan counts."""
     ctx.scans.flush(ctx.engine)  # this process's pending scan counts
@@ -145,7 +145,7 @@ def access_log(
     },
 )
 async def enterprise_sign(
-    request: Request, ctx: CtxDep, ent: EntDep, file: UploadFile | None = File(default=None)
+    request: Request, ctx: CtxDep, ent: EntSignDep, file: UploadFile | None = File(default=None)
 ) -> Response:
     """Sign a PDF of your own (multipart field ``file``) with your business-licence certificate, on its last page;
     404 if the enterprise has no certificate."""
