@@ -131,8 +131,8 @@ def revoke_token(s: Session, caller: EnterpriseCaller, token_id: int) -> dict[st
         raise NotFound(f"your enterprise has no token with id {token_id}", field="token_id")
     if cred.scopes is None:
         raise Conflict(
-            "the legal representative's token cannot be revoked here; ask the operator to re-issue the "
-            "enterprise (a new activation code ends every earlier token)"
+            "the legal representative's token cannot be revoked here; the operator re-issues the enterprise "
+            "(certsvc enterprise reissue: a new activation code that ends every earlier token)"
         )
     if cred.revoked_at is None:
         now = utcnow()
