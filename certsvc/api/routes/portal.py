@@ -91,7 +91,7 @@ def signin(request: Request, ctx: CtxDep, form: FormDep) -> Response:
             request,
             ctx,
             status=401,
-            error=f"此令牌无法登录 · This token cannot sign in: {e.message}. Check that you pasted all of it.",
+            error=f"令牌无效，无法登录 · This token cannot sign in: {e.message}. Check that you pasted all of it.",
         )
     resp = redirect(ctx, "/portal/licences")
     web_session.set_session(resp, ctx, signed.credential)
