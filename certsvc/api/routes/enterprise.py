@@ -56,7 +56,7 @@ def activate(body: ActivateIn, ctx: CtxDep, client: ClientDep) -> dict[str, str]
     "/enterprise/licences",
     response_model=HeldLicences,
     response_model_exclude_unset=True,
-    responses=error_responses(401),
+    responses=error_responses(401, 403),
 )
 def my_licences(ctx: CtxDep, ent: EntReadDep) -> dict[str, Any]:
     """一企一档: every licence your enterprise holds, whatever its status, newest first."""
@@ -65,7 +65,7 @@ def my_licences(ctx: CtxDep, ent: EntReadDep) -> dict[str, Any]:
     return {"uscc": ent.uscc, "name": ent.name, "items": items}
 
 
-@router.get("/enterprise/receipts", response_model=EnterpriseReceipts, responses=error_responses(401, 422))
+@router.get("/enterprise/receipts", response_model=EnterpriseReceipts, responses=error_responses(401, 403, 422))
 def my_receipts(
     ctx: CtxDep,
     ent: EntReadDep,
@@ -79,7 +79,7 @@ def my_receipts(
 
 
 @router.post(
-    "/enterprise/grants", status_code=201, response_model=NewGrantOut, responses=error_responses(401, 413, 422)
+    "/enterprise/grants", status_code=201, response_model=NewGrantOut, responses=error_responses(401, 403, 413, 422)
 )
 def create_grant(body: GrantIn, ctx: CtxDep, ent: EntGrantsDep) -> dict[str, Any]:
     """Share some, or all current, licences with a grantee (授权) for a purpose, 1-90 days (30 by default), with an
@@ -104,28 +104,28 @@ def create_grant(body: GrantIn, ctx: CtxDep, ent: EntGrantsDep) -> dict[str, Any
     return out
 
 
-@router.get("/enterprise/grants", response_model=GrantList, responses=error_responses(401))
+@router.get("/enterprise/grants", response_model=GrantList, responses=error_responses(401, 403))
 def list_grants(ctx: CtxDep, ent: EntReadDep) -> dict[str, Any]:
     """Your enterprise's grants, newest first, each with its state (active, revoked, expired, exhausted)."""
     with Session(ctx.engine) as s:
         return {"items": [grants.grant_summary(g, ctx.settings.public_base_url) for g in grants.grants_of(s, ent)]}
 
 
-@router.get("/enterprise/grants/{grant_id}", response_model=GrantOut, responses=error_responses(401, 404))
+@router.get("/enterprise/grants/{grant_id}", response_model=GrantOut, responses=error_responses(401, 403, 404))
 def get_grant(grant_id: str, ctx: CtxDep, ent: EntReadDep) -> dict[str, Any]:
     """One of your enterprise's grants."""
     with Session(ctx.engine) as s:
         return grants.grant_summary(grants.own_grant(s, ent, grant_id), ctx.settings.public_base_url)
 
 
-@router.delete("/enterprise/grants/{grant_id}", response_model=GrantOut, responses=error_responses(401, 404))
+@router.delete("/enterprise/grants/{grant_id}", response_model=GrantOut, responses=error_responses(401, 403, 404))
 def revoke_grant(grant_id: str, ctx: CtxDep, ent: EntGrantsDep) -> dict[str, Any]:
     """Revoke one of your grants: its share link stops working at once. Answers the grant as it now is."""
     with session_scope(ctx.engine) as s:
         return grants.grant_summary(grants.revoke_grant(s, ent, grant_id), ctx.settings.public_base_url)
 
 
-@router.get("/enterprise/access-log", response_model=AccessLog, responses=error_responses(401, 422))
+@router.get("/enterprise/access-log", response_model=AccessLog, responses=error_responses(401, 403, 422))
 def access_log(
     ctx: CtxDep, ent: EntReadDep, page: int = Query(1, ge=1, le=100000), per_page: int = Query(50, ge=1, le=200)
 ) -> dict[str, Any]:
@@ -141,7 +141,7 @@ def access_log(
     response_class=Response,
     responses={
         **media("application/pdf", "The PDF signed with the enterprise's business-licence certificate"),
-        **error_responses(401, 404, 413, 422),
+        **error_responses(401, 403, 404, 413, 422),
     },
 )
 async def enterprise_sign(

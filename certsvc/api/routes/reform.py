@@ -95,7 +95,9 @@ FORM = media("application/pdf", "The filing form (备案表) signed with the ent
 
 
 @router.get(
-    "/enterprise/filings/{licence_id}/pdf", response_class=Response, responses={**FORM, **error_responses(401, 404)}
+    "/enterprise/filings/{licence_id}/pdf",
+    response_class=Response,
+    responses={**FORM, **error_responses(401, 403, 404)},
 )
 def my_filing_pdf(licence_id: str, ctx: CtxDep, ent: EntReadDep) -> Response:
     """The 备案凭证 of one of your filings, sealed by the department."""
@@ -105,7 +107,9 @@ def my_filing_pdf(licence_id: str, ctx: CtxDep, ent: EntReadDep) -> Response:
 
 
 @router.get(
-    "/enterprise/filings/{licence_id}/form", response_class=Response, responses={**FORM, **error_responses(401, 404)}
+    "/enterprise/filings/{licence_id}/form",
+    response_class=Response,
+    responses={**FORM, **error_responses(401, 403, 404)},
 )
 def my_filing_form(licence_id: str, ctx: CtxDep, ent: EntReadDep) -> Response:
     """The filing form you signed."""
@@ -147,7 +151,7 @@ async def sign_commitment(body: CommitmentIn, ctx: CtxDep, ent: EntCommitmentsDe
     return commitments.commitment_view(c, ctx.settings.public_base_url)
 
 
-@router.get("/enterprise/commitments", response_model=CommitmentList, responses=error_responses(401))
+@router.get("/enterprise/commitments", response_model=CommitmentList, responses=error_responses(401, 403))
 def my_commitments(ctx: CtxDep, ent: EntReadDep) -> dict[str, Any]:
     """Your enterprise's commitments, newest first, each with its status and due date."""
     base = ctx.settings.public_base_url
@@ -161,7 +165,7 @@ def my_commitments(ctx: CtxDep, ent: EntReadDep) -> dict[str, Any]:
 @router.get(
     "/enterprise/commitments/{commitment_id}/pdf",
     response_class=Response,
-    responses={**PDF, **error_responses(401, 404)},
+    responses={**PDF, **error_responses(401, 403, 404)},
 )
 def my_commitment_pdf(commitment_id: str, ctx: CtxDep, ent: EntReadDep) -> Response:
     """The signed commitment PDF."""
