@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -76,8 +77,9 @@ def retry_after_header(exc: e.ServiceError) -> dict[str, str] | None:
 
 def _rfc6750_text(text: str) -> str:
     """``text`` in the characters an RFC 6750 ``error_description`` may hold (printable ASCII but ``"`` and ``\\``)."""
-    kept = "".join(c if 0x20 <= ord(c) <= 0x7E and c not in '"\\' else " " for c in text)
-    return " ".join(kept.replace("( ", "(").replace(" )", ")").split())[:300]
+    kept = "".join(c for c in text if 0x20 <= ord(c) <= 0x7E and c not in '"\\')  # Chinese words drop out
+    kept = re.sub(r"\(\s*[,;]?\s*", "(", " ".join(kept.split())).replace(" )", ")").replace("()", "")
+    return " ".join(kept.split())[:300]
 
 
 def www_authenticate(exc: e.Unauthorized) -> dict[str, str]:

@@ -205,6 +205,8 @@ def test_revoking_the_business_licence_ends_the_staff_tokens(service) -> None:
     r = service.client.get("/api/v1/enterprise/licences", headers=bearer(token))
     assert r.status_code == 401
     assert "business licence was revoked" in r.json()["error"]["message"]
+    # the reason in the challenge too, in the ASCII an RFC 6750 error_description allows
+    assert "business licence was revoked (20" in r.headers["www-authenticate"]
 
 
 def test_a_staff_token_with_licences_read_cannot_issue_anything(service, holder) -> None:
