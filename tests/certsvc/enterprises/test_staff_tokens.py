@@ -52,6 +52,22 @@ def test_the_legal_representative_makes_a_staff_token_shown_once(service, holder
         assert stored is not None and made["token"] not in stored.secret_hash  # kept as a hash only
 
 
+def test_the_token_list_pages_with_a_cursor(service, holder) -> None:
+    for _ in range(3):
+        staff(service, holder, ["sign"])
+    seen: list[int] = []
+    cursor = None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = service.client.get("/api/v1/enterprise/tokens", headers=holder.auth, params=params).json()
+        assert len(page["items"]) <= 2
+        seen += [t["id"] for t in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen)) >= 4 and seen == sorted(seen, reverse=True)
+
+
 def test_a_staff_token_with_licences_read_reads_the_licences(service, holder) -> None:
     token = staff(service, holder, ["licences:read"])["token"]
     r = service.client.get("/api/v1/enterprise/licences", headers=bearer(token))

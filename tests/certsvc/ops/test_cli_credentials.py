@@ -6,18 +6,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from certsvc.cli import main
 from certsvc.cli.common import moment
 from certsvc.core.clock import CST
 from certsvc.core.config import reset_settings
-from certsvc.db.models import ApiCredential
+from certsvc.db.models import ApiCredential, AuditEvent
 from tests.support.cli import last_line, run_cli, without_certsvc_env
 from tests.support.service import Service, make_enterprise
 
@@ -104,6 +105,36 @@ def test_reissue_ends_the_old_token_and_the_new_code_activates(service, capsys) 
     assert r.status_code == 200, r.text
     mine = service.client.get("/api/v1/enterprise/licences", headers={"Authorization": f"Bearer {r.json()['token']}"})
     assert mine.status_code == 200
+
+
+def test_reissue_ends_the_portal_session(service, capsys) -> None:
+    from fastapi.testclient import TestClient
+
+    ent = make_enterprise(service)
+    with TestClient(service.client.app, follow_redirects=False) as c:
+        home = c.get("/portal")
+        csrf = re.search(r'name="csrf" value="([0-9a-f]{64})"', home.text)
+        assert csrf is not None
+        assert c.post("/portal/signin", data={"token": ent.token, "csrf": csrf.group(1)}).status_code == 303
+        assert c.get("/portal/licences").status_code == 200
+        assert cli(capsys, service, "enterprise", "reissue", "--uscc", ent.uscc)[0] == 0
+        r = c.get("/portal/licences")
+        assert r.status_code == 303 and r.headers["location"] == "/portal"
+
+
+def test_key_changes_and_reissue_are_audited(service, capsys) -> None:
+    _code, out, _err = cli(capsys, service, "department", "key", "add", "--department", "SZWJ")
+    key_id = json.loads(cli(capsys, service, "department", "key", "list", "--department", "SZWJ", "--json")[1])[-1][
+        "id"
+    ]
+    cli(capsys, service, "department", "key", "revoke", "--department", "SZWJ", "--key-id", str(key_id))
+    with Session(service.ctx.engine) as s:
+        events = s.exec(select(AuditEvent).where(col(AuditEvent.action).startswith("department.api_key"))).all()
+        reissued = s.exec(select(AuditEvent).where(AuditEvent.action == "enterprise.reissue")).all()
+    assert {"department.api_key", "department.api_key.revoke"} <= {
+        e.action for e in events if e.details.get("key_id") == key_id
+    }
+    assert reissued and all(e.actor_kind == "operator" for e in reissued)
 
 
 def test_reissue_of_an_unknown_enterprise_is_a_clear_error(service, capsys) -> None:
