@@ -25,6 +25,7 @@ from certsvc.api.routes import (
     public,
     receipts,
     reform,
+    tokens,
     verification,
 )
 from certsvc.audit import checkpoint
@@ -148,6 +149,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.include_router(public.router)  # first: QR scans are most requests, and routes match in order
     app.include_router(departments.router)
     app.include_router(enterprise.router)
+    app.include_router(tokens.router)
     app.include_router(verification.router)
     app.include_router(receipts.router)
     app.include_router(matters.router)

@@ -3,13 +3,17 @@ the catalogue of matters (one of each reform mode) and a receipt with a material
 
 from __future__ import annotations
 
+import sys
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, select
 
 from certsvc.context import Context
 from certsvc.core.clock import today
+from certsvc.core.config import Settings, get_settings
+from certsvc.core.files import create_private_file
 from certsvc.db.models import Department
 from certsvc.db.session import session_scope
 from certsvc.departments.registry import add_department, create_licence_type
@@ -148,7 +152,11 @@ ENTERPRISES: list[tuple[str, str, HolderKind, str, str]] = [
 
 def _already_loaded(ctx: Context, s: Session) -> str:
     base = ctx.settings.public_base_url
-    lines = ["certsvc demo data (already loaded; the API keys were printed when it was first created)", ""]
+    lines = [
+        f"certsvc demo data (already loaded; its API keys and activation codes: certsvc demo --show-keys, "
+        f"from {demo_keys_path(ctx.settings)})",
+        "",
+    ]
     for name, uscc, *_rest in ENTERPRISES:
         lines.append(f"{name} ({uscc})")
         for lic, ver, lt, _dept in holder_licences(s, uscc):
@@ -237,4 +245,24 @@ async def load_demo(ctx: Context) -> str:
         f"{HEALTH[0]} ({HEALTH[2]}) API key: {health.api_key}",
         f"API docs: {base}/docs · enterprise portal: {base}/portal",
     ]
+    keys_file = demo_keys_path(ctx.settings)
+    create_private_file(keys_file)
+    keys_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    lines.append(f"(these keys and codes are kept in {keys_file}: certsvc demo --show-keys prints them again)")
     return "\n".join(lines)
+
+
+def demo_keys_path(settings: Settings) -> Path:
+    """Where the demo keeps what it printed when loaded (API keys, activation codes), readable by its user only."""
+    return settings.data_dir / "demo-keys.txt"
+
+
+def show_demo_keys() -> int:
+    """``certsvc demo --show-keys``: print the demo's keys again; exit 2 if the demo was not loaded here."""
+    path = demo_keys_path(get_settings())
+    try:
+        print(path.read_text(encoding="utf-8"), end="")
+    except FileNotFoundError:
+        print(f"error: no demo keys at {path}: load the demo there first (certsvc demo --no-serve)", file=sys.stderr)
+        return 2
+    return 0

@@ -87,9 +87,21 @@ class CreditRestricted(Conflict):
 
 
 class Unauthorized(ServiceError):
-    """No credentials, or credentials that are not (or no longer) valid; also a wrong activation code."""
+    """No credentials, or credentials that are not (or no longer) valid; also a wrong activation code.
+    ``token_given``: a bearer token came with the request and was refused (RFC 6750 ``invalid_token``)."""
 
     code = "unauthorized"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        denial: Denial | None = None,
+        token_given: bool = False,
+    ) -> None:
+        super().__init__(message, field=field, denial=denial)
+        self.token_given = token_given
 
 
 class Forbidden(ServiceError):

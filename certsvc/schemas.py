@@ -204,3 +204,11 @@ class FeedbackIn(RequestModel):
 
     result: str = Field(min_length=1, max_length=64)
     note: str | None = Field(default=None, max_length=2000)
+
+
+class TokenIn(RequestModel):
+    """A staff token (管理员, 办事人): whom it is for, what it may do, for how many days (1-365)."""
+
+    name: str = Field(min_length=1, max_length=100)
+    scopes: list[str] = Field(min_length=1, max_length=5)
+    expires_in_days: int = Field(default=90, ge=1, le=365)

@@ -61,12 +61,17 @@ def run_sweep(engine: Engine, name: str, at: datetime) -> int:
     return total
 
 
-def run_sweeps(engine: Engine, at: datetime) -> dict[str, int]:
+def run_sweeps(
+    engine: Engine, at: datetime, on_sweep: Callable[[str, int, int], object] | None = None
+) -> dict[str, int]:
     """Every registered sweep as of ``at``: how many items each changed. A sweep that fails (a
     conflict with a concurrent change, the database gone for a moment) is logged and tried again
-    next round; it does not keep the others from running."""
+    next round; it does not keep the others from running. ``on_sweep(name, index, count)`` is told
+    before each sweep (a progress display)."""
     done: dict[str, int] = {}
-    for name in SWEEPS:
+    for i, name in enumerate(SWEEPS):
+        if on_sweep is not None:
+            on_sweep(name, i, len(SWEEPS))
         try:
             done[name] = run_sweep(engine, name, at)
         except Exception:

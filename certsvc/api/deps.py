@@ -9,11 +9,12 @@ from fastapi import Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 
 from certsvc.api.client import client_address
-from certsvc.auth import department_for, enterprise_for, principal_for
+from certsvc.auth import EnterpriseCaller, department_for, enterprise_caller_for, principal_for, require_scope
 from certsvc.capacity import Caller
 from certsvc.context import Context
 from certsvc.db.models import Department, Enterprise
 from certsvc.db.session import session_scope
+from certsvc.enterprises import scopes
 from certsvc.errors import Denial, Unauthorized
 from certsvc.inputs import parameter_problem
 
@@ -51,13 +52,46 @@ def current_department(request: Request, ctx: Annotated[Context, Depends(get_ctx
     return dept
 
 
-def current_enterprise(request: Request, ctx: Annotated[Context, Depends(get_ctx)]) -> Enterprise:
-    """The enterprise whose portal token comes with this request, detached like ``current_department``."""
+def _enterprise_caller(request: Request, ctx: Context, scope: str | None) -> EnterpriseCaller:
+    """The enterprise whose token comes with this request, if the token has ``scope`` (None: only the
+    legal representative's token); 401 for a bad token, 403 naming the scope it lacks. Detached like
+    ``current_department``."""
     token = bearer(request)
     with session_scope(ctx.engine) as s:
-        ent = enterprise_for(s, token)
-        s.expunge(ent)
-    return ent
+        caller = enterprise_caller_for(s, token)
+        s.expunge(caller.enterprise)
+    require_scope(caller, scope)
+    return caller
+
+
+def enterprise_licences_read(request: Request, ctx: Annotated[Context, Depends(get_ctx)]) -> Enterprise:
+    """An enterprise token with the scope ``licences:read``: read licences, receipts, grants, the access log."""
+    return _enterprise_caller(request, ctx, scopes.LICENCES_READ).enterprise
+
+
+def enterprise_grants_write(request: Request, ctx: Annotated[Context, Depends(get_ctx)]) -> Enterprise:
+    """An enterprise token with the scope ``grants:write``: create and revoke grants, show licences live (亮照)."""
+    return _enterprise_caller(request, ctx, scopes.GRANTS_WRITE).enterprise
+
+
+def enterprise_sign(request: Request, ctx: Annotated[Context, Depends(get_ctx)]) -> Enterprise:
+    """An enterprise token with the scope ``sign``: sign with the business-licence signature."""
+    return _enterprise_caller(request, ctx, scopes.SIGN).enterprise
+
+
+def enterprise_commitments_write(request: Request, ctx: Annotated[Context, Depends(get_ctx)]) -> Enterprise:
+    """An enterprise token with the scope ``commitments:write``: sign commitments (告知承诺)."""
+    return _enterprise_caller(request, ctx, scopes.COMMITMENTS_WRITE).enterprise
+
+
+def enterprise_filings_write(request: Request, ctx: Annotated[Context, Depends(get_ctx)]) -> Enterprise:
+    """An enterprise token with the scope ``filings:write``: file (备案)."""
+    return _enterprise_caller(request, ctx, scopes.FILINGS_WRITE).enterprise
+
+
+def enterprise_legal_representative(request: Request, ctx: Annotated[Context, Depends(get_ctx)]) -> EnterpriseCaller:
+    """The legal representative's token (the one from activation): the only one that manages tokens."""
+    return _enterprise_caller(request, ctx, None)
 
 
 async def get_client(request: Request, ctx: Annotated[Context, Depends(get_ctx)]) -> str:
@@ -79,7 +113,14 @@ def get_caller(request: Request, ctx: Annotated[Context, Depends(get_ctx)]) -> C
 
 CtxDep = Annotated[Context, Depends(get_ctx)]
 DeptDep = Annotated[Department, Depends(current_department)]
-EntDep = Annotated[Enterprise, Depends(current_enterprise)]
+# One dependency per scope an enterprise route needs (the scopes: certsvc.enterprises.scopes).
+EntReadDep = Annotated[Enterprise, Depends(enterprise_licences_read)]
+EntGrantsDep = Annotated[Enterprise, Depends(enterprise_grants_write)]
+EntShowDep = EntGrantsDep  # live showing (亮照) needs scopes.SHOW, which is grants:write
+EntSignDep = Annotated[Enterprise, Depends(enterprise_sign)]
+EntCommitmentsDep = Annotated[Enterprise, Depends(enterprise_commitments_write)]
+EntFilingsDep = Annotated[Enterprise, Depends(enterprise_filings_write)]
+EntOwnerDep = Annotated[EnterpriseCaller, Depends(enterprise_legal_representative)]
 ClientDep = Annotated[str, Depends(get_client)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
 AtQuery = Annotated[

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -74,6 +75,22 @@ def retry_after_header(exc: e.ServiceError) -> dict[str, str] | None:
     return {"Retry-After": str(max(1, math.ceil(seconds)))} if seconds is not None else None
 
 
+def _rfc6750_text(text: str) -> str:
+    """``text`` in the characters an RFC 6750 ``error_description`` may hold (printable ASCII but ``"`` and ``\\``)."""
+    kept = "".join(c for c in text if 0x20 <= ord(c) <= 0x7E and c not in '"\\')  # Chinese words drop out
+    kept = re.sub(r"\(\s*[,;]?\s*", "(", " ".join(kept.split())).replace(" )", ")").replace("()", "")
+    return " ".join(kept.split())[:300]
+
+
+def www_authenticate(exc: e.Unauthorized) -> dict[str, str]:
+    """The ``WWW-Authenticate`` challenge of a 401 (RFC 6750): the realm, and for a refused token
+    ``error="invalid_token"`` with the reason."""
+    value = 'Bearer realm="certsvc"'
+    if exc.token_given:
+        value += f', error="invalid_token", error_description="{_rfc6750_text(exc.message)}"'
+    return {"WWW-Authenticate": value}
+
+
 def _internal(exc: Exception) -> JSONResponse:
     log.exception("unexpected error", exc_info=exc)
     return JSONResponse(error_body("internal", "internal error; it has been logged"), status_code=500)
@@ -95,7 +112,10 @@ def install(app: FastAPI) -> None:
         status = http_status(exc)
         if status is None:
             return _internal(exc)
-        return JSONResponse(service_error_body(exc), status_code=status, headers=retry_after_header(exc))
+        headers = retry_after_header(exc)
+        if isinstance(exc, e.Unauthorized):
+            headers = {**(headers or {}), **www_authenticate(exc)}
+        return JSONResponse(service_error_body(exc), status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_req: Request, exc: RequestValidationError) -> JSONResponse:

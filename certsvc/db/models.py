@@ -47,6 +47,12 @@ class ApiCredential(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     revoked_at: datetime | None = None
     last_used_at: datetime | None = None
+    # Staff tokens (an enterprise's 管理员, 办事人): a name, the scopes, an expiry. ``scopes`` None is the
+    # credential of the whole owner: a department key, or the enterprise token from activation.
+    name: str | None = Field(default=None, max_length=100)
+    scopes: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    expires_at: datetime | None = None
+    revoke_reason: str | None = Field(default=None, max_length=300)  # words for the 401 once revoked
 
 
 class SigningCertificate(SQLModel, table=True):

@@ -68,8 +68,18 @@ def add_department(
         raise Invalid("code: 2-16 capital letters or digits, starting with a letter", field="code")
     if not name.strip():
         raise Invalid("name: required", field="name")
-    if session.exec(select(Department).where((Department.uscc == uscc) | (Department.code == code))).first():
-        raise Conflict(f"a department with USCC {uscc} or code {code} exists")
+    same = session.exec(select(Department).where((Department.uscc == uscc) | (Department.code == code))).first()
+    if same is not None:
+        what = f"code {code}" if same.code == code else f"USCC {uscc}"
+        raise Conflict(f"a department with {what} exists: {same.name} ({same.code})")
+    if registrar:
+        existing = session.exec(select(Department).where(col(Department.is_registrar).is_(True))).first()
+        if existing is not None:
+            raise Conflict(
+                f"registrar: {existing.name} ({existing.code}) is already the registrar (the market regulator, "
+                f"which owns the business licence type {BUSINESS_LICENCE_CODE}); there is one",
+                field="registrar",
+            )
     dept = Department(name=name.strip(), uscc=uscc, code=code, is_registrar=registrar, is_credit=credit)
     session.add(dept)
     session.flush()
@@ -102,10 +112,17 @@ def add_department(
 def issue_api_key(session: Session, dept: Department) -> str:
     """A new API key for ``dept``; only its hash is stored, so the caller must hand it over now."""
     secret = new_bearer("csd")
-    session.add(
-        ApiCredential(kind="department", owner_id=dept.id or 0, prefix=secret.prefix, secret_hash=secret.secret_hash)
+    cred = ApiCredential(kind="department", owner_id=dept.id or 0, prefix=secret.prefix, secret_hash=secret.secret_hash)
+    session.add(cred)
+    session.flush()
+    audit.record(
+        session,
+        "department.api_key",
+        actor_kind="operator",
+        subject_kind="department",
+        subject_id=dept.id,
+        details={"key_id": cred.id},
     )
-    audit.record(session, "department.api_key", actor_kind="operator", subject_kind="department", subject_id=dept.id)
     return secret.token
 
 

@@ -110,7 +110,7 @@ def read_session(s: Session, secret: bytes, value: str | None) -> PortalSession 
     if expires < time.time() or not sid or len(sid) > 32:
         return None
     cred = s.get(ApiCredential, cred_id)
-    if cred is None or cred.kind != "enterprise" or cred.revoked_at is not None:
+    if cred is None or cred.kind != "enterprise" or cred.revoked_at is not None or cred.scopes is not None:
         return None
     if not hmac.compare_digest(session_value(secret, cred, sid, expires), value):
         return None
@@ -137,6 +137,11 @@ def sign_in(s: Session, token: str) -> SignedIn:
     parsed = split_bearer(token)
     assert parsed is not None
     cred = s.exec(select(ApiCredential).where(ApiCredential.prefix == parsed[1])).one()
+    if cred.scopes is not None:  # the portal's pages do everything: it is the legal representative's
+        raise Unauthorized(
+            "a staff token works with the API only (its scopes); the portal takes the legal representative's token",
+            token_given=True,
+        )
     _record(s, "portal.signin", ent)
     return SignedIn(ent, cred, token)
 

@@ -11,6 +11,7 @@ time-stamped one is stored beside it and handed out from then on. Run it from cr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -56,9 +57,12 @@ def due(pdf: bytes, deadline: datetime) -> bool:
     return not proof.archived and (crl_until is None or crl_until <= deadline)
 
 
-def archive_timestamps(ctx: Context, *, before: timedelta) -> ArchiveReport:
+def archive_timestamps(
+    ctx: Context, *, before: timedelta, progress: Callable[[int, int], object] | None = None
+) -> ArchiveReport:
     """Add a document time-stamp (and fresh validation data) to every stored licence version whose
-    time-stamp or validation data expires within ``before``; each is audited."""
+    time-stamp or validation data expires within ``before``; each is audited. ``progress(done, total)``
+    is told as versions are checked (a progress display)."""
     report = ArchiveReport()
     deadline = clock.now() + before
     with Session(ctx.engine) as s:
@@ -66,6 +70,8 @@ def archive_timestamps(ctx: Context, *, before: timedelta) -> ArchiveReport:
         rows = [(v.id, v.licence_id, v.version, v.pdf_sha256, v.archive_sha256) for v in versions]
     ltv = ctx.keyring.ltv()
     for vid, licence_id, version, sealed, archived in rows:
+        if progress is not None:
+            progress(report.checked, len(rows))
         report.checked += 1
         data = ctx.blobs.get(archived or sealed)
         if data is None:
@@ -91,4 +97,6 @@ def archive_timestamps(ctx: Context, *, before: timedelta) -> ArchiveReport:
                 details={"version": version, "sha256": sha, "previous": archived or sealed},
             )
         report.stamped.append(f"{licence_id} v{version}")
+    if progress is not None:
+        progress(report.checked, len(rows))
     return report

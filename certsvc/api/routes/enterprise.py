@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from certsvc.api.deps import ClientDep, CtxDep, DeptDep, EntDep
+from certsvc.api.deps import ClientDep, CtxDep, DeptDep, EntGrantsDep, EntReadDep, EntSignDep
 from certsvc.api.models import (
     AccessLog,
     ActivationOut,
@@ -57,17 +57,17 @@ def activate(body: ActivateIn, ctx: CtxDep, client: ClientDep) -> dict[str, str]
     "/enterprise/licences",
     response_model=HeldLicences,
     response_model_exclude_unset=True,
-    responses=error_responses(401, 422),
+    responses=error_responses(401, 403, 422),
 )
-def my_licences(ctx: CtxDep, ent: EntDep, page: PageDep) -> dict[str, Any]:
+def my_licences(ctx: CtxDep, ent: EntReadDep, page: PageDep) -> dict[str, Any]:
     """一企一档: every licence your enterprise holds, whatever its status, newest first (by first issue)."""
     with Session(ctx.engine) as s:
         found = holder_page(s, ent.uscc, ctx.settings.public_base_url, page)
     return {"uscc": ent.uscc, "name": ent.name, "items": found.items, "next_cursor": found.next_cursor}
 
 
-@router.get("/enterprise/receipts", response_model=EnterpriseReceipts, responses=error_responses(401, 422))
-def my_receipts(ctx: CtxDep, ent: EntDep, page: PageDep) -> dict[str, Any]:
+@router.get("/enterprise/receipts", response_model=EnterpriseReceipts, responses=error_responses(401, 403, 422))
+def my_receipts(ctx: CtxDep, ent: EntReadDep, page: PageDep) -> dict[str, Any]:
     """Your enterprise's acceptance receipts (受理回执), newest first, each with the materials still to hand in
     (容缺受理) and their due dates: ``outstanding``, ``overdue`` once past due, or ``received``."""
     with Session(ctx.engine) as s:
@@ -75,9 +75,9 @@ def my_receipts(ctx: CtxDep, ent: EntDep, page: PageDep) -> dict[str, Any]:
 
 
 @router.post(
-    "/enterprise/grants", status_code=201, response_model=NewGrantOut, responses=error_responses(401, 413, 422)
+    "/enterprise/grants", status_code=201, response_model=NewGrantOut, responses=error_responses(401, 403, 413, 422)
 )
-def create_grant(body: GrantIn, ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
+def create_grant(body: GrantIn, ctx: CtxDep, ent: EntGrantsDep) -> dict[str, Any]:
     """Share some, or all current, licences with a grantee (授权) for a purpose, 1-90 days (30 by default), with an
     optional download limit. The share URL is in this answer only: the service keeps just its hash."""
     base = ctx.settings.public_base_url
@@ -100,29 +100,29 @@ def create_grant(body: GrantIn, ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
     return out
 
 
-@router.get("/enterprise/grants", response_model=GrantList, responses=error_responses(401, 422))
-def list_grants(ctx: CtxDep, ent: EntDep, page: PageDep) -> dict[str, Any]:
+@router.get("/enterprise/grants", response_model=GrantList, responses=error_responses(401, 403, 422))
+def list_grants(ctx: CtxDep, ent: EntReadDep, page: PageDep) -> dict[str, Any]:
     """Your enterprise's grants, newest first, each with its state (active, revoked, expired, exhausted)."""
     with Session(ctx.engine) as s:
         return grants.grants_page(s, ent, page).answer(lambda g: grants.grant_summary(g, ctx.settings.public_base_url))
 
 
-@router.get("/enterprise/grants/{grant_id}", response_model=GrantOut, responses=error_responses(401, 404))
-def get_grant(grant_id: str, ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
+@router.get("/enterprise/grants/{grant_id}", response_model=GrantOut, responses=error_responses(401, 403, 404))
+def get_grant(grant_id: str, ctx: CtxDep, ent: EntReadDep) -> dict[str, Any]:
     """One of your enterprise's grants."""
     with Session(ctx.engine) as s:
         return grants.grant_summary(grants.own_grant(s, ent, grant_id), ctx.settings.public_base_url)
 
 
-@router.delete("/enterprise/grants/{grant_id}", response_model=GrantOut, responses=error_responses(401, 404))
-def revoke_grant(grant_id: str, ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
+@router.delete("/enterprise/grants/{grant_id}", response_model=GrantOut, responses=error_responses(401, 403, 404))
+def revoke_grant(grant_id: str, ctx: CtxDep, ent: EntGrantsDep) -> dict[str, Any]:
     """Revoke one of your grants: its share link stops working at once. Answers the grant as it now is."""
     with session_scope(ctx.engine) as s:
         return grants.grant_summary(grants.revoke_grant(s, ent, grant_id), ctx.settings.public_base_url)
 
 
-@router.get("/enterprise/access-log", response_model=AccessLog, responses=error_responses(401, 422))
-def access_log(ctx: CtxDep, ent: EntDep, page: PageDep) -> dict[str, Any]:
+@router.get("/enterprise/access-log", response_model=AccessLog, responses=error_responses(401, 403, 422))
+def access_log(ctx: CtxDep, ent: EntReadDep, page: PageDep) -> dict[str, Any]:
     """Who accessed your licences (grant downloads, department look-ups), newest first, with daily QR scan counts."""
     ctx.scans.flush(ctx.engine)  # this process's pending scan counts
     ctx.denials.flush(ctx.engine)  # and refused attempts
@@ -135,11 +135,11 @@ def access_log(ctx: CtxDep, ent: EntDep, page: PageDep) -> dict[str, Any]:
     response_class=Response,
     responses={
         **media("application/pdf", "The PDF signed with the enterprise's business-licence certificate"),
-        **error_responses(401, 404, 413, 422),
+        **error_responses(401, 403, 404, 413, 422),
     },
 )
 async def enterprise_sign(
-    request: Request, ctx: CtxDep, ent: EntDep, file: UploadFile | None = File(default=None)
+    request: Request, ctx: CtxDep, ent: EntSignDep, file: UploadFile | None = File(default=None)
 ) -> Response:
     """Sign a PDF of your own (multipart field ``file``) with your business-licence certificate, on its last page;
     404 if the enterprise has no certificate."""

@@ -92,7 +92,7 @@ def signin(request: Request, ctx: CtxDep, form: FormDep) -> Response:
             request,
             ctx,
             status=401,
-            error="令牌无效或已被吊销 · This token is not valid (unknown or revoked). Check that you pasted all of it.",
+            error=f"令牌无效，无法登录 · This token cannot sign in: {e.message}. Check that you pasted all of it.",
         )
     resp = redirect(ctx, "/portal/licences")
     web_session.set_session(resp, ctx, signed.credential)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from certsvc.api.deps import CtxDep, DeptDep, EntDep
+from certsvc.api.deps import CtxDep, DeptDep, EntCommitmentsDep, EntFilingsDep, EntReadDep
 from certsvc.api.models import LicenceOut, error_responses, media
 from certsvc.api.models.reform import (
     CommitmentList,
@@ -81,7 +81,7 @@ def lift_restriction(restriction_id: str, ctx: CtxDep, dept: DeptDep) -> dict[st
     response_model_exclude_unset=True,
     responses=error_responses(401, 403, 409, 413, 422),
 )
-async def file(body: FilingIn, ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
+async def file(body: FilingIn, ctx: CtxDep, ent: EntFilingsDep) -> dict[str, Any]:
     """File (备案) for a licence type in ``filing`` mode: the filing form is signed with your business-licence
     signature and the 备案凭证 is sealed at once by the department's seal: a licence of kind ``filing``."""
     issued = await filing.file(ctx, ent, body.department, body.licence_type, body.fields)
@@ -95,9 +95,11 @@ FORM = media("application/pdf", "The filing form (备案表) signed with the ent
 
 
 @router.get(
-    "/enterprise/filings/{licence_id}/pdf", response_class=Response, responses={**FORM, **error_responses(401, 404)}
+    "/enterprise/filings/{licence_id}/pdf",
+    response_class=Response,
+    responses={**FORM, **error_responses(401, 403, 404)},
 )
-def my_filing_pdf(licence_id: str, ctx: CtxDep, ent: EntDep) -> Response:
+def my_filing_pdf(licence_id: str, ctx: CtxDep, ent: EntReadDep) -> Response:
     """The 备案凭证 of one of your filings, sealed by the department."""
     with Session(ctx.engine) as s:
         _f, ver = filing.enterprise_filing(s, ent, licence_id)
@@ -105,9 +107,11 @@ def my_filing_pdf(licence_id: str, ctx: CtxDep, ent: EntDep) -> Response:
 
 
 @router.get(
-    "/enterprise/filings/{licence_id}/form", response_class=Response, responses={**FORM, **error_responses(401, 404)}
+    "/enterprise/filings/{licence_id}/form",
+    response_class=Response,
+    responses={**FORM, **error_responses(401, 403, 404)},
 )
-def my_filing_form(licence_id: str, ctx: CtxDep, ent: EntDep) -> Response:
+def my_filing_form(licence_id: str, ctx: CtxDep, ent: EntReadDep) -> Response:
     """The filing form you signed."""
     with Session(ctx.engine) as s:
         f, _ver = filing.enterprise_filing(s, ent, licence_id)
@@ -140,15 +144,15 @@ def commitment_text(department: str, code: str, ctx: CtxDep) -> dict[str, Any]:
     response_model=CommitmentOut,
     responses=error_responses(401, 403, 409, 413, 422),
 )
-async def sign_commitment(body: CommitmentIn, ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
+async def sign_commitment(body: CommitmentIn, ctx: CtxDep, ent: EntCommitmentsDep) -> dict[str, Any]:
     """Sign the commitment of a licence type in commitment mode with your business-licence signature; the
     department issues the licence with its ``id`` (``commitment_id``). 409 ``credit_restricted`` on the credit list."""
     c = await commitments.sign_commitment(ctx, ent, body.department, body.licence_type)
     return commitments.commitment_view(c, ctx.settings.public_base_url)
 
 
-@router.get("/enterprise/commitments", response_model=CommitmentList, responses=error_responses(401, 422))
-def my_commitments(ctx: CtxDep, ent: EntDep, page: PageDep) -> dict[str, Any]:
+@router.get("/enterprise/commitments", response_model=CommitmentList, responses=error_responses(401, 403, 422))
+def my_commitments(ctx: CtxDep, ent: EntReadDep, page: PageDep) -> dict[str, Any]:
     """Your enterprise's commitments, newest first, each with its status and due date."""
     with Session(ctx.engine) as s:
         return commitments.commitments_page(s, ent, page, ctx.settings.public_base_url)
@@ -157,9 +161,9 @@ def my_commitments(ctx: CtxDep, ent: EntDep, page: PageDep) -> dict[str, Any]:
 @router.get(
     "/enterprise/commitments/{commitment_id}/pdf",
     response_class=Response,
-    responses={**PDF, **error_responses(401, 404)},
+    responses={**PDF, **error_responses(401, 403, 404)},
 )
-def my_commitment_pdf(commitment_id: str, ctx: CtxDep, ent: EntDep) -> Response:
+def my_commitment_pdf(commitment_id: str, ctx: CtxDep, ent: EntReadDep) -> Response:
     """The signed commitment PDF."""
     with Session(ctx.engine) as s:
         c = commitments.own_commitment(s, ent, commitment_id)

@@ -19,20 +19,20 @@ def demo(tmp_path_factory: pytest.TempPathFactory):
     assert out.returncode == 0, out.stderr
     server = serve(env, port)
     try:
-        yield f"http://127.0.0.1:{port}", out.stdout
+        yield f"http://127.0.0.1:{port}", out.stdout, env
     finally:
         server.terminate()
         server.wait(timeout=60)
 
 
 def test_demo_catalogue_has_one_matter_of_each_mode(demo) -> None:
-    base, _out = demo
+    base, _out, _env = demo
     items = httpx.get(f"{base}/catalogue", headers={"Accept": "application/json"}).json()["items"]
     assert sorted(m["reform_mode"] for m in items) == ["abolished", "approval", "commitment", "filing"]
 
 
 def test_demo_food_licence_belongs_to_the_market_regulator_public_places_to_health(demo) -> None:
-    base, _out = demo
+    base, _out, _env = demo
     items = httpx.get(f"{base}/catalogue", headers={"Accept": "application/json"}).json()["items"]
     by_name = {m["name"]: m["department"] for m in items}
     assert by_name["食品经营许可证核发"] == "深圳市市场监督管理局"
@@ -40,7 +40,7 @@ def test_demo_food_licence_belongs_to_the_market_regulator_public_places_to_heal
 
 
 def test_demo_enterprise_has_a_receipt_with_a_material_outstanding(demo) -> None:
-    base, out = demo
+    base, out, _env = demo
     code = next(line.split(":")[-1].strip() for line in out.splitlines() if "activation code" in line)
     from certsvc.demo import ENTERPRISES
 
@@ -49,3 +49,14 @@ def test_demo_enterprise_has_a_receipt_with_a_material_outstanding(demo) -> None
     r = httpx.get(f"{base}/api/v1/enterprise/receipts", headers={"Authorization": f"Bearer {token['token']}"})
     [receipt] = r.json()["items"]
     assert receipt["materials_state"] == "pending" and receipt["outstanding"][0]["name"] == "卫生检测报告"
+
+
+def test_demo_show_keys_prints_the_keys_again_and_they_work(demo) -> None:
+    base, out, env = demo
+    again = subprocess.run([*CLI, "demo", "--show-keys"], env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    keys = [line.rsplit(" ", 1)[1] for line in again.stdout.splitlines() if "API key:" in line]
+    assert len(keys) == 2 and all(key in out for key in keys)
+    for key in keys:
+        r = httpx.get(f"{base}/api/v1/licence-types", headers={"Authorization": f"Bearer {key}"})
+        assert r.status_code == 200
