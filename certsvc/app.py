@@ -139,7 +139,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         title="certsvc",
         version=__version__,
         description="Electronic licences (电子证照) and seals (电子印章) with verification",
-        dependencies=[Depends(safe_parameters)],  # every route: no control characters in path or query
+        dependencies=[Depends(safe_parameters)],
+        generate_unique_id_function=openapi.operation_id,  # operationId: the route function's name
+        docs_url=None,  # /docs and /redoc from assets installed with the package: certsvc.api.docs
+        redoc_url=None,  # every route: no control characters in path or query
     )
     app.state.ctx = ctx
     app.add_middleware(BodyLimit, max_bytes=ctx.settings.max_upload_bytes + 1024 * 1024)
