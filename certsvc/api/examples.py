@@ -56,6 +56,11 @@ BY_NAME: dict[str, Any] = {
     "root": "-----BEGIN CERTIFICATE-----\nMIIB…\n-----END CERTIFICATE-----\n",
     "kid": "dept-SZWJ-1",
     "message": "示例 · an example",
+    "detail": "签名完整，签署后未被修改 · the signature is intact and nothing changed after signing",
+    "holder_kind": "enterprise",
+    "issuer_code": DEPT_USCC,
+    "issuer_uscc": DEPT_USCC,
+    "state_reason": "经营场所变更",
 }
 
 _BY_FORMAT = {
@@ -120,8 +125,9 @@ def _example(schema: dict[str, Any], document: dict[str, Any], name: str | None,
         if key in schema:
             options = [o for o in schema[key] if o.get("type") != "null"] or schema[key]
             return _example(options[0], document, name, depth + 1)
-    if name in BY_NAME and _fits(BY_NAME[name], schema):
-        return BY_NAME[name]
+    known = _by_name(name)
+    if known is not None and _fits(known, schema):
+        return known
     if schema.get("default") is not None:
         return schema["default"]
     if "allOf" in schema:
@@ -153,6 +159,32 @@ def _example(schema: dict[str, Any], document: dict[str, Any], name: str | None,
     return {}
 
 
+_SUFFIXES = (
+    ("_label_en", "valid"),
+    ("_label", "有效"),
+    ("_at", "2026-01-31T08:00:00+08:00"),
+    ("_on", "2026-01-31"),
+    ("_from", "2026-01-31"),
+    ("_until", "2031-01-30"),
+    ("_url", f"{BASE}/v/{TOKEN}"),
+    ("_uscc", USCC),
+    ("_sha256", BY_NAME["sha256"]),
+    ("_id", ID),
+)
+
+
+def _by_name(name: str | None) -> Any:
+    """A realistic value for a property called ``name``, or None."""
+    if name is None:
+        return None
+    if name in BY_NAME:
+        return BY_NAME[name]
+    for suffix, value in _SUFFIXES:
+        if name.endswith(suffix):
+            return value
+    return {"due": "2026-03-31", "until": "2026-12-31"}.get(name)
+
+
 _JSON_TYPES = {"string": str, "object": dict, "array": list, "boolean": bool, "integer": int, "number": (int, float)}
 
 
@@ -174,6 +206,8 @@ def _object(schema: dict[str, Any], document: dict[str, Any], depth: int) -> dic
     out: dict[str, Any] = {}
     required = set(schema.get("required", []))
     for prop, sub in schema.get("properties", {}).items():
+        if prop not in required and _by_name(prop) is None:
+            continue  # optional and nothing telling to show: left out, as the answers leave it out
         value = _example(sub, document, prop, depth + 1)
         if value is None and prop not in required and not _nullable(sub, document):
             continue
