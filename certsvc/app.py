@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from certsvc import __version__
-from certsvc.api import errors, openapi
+from certsvc.api import docs, errors, openapi
 from certsvc.api.deps import safe_parameters
 from certsvc.api.limits import BodyLimit
 from certsvc.api.routes import (
@@ -161,4 +161,5 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.include_router(events.router)
     app.include_router(health.router)
     openapi.install(app)
+    docs.install(app)
     return app

@@ -119,7 +119,7 @@ def _complete_errors(
 def first_sentence(text: str, limit: int = 90) -> str:
     """The first sentence of ``text`` (up to ``.``, ``:``, ``;`` or their Chinese forms outside brackets
     and code), shortened to ``limit`` characters."""
-    flat = " ".join(text.split())
+    flat = " ".join(text.replace("`", "").split())
     depth, code = 0, False
     for i, ch in enumerate(flat):
         if ch == "`":
