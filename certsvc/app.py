@@ -13,6 +13,7 @@ from fastapi import Depends, FastAPI
 from certsvc import __version__
 from certsvc.api import docs, errors, openapi
 from certsvc.api.deps import safe_parameters
+from certsvc.api.head import HeadAsGet
 from certsvc.api.limits import BodyLimit
 from certsvc.api.routes import (
     departments,
@@ -147,6 +148,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.state.ctx = ctx
     app.add_middleware(BodyLimit, max_bytes=ctx.settings.max_upload_bytes + 1024 * 1024)
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(HeadAsGet)  # outermost: HEAD wherever GET is
     errors.install(app)
     app.include_router(public.router)  # first: QR scans are most requests, and routes match in order
     app.include_router(departments.router)

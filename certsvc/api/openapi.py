@@ -119,7 +119,7 @@ def _complete_errors(
 def first_sentence(text: str, limit: int = 90) -> str:
     """The first sentence of ``text`` (up to ``.``, ``:``, ``;`` or their Chinese forms outside brackets
     and code), shortened to ``limit`` characters."""
-    flat = " ".join(text.replace("`", "").split())
+    flat = " ".join(text.split())
     depth, code = 0, False
     for i, ch in enumerate(flat):
         if ch == "`":
@@ -131,7 +131,7 @@ def first_sentence(text: str, limit: int = 90) -> str:
         elif not code and depth == 0 and (ch in "。；：" or (ch in ".:;" and flat[i + 1 : i + 2] in (" ", ""))):
             flat = flat[:i]
             break
-    flat = flat.strip()
+    flat = flat.replace("`", "").strip()
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
