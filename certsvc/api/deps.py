@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
@@ -84,7 +84,7 @@ def get_caller(request: Request, ctx: Annotated[Context, Depends(get_ctx)]) -> C
 # documented with its bearer scheme, 401 and (enterprises) 403 without further edits. A new
 # dependency that reads the bearer token itself must be added here.
 DEPARTMENT_KEY = "departmentKey"
-ENTERPRISE_TOKEN = "enterpriseToken"
+ENTERPRISE_TOKEN = "enterpriseToken"  # noqa: S105 (a scheme name, not a secret)
 SECURITY: dict[Callable[..., Any], list[dict[str, list[str]]]] = {
     current_department: [{DEPARTMENT_KEY: []}],
     current_enterprise: [{ENTERPRISE_TOKEN: []}],

@@ -37,6 +37,7 @@ _COMMON = (
 )
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
 
+
 def asset_url(name: str) -> str:
     """Where an asset is served; the package version in the query makes a new version a new URL."""
     return f"/docs/assets/{name}?v={_VERSION}"
@@ -68,25 +69,29 @@ def _page(html: str, script_src: str, extra: str = "") -> HTMLResponse:
 
 @lru_cache(maxsize=1)
 def _swagger_html(openapi_url: str, title: str) -> str:
-    return get_swagger_ui_html(
-        openapi_url=openapi_url,
-        title=f"{title} — API",
-        swagger_js_url=asset_url("swagger-ui-bundle.js"),
-        swagger_css_url=asset_url("swagger-ui.css"),
-        swagger_favicon_url=asset_url("favicon.png"),
-        swagger_ui_parameters={"validatorUrl": None, "persistAuthorization": False},
-    ).body.decode()
+    return bytes(
+        get_swagger_ui_html(
+            openapi_url=openapi_url,
+            title=f"{title} — API",
+            swagger_js_url=asset_url("swagger-ui-bundle.js"),
+            swagger_css_url=asset_url("swagger-ui.css"),
+            swagger_favicon_url=asset_url("favicon.png"),
+            swagger_ui_parameters={"validatorUrl": None, "persistAuthorization": False},
+        ).body
+    ).decode()
 
 
 @lru_cache(maxsize=1)
 def _redoc_html(openapi_url: str, title: str) -> str:
-    return get_redoc_html(
-        openapi_url=openapi_url,
-        title=f"{title} — API",
-        redoc_js_url=asset_url("redoc.standalone.js"),
-        redoc_favicon_url=asset_url("favicon.png"),
-        with_google_fonts=False,
-    ).body.decode()
+    return bytes(
+        get_redoc_html(
+            openapi_url=openapi_url,
+            title=f"{title} — API",
+            redoc_js_url=asset_url("redoc.standalone.js"),
+            redoc_favicon_url=asset_url("favicon.png"),
+            with_google_fonts=False,
+        ).body
+    ).decode()
 
 
 def install(app: FastAPI) -> None:

@@ -14,7 +14,7 @@ BASE = "https://zwfw.example.gov.cn"
 USCC = "91440300MA5FXT4K8N"  # valid check characters (GB 32100-2015)
 DEPT_USCC = "11440300MB2C7Q1D7K"
 ID = "6be1c6fba1404d179eda7b8a54a30f62"
-TOKEN = "Jm3xQ0v2Rk8yT1bW5nLs7A"
+TOKEN = "Jm3xQ0v2Rk8yT1bW5nLs7A"  # noqa: S105 (an example in the documentation)
 
 BY_NAME: dict[str, Any] = {
     "id": ID,
@@ -185,7 +185,14 @@ def _by_name(name: str | None) -> Any:
     return {"due": "2026-03-31", "until": "2026-12-31"}.get(name)
 
 
-_JSON_TYPES = {"string": str, "object": dict, "array": list, "boolean": bool, "integer": int, "number": (int, float)}
+_JSON_TYPES: dict[str, type | tuple[type, ...]] = {
+    "string": str,
+    "object": dict,
+    "array": list,
+    "boolean": bool,
+    "integer": int,
+    "number": (int, float),
+}
 
 
 def _fits(value: Any, schema: dict[str, Any]) -> bool:

@@ -14,7 +14,6 @@ ones added later, is documented the same way:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 

@@ -120,7 +120,12 @@ def test_head_of_a_shared_download_spends_no_download(service: Service, ent: Ent
     grant = c.post(
         "/api/v1/enterprise/grants",
         headers=ent.auth,
-        json={"licence_ids": [ent.food_licence["id"]], "grantee_name": "招商银行", "purpose": "授信", "max_downloads": 1},
+        json={
+            "licence_ids": [ent.food_licence["id"]],
+            "grantee_name": "招商银行",
+            "purpose": "授信",
+            "max_downloads": 1,
+        },
     ).json()
     url = f"/s/{_token(grant['share_url'])}/licences/{ent.food_licence['id']}.pdf"
     for _ in range(3):
@@ -137,7 +142,9 @@ def test_head_where_only_post_is_allowed_is_405(service: Service) -> None:
 
 def test_an_oversized_body_is_413_in_mebibytes(service: Service) -> None:
     limit = service.ctx.settings.max_upload_bytes + (1 << 20)  # the body cap: the upload limit and an envelope
-    r = service.client.post("/api/v1/verify/qr", content=b"x" * (limit + 1), headers={"content-type": "application/json"})
+    r = service.client.post(
+        "/api/v1/verify/qr", content=b"x" * (limit + 1), headers={"content-type": "application/json"}
+    )
     assert r.status_code == 413
     assert r.json()["error"]["message"] == "request body larger than 21 MiB"
 

@@ -10,6 +10,8 @@ import pytest
 
 from tests.support.browser import SHOTS
 
+pytestmark = pytest.mark.files  # the document and the pages come from the code: the database plays no part
+
 DESKTOP = {"viewport": {"width": 1280, "height": 900}, "locale": "zh-CN"}
 
 
