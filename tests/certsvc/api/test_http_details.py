@@ -89,11 +89,12 @@ def test_head_answers_like_get_on_every_get_route(service: Service, ent: Ent, pa
     spec = c.get("/openapi.json").json()
     gets = [(path, item["get"]) for path, item in spec["paths"].items() if "get" in item]
     assert len(gets) >= 30
-    problems = []
+    problems, found = [], 0
     for path, op in gets:
         url, headers = _url(path, params), _auth(op, service, ent)
         head = c.head(url, headers=headers)
         get = c.get(url, headers=headers)
+        found += get.status_code == 200
         if head.status_code != get.status_code:
             problems.append(f"HEAD {url}: {head.status_code}, GET {get.status_code}")
             continue
@@ -105,7 +106,7 @@ def test_head_answers_like_get_on_every_get_route(service: Service, ent: Ent, pa
         if path not in BODY_CHANGES and head.headers.get("content-length") != str(len(get.content)):
             problems.append(f"HEAD {url}: Content-Length {head.headers.get('content-length')}, GET {len(get.content)}")
     assert not problems, "\n".join(problems)
-    assert sum(1 for path, _ in gets if c.head(_url(path, params)).status_code == 200) >= 10
+    assert found >= 20  # most routes reached with real values, not just their 404s
 
 
 def test_head_on_healthz_is_200_without_a_body(service: Service) -> None:
