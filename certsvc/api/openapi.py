@@ -83,6 +83,7 @@ def _use_error_body(schema: dict[str, Any]) -> None:
         content = op.get("responses", {}).get("422", {}).get("content", {}).get("application/json", {})
         if content.get("schema", {}).get("$ref") == _DEFAULT_422:
             content["schema"] = {"$ref": _ERROR_BODY}
+            op["responses"]["422"]["description"] = ERROR_MEANINGS[422]
     components = schema.get("components", {}).get("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)
