@@ -11,8 +11,9 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from certsvc import __version__
-from certsvc.api import errors, openapi
+from certsvc.api import docs, errors, openapi
 from certsvc.api.deps import safe_parameters
+from certsvc.api.head import HeadAsGet
 from certsvc.api.limits import BodyLimit
 from certsvc.api.routes import (
     departments,
@@ -140,11 +141,15 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         title="certsvc",
         version=__version__,
         description="Electronic licences (电子证照) and seals (电子印章) with verification",
-        dependencies=[Depends(safe_parameters)],  # every route: no control characters in path or query
+        dependencies=[Depends(safe_parameters)],
+        generate_unique_id_function=openapi.operation_id,  # operationId: the route function's name
+        docs_url=None,  # /docs and /redoc from assets installed with the package: certsvc.api.docs
+        redoc_url=None,  # every route: no control characters in path or query
     )
     app.state.ctx = ctx
     app.add_middleware(BodyLimit, max_bytes=ctx.settings.max_upload_bytes + 1024 * 1024)
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(HeadAsGet)  # outermost: HEAD wherever GET is
     errors.install(app)
     app.include_router(public.router)  # first: QR scans are most requests, and routes match in order
     app.include_router(departments.router)
@@ -160,4 +165,5 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.include_router(events.router)
     app.include_router(health.router)
     openapi.install(app)
+    docs.install(app)
     return app

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -110,6 +111,19 @@ def get_caller(request: Request, ctx: Annotated[Context, Depends(get_ctx)]) -> C
         principal_for(s, token)
     return Caller(address, authenticated=True)
 
+
+# What each authenticating dependency asks for, as OpenAPI security requirements (alternatives: any one
+# will do; ``{}`` is "no credentials"). :mod:`certsvc.api.openapi` finds these in every route's
+# dependency tree, so a route that depends on one of them (or on a dependency that does) is
+# documented with its bearer scheme, 401 and (enterprises) 403 without further edits. A new
+# dependency that reads the bearer token itself must be added here.
+DEPARTMENT_KEY = "departmentKey"
+ENTERPRISE_TOKEN = "enterpriseToken"  # noqa: S105 (a scheme name, not a secret)
+SECURITY: dict[Callable[..., Any], list[dict[str, list[str]]]] = {
+    current_department: [{DEPARTMENT_KEY: []}],
+    current_enterprise: [{ENTERPRISE_TOKEN: []}],
+    get_caller: [{}, {DEPARTMENT_KEY: []}, {ENTERPRISE_TOKEN: []}],
+}
 
 CtxDep = Annotated[Context, Depends(get_ctx)]
 DeptDep = Annotated[Department, Depends(current_department)]

@@ -1,10 +1,21 @@
-"""A hard cap on request bodies, before any route reads them (uploads have their own 20 MB check)."""
+"""A hard cap on request bodies, before any route reads them (uploads have their own check, 20 MiB by default)."""
 
 from __future__ import annotations
 
 import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_UNITS = (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10))
+
+
+def size_text(n: int) -> str:
+    """A size as the README writes sizes: ``20 MiB``, ``4 KiB``, ``1.5 MiB``; bytes below 1 KiB."""
+    for unit, factor in _UNITS:
+        if n >= factor:
+            value = n / factor
+            return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
+    return f"{n} bytes"
 
 
 class BodyLimit:
@@ -16,7 +27,7 @@ class BodyLimit:
 
     async def _refuse(self, send: Send) -> None:
         body = json.dumps(
-            {"error": {"code": "too_large", "message": f"request body larger than {self.max_bytes} bytes"}}
+            {"error": {"code": "too_large", "message": f"request body larger than {size_text(self.max_bytes)}"}}
         ).encode()
         await send(
             {

@@ -11,7 +11,7 @@ from certsvc.core.clock import today
 from certsvc.db.models import Department, Enterprise, Licence, LicenceType, LicenceVersion
 from certsvc.db.paging import Page, PageRequest, page_of, page_query
 from certsvc.enterprises.accounts import log_access
-from certsvc.errors import BadRequest, Invalid
+from certsvc.errors import Invalid
 from certsvc.identifiers import IdentifierError, validate_uscc
 from certsvc.licences.lookup import HELD, current_clause, held_licences, public_views_of_holder
 from certsvc.licences.views import licence_view
@@ -90,7 +90,7 @@ def shared_lookup(
     """共享调用: a department reads another holder's current licences for a stated purpose; the call
     is written to the holder's access log and to the audit chain."""
     if not purpose or not purpose.strip():
-        raise BadRequest("purpose: required — say why the licences are looked up (共享调用事由)", field="purpose")
+        raise Invalid("purpose: required — say why the licences are looked up (共享调用事由)", field="purpose")
     purpose = purpose.strip()
     try:
         uscc = validate_uscc(uscc)

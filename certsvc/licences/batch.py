@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from certsvc.context import Context
 from certsvc.db.models import Department
-from certsvc.errors import Invalid
+from certsvc.errors import Invalid, ServiceError
 from certsvc.inputs import error_location
 from certsvc.licences.issuance import Result, issue_many
 from certsvc.licences.rules import IssueRequest
@@ -25,9 +25,24 @@ def _parse(items: list[dict[str, Any]], results: list[Result | None]) -> list[tu
             out.append((i, IssueRequest.model_validate(raw)))
         except ValidationError as e:
             err = e.errors()[0]
-            where = error_location(err, whole="item")
-            results[i] = Invalid(f"items[{i}].{where}: {err.get('msg')}", field=where)
+            where = error_location(err, whole="")
+            results[i] = Invalid(f"{where}: {err.get('msg')}" if where else str(err.get("msg")), field=where or None)
     return out
+
+
+def in_item(i: int, exc: ServiceError) -> ServiceError:
+    """``exc`` of item ``i`` named as request validation names a field (:mod:`certsvc.api.errors`):
+    ``field`` is ``items.<i>.<field>`` (``items.<i>`` for the item as a whole) and the message starts
+    with it, whether the item failed its checks or its issuance."""
+    where = f"items.{i}"
+    message = exc.message
+    if exc.field:
+        if message.startswith(f"{exc.field}: "):
+            message = message[len(exc.field) + 2 :]
+        where = f"{where}.{exc.field}"
+    exc.field = where
+    exc.message = f"{where}: {message}"
+    return exc
 
 
 async def issue_batch(ctx: Context, dept: Department, items: list[dict[str, Any]]) -> list[Result]:
@@ -35,4 +50,4 @@ async def issue_batch(ctx: Context, dept: Department, items: list[dict[str, Any]
     results: list[Result | None] = [None] * len(items)
     await issue_many(ctx, dept, _parse(items, results), results)
     assert all(r is not None for r in results)
-    return [r for r in results if r is not None]
+    return [in_item(i, r) if isinstance(r, ServiceError) else r for i, r in enumerate(results) if r is not None]

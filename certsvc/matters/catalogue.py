@@ -14,7 +14,7 @@ from certsvc.db.paging import Key, Keyset, Page, PageRequest, page_of, page_quer
 from certsvc.departments.registry import REFORM_MODES
 from certsvc.enterprises.accounts import log_access
 from certsvc.enterprises.holders import holder_view
-from certsvc.errors import BadRequest, Conflict, Invalid, NotFound
+from certsvc.errors import Conflict, Invalid, NotFound
 from certsvc.identifiers import IdentifierError, validate_uscc
 from certsvc.licences import status as st
 from certsvc.schemas import MatterIn
@@ -137,7 +137,7 @@ def held_materials(
     type: no need to hand it in) or ``submit``. A department asks, for a stated purpose; the look-up is
     written to the holder's access log with the matter code, once per licence it read."""
     if not purpose or not purpose.strip():
-        raise BadRequest("purpose: required — say why the materials are looked up", field="purpose")
+        raise Invalid("purpose: required — say why the materials are looked up", field="purpose")
     purpose = purpose.strip()
     try:
         uscc = validate_uscc(uscc)

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from certsvc import audit
 from certsvc.context import Context
 from certsvc.core.clock import CST
-from certsvc.db.models import Department, Enterprise, Grant, Licence, LicenceType
+from certsvc.db.models import Department, Enterprise, Grant, Licence, LicenceType, LicenceVersion
 from certsvc.db.session import session_scope
 from certsvc.enterprises.accounts import log_access
 from certsvc.enterprises.standing import ended_words
@@ -102,19 +102,38 @@ class MarkedCopy:
     filename: str
 
 
+def _downloadable(s: Session, token: str, licence_id: str) -> tuple[Grant, Licence, LicenceVersion]:
+    """The grant, licence and version a download through ``token`` would mark, or the error it gets."""
+    g = usable_grant(s, token, licence_id)  # 404 unknown, 410 revoked / expired / used up
+    if licence_id not in g.licence_ids:
+        raise NotFound("this licence is not part of the share", denial=refused_download(s, g, "outside", None))
+    lic = s.get(Licence, licence_id)
+    if lic is None:
+        raise NotFound("no such licence")
+    ver = current_version(s, lic)
+    status = st.status_of(lic, ver)
+    if status not in DOWNLOADABLE:
+        raise Conflict(f"the licence is {status} ({st.LABELS[status][0]}); its download is refused")
+    return g, lic, ver
+
+
+def marked_copy_name(ctx: Context, token: str, licence_id: str) -> str:
+    """What a ``HEAD`` of a marked-copy download answers: the file name a download would have, or the
+    error it would get; nothing is marked and no download is spent."""
+    with Session(ctx.engine) as s:
+        g, lic, ver = _downloadable(s, token, licence_id)
+        return copy_name(lic.number, ver.version, g.id)
+
+
+def copy_name(number: str, version: int, grant_id: str) -> str:
+    """The file name of a marked copy."""
+    return f"{number}-v{version}-{grant_id[:8]}.pdf"
+
+
 async def download_marked_copy(ctx: Context, token: str, licence_id: str) -> MarkedCopy:
     """A licence PDF marked for this grantee and purpose; each download counts against the grant's limit."""
     with session_scope(ctx.engine) as s:
-        g = usable_grant(s, token, licence_id)  # 404 unknown, 410 revoked / expired / used up
-        if licence_id not in g.licence_ids:
-            raise NotFound("this licence is not part of the share", denial=refused_download(s, g, "outside", None))
-        lic = s.get(Licence, licence_id)
-        if lic is None:
-            raise NotFound("no such licence")
-        ver = current_version(s, lic)
-        status = st.status_of(lic, ver)
-        if status not in DOWNLOADABLE:
-            raise Conflict(f"the licence is {status} ({st.LABELS[status][0]}); its download is refused")
+        g, lic, ver = _downloadable(s, token, licence_id)
         # Reserve one download atomically: two grantees racing for the last one cannot both win.
         # an UPDATE gives a CursorResult; Session.execute() is typed for any statement, as Result
         result = cast(
@@ -160,4 +179,4 @@ async def download_marked_copy(ctx: Context, token: str, licence_id: str) -> Mar
             details={"grant": grant_id, "version": version},
         )
     GRANT_DOWNLOADS.inc()
-    return MarkedCopy(pdf, f"{number}-v{version}-{grant_id[:8]}.pdf")
+    return MarkedCopy(pdf, copy_name(number, version, grant_id))

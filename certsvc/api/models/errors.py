@@ -38,7 +38,7 @@ class LinkErrorBody(ErrorBody):
     state: str | None = Field(default=None, description="share links: unknown, revoked, expired or exhausted")
 
 
-_ERROR_MEANINGS = {
+ERROR_MEANINGS = {
     400: "The request is missing something it needs",
     401: "No credentials, or credentials that are not (or no longer) valid",
     403: "Known, but not allowed to do this (a suspended enterprise, not a credit department)",
@@ -54,7 +54,7 @@ _ERROR_MEANINGS = {
 
 def error_responses(*statuses: int, model: type[ErrorBody] = ErrorBody) -> dict[int | str, dict[str, Any]]:
     """``responses=`` for the error statuses a route really answers with, all as :class:`ErrorBody`."""
-    return {status: {"model": model, "description": _ERROR_MEANINGS[status]} for status in statuses}
+    return {status: {"model": model, "description": ERROR_MEANINGS[status]} for status in statuses}
 
 
 def media(media_type: str, description: str) -> dict[int | str, dict[str, Any]]:

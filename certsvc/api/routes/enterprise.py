@@ -154,7 +154,7 @@ async def enterprise_sign(
     "/enterprises/{uscc}/licences",
     response_model=LookupOut,
     response_model_exclude_unset=True,
-    responses=error_responses(400, 401, 422),
+    responses=error_responses(401, 422),
 )
 def lookup(
     uscc: str,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from certsvc.api.deps import CtxDep
-from certsvc.api.models import Health
+from certsvc.api.models import Health, media
 from certsvc.health import health_checks
 
 router = APIRouter(tags=["operations"])
@@ -24,7 +25,11 @@ def healthz(ctx: CtxDep) -> JSONResponse:
     return JSONResponse({"status": "ok" if ok else "degraded", "checks": checks}, status_code=200 if ok else 503)
 
 
-@router.get("/metrics", response_class=PlainTextResponse, responses={200: {"description": "Prometheus text format"}})
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses=media(CONTENT_TYPE_LATEST, "Prometheus text exposition format"),
+)
 def metrics(ctx: CtxDep) -> Response:
     """Prometheus metrics (issuances, verifications, QR page scans, grant downloads, event deliveries, …)
     in the text format."""

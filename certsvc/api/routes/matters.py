@@ -38,7 +38,7 @@ def post_matter(body: MatterIn, ctx: CtxDep, dept: DeptDep) -> dict[str, Any]:
     "/api/v1/matters/{code}/materials",
     response_model=MatterMaterials,
     response_model_exclude_unset=True,
-    responses=error_responses(400, 401, 404, 422),
+    responses=error_responses(401, 404, 422),
 )
 def get_matter_materials(
     code: str,

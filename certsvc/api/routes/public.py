@@ -11,6 +11,8 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from certsvc.api.deps import AtQuery, CtxDep
+from certsvc.api.head import is_head
+from certsvc.api.limits import size_text
 from certsvc.api.models import (
     EnterprisePage,
     ErrorBody,
@@ -140,20 +142,21 @@ def share_qr(token: str, ctx: CtxDep) -> Response:
         **error_responses(404, 409, 410),
     },
 )
-async def share_download(token: str, licence_id: str, ctx: CtxDep) -> Response:
+async def share_download(token: str, licence_id: str, request: Request, ctx: CtxDep) -> Response:
     """Download a shared licence as a copy marked for the grantee and purpose (加注件); each download counts.
-    410 once the grant is revoked, expired or used up; 409 when the licence is not valid now."""
-    from certsvc.sharing.copies import download_marked_copy
+    410 once the grant is revoked, expired or used up; 409 when the licence is not valid now. ``HEAD``
+    answers the same checks and headers (no ``Content-Length``) and spends no download."""
+    from certsvc.sharing.copies import download_marked_copy, marked_copy_name
 
+    headers = {"Cache-Control": "no-store"}
+    if is_head(request):
+        headers["Content-Disposition"] = content_disposition(marked_copy_name(ctx, token, licence_id))
+        head = Response(media_type="application/pdf", headers=headers)
+        del head.headers["content-length"]  # the size is known only once the copy is marked
+        return head
     copy = await download_marked_copy(ctx, token, licence_id)
-    return Response(
-        copy.pdf,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": content_disposition(copy.filename),
-            "Cache-Control": "no-store",
-        },
-    )
+    headers["Content-Disposition"] = content_disposition(copy.filename)
+    return Response(copy.pdf, media_type="application/pdf", headers=headers)
 
 
 @router.get("/trust-list", include_in_schema=False)
@@ -233,6 +236,6 @@ async def tsa(request: Request, ctx: CtxDep) -> Response:
     async for chunk in request.stream():
         body += chunk
         if len(body) > TSA_QUERY_MAX:
-            raise TooLarge(f"a time-stamp query is at most {TSA_QUERY_MAX} bytes")
+            raise TooLarge(f"a time-stamp query is at most {size_text(TSA_QUERY_MAX)}")
     reply = await run_in_threadpool(time_stamp, ctx, body)  # the key may sit in an HSM: off the event loop
     return Response(reply, media_type="application/timestamp-reply", headers={"Cache-Control": "no-store"})

@@ -242,8 +242,8 @@ def test_a_bad_batch_item_is_that_items_error(service, bad: str, field: str) -> 
     assert (out["issued"], out["failed"]) == (3, 1)
     assert [x["ok"] for x in out["results"]] == [True, True, False, True]
     err = out["results"][2]["error"]
-    assert err["field"] == field
-    assert err["message"].startswith(f"items[2].{field}: ")
+    assert err["field"] == f"items.2.{field}"
+    assert err["message"].startswith(f"items.2.{field}: ")
 
 
 # --- dates --------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from certsvc.api.models import ErrorBody, LicenceOut
 from certsvc.api.routes import departments, enterprise, health, public, receipts, verification
@@ -20,7 +21,7 @@ PDF_ROUTES = {
     ("GET", "/s/{token}/licences/{licence_id}.pdf"),
 }
 NOT_JSON = {**{r: "application/pdf" for r in PDF_ROUTES}, ("GET", "/s/{token}/qr.png"): "image/png"}
-NOT_JSON[("GET", "/metrics")] = "text/plain"
+NOT_JSON[("GET", "/metrics")] = CONTENT_TYPE_LATEST  # what the route sends: text format, its version
 NOT_JSON[("GET", "/crl/{name}.crl")] = "application/pkix-crl"
 NOT_JSON[("GET", "/ca/{name}.crt")] = "application/pkix-cert"
 NOT_JSON[("POST", "/tsa")] = "application/timestamp-reply"

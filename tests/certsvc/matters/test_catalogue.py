@@ -132,7 +132,7 @@ def test_the_look_up_is_in_the_holders_access_log_with_the_matter_code(service, 
 
 def test_materials_look_up_needs_a_purpose(service, published, ent: Ent) -> None:
     r = _materials(service, published["code"], ent.uscc)
-    assert r.status_code == 400 and r.json()["error"]["field"] == "purpose"
+    assert r.status_code == 422 and r.json()["error"]["field"] == "purpose"
 
 
 def test_an_unknown_matter_is_404_naming_the_code(service, ent: Ent) -> None:
