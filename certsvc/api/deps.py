@@ -121,7 +121,17 @@ DEPARTMENT_KEY = "departmentKey"
 ENTERPRISE_TOKEN = "enterpriseToken"  # noqa: S105 (a scheme name, not a secret)
 SECURITY: dict[Callable[..., Any], list[dict[str, list[str]]]] = {
     current_department: [{DEPARTMENT_KEY: []}],
-    current_enterprise: [{ENTERPRISE_TOKEN: []}],
+    **{
+        scoped: [{ENTERPRISE_TOKEN: []}]
+        for scoped in (
+            enterprise_licences_read,
+            enterprise_grants_write,
+            enterprise_sign,
+            enterprise_commitments_write,
+            enterprise_filings_write,
+            enterprise_legal_representative,
+        )
+    },
     get_caller: [{}, {DEPARTMENT_KEY: []}, {ENTERPRISE_TOKEN: []}],
 }
 
