@@ -3,7 +3,7 @@
 - :func:`seal`: render a licence or an acceptance receipt with its signed QR code and certify it
   with the department's *seal* (PAdES, DocMDP level 2), reserving the mark field on licences;
 - :func:`mark`: fill the reserved field of a sealed licence with the service's *mark* (加注), the
-  visible "仅供 … 用于 …" of a shared copy;
+  visible "仅供 … 用于 …" of a shared copy: a box, and a light watermark repeated across the page;
 - :func:`sign`: add an enterprise's business-licence-based *signature* to a PDF it uploaded; the
   service splits it in two, :func:`prepare_sign` (reads the untrusted file, in a killable worker,
   without the key) and :func:`finish_signature` (the key signs the digest, in the service).
@@ -26,6 +26,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from signing import layout
 from signing.cms import cms_size_bound
 from signing.ltv import LtvData
+from signing.marks import render_marked_page_pdf
 from signing.models import LicenceDocument, QrSpec, ReceiptDocument, SealJob
 from signing.payload import STATUS_LIST_PATH, sign_claims
 from signing.probe import PdfProbe, probe_pdf
@@ -45,6 +46,7 @@ __all__ = [
     "LEGACY_MARK_FIELD",
     "MARK_FIELD",
     "MARK_FIELDS",
+    "MARK_PAGE_RECT",
     "MARK_TOOLTIP",
     "MARK_RECT",
     "SEAL_FIELD",
@@ -66,10 +68,13 @@ SEAL_FIELD = "DeptSeal"
 """The department's certification signature field."""
 
 MARK_FIELD = "共享副本加注栏（预留）"
-"""The empty signature field reserved at :data:`MARK_RECT` when a licence is sealed ("mark of a
-shared copy (reserved)": a reader listing signature fields shows what it is for). Filling an
-existing field after a certification signature is plain signing, while a new visible field counts
-as a modification for pyHanko and other validators. It stays hidden until a marked copy fills it."""
+"""The empty signature field reserved over the whole page (:data:`MARK_PAGE_RECT`) when a licence
+is sealed ("mark of a shared copy (reserved)": a reader listing signature fields shows what it is
+for). Filling an existing field after a certification signature is plain signing, while a new
+visible field counts as a modification for pyHanko and other validators; and an appearance cannot
+reach outside its field, so the field spans the page for the watermark to. It stays hidden until
+a marked copy fills it. Licences sealed before the watermark reserved it at :data:`MARK_RECT`;
+their marked copies carry the box only."""
 
 LEGACY_MARK_FIELD = "Mark"
 """The reserved field's name in licences sealed before it was renamed (visible, empty)."""
@@ -81,7 +86,13 @@ MARK_TOOLTIP = "共享副本加注栏：仅在经授权共享的副本上由系�
 """The reserved field's readable name (/TU), shown by readers as its tooltip."""
 
 MARK_RECT = layout.MARK_RECT
-"""Free space on the page, between the table and the QR code."""
+"""Where the mark's box is drawn: free space top left, beside the licence number."""
+
+MARK_PAGE_RECT: tuple[float, float, float, float] = (0.0, 0.0, *layout.PAGE_SIZE)
+"""The reserved mark field's rectangle: the whole A4 page, for the watermark."""
+
+_QR_QUIET = 4 * layout.MM
+"""Kept free of the watermark around the QR code, so that it scans as well as the original."""
 
 
 @dataclass(frozen=True)
@@ -140,7 +151,7 @@ async def seal(job: SealJob, key: SealKey) -> Sealed:
     seal. :class:`~signing.layout.LayoutError` if the content does not fit its page."""
     qr = sign_qr(key, job.qr)
     doc = replace(job.document, qr_text=qr.url)
-    reserve: list[tuple[str, Rect, str]] = [(MARK_FIELD, MARK_RECT, MARK_TOOLTIP)] if job.reserve_mark else []
+    reserve: list[tuple[str, Rect, str]] = [(MARK_FIELD, MARK_PAGE_RECT, MARK_TOOLTIP)] if job.reserve_mark else []
     pdf = await seal_pdf_async(
         render(doc),
         key.signer,
@@ -157,13 +168,49 @@ async def seal(job: SealJob, key: SealKey) -> Sealed:
     return Sealed(pdf, qr)
 
 
-async def mark(pdf: bytes, signer: Signer, *, lines: Sequence[str], reason: str, ltv: LtvData | None = None) -> bytes:
+def _covers(outer: Rect, inner: Sequence[float]) -> bool:
+    return outer[0] <= inner[0] and outer[1] <= inner[1] and outer[2] >= inner[2] and outer[3] >= inner[3]
+
+
+def _marked_page(lines: Sequence[str], watermark: str | None) -> Callable[[Rect], bytes | None]:
+    """The appearance of a mark field spanning the page: the box at :data:`MARK_RECT` and the
+    watermark around it; None (the box alone) for a field reserved at the box only."""
+
+    def layer(field: Rect) -> bytes | None:
+        if watermark is None or not _covers(field, MARK_RECT):
+            return None
+        x1, y1, x2, y2 = layout.QR_RECT
+        qr = (x1 - _QR_QUIET, y1 - _QR_QUIET, x2 + _QR_QUIET, y2 + _QR_QUIET)
+        return render_marked_page_pdf(field, MARK_RECT, lines, watermark, keep_clear=(qr,))
+
+    return layer
+
+
+async def mark(
+    pdf: bytes,
+    signer: Signer,
+    *,
+    lines: Sequence[str],
+    reason: str,
+    ltv: LtvData | None = None,
+    watermark: str | None = None,
+) -> bytes:
     """Fill :data:`MARK_FIELD` (or :data:`LEGACY_MARK_FIELD` in a licence sealed before it was
     renamed) of a sealed licence with the service's visible mark, such as
-    ``["仅供 X 用于 Y", "有效期至 … 授权编号 …"]``; the department's seal stays valid. With
-    ``ltv``: time-stamped, and the DSS updated (B-LT)."""
+    ``["仅供 X 用于 Y", "有效期至 … 授权编号 …"]`` in a box, and ``watermark`` (such as
+    "仅供 X 用于 Y 2026-12-02", see :func:`signing.marks.watermark_text`) repeated diagonally
+    across the page where the field spans it; the department's seal stays valid. With ``ltv``:
+    time-stamped, and the DSS updated (B-LT)."""
     fill = partial(
-        add_signature_async, pdf, signer, rect=None, reason=reason, text_lines=lines, bytes_reserved=None, ltv=ltv
+        add_signature_async,
+        pdf,
+        signer,
+        rect=None,
+        reason=reason,
+        text_lines=lines,
+        bytes_reserved=None,
+        ltv=ltv,
+        layer=_marked_page(lines, watermark),
     )
     for name in MARK_FIELDS[:-1]:
         try:

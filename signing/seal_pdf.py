@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import io
 import zlib
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -30,9 +30,9 @@ from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
 from pyhanko.stamp import BaseStampStyle, StaticStampStyle
 
 from signing.cms import cms_size_bound, pades_cms
-from signing.layout import render_mark_pdf
 from signing.ltv import LocalTsa, LtvData, add_dss
-from signing.sigfields import NoSuchField, empty_field_rect, reserve_hidden_field
+from signing.marks import render_mark_pdf
+from signing.sigfields import NoSuchField, empty_field_rect, make_read_only, reserve_hidden_field
 
 __all__ = [
     "Layers",
@@ -344,11 +344,15 @@ def _mark_style(
     colour: tuple[float, float, float],
     border_width: float,
     image_opacity: float | None,
+    page_layer: bytes | None = None,
 ) -> BaseStampStyle:
-    if not lines and image_png is None:
+    if not lines and image_png is None and page_layer is None:
         raise ValueError("an appearance needs text lines or an image")
     width, height = abs(rect[2] - rect[0]), abs(rect[3] - rect[1])
     layers: list[tuple[PdfContent, float]] = []
+    if page_layer is not None:
+        lines, image_png = (), None
+        layers.append((PdfPage(page_layer), 1.0))
     if image_png is not None:
         opacity = image_opacity if image_opacity is not None else (0.6 if lines else 1.0)
         layers.append((PngImage(image_png), opacity))
@@ -377,6 +381,7 @@ async def prepare_signature_async(
     image_opacity: float | None = None,
     bytes_reserved: int | None = 16384,
     ltv: LtvData | None = None,
+    layer: Callable[[Rect], bytes | None] | None = None,
 ) -> PreparedSignature:
     """:func:`add_signature_async` up to the digest to sign: ``signer`` only needs its certificates
     (an :class:`~pyhanko.sign.signers.ExternalSigner`), as this half parses ``pdf`` and may run in
@@ -387,7 +392,10 @@ async def prepare_signature_async(
         raise NoSuchField(f"no empty signature field {field_name!r}; pass rect to create one")
     box = existing or rect
     assert box is not None
-    style = _mark_style(box, text_lines, appearance_png, font_size, colour, border_width, image_opacity)
+    page_layer = layer(box) if layer is not None else None
+    if page_layer is not None and existing is not None:
+        make_read_only(writer, field_name)  # a widget over the whole page must not catch every click
+    style = _mark_style(box, text_lines, appearance_png, font_size, colour, border_width, image_opacity, page_layer)
     return await _prepare(
         writer,
         signer,
@@ -417,6 +425,7 @@ async def add_signature_async(
     image_opacity: float | None = None,
     bytes_reserved: int | None = 16384,
     ltv: LtvData | None = None,
+    layer: Callable[[Rect], bytes | None] | None = None,
 ) -> bytes:
     """Add an approval (non-certifying) signature in a new incremental update (B-LT with ``ltv``).
 
@@ -429,6 +438,9 @@ async def add_signature_async(
     ``appearance_png`` (e.g. an enterprise seal; opacity ``image_opacity``, default 0.6 under text,
     1.0 alone, always ink-like multiply). The text layer is drawn by reportlab and imported:
     pyHanko's own OpenType text path takes 0.3-0.6 s per call to subset a CJK font.
+
+    ``layer`` may replace all that: given the field's rect, it returns a one-page PDF drawn over
+    the whole rect (the marked copy's page-wide watermark), or None to keep the lines and image.
     """
     prepared = await prepare_signature_async(
         pdf,
@@ -446,6 +458,7 @@ async def add_signature_async(
         image_opacity=image_opacity,
         bytes_reserved=bytes_reserved,
         ltv=ltv,
+        layer=layer,
     )
     return await finish_signature(prepared, signer, check=False, tsa=ltv.tsa if ltv is not None else None)
 
