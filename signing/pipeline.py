@@ -4,7 +4,8 @@
   with the department's *seal* (PAdES, DocMDP level 2), reserving the mark field on licences;
 - :func:`mark`: fill the reserved field of a sealed licence with the service's *mark* (加注), the
   visible "仅供 … 用于 …" of a shared copy: a box, and a light watermark repeated across the page;
-- :func:`sign`: add an enterprise's business-licence-based *signature* to a PDF it uploaded; the
+- :func:`sign`: add an enterprise's business-licence-based *signature* to a PDF it uploaded, where
+  a :class:`~signing.placement.Placement` says (page and position, or a named empty field); the
   service splits it in two, :func:`prepare_sign` (reads the untrusted file, in a killable worker,
   without the key) and :func:`finish_signature` (the key signs the digest, in the service).
 
@@ -29,6 +30,7 @@ from signing.ltv import LtvData
 from signing.marks import render_marked_page_pdf
 from signing.models import LicenceDocument, QrSpec, ReceiptDocument, SealJob
 from signing.payload import STATUS_LIST_PATH, sign_claims
+from signing.placement import Placement, PlacementError, place
 from signing.probe import PdfProbe, probe_pdf
 from signing.seal import seal_png
 from signing.seal_pdf import (
@@ -50,6 +52,8 @@ __all__ = [
     "MARK_TOOLTIP",
     "MARK_RECT",
     "SEAL_FIELD",
+    "Placement",
+    "PlacementError",
     "PreparedSignature",
     "QrToken",
     "SealKey",
@@ -221,10 +225,7 @@ async def mark(
 
 
 ENTERPRISE_FIELD = "EnterpriseSignature"
-"""Enterprise signatures go into new fields ``EnterpriseSignature1``, ``2``, … on the last page."""
-
-SEAL_SIZE = 120.0
-MARGIN = 36.0
+"""Enterprise signatures go into new fields ``EnterpriseSignature1``, ``2``, … (or a named empty field)."""
 
 
 @dataclass(frozen=True)
@@ -241,6 +242,8 @@ class SignRequest:
     dss_certs: tuple[bytes, ...] = ()
     dss_crls: tuple[bytes, ...] = ()
     """Certificates and CRLs (DER) for the document security store (B-LT)."""
+    placement: Placement = Placement()
+    location: str | None = None
 
 
 @dataclass(frozen=True)
@@ -250,10 +253,19 @@ class SignRefused:
 
     problem: str
     probe: PdfProbe | None = None
+    field: str = "file"
+    """The request's parameter at fault: ``file``, or ``page``, ``x``, ``y``, ``field`` for a placement."""
 
 
 async def sign_request(
-    signer: Signer, *, reason: str, lines: Sequence[str], seal_image: bytes, ltv: LtvData | None = None
+    signer: Signer,
+    *,
+    reason: str,
+    lines: Sequence[str],
+    seal_image: bytes,
+    ltv: LtvData | None = None,
+    placement: Placement = Placement(),
+    location: str | None = None,
 ) -> SignRequest:
     """The request for :func:`prepare_sign` from ``signer``'s certificates (and room for the
     time-stamp and the DSS content of ``ltv``); no key operation."""
@@ -271,21 +283,27 @@ async def sign_request(
         2 * bound if bound else 16384 + (8192 if ltv is not None else 0),
         ltv.certs if ltv is not None else (),
         ltv.crls if ltv is not None else (),
+        placement,
+        location or None,
     )
 
 
 async def _prepare_sign(pdf: bytes, request: SignRequest) -> PreparedSignature | SignRefused:
-    probe = probe_pdf(pdf)
+    probe = probe_pdf(pdf, request.placement.page)
     if not probe.ok:
         return SignRefused(probe.problem or "the PDF cannot be read")
-    if probe.new_field_forbidden:
+    try:
+        spot = place(probe, request.placement)
+    except PlacementError as e:
+        return SignRefused(e.message, field=e.field)
+    if probe.new_field_forbidden and spot.field is None:
         return SignRefused(f"the document is certified (DocMDP level {probe.docmdp_level})", probe=probe)
-    x1, y1, x2, _y2 = probe.last_page_box
-    size = min(SEAL_SIZE, (x2 - x1) / 3)
-    rect = (x2 - MARGIN - size, y1 + MARGIN, x2 - MARGIN, y1 + MARGIN + size)
-    n = 1
-    while f"{ENTERPRISE_FIELD}{n}" in probe.signature_fields:
-        n += 1
+    name = spot.field
+    if name is None:
+        n = 1
+        while f"{ENTERPRISE_FIELD}{n}" in probe.signature_fields:
+            n += 1
+        name = f"{ENTERPRISE_FIELD}{n}"
     cert = asn1_x509.Certificate.load(request.cert_der)
     chain = [asn1_x509.Certificate.load(der) for der in request.chain_der]
     certificates_only = ExternalSigner(cert, SimpleCertificateStore.from_certs([cert, *chain]))
@@ -293,12 +311,14 @@ async def _prepare_sign(pdf: bytes, request: SignRequest) -> PreparedSignature |
         return await prepare_signature_async(
             pdf,
             certificates_only,
-            field_name=f"{ENTERPRISE_FIELD}{n}",
-            rect=rect,
-            page=probe.pages - 1,
+            field_name=name,
+            rect=spot.rect,
+            page=max(spot.page_index, 0),
             reason=request.reason,
+            location=request.location,
             text_lines=request.lines,
             appearance_png=request.seal_image,
+            caption_below=True,
             bytes_reserved=request.bytes_reserved,
             ltv=LtvData(None, request.dss_certs, request.dss_crls),
         )
@@ -308,7 +328,7 @@ async def _prepare_sign(pdf: bytes, request: SignRequest) -> PreparedSignature |
 
 def prepare_sign(pdf: bytes, request: SignRequest) -> PreparedSignature | SignRefused:
     """The half of :func:`sign` that reads the untrusted upload, for a worker process that can be
-    killed: place the signature on the last page and digest the document. Never raises for
+    killed: place the signature where ``request.placement`` says and digest the document. Never raises for
     anything in ``pdf``; the key is not needed (nor available) here."""
     return run_sync(_prepare_sign(pdf, request))
 
@@ -321,13 +341,20 @@ async def sign(
     lines: Sequence[str],
     seal_image: bytes,
     ltv: LtvData | None = None,
+    placement: Placement = Placement(),
+    location: str | None = None,
 ) -> bytes:
-    """Add an enterprise's signature in a new field on the last page of ``pdf``, its seal image
-    under ``lines`` (name and signing time), all in this process (the service runs
+    """Add an enterprise's signature to ``pdf`` where ``placement`` says (by default a new field at
+    the lower right of the last page), its seal image above ``lines`` (name and signing time),
+    nothing printed across the seal, all in this process (the service runs
     :func:`prepare_sign` in a worker and :func:`finish_signature` itself). ``ValueError`` for a
-    file that cannot be signed."""
-    request = await sign_request(signer, reason=reason, lines=lines, seal_image=seal_image, ltv=ltv)
+    file that cannot be signed (:class:`~signing.placement.PlacementError` for a placement it cannot take)."""
+    request = await sign_request(
+        signer, reason=reason, lines=lines, seal_image=seal_image, ltv=ltv, placement=placement, location=location
+    )
     prepared = await _prepare_sign(pdf, request)
     if isinstance(prepared, SignRefused):
+        if prepared.field != "file":
+            raise PlacementError(prepared.field, prepared.problem)
         raise ValueError(prepared.problem)
     return await finish_signature(prepared, signer, tsa=ltv.tsa if ltv is not None else None)
