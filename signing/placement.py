@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from signing.appearance import caption_height
 from signing.probe import PdfProbe
 
-__all__ = ["MARGIN", "MM", "SEAL_SIZE", "Placement", "PlacementError", "Spot", "place"]
+__all__ = ["MARGIN", "MM", "POSITIONS", "SEAL_SIZE", "Placement", "PlacementError", "Spot", "place"]
 
 MM = 72 / 25.4
 SEAL_SIZE = 120.0
@@ -23,6 +23,9 @@ MARGIN = 36.0
 GAP = 12.0
 """Between a new signature and one already on the page, points."""
 CAPTION_LINES = 2
+POSITIONS = ("bottom-right", "bottom-centre", "bottom-left", "top-right", "top-left", "centre")
+"""Named positions: a corner (or the middle of an edge, or the page's centre) within :data:`MARGIN`.
+``bottom-right`` is the default, and like it moves left (then up) past signatures already there."""
 
 Rect = tuple[float, float, float, float]
 
@@ -38,13 +41,15 @@ class PlacementError(ValueError):
 
 @dataclass(frozen=True)
 class Placement:
-    """What the signer asked for: ``page`` (1-based, -1 the last), ``x_mm`` and ``y_mm`` (the seal's
-    centre from the top-left corner), or ``field`` (an empty signature field in the PDF)."""
+    """What the signer asked for: ``page`` (1-based, -1 the last) and either ``x_mm`` and ``y_mm``
+    (the seal's centre from the top-left corner) or a named ``position`` (:data:`POSITIONS`); or
+    ``field`` (an empty signature field in the PDF)."""
 
     page: int = -1
     x_mm: float | None = None
     y_mm: float | None = None
     field: str | None = None
+    position: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,7 @@ def _mm(points: float) -> str:
 
 
 def _field_spot(probe: PdfProbe, placement: Placement, name: str) -> Spot:
-    if placement.x_mm is not None or placement.y_mm is not None:
+    if placement.x_mm is not None or placement.y_mm is not None or placement.position:
         raise PlacementError("field", "field: give either a signature field or a position (x, y), not both")
     if name not in probe.signature_fields:
         empty = ", ".join(repr(f) for f in probe.empty_signature_fields[:10])
@@ -94,6 +99,12 @@ def place(probe: PdfProbe, placement: Placement) -> Spot:
     if (placement.x_mm is None) != (placement.y_mm is None):
         missing = "y" if placement.y_mm is None else "x"
         raise PlacementError(missing, f"{missing}: give both x and y (mm from the page's top-left corner), or neither")
+    if placement.position is not None and placement.position not in POSITIONS:
+        raise PlacementError("position", f"position: {placement.position!r} is not one of {', '.join(POSITIONS)}")
+    if placement.position and placement.x_mm is not None:
+        raise PlacementError("position", "position: give either a named position or x and y, not both")
+    if placement.position and placement.position != "bottom-right":
+        return Spot(index, _anchored(probe.page_box, side, band, placement.position))
     if placement.x_mm is not None and placement.y_mm is not None:
         cx, cy = x1 + placement.x_mm * MM, y2 - placement.y_mm * MM
         rect = (cx - side / 2, cy - side / 2 - band, cx + side / 2, cy + side / 2)
@@ -113,6 +124,16 @@ def place(probe: PdfProbe, placement: Placement) -> Spot:
             )
         return Spot(index, rect)
     return Spot(index, _free_corner(probe.page_box, side, band, probe.page_widgets))
+
+
+def _anchored(box: Rect, side: float, band: float, position: str) -> Rect:
+    """The rectangle at a named position of the page, :data:`MARGIN` from its edges."""
+    x1, y1, x2, y2 = box
+    vertical, _, horizontal = position.partition("-")
+    h = side + band
+    left = {"left": x1 + MARGIN, "right": x2 - MARGIN - side}.get(horizontal, (x1 + x2 - side) / 2)
+    bottom = {"bottom": y1 + MARGIN, "top": y2 - MARGIN - h}.get(vertical, (y1 + y2 - h) / 2)
+    return (left, bottom, left + side, bottom + h)
 
 
 def _free_corner(box: Rect, side: float, band: float, taken: tuple[Rect, ...]) -> Rect:

@@ -142,6 +142,10 @@ SIGN_X = (
     "Without ``x``, ``y`` and ``field``: the lower right corner, beside any signature already there."
 )
 SIGN_Y = "Where the seal's centre goes: millimetres from the page's top edge (with ``x``)."
+SIGN_POSITION = (
+    "Instead of ``x`` and ``y``, a named position within 12.7 mm of the page's edges: bottom-right (the default), "
+    "bottom-centre, bottom-left, top-right, top-left or centre."
+)
 SIGN_FIELD = (
     "The name of an empty signature field in the PDF to sign in, instead of a position (``page`` is then ignored)."
 )
@@ -167,6 +171,7 @@ async def enterprise_sign(
     page: int = Form(-1, ge=-1, le=100000, description=SIGN_PAGE),
     x: float | None = Form(None, ge=0, le=5000, allow_inf_nan=False, description=SIGN_X),
     y: float | None = Form(None, ge=0, le=5000, allow_inf_nan=False, description=SIGN_Y),
+    position: str | None = Form(None, max_length=20, description=SIGN_POSITION),
     field: str | None = Form(None, max_length=200, description=SIGN_FIELD),
     reason: str | None = Form(
         None,
@@ -182,7 +187,7 @@ async def enterprise_sign(
     422 names the parameter that cannot be honoured (a page the PDF lacks, a position off the page, a field it
     lacks or that is signed); 404 if the enterprise has no certificate."""
     data = await read_pdf_upload(request, file, ctx.settings.max_upload_bytes)
-    options = SignOptions(Placement(page, x, y, field or None), reason, location)
+    options = SignOptions(Placement(page, x, y, field or None, position or None), reason, location)
     signed = await sign_for_enterprise(ctx, ent, data, options)
     name = signed_filename(file.filename if file is not None else None)
     return Response(signed, media_type="application/pdf", headers={"Content-Disposition": content_disposition(name)})

@@ -113,6 +113,19 @@ def test_a_chosen_position_in_mm_from_the_top_left_corner_is_the_seals_centre(se
     assert (x2 - x1, y2 - y1) == pytest.approx((SEAL_SIZE, SEAL_SIZE + CAPTION), abs=1)
 
 
+@pytest.mark.parametrize(
+    ("position", "expected"),
+    [
+        ("bottom-left", (MARGIN, MARGIN)),
+        ("top-right", (W - MARGIN - SEAL_SIZE, H - MARGIN - SEAL_SIZE - CAPTION)),
+        ("bottom-centre", ((W - SEAL_SIZE) / 2, MARGIN)),
+    ],
+)
+def test_a_named_position(service, signer, position, expected) -> None:
+    _page, rect, _sig = widget(signed_ok(service, signer, plain_pdf(), position=position))
+    assert rect[:2] == pytest.approx(expected, abs=1)
+
+
 def test_a_named_empty_field_is_signed_where_it_is(service, signer) -> None:
     pdf = with_empty_field(three_pages(), "乙方签章", (300, 200, 450, 330), page=1)
     page, rect, sig = widget(signed_ok(service, signer, pdf, field="乙方签章"))
@@ -146,6 +159,8 @@ def test_without_a_reason_the_signature_says_whose_it_is(service, signer) -> Non
         ({"x": 100, "y": 290}, "y", "lies off the page, which is 297 mm high"),
         ({"x": "nan", "y": 100}, "x", ""),
         ({"field": "甲方签章"}, "field", "no signature field named '甲方签章'"),
+        ({"position": "middle"}, "position", "'middle' is not one of bottom-right"),
+        ({"position": "top-left", "x": 50, "y": 50}, "position", "not both"),
         ({"field": "甲方签章", "x": 100, "y": 100}, "field", "not both"),
         ({"reason": "理" * 201}, "reason", "200"),
         ({"location": "深圳\x07"}, "location", "control character"),
