@@ -181,8 +181,8 @@ def _marked_page(lines: Sequence[str], watermark: str | None) -> Callable[[Rect]
     watermark around it; None (the box alone) for a field reserved at the box only."""
 
     def layer(field: Rect) -> bytes | None:
-        if watermark is None or not _covers(field, MARK_RECT):
-            return None
+        if watermark is None or not (_covers(field, MARK_RECT) and _covers(field, layout.QR_RECT)):
+            return None  # a field reserved at the box only, before the watermark
         x1, y1, x2, y2 = layout.QR_RECT
         qr = (x1 - _QR_QUIET, y1 - _QR_QUIET, x2 + _QR_QUIET, y2 + _QR_QUIET)
         return render_marked_page_pdf(field, MARK_RECT, lines, watermark, keep_clear=(qr,))

@@ -75,7 +75,8 @@ def probe_pdf(data: bytes, page: int = -1) -> PdfProbe:
         if pages < 1:
             return PdfProbe(False, "the PDF has no pages")
         index = pages - 1 if page == -1 else page - 1
-        box, widgets = None, ()
+        box: tuple[float, float, float, float] | None = None
+        widgets: tuple[tuple[float, float, float, float], ...] = ()
         if 0 <= index < pages:
             chosen = reader.find_page_for_modification(index)[0].get_object()
             box = _normal(chosen.get("/CropBox", chosen["/MediaBox"]))
