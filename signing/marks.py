@@ -39,7 +39,7 @@ WATERMARK_OPACITY = 0.22
 """Light enough that the licence text under it reads as before, dark enough to show on print."""
 WATERMARK_SIZE = 15.0
 _ROW_GAP = 3.4  # baseline to baseline, in multiples of the type size
-_RUN_GAP = 3.0  # between repeats on a row, in ems
+_GAP = "\u3000" * 3  # between repeats on a row: three ideographic spaces
 _PART_MAX = 40  # characters of a grantee or purpose shown in the watermark
 
 
@@ -139,16 +139,16 @@ def render_marked_page_pdf(
     c.setFont(pdf_font(), WATERMARK_SIZE)
     c.translate(width / 2, height / 2)
     c.rotate(WATERMARK_ANGLE)
-    run = _width(watermark, WATERMARK_SIZE) + _RUN_GAP * WATERMARK_SIZE
-    reach = math.hypot(width, height) / 2 + run  # every row long enough to cross the page
+    unit = watermark + _GAP
+    run = _width(unit, WATERMARK_SIZE)
+    half = math.hypot(width, height) / 2  # every row and every row's length that can cross the page
+    repeats = int(2 * half // run) + 2
+    row = unit * repeats
     step = _ROW_GAP * WATERMARK_SIZE
-    rows = int(reach // step) + 1
+    rows = int(half // step) + 1
     for i in range(-rows, rows + 1):
         offset = (i % 2) * run / 2  # alternate rows shifted by half a repeat
-        x = -reach - offset
-        while x < reach:
-            c.drawString(x, i * step, watermark)
-            x += run
+        c.drawString(-half - offset, i * step, row)  # one string per row: its text reads in order
     c.restoreState()
     draw_box(c, box_lines, (box[0] - x1, box[1] - y1, box[2] - x1, box[3] - y1))
     c.showPage()
