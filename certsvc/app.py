@@ -23,6 +23,7 @@ from certsvc.api.routes import (
     matters,
     portal,
     portal_reform,
+    portal_sign,
     public,
     receipts,
     reform,
@@ -162,6 +163,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.include_router(reform.public_router)
     app.include_router(portal.router)
     app.include_router(portal_reform.router)
+    app.include_router(portal_sign.router)
     app.include_router(events.router)
     app.include_router(health.router)
     openapi.install(app)

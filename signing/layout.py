@@ -31,7 +31,6 @@ __all__ = [
     "LayoutError",
     "cn_date",
     "render_licence_pdf",
-    "render_mark_pdf",
     "render_receipt_pdf",
     "wrap_text",
 ]
@@ -448,41 +447,6 @@ def render_receipt_pdf(doc: ReceiptDocument) -> bytes:
     _draw_qr(c, doc.qr_text)
     _draw_issuer(c, doc.department, doc.issue_date)
     _draw_footer(c, f"本回执由{doc.department}电子印章签章，经篡改无效")
-    c.showPage()
-    c.save()
-    return buf.getvalue()
-
-
-def render_mark_pdf(
-    lines: Sequence[str],
-    width: float,
-    height: float,
-    *,
-    font_size: float = 10.0,
-    colour: tuple[float, float, float] = (0.78, 0.08, 0.10),
-    border_width: float = 1.0,
-) -> bytes:
-    """A ``width`` × ``height`` pt page with ``lines`` centred (type shrunk to fit) inside an optional
-    border: the text layer of a signature appearance (font embedded as a subset)."""
-    buf = io.BytesIO()
-    c = Canvas(buf, pagesize=(width, height), initialFontName=pdf_font(), initialFontSize=font_size)
-    c.setProducer("certsvc")
-    c.setCreator("certsvc")
-    pad = 3.0 + border_width
-    if border_width:
-        c.setStrokeColorRGB(*colour)
-        c.setLineWidth(border_width)
-        c.rect(border_width / 2, border_width / 2, width - border_width, height - border_width)
-    if lines:
-        widest = max(_width(line, 1.0) for line in lines) or 1.0
-        size = min(font_size, (width - 2 * pad) / widest, (height - 2 * pad) / (len(lines) * 1.3))
-        leading = size * 1.3
-        c.setFont(pdf_font(), size)
-        c.setFillColorRGB(*colour)
-        y = height / 2 + len(lines) * leading / 2 - leading + (leading - size) / 2 + size * 0.14
-        for line in lines:
-            c.drawCentredString(width / 2, y, line)
-            y -= leading
     c.showPage()
     c.save()
     return buf.getvalue()

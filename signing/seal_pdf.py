@@ -10,29 +10,23 @@ import asyncio
 import hashlib
 import hmac
 import io
-import zlib
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, TypeVar
 
-from PIL import Image
-from pyhanko.pdf_utils import generic, layout
-from pyhanko.pdf_utils.content import PdfContent, ResourceType
-from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields
 from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, Signer
 from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
 from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
 from pyhanko.stamp import BaseStampStyle, StaticStampStyle
 
+from signing.appearance import FILL, Layers, PdfPage, PngImage, mark_style
 from signing.cms import cms_size_bound, pades_cms
-from signing.layout import render_mark_pdf
 from signing.ltv import LocalTsa, LtvData, add_dss
-from signing.sigfields import NoSuchField, empty_field_rect, reserve_hidden_field
+from signing.marks import MARK_RED
+from signing.sigfields import NoSuchField, empty_field_rect, make_read_only, reserve_hidden_field
 
 __all__ = [
     "Layers",
@@ -54,67 +48,6 @@ T = TypeVar("T")
 
 Rect = tuple[float, float, float, float]
 """(x1, y1, x2, y2) in PDF points on the page."""
-
-_MARK_RED = (0.78, 0.08, 0.10)
-_FILL = layout.SimpleBoxLayoutRule(
-    x_align=layout.AxisAlignment.ALIGN_MID,
-    y_align=layout.AxisAlignment.ALIGN_MID,
-    margins=layout.Margins(),
-    inner_content_scaling=layout.InnerScaling.STRETCH_TO_FIT,
-)
-
-
-@lru_cache(maxsize=64)
-def _encoded_image(png: bytes) -> tuple[int, int, bytes, bytes | None]:
-    """(width, height, deflated RGB, deflated alpha or None) of a PNG; cached per image."""
-    img: Image.Image = Image.open(io.BytesIO(png))
-    img = img.convert("RGBA" if "A" in img.getbands() or "transparency" in img.info else "RGB")
-    alpha = zlib.compress(img.getchannel("A").tobytes(), 9) if img.mode == "RGBA" else None
-    rgb = zlib.compress(img.convert("RGB").tobytes(), 9)
-    return img.width, img.height, rgb, alpha
-
-
-class PngImage(PdfContent):
-    """A PNG as pyHanko content: image XObject (with soft mask for transparency), built from
-    pre-deflated data cached per PNG so that signing does not recompress it each time."""
-
-    def __init__(self, png: bytes) -> None:
-        self._png = png
-        width, height, _, _ = _encoded_image(png)
-        super().__init__(box=layout.BoxConstraints(width, height))
-
-    def render(self) -> bytes:
-        writer = self._ensure_writer
-        width, height, rgb, alpha = _encoded_image(self._png)
-
-        def image(colour_space: str, data: bytes) -> generic.DictionaryObject:
-            return generic.DictionaryObject(
-                {
-                    pdf_name("/Type"): pdf_name("/XObject"),
-                    pdf_name("/Subtype"): pdf_name("/Image"),
-                    pdf_name("/Width"): generic.NumberObject(width),
-                    pdf_name("/Height"): generic.NumberObject(height),
-                    pdf_name("/ColorSpace"): pdf_name(colour_space),
-                    pdf_name("/BitsPerComponent"): generic.NumberObject(8),
-                    pdf_name("/Filter"): pdf_name("/FlateDecode"),
-                    pdf_name("/Length"): generic.NumberObject(len(data)),
-                }
-            )
-
-        main = image("/DeviceRGB", rgb)
-        if alpha is not None:
-            main[pdf_name("/SMask")] = writer.add_object(
-                generic.StreamObject(image("/DeviceGray", alpha), encoded_data=alpha)
-            )
-        ref = writer.add_object(generic.StreamObject(main, encoded_data=rgb))
-        self.set_resource(ResourceType.XOBJECT, pdf_name("/SealImg"), ref)
-        # multiply, like ink: printed text under the seal stays visible through the red
-        self.set_resource(
-            ResourceType.EXT_G_STATE,
-            pdf_name("/SealInk"),
-            generic.DictionaryObject({pdf_name("/BM"): pdf_name("/Multiply")}),
-        )
-        return b"q /SealInk gs %g 0 0 %g 0 0 cm /SealImg Do Q" % (self.box.width, self.box.height)
 
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
@@ -259,7 +192,7 @@ async def seal_pdf_async(
     for name, box, tooltip in reserve_fields:
         reserve_hidden_field(writer, name, box, tooltip)
     style = StaticStampStyle(
-        background=PngImage(seal_png), background_layout=_FILL, background_opacity=1.0, border_width=0
+        background=PngImage(seal_png), background_layout=FILL, background_opacity=1.0, border_width=0
     )
     meta = _meta(field_name, reason, location, certify)
     return await _sign(writer, signer, meta, style, rect, 0, bytes_reserved, ltv)
@@ -295,71 +228,6 @@ def seal_pdf(
     )
 
 
-class PdfPage(PdfContent):
-    """The first page of an in-memory PDF imported as a form XObject (e.g. a reportlab-drawn text
-    layer, whose embedded font subset comes along)."""
-
-    def __init__(self, pdf: bytes) -> None:
-        self._pdf = pdf
-        super().__init__()
-
-    def render(self) -> bytes:
-        writer = self._ensure_writer
-        xobj = writer.import_page_as_xobject(PdfFileReader(io.BytesIO(self._pdf)), page_ix=0)
-        x1, y1, x2, y2 = xobj.get_object()["/BBox"]
-        self.box = layout.BoxConstraints(width=abs(x2 - x1), height=abs(y2 - y1))
-        self.set_resource(ResourceType.XOBJECT, pdf_name("/MarkText"), xobj)
-        return b"/MarkText Do"
-
-
-class Layers(PdfContent):
-    """Several contents stacked, each stretched over the same box (first at the bottom)."""
-
-    def __init__(self, layers: Sequence[tuple[PdfContent, float]], width: float, height: float) -> None:
-        self._layers = layers
-        super().__init__(box=layout.BoxConstraints(width, height))
-
-    def render(self) -> bytes:
-        out = []
-        for i, (content, opacity) in enumerate(self._layers):
-            content.set_writer(self._ensure_writer)
-            ops = content.render()
-            self.import_resources(content.resources)
-            gs = pdf_name(f"/LayerGS{i}")
-            alpha = generic.FloatObject(opacity)
-            self.set_resource(
-                ResourceType.EXT_G_STATE, gs, generic.DictionaryObject({pdf_name("/CA"): alpha, pdf_name("/ca"): alpha})
-            )
-            sx = self.box.width / content.box.width
-            sy = self.box.height / content.box.height
-            out.append(b"q %s gs %g 0 0 %g 0 0 cm %s Q" % (gs.encode("ascii"), sx, sy, ops))
-        return b" ".join(out)
-
-
-def _mark_style(
-    rect: Rect,
-    lines: Sequence[str],
-    image_png: bytes | None,
-    font_size: float,
-    colour: tuple[float, float, float],
-    border_width: float,
-    image_opacity: float | None,
-) -> BaseStampStyle:
-    if not lines and image_png is None:
-        raise ValueError("an appearance needs text lines or an image")
-    width, height = abs(rect[2] - rect[0]), abs(rect[3] - rect[1])
-    layers: list[tuple[PdfContent, float]] = []
-    if image_png is not None:
-        opacity = image_opacity if image_opacity is not None else (0.6 if lines else 1.0)
-        layers.append((PngImage(image_png), opacity))
-    if lines:
-        text = render_mark_pdf(lines, width, height, font_size=font_size, colour=colour, border_width=border_width)
-        layers.append((PdfPage(text), 1.0))
-    return StaticStampStyle(
-        background=Layers(layers, width, height), background_layout=_FILL, background_opacity=1.0, border_width=0
-    )
-
-
 async def prepare_signature_async(
     pdf: bytes,
     signer: Signer,
@@ -372,22 +240,39 @@ async def prepare_signature_async(
     page: int = 0,
     location: str | None = None,
     font_size: float = 10.0,
-    colour: tuple[float, float, float] = _MARK_RED,
+    colour: tuple[float, float, float] = MARK_RED,
     border_width: float = 1.0,
     image_opacity: float | None = None,
     bytes_reserved: int | None = 16384,
     ltv: LtvData | None = None,
+    layer: Callable[[Rect], bytes | None] | None = None,
+    caption_below: bool = False,
 ) -> PreparedSignature:
     """:func:`add_signature_async` up to the digest to sign: ``signer`` only needs its certificates
     (an :class:`~pyhanko.sign.signers.ExternalSigner`), as this half parses ``pdf`` and may run in
-    a worker process that never sees the key; :func:`finish_signature` completes it."""
+    a worker process that never sees the key; :func:`finish_signature` completes it. With
+    ``caption_below`` the image is a square at the top and ``text_lines`` a caption under it
+    (:func:`signing.appearance.mark_style`)."""
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     existing = empty_field_rect(writer, field_name)
     if existing is None and rect is None:
         raise NoSuchField(f"no empty signature field {field_name!r}; pass rect to create one")
     box = existing or rect
     assert box is not None
-    style = _mark_style(box, text_lines, appearance_png, font_size, colour, border_width, image_opacity)
+    page_layer = layer(box) if layer is not None else None
+    if page_layer is not None and existing is not None:
+        make_read_only(writer, field_name)  # a widget over the whole page must not catch every click
+    style = mark_style(
+        box,
+        text_lines,
+        appearance_png,
+        font_size=font_size,
+        colour=colour,
+        border_width=border_width,
+        image_opacity=image_opacity,
+        page_layer=page_layer,
+        caption_below=caption_below,
+    )
     return await _prepare(
         writer,
         signer,
@@ -412,11 +297,12 @@ async def add_signature_async(
     page: int = 0,
     location: str | None = None,
     font_size: float = 10.0,
-    colour: tuple[float, float, float] = _MARK_RED,
+    colour: tuple[float, float, float] = MARK_RED,
     border_width: float = 1.0,
     image_opacity: float | None = None,
     bytes_reserved: int | None = 16384,
     ltv: LtvData | None = None,
+    layer: Callable[[Rect], bytes | None] | None = None,
 ) -> bytes:
     """Add an approval (non-certifying) signature in a new incremental update (B-LT with ``ltv``).
 
@@ -429,6 +315,9 @@ async def add_signature_async(
     ``appearance_png`` (e.g. an enterprise seal; opacity ``image_opacity``, default 0.6 under text,
     1.0 alone, always ink-like multiply). The text layer is drawn by reportlab and imported:
     pyHanko's own OpenType text path takes 0.3-0.6 s per call to subset a CJK font.
+
+    ``layer`` may replace all that: given the field's rect, it returns a one-page PDF drawn over
+    the whole rect (the marked copy's page-wide watermark), or None to keep the lines and image.
     """
     prepared = await prepare_signature_async(
         pdf,
@@ -446,6 +335,7 @@ async def add_signature_async(
         image_opacity=image_opacity,
         bytes_reserved=bytes_reserved,
         ltv=ltv,
+        layer=layer,
     )
     return await finish_signature(prepared, signer, check=False, tsa=ltv.tsa if ltv is not None else None)
 
@@ -462,7 +352,7 @@ def add_signature(
     page: int = 0,
     location: str | None = None,
     font_size: float = 10.0,
-    colour: tuple[float, float, float] = _MARK_RED,
+    colour: tuple[float, float, float] = MARK_RED,
     border_width: float = 1.0,
     image_opacity: float | None = None,
     bytes_reserved: int | None = 16384,

@@ -4,12 +4,12 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields
 
-__all__ = ["NoSuchField", "empty_field_rect", "reserve_hidden_field"]
+__all__ = ["NoSuchField", "empty_field_rect", "make_read_only", "reserve_hidden_field"]
 
 Rect = tuple[float, float, float, float]
 """(x1, y1, x2, y2) in PDF points on the page."""
 
-_HIDDEN, _PRINT, _LOCKED = 2, 4, 128  # annotation flags (ISO 32000-2, 12.5.3)
+_HIDDEN, _PRINT, _READ_ONLY, _LOCKED = 2, 4, 64, 128  # annotation flags (ISO 32000-2, 12.5.3)
 
 
 class NoSuchField(ValueError):
@@ -45,3 +45,14 @@ def reserve_hidden_field(writer: IncrementalPdfFileWriter, name: str, rect: Rect
         field = ref.get_object()
         widget = field if "/Rect" in field else field["/Kids"][0].get_object()
         widget["/F"] = generic.NumberObject(_HIDDEN | _LOCKED)
+
+
+def make_read_only(writer: IncrementalPdfFileWriter, name: str) -> None:
+    """Set the ReadOnly annotation flag of signature field ``name``'s widget in the revision being
+    written: readers then pass clicks through it (a widget spanning the page would catch them all)."""
+    for *_, ref in fields.enumerate_sig_fields(writer, with_name=name):
+        field = ref.get_object()
+        widget_ref = ref if "/Rect" in field else field.raw_get("/Kids")[0]
+        widget = widget_ref.get_object()
+        widget["/F"] = generic.NumberObject(int(widget.get("/F", 0)) | _READ_ONLY)
+        writer.mark_update(widget_ref)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import Request, UploadFile
+from fastapi import Request
+from starlette.datastructures import UploadFile
 
 from certsvc.api.limits import size_text
 from certsvc.errors import Invalid, TooLarge

@@ -2,7 +2,9 @@
 
 A marked copy is the sealed licence plus, in an incremental update, the service's own signature
 in the field reserved at sealing time, whose appearance reads "仅供 <grantee> 用于 <purpose> …"
-and whose signed /Reason names the grant. The department's certification signature permits
+in a box and, repeated diagonally across the page in light grey, "仅供 <grantee> 用于 <purpose>
+<date made>" (licences sealed before the watermark have the box only), and whose signed /Reason
+names the grant. The department's certification signature permits
 signing, so its seal stays valid; removing the mark means cutting the file back to the bare
 licence, which then names no grant; changing it breaks the service's signature.
 """
@@ -17,7 +19,7 @@ from sqlmodel import Session
 
 from certsvc import audit
 from certsvc.context import Context
-from certsvc.core.clock import CST
+from certsvc.core.clock import CST, now
 from certsvc.db.models import Department, Enterprise, Grant, Licence, LicenceType, LicenceVersion
 from certsvc.db.session import session_scope
 from certsvc.enterprises.accounts import log_access
@@ -29,6 +31,7 @@ from certsvc.licences.records import current_version
 from certsvc.licences.views import public_view
 from certsvc.metrics import GRANT_DOWNLOADS
 from certsvc.sharing.grants import grant_by_token, grant_state, refused_download, usable_grant
+from signing.marks import watermark_text
 from signing.pipeline import mark
 
 DOWNLOADABLE = {st.VALID}
@@ -152,6 +155,7 @@ async def download_marked_copy(ctx: Context, token: str, licence_id: str) -> Mar
         cert = ctx.keyring.current(s, SERVICE_OWNER, None)
         sha, number, version, holder = ver.stored_sha256, lic.number, ver.version, lic.holder_uscc
         lines = mark_lines(g)
+        watermark = watermark_text(g.grantee_name, g.purpose, now().astimezone(CST).date().isoformat())
         grant_id = g.id
     original = ctx.blobs.get(sha)
     if original is None:
@@ -163,6 +167,7 @@ async def download_marked_copy(ctx: Context, token: str, licence_id: str) -> Mar
             lines=lines,
             reason=f"{GRANT_REASON_PREFIX}{grant_id}",
             ltv=ctx.keyring.ltv(cert),
+            watermark=watermark,
         )
     except Exception:
         with session_scope(ctx.engine) as s:  # give the reserved download back

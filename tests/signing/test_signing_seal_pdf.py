@@ -13,9 +13,10 @@ from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 
 from signing.layout import MARK_RECT, SEAL_RECT, render_licence_pdf
-from signing.pipeline import LEGACY_MARK_FIELD, MARK_FIELD, MARK_TOOLTIP, SEAL_FIELD, mark, seal
+from signing.pipeline import LEGACY_MARK_FIELD, MARK_FIELD, MARK_PAGE_RECT, MARK_TOOLTIP, SEAL_FIELD, mark, seal
 from signing.seal import seal_png
 from signing.seal_pdf import add_signature, add_signature_async, run_sync, seal_pdf, seal_pdf_async
+from tests.support.pdfcheck import visible_text
 from tests.support.signing import seal_job
 
 MARK_LINES = ["仅供 深圳市䶮堃贸易有限公司 用于 招投标资格审查", "有效期至2025年6月30日"]
@@ -79,10 +80,11 @@ def test_seal_is_visible_red_in_the_seal_rect(sealed) -> None:
     assert red > crop.width * crop.height // 20
 
 
-def test_mark_field_is_reserved_empty(sealed) -> None:
+def test_mark_field_is_reserved_empty_over_the_whole_page(sealed) -> None:
+    """An appearance cannot reach outside its field: the watermark needs the field to span the page."""
     [widget] = [w for w in _widgets(sealed) if w["/T"] == MARK_FIELD]
     assert "/V" not in widget
-    assert [float(v) for v in widget["/Rect"]] == [float(v) for v in MARK_RECT]
+    assert [float(v) for v in widget["/Rect"]] == [round(v) for v in MARK_PAGE_RECT]
 
 
 def test_reserved_mark_field_is_hidden_with_a_readable_name_until_marked(pki, sealed) -> None:
@@ -107,6 +109,39 @@ def test_licence_sealed_with_the_old_visible_mark_field_is_still_marked(pki, lic
     first, second = _signatures(marked)
     assert second.field_name == LEGACY_MARK_FIELD
     status = _validate(first, pki.validation_context())
+    assert status.intact and status.modification_level == ModificationLevel.FORM_FILLING
+
+
+def test_a_licence_sealed_with_the_mark_field_at_the_box_only_gets_the_box(pki, licence) -> None:
+    """Before the watermark the field was reserved at MARK_RECT: its appearance cannot reach the page,
+    so such a licence's marked copy carries the box alone, and its seal stays plain form filling."""
+    stamp = seal_png(licence.seal_name)
+    old = seal_pdf(
+        render_licence_pdf(licence),
+        pki.signer,
+        field_name=SEAL_FIELD,
+        seal_png=stamp,
+        rect=SEAL_RECT,
+        reason="签发",
+        reserve_fields=[(MARK_FIELD, MARK_RECT, MARK_TOOLTIP)],
+    )
+    marked = run_sync(
+        mark(old, pki.signer, lines=MARK_LINES, reason="授权使用加注", watermark="仅供 X 用于 Y 2026-12-02")
+    )
+    [widget] = [w for w in _widgets(marked) if w["/T"] == MARK_FIELD]
+    assert [float(v) for v in widget["/Rect"]] == [float(v) for v in MARK_RECT]
+    assert "2026-12-02" not in visible_text(marked)
+    status = _validate(_signatures(marked)[0], pki.validation_context())
+    assert status.intact and status.modification_level == ModificationLevel.FORM_FILLING
+
+
+def test_the_watermark_is_drawn_across_the_page_in_the_mark_field(pki, sealed) -> None:
+    marked = run_sync(
+        mark(sealed, pki.signer, lines=MARK_LINES, reason="授权使用加注", watermark="仅供 X 用于 Y 2026-12-02")
+    )
+    text = visible_text(marked)
+    assert text.count("2026-12-02") >= 6 and "有效期至2025年6月30日" in text.replace("\r\n", "")
+    status = _validate(_signatures(marked)[0], pki.validation_context())
     assert status.intact and status.modification_level == ModificationLevel.FORM_FILLING
 
 

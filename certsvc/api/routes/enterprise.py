@@ -6,7 +6,7 @@ import io
 from typing import Any
 
 import qrcode
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlmodel import Session
 
@@ -29,7 +29,7 @@ from certsvc.api.uploads import read_pdf_upload
 from certsvc.db.session import session_scope
 from certsvc.enterprises import accounts
 from certsvc.enterprises.holders import holder_page, shared_lookup
-from certsvc.enterprises.signature import sign_for_enterprise
+from certsvc.enterprises.signature import Placement, SignOptions, sign_for_enterprise, signed_filename
 from certsvc.errors import Unauthorized
 from certsvc.receipts.materials import enterprise_receipts
 from certsvc.schemas import ActivateIn, GrantIn
@@ -130,24 +130,61 @@ def access_log(ctx: CtxDep, ent: EntReadDep, page: PageDep) -> dict[str, Any]:
         return accounts.access_log_page(s, ent, page)
 
 
+SIGN_PAGE = "Page to sign on, numbered from 1; -1 (the default) is the last page."
+SIGN_X = (
+    "Where the seal's centre goes: millimetres from the page's left edge (with ``y``). "
+    "Without ``x``, ``y`` and ``field``: the lower right corner, beside any signature already there."
+)
+SIGN_Y = "Where the seal's centre goes: millimetres from the page's top edge (with ``x``)."
+SIGN_POSITION = (
+    "Instead of ``x`` and ``y``, a named position within 12.7 mm of the page's edges: bottom-right (the default), "
+    "bottom-centre, bottom-left, top-right, top-left or centre."
+)
+SIGN_FIELD = (
+    "The name of an empty signature field in the PDF to sign in, instead of a position (``page`` is then ignored)."
+)
+
+
 @router.post(
     "/enterprise/sign",
     response_class=Response,
     responses={
-        **media("application/pdf", "The PDF signed with the enterprise's business-licence certificate"),
-        **error_responses(401, 403, 404, 413, 422),
+        **media(
+            "application/pdf",
+            "The PDF signed with the enterprise's business-licence certificate, as an attachment named after "
+            "the upload (``<name>-signed.pdf``)",
+        ),
+        **error_responses(401, 403, 404, 409, 413, 422),
     },
 )
 async def enterprise_sign(
-    request: Request, ctx: CtxDep, ent: EntSignDep, file: UploadFile | None = File(default=None)
+    request: Request,
+    ctx: CtxDep,
+    ent: EntSignDep,
+    file: UploadFile | None = File(default=None, description="The PDF to sign."),
+    page: int = Form(-1, ge=-1, le=100000, description=SIGN_PAGE),
+    x: float | None = Form(None, ge=0, le=5000, allow_inf_nan=False, description=SIGN_X),
+    y: float | None = Form(None, ge=0, le=5000, allow_inf_nan=False, description=SIGN_Y),
+    position: str | None = Form(None, max_length=20, description=SIGN_POSITION),
+    field: str | None = Form(None, max_length=200, description=SIGN_FIELD),
+    reason: str | None = Form(
+        None,
+        max_length=200,
+        description='The signature\'s reason (签章事由); by default "<enterprise> 电子营业执照签章".',
+    ),
+    location: str | None = Form(None, max_length=200, description="The signature's location (签章地点), if any."),
 ) -> Response:
-    """Sign a PDF of your own (multipart field ``file``) with your business-licence certificate, on its last page;
-    404 if the enterprise has no certificate."""
+    """Sign a PDF of your own (multipart field ``file``) with your business-licence certificate: its red round
+    seal with your name and the signing time below it, on the ``page`` and at the position (``x``, ``y`` in mm)
+    you choose, or in an empty signature ``field``; by default at the lower right of the last page. A PDF already
+    signed (by another enterprise too) gets one more signature in an incremental update, the earlier ones intact.
+    422 names the parameter that cannot be honoured (a page the PDF lacks, a position off the page, a field it
+    lacks or that is signed); 404 if the enterprise has no certificate."""
     data = await read_pdf_upload(request, file, ctx.settings.max_upload_bytes)
-    signed = await sign_for_enterprise(ctx, ent, data)
-    return Response(
-        signed, media_type="application/pdf", headers={"Content-Disposition": content_disposition("signed.pdf")}
-    )
+    options = SignOptions(Placement(page, x, y, field or None, position or None), reason, location)
+    signed = await sign_for_enterprise(ctx, ent, data, options)
+    name = signed_filename(file.filename if file is not None else None)
+    return Response(signed, media_type="application/pdf", headers={"Content-Disposition": content_disposition(name)})
 
 
 @router.get(

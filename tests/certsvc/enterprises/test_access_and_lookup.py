@@ -11,12 +11,6 @@ from tests.support.pdfcheck import signature_status
 JSON = {"Accept": "application/json"}
 
 
-def test_lookup_without_purpose_is_refused(service, ent) -> None:
-    r = service.client.get(f"/api/v1/enterprises/{ent.uscc}/licences", headers=service.housing.auth)
-    assert r.status_code == 400
-    assert r.json()["error"]["field"] == "purpose"
-
-
 def test_lookup_with_purpose_lists_current_licences_and_is_logged(service, ent) -> None:
     r = service.client.get(
         f"/api/v1/enterprises/{ent.uscc}/licences",
