@@ -21,10 +21,12 @@ from certsvc.api.routes import (
     health,
     matters,
     portal,
+    portal_files,
     portal_reform,
     public,
     receipts,
     reform,
+    showing,
     verification,
 )
 from certsvc.audit import checkpoint
@@ -148,6 +150,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.include_router(public.router)  # first: QR scans are most requests, and routes match in order
     app.include_router(departments.router)
     app.include_router(enterprise.router)
+    app.include_router(showing.router)
     app.include_router(verification.router)
     app.include_router(receipts.router)
     app.include_router(matters.router)
@@ -155,6 +158,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.include_router(reform.public_router)
     app.include_router(portal.router)
     app.include_router(portal_reform.router)
+    app.include_router(portal_files.router)
     app.include_router(events.router)
     app.include_router(health.router)
     openapi.install(app)

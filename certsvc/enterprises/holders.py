@@ -54,11 +54,15 @@ def public_holder_view(s: Session, uscc: str, base_url: str) -> dict[str, Any] |
     }
 
 
-def holder_view(s: Session, uscc: str, base_url: str) -> list[dict[str, Any]]:
-    """For the holder itself and for departments with a stated purpose: full records."""
+def holder_view(s: Session, uscc: str, base_url: str, *, own: bool = False) -> list[dict[str, Any]]:
+    """For the holder itself (``own``: each ``pdf_url`` is the holder's own download) and for departments
+    with a stated purpose: full records."""
     out = []
     for lic, ver, lt, dept in holder_licences(s, uscc):
-        out.append(licence_view(lic, ver, lt, dept, base_url))
+        view = licence_view(lic, ver, lt, dept, base_url)
+        if own:
+            view["pdf_url"] = f"{base_url}/api/v1/enterprise/licences/{lic.id}/pdf"
+        out.append(view)
     return out
 
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-import qrcode
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlmodel import Session
@@ -23,10 +21,11 @@ from certsvc.api.models import (
     error_responses,
     media,
 )
-from certsvc.api.responses import content_disposition
+from certsvc.api.responses import content_disposition, qr_png, stored_pdf
 from certsvc.api.uploads import read_pdf_upload
 from certsvc.db.session import session_scope
 from certsvc.enterprises import accounts
+from certsvc.enterprises.files import original_filename, own_original
 from certsvc.enterprises.holders import holder_view, shared_lookup
 from certsvc.enterprises.signature import sign_for_enterprise
 from certsvc.errors import Unauthorized
@@ -61,8 +60,25 @@ def activate(body: ActivateIn, ctx: CtxDep, client: ClientDep) -> dict[str, str]
 def my_licences(ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
     """一企一档: every licence your enterprise holds, whatever its status, newest first."""
     with Session(ctx.engine) as s:
-        items = holder_view(s, ent.uscc, ctx.settings.public_base_url)
+        items = holder_view(s, ent.uscc, ctx.settings.public_base_url, own=True)
     return {"uscc": ent.uscc, "name": ent.name, "items": items}
+
+
+@router.get(
+    "/enterprise/licences/{licence_id}/pdf",
+    response_class=Response,
+    responses={
+        **media("application/pdf", "The sealed original of the licence's current version"),
+        **error_responses(401, 404),
+    },
+)
+def my_licence_pdf(licence_id: str, ctx: CtxDep, ent: EntDep) -> Response:
+    """Download the sealed original of a licence your enterprise holds, whatever its status (the download is
+    audited and written to your access log); another holder's licence is 404."""
+    with session_scope(ctx.engine) as s:
+        lic, ver = own_original(s, ent, licence_id)
+        name = original_filename(lic, ver)
+    return stored_pdf(ctx, ver.stored_sha256, name, "licence")
 
 
 @router.get("/enterprise/receipts", response_model=EnterpriseReceipts, responses=error_responses(401, 422))
@@ -83,12 +99,14 @@ def my_receipts(
 )
 def create_grant(body: GrantIn, ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
     """Share some, or all current, licences with a grantee (授权) for a purpose, 1-90 days (30 by default), with an
-    optional download limit. The share URL is in this answer only: the service keeps just its hash."""
+    optional download limit. Only licences valid now may be shared (422 naming ``licence_ids`` otherwise). The
+    share link is stored hashed and sealed: its QR code stays available to you at the grant's ``qr_url``."""
     base = ctx.settings.public_base_url
     with session_scope(ctx.engine) as s:
         new = grants.create_grant(
             s,
             ent,
+            settings=ctx.settings,
             licence_ids=body.licence_ids,
             all_current=body.all_current,
             grantee_name=body.grantee_name,
@@ -100,7 +118,7 @@ def create_grant(body: GrantIn, ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
         out = grants.grant_summary(new.grant, base)
     out["share_url"] = f"{base}/s/{new.token}"
     out["qr_url"] = f"{base}/s/{new.token}/qr.png"
-    out["note"] = "the share URL is shown once: it is stored only as a hash"
+    out["note"] = "keep the share URL safe: anyone who has it can download within the grant's limits"
     return out
 
 
@@ -116,6 +134,19 @@ def get_grant(grant_id: str, ctx: CtxDep, ent: EntDep) -> dict[str, Any]:
     """One of your enterprise's grants."""
     with Session(ctx.engine) as s:
         return grants.grant_summary(grants.own_grant(s, ent, grant_id), ctx.settings.public_base_url)
+
+
+@router.get(
+    "/enterprise/grants/{grant_id}/qr.png",
+    response_class=Response,
+    responses={**media("image/png", "The grant's share link as a QR code"), **error_responses(401, 404)},
+)
+def grant_qr(grant_id: str, ctx: CtxDep, ent: EntDep) -> Response:
+    """One of your grants' share link as a PNG QR code, to print or show (404 for a grant made before share
+    links were kept: its link was shown only when it was made)."""
+    with Session(ctx.engine) as s:
+        url = grants.share_url_of(s, ctx.settings, ent, grant_id)
+    return Response(qr_png(url), media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
 @router.delete("/enterprise/grants/{grant_id}", response_model=GrantOut, responses=error_responses(401, 404))
@@ -172,11 +203,3 @@ def lookup(
     """共享调用: another department's licences of a holder, for a stated purpose, logged."""
     with session_scope(ctx.engine) as s:
         return shared_lookup(s, dept, uscc, purpose=purpose, type_code=type, base_url=ctx.settings.public_base_url)
-
-
-def qr_png(text: str) -> bytes:
-    """``text`` as a QR code, a PNG (error correction level M)."""
-    img = qrcode.make(text, error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=8, border=4)
-    buf = io.BytesIO()
-    img.save(buf, format="PNG")
-    return buf.getvalue()

@@ -118,7 +118,7 @@ def share_page(token: str, request: Request, ctx: CtxDep) -> Response:
 )
 def share_qr(token: str, ctx: CtxDep) -> Response:
     """The share link as a PNG QR code, to print or show; 404 for a link that does not exist."""
-    from certsvc.api.routes.enterprise import qr_png
+    from certsvc.api.responses import qr_png
     from certsvc.sharing.grants import grant_by_token
 
     with Session(ctx.engine) as s:
