@@ -12,6 +12,7 @@ from certsvc.errors import Denial, Unauthorized
 from certsvc.security import matches, split_bearer
 
 _KINDS = {"csd": "department", "cse": "enterprise"}
+_KEY_WORDS = {"department": "department API key", "enterprise": "enterprise token"}
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
@@ -26,6 +27,10 @@ def _refused(message: str, kind: str, reason: str, cred: ApiCredential | None = 
     return Unauthorized(message, denial=denial)
 
 
+def _article(noun: str) -> str:
+    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
+
+
 def _why_revoked(session: Session, cred: ApiCredential) -> str | None:
     """The reason an enterprise token ended with its business licence, in words for the 401."""
     if cred.kind != "enterprise":
@@ -37,14 +42,14 @@ def _why_revoked(session: Session, cred: ApiCredential) -> str | None:
 def _credential(session: Session, token: str, kind: str) -> ApiCredential:
     parsed = split_bearer(token)
     if parsed is None or _KINDS.get(parsed[0]) != kind:
-        raise _refused(f"not a {kind} key", kind, "malformed")
+        raise _refused(f"this is not {_article(_KEY_WORDS[kind])}", kind, "malformed")
     cred = session.exec(select(ApiCredential).where(ApiCredential.prefix == parsed[1])).first()
     if cred is None or cred.kind != kind:
-        raise _refused(f"unknown or revoked {kind} key", kind, "unknown")
+        raise _refused(f"unknown or revoked {_KEY_WORDS[kind]}", kind, "unknown")
     if cred.revoked_at is not None:
-        raise _refused(_why_revoked(session, cred) or f"unknown or revoked {kind} key", kind, "revoked", cred)
+        raise _refused(_why_revoked(session, cred) or f"unknown or revoked {_KEY_WORDS[kind]}", kind, "revoked", cred)
     if not matches(token, cred.secret_hash):
-        raise _refused(f"unknown or revoked {kind} key", kind, "wrong secret", cred)
+        raise _refused(f"unknown or revoked {_KEY_WORDS[kind]}", kind, "wrong secret", cred)
     now = utcnow()
     if cred.last_used_at is None or now - cred.last_used_at > LAST_USED_RESOLUTION:
         cred.last_used_at = now  # a write per minute at most, not one per request

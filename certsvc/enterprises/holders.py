@@ -27,11 +27,12 @@ def holder_licences(s: Session, uscc: str) -> list[tuple[Licence, LicenceVersion
 
 
 def public_holder_view(s: Session, uscc: str, base_url: str) -> dict[str, Any] | None:
-    """The public page of a USCC (一码展示): current licences first, the rest after; None if it holds none."""
+    """The public page of a USCC (一码展示): current licences first, the rest after; None if it holds none,
+    Invalid (naming ``uscc``) if it is not a valid USCC."""
     try:
         uscc = validate_uscc(uscc)
-    except IdentifierError:
-        return None
+    except IdentifierError as e:
+        raise Invalid(f"uscc: {e}", field="uscc") from e
     views = public_views_of_holder(s.connection(), uscc, base_url)
     if not views:
         return None

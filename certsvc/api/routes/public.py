@@ -22,7 +22,8 @@ from certsvc.api.models import (
     media,
 )
 from certsvc.api.responses import content_disposition
-from certsvc.errors import BadRequest, TooLarge
+from certsvc.errors import BadRequest, Invalid, TooLarge
+from certsvc.identifiers import uscc_words
 from certsvc.licences.lookup import public_view_by_token
 from certsvc.metrics import PAGE_SCANS
 from certsvc.verification.revocation import TSA_QUERY_MAX, Published, ca_certificate, current_crl, time_stamp
@@ -75,20 +76,28 @@ async def verify_page(token: str, request: Request, ctx: CtxDep, at: AtQuery = N
     return HTMLResponse(render("licence.html", request=request, v=view))
 
 
-@router.get("/e/{uscc}", **_page(EnterprisePage, "Every licence held under the USCC (一码展示)", 404))
+@router.get("/e/{uscc}", **_page(EnterprisePage, "Every licence held under the USCC (一码展示)", 404, 422))
 def enterprise_page(uscc: str, request: Request, ctx: CtxDep) -> Response:
-    """一码展示: every licence of the holder, current ones first, newest first."""
+    """一码展示: every licence of the holder, current ones first, newest first; 422 naming ``uscc`` for a
+    code that is not a valid USCC, 404 for one that holds no licence here."""
     from certsvc.enterprises.holders import public_holder_view
 
-    with Session(ctx.engine) as s:
-        view = public_holder_view(s, uscc, ctx.settings.public_base_url)
+    try:
+        with Session(ctx.engine) as s:
+            view = public_holder_view(s, uscc, ctx.settings.public_base_url)
+    except Invalid as e:
+        if wants_json(request):
+            raise
+        words = {"reason": e.message.removeprefix("uscc: "), "reason_zh": uscc_words(uscc)}
+        page = render("not_found.html", request=request, what="uscc", code=uscc, **words)
+        return HTMLResponse(page, status_code=422)
     if view is None:
         if wants_json(request):
             return JSONResponse(
                 {"error": {"code": "not_found", "message": "no licences of this code are held at this service"}},
                 status_code=404,
             )
-        return HTMLResponse(render("not_found.html", request=request), status_code=404)
+        return HTMLResponse(render("not_found.html", request=request, what="holder", code=uscc), status_code=404)
     if wants_json(request):
         return JSONResponse(view)
     return HTMLResponse(render("enterprise.html", request=request, e=view))

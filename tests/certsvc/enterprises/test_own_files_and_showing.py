@@ -172,3 +172,25 @@ def test_show_of_another_holders_licence_is_422(service, ent, other_ent) -> None
 def test_unknown_show_code_is_404(service) -> None:
     r = service.client.get("/l/" + "A" * 32, headers=JSON)
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+
+
+# --- words ------------------------------------------------------------------------------------
+
+
+def test_a_department_key_on_an_enterprise_route_says_what_it_is_not(service) -> None:
+    r = service.client.get("/api/v1/enterprise/licences", headers=service.health.auth)
+    assert r.status_code == 401 and r.json()["error"]["message"] == "this is not an enterprise token"
+    r = service.client.get("/api/v1/licence-types", headers={"Authorization": "Bearer cse_abc_def"})
+    assert r.status_code == 401 and r.json()["error"]["message"] == "this is not a department API key"
+
+
+def test_a_used_up_share_link_says_so_in_a_sentence(service, ent, grant) -> None:
+    g = grant(max_downloads=1)
+    view = service.client.get(_path(g["share_url"]), headers=JSON).json()
+    url = _path(view["licences"][0]["download_url"])
+    assert service.client.get(url).status_code == 200
+    refused = service.client.get(url)
+    assert refused.status_code == 410
+    assert refused.json()["error"]["message"] == "this share link has no downloads left (下载次数已用完)"
+    page = service.client.get(_path(g["share_url"]), headers=JSON)
+    assert page.json()["error"]["message"] == "this share link has no downloads left (下载次数已用完)"
