@@ -49,3 +49,21 @@ def test_demo_enterprise_has_a_receipt_with_a_material_outstanding(demo) -> None
     r = httpx.get(f"{base}/api/v1/enterprise/receipts", headers={"Authorization": f"Bearer {token['token']}"})
     [receipt] = r.json()["items"]
     assert receipt["materials_state"] == "pending" and receipt["outstanding"][0]["name"] == "卫生检测报告"
+
+
+def test_demo_permits_come_from_the_departments_that_issue_them(demo) -> None:
+    """食品经营许可证 from the market regulator, 建筑施工企业安全生产许可证 from the housing and construction bureau."""
+    from certsvc.demo import BUILDER, ENTERPRISES
+
+    base, _out = demo
+    issuers = {}
+    for _name, uscc, *_rest in ENTERPRISES:
+        page = httpx.get(f"{base}/e/{uscc}", headers={"Accept": "application/json"}).json()
+        issuers |= {v["licence_type_name"]: v["issuer"] for v in page["current"]}
+        if uscc == BUILDER:
+            assert "食品经营许可证" not in {v["licence_type_name"] for v in page["current"]}
+    assert issuers == {
+        "营业执照": "深圳市市场监督管理局",
+        "食品经营许可证": "深圳市市场监督管理局",
+        "建筑施工企业安全生产许可证": "深圳市住房和建设局",
+    }
