@@ -100,6 +100,7 @@ def show_detail(s: Session, ent: Enterprise, show_id: str, base_url: str) -> Sho
     show = showing.own_show(s, ent, show_id)
     held = holdings(s, ent, base_url)
     shown = [held.by_id[i] for i in show.licence_ids if i in held.by_id]
+    shown.sort(key=lambda v: v["licence_type"] != "YYZZ")  # the business licence first, as the scanner sees it
     return ShowDetail(show, shown, showing.remaining_seconds(show))
 
 

@@ -21,7 +21,13 @@ from certsvc.schemas import ShowIn
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 
-DURATIONS = [(30, "30 秒"), (60, "1 分钟"), (120, "2 分钟"), (300, "5 分钟"), (600, "10 分钟")]
+DURATIONS = [
+    (30, "30 秒 · 30 s"),
+    (60, "1 分钟 · 1 min"),
+    (120, "2 分钟 · 2 min"),
+    (300, "5 分钟 · 5 min"),
+    (600, "10 分钟 · 10 min"),
+]
 DEFAULT_SECONDS = 120
 REFRESH_EVERY = 15  # seconds: the page refreshes itself to count down, and once more when the code expires
 

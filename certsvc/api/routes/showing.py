@@ -70,7 +70,8 @@ def show_page(token: str, request: Request, ctx: CtxDep) -> Response:
         status = http_status(e) or 404
         if wants_json(request):
             return JSONResponse(service_error_body(e), status_code=status)
-        return HTMLResponse(render("show_gone.html", request=request, status=status, message=e.message), status)
+        expired = e.message == showing.EXPIRED
+        return HTMLResponse(render("show_gone.html", request=request, status=status, expired=expired), status)
     for licence_id in found.licence_ids:
         ctx.scans.add(licence_id)
     headers = {"Cache-Control": "no-store"}

@@ -144,7 +144,7 @@ def test_show_is_410_once_expired(service, ent) -> None:
         page = service.client.get(_path(shown["url"]))
         png = service.client.get(_path(shown["qr_url"]))
     assert r.status_code == 410 and r.json()["error"]["code"] == "gone" and "expired" in r.json()["error"]["message"]
-    assert page.status_code == 410 and "亮照码已失效" in page.text
+    assert page.status_code == 410 and "亮照码已失效" in page.text and "此码已过期" in page.text
     assert png.status_code == 410
 
 
@@ -153,6 +153,8 @@ def test_show_is_410_once_the_business_licence_is_revoked(service, ent) -> None:
     _revoke(service, service.market, ent.business_licence["id"])
     r = service.client.get(_path(shown["url"]), headers=JSON)
     assert r.status_code == 410 and "business licence was revoked" in r.json()["error"]["message"]
+    page = service.client.get(_path(shown["url"]))
+    assert page.status_code == 410 and "营业执照已撤销" in page.text
 
 
 def test_show_duration_is_30_to_600_seconds(service, ent) -> None:
