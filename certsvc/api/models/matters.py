@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from certsvc.api.models.base import IsoDate, IsoDateTime, Out
 from certsvc.api.models.licences import ReceiptOut
 
@@ -36,6 +38,7 @@ class EnterpriseReceipt(Out):
     department: str
     issued_at: IsoDateTime
     verify_url: str
+    pdf_url: str = Field(description="the sealed receipt PDF, for the enterprise itself")
     materials_state: MaterialsState
     materials_missing: list[TrackedMaterial]
     outstanding: list[TrackedMaterial]

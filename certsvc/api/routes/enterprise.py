@@ -25,7 +25,7 @@ from certsvc.api.responses import content_disposition, qr_png, stored_pdf
 from certsvc.api.uploads import read_pdf_upload
 from certsvc.db.session import session_scope
 from certsvc.enterprises import accounts
-from certsvc.enterprises.files import original_filename, own_original
+from certsvc.enterprises.files import original_filename, own_original, own_receipt, receipt_filename
 from certsvc.enterprises.holders import holder_view, shared_lookup
 from certsvc.enterprises.signature import sign_for_enterprise
 from certsvc.errors import Unauthorized
@@ -92,6 +92,20 @@ def my_receipts(
     (容缺受理) and their due dates: ``outstanding``, ``overdue`` once past due, or ``received``."""
     with Session(ctx.engine) as s:
         return enterprise_receipts(s, ent, ctx.settings.public_base_url, limit=limit, cursor=cursor)
+
+
+@router.get(
+    "/enterprise/receipts/{receipt_id}/pdf",
+    response_class=Response,
+    responses={**media("application/pdf", "The sealed acceptance receipt"), **error_responses(401, 404)},
+)
+def my_receipt_pdf(receipt_id: str, ctx: CtxDep, ent: EntDep) -> Response:
+    """Download the sealed PDF of an acceptance receipt issued to your enterprise (the download is audited);
+    another applicant's receipt is 404."""
+    with session_scope(ctx.engine) as s:
+        rec = own_receipt(s, ent, receipt_id)
+        name, sha = receipt_filename(rec), rec.pdf_sha256
+    return stored_pdf(ctx, sha, name, "receipt")
 
 
 @router.post(

@@ -14,7 +14,7 @@ from certsvc.api.portal.pages import error_page, error_status, page, redirect
 from certsvc.api.responses import qr_png, stored_pdf
 from certsvc.db.session import session_scope
 from certsvc.enterprises import portal, showing
-from certsvc.enterprises.files import original_filename, own_original
+from certsvc.enterprises.files import original_filename, own_original, own_receipt, receipt_filename
 from certsvc.enterprises.holders import CURRENT
 from certsvc.errors import ServiceError
 from certsvc.schemas import ShowIn
@@ -46,6 +46,22 @@ def licence_pdf(licence_id: str, request: Request, ctx: CtxDep) -> Response:
             return error_page(ctx, 404, "没有这本证照 · No such licence.", sess=sess)
         name, sha = original_filename(lic, ver), ver.stored_sha256
     return stored_pdf(ctx, sha, name, "licence")
+
+
+@router.get("/receipts/{receipt_id}.pdf", response_class=Response)
+def receipt_pdf(receipt_id: str, request: Request, ctx: CtxDep) -> Response:
+    """Download the sealed PDF of an acceptance receipt issued to the enterprise (audited)."""
+    with session_scope(ctx.engine) as s:
+        sess = web_session.signed_in(request, ctx, s)
+        if sess is None:
+            return web_session.not_signed_in(ctx)
+        try:
+            rec = own_receipt(s, sess.enterprise, receipt_id)
+        except ServiceError as e:
+            web_session.refused(request, e)
+            return error_page(ctx, 404, "没有这份回执 · No such receipt.", sess=sess)
+        name, sha = receipt_filename(rec), rec.pdf_sha256
+    return stored_pdf(ctx, sha, name, "receipt")
 
 
 def _show_form(request: Request, ctx: CtxDep, status: int = 200, error: str | None = None) -> Response:

@@ -274,3 +274,24 @@ def test_signing_in_and_out_are_in_the_audit_log(service, portal) -> None:
         mine = (AuditEvent.actor_kind == "enterprise") & (AuditEvent.actor_id == str(ent_id))
         actions = [e.action for e in s.exec(select(AuditEvent).where(mine).order_by(AuditEvent.id))]
     assert actions[-2:] == ["portal.signin", "portal.signout"]
+
+
+def test_portal_downloads_originals_and_receipts_of_its_own(service, portal) -> None:
+    c, ent, _csrf_token = portal
+    body = {
+        "applicant_name": ent.name,
+        "applicant_uscc": ent.uscc,
+        "matter": "公共场所卫生许可",
+        "application_number": "P-1",
+    }
+    rec = service.client.post("/api/v1/receipts", headers=service.health.auth, json=body).json()
+    listed = c.get("/portal/receipts").text
+    assert f'href="/portal/receipts/{rec["id"]}.pdf"' in listed
+    pdf = c.get(f"/portal/receipts/{rec['id']}.pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    lid = ent.food_licence["id"]
+    assert f'href="/portal/licences/{lid}/pdf"' in c.get("/portal/licences").text
+    original = c.get(f"/portal/licences/{lid}/pdf")
+    assert original.status_code == 200 and original.headers["content-type"] == "application/pdf"
+    other = make_enterprise(service, "深圳市别家有限公司")
+    assert c.get(f"/portal/licences/{other.food_licence['id']}/pdf").status_code == 404

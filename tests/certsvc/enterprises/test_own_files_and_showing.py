@@ -76,6 +76,23 @@ def test_another_holders_licence_is_404_and_a_recorded_denial(service, ent, othe
     assert service.client.get(f"/api/v1/enterprise/licences/{lid}/pdf").status_code == 401
 
 
+def test_receipts_issued_to_the_enterprise_download_from_its_list(service, ent, other_ent) -> None:
+    body = {
+        "applicant_name": ent.name,
+        "applicant_uscc": ent.uscc,
+        "matter": "公共场所卫生许可",
+        "application_number": "B-1",
+    }
+    issued = service.client.post("/api/v1/receipts", headers=service.health.auth, json=body)
+    assert issued.status_code == 201, issued.text
+    [item] = service.client.get("/api/v1/enterprise/receipts", headers=ent.auth).json()["items"]
+    pdf = service.client.get(_path(item["pdf_url"]), headers=ent.auth)
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert hashlib.sha256(pdf.content).hexdigest() == issued.json()["sha256"]
+    assert len(_audited(service, "receipt.download", item["id"])) == 1
+    assert service.client.get(_path(item["pdf_url"]), headers=other_ent.auth).status_code == 404
+
+
 # --- grants -----------------------------------------------------------------------------------
 
 
