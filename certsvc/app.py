@@ -22,11 +22,13 @@ from certsvc.api.routes import (
     health,
     matters,
     portal,
+    portal_files,
     portal_reform,
     portal_sign,
     public,
     receipts,
     reform,
+    showing,
     tokens,
     verification,
 )
@@ -156,6 +158,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.include_router(departments.router)
     app.include_router(enterprise.router)
     app.include_router(tokens.router)
+    app.include_router(showing.router)
     app.include_router(verification.router)
     app.include_router(receipts.router)
     app.include_router(matters.router)
@@ -164,6 +167,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.include_router(portal.router)
     app.include_router(portal_reform.router)
     app.include_router(portal_sign.router)
+    app.include_router(portal_files.router)
     app.include_router(events.router)
     app.include_router(health.router)
     openapi.install(app)

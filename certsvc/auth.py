@@ -51,7 +51,7 @@ def _why_revoked(session: Session, cred: ApiCredential) -> str:
 def _credential(session: Session, token: str, kind: str) -> ApiCredential:
     parsed = split_bearer(token)
     if parsed is None or _KINDS.get(parsed[0]) != kind:
-        raise _refused(f"not {'an' if kind == 'enterprise' else 'a'} {kind} {_NOUN[kind]}", kind, "malformed")
+        raise _refused(f"this is not {'an' if kind == 'enterprise' else 'a'} {kind} {_NOUN[kind]}", kind, "malformed")
     cred = session.exec(select(ApiCredential).where(ApiCredential.prefix == parsed[1])).first()
     if cred is None or cred.kind != kind or not matches(token, cred.secret_hash):
         raise _refused(f"unknown {kind} {_NOUN[kind]}", kind, "unknown" if cred is None else "wrong secret", cred)

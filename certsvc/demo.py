@@ -1,5 +1,8 @@
-"""Demo data: a market regulator, a health department, enterprises, business licences, permits,
-the catalogue of matters (one of each reform mode) and a receipt with a material still missing (容缺)."""
+"""Demo data as a Chinese official would recognise it: the market regulator (市场监督管理局) issues
+business licences and food business licences, the health commission (卫生健康委员会) public-place
+health licences, the housing and construction bureau (住房和建设局) construction work safety licences;
+enterprises holding them, the catalogue of matters (one of each reform mode) and a receipt with a
+material still missing (容缺)."""
 
 from __future__ import annotations
 
@@ -27,6 +30,22 @@ from certsvc.schemas import MatterIn, MissingMaterial, ReceiptIn
 
 MARKET = ("深圳市市场监督管理局", make_uscc("11440300", "MB2C9204"), "SZSJ")
 HEALTH = ("深圳市卫生健康委员会", make_uscc("11440300", "MB2C9305"), "SZWJ")
+HOUSING = ("深圳市住房和建设局", make_uscc("11440300", "MB2C9406"), "SZZJ")
+# 建筑施工企业安全生产许可证, with the fields the certificate prints (《建筑施工企业安全生产许可证管理规定》)
+HOUSING_TYPES: list[dict[str, Any]] = [
+    {
+        "code": "AQSC",
+        "name": "建筑施工企业安全生产许可证",
+        "fields": [
+            {"name": "主要负责人", "required": True},
+            {"name": "单位地址", "required": True},
+            {"name": "经济类型", "required": True},
+            {"name": "许可范围", "required": True},
+        ],
+        "validity_days": 1095,
+        "reform_mode": "approval",
+    },
+]
 # The food business licence (食品经营许可证) as POST /licence-types takes it: the tests and the benchmark
 # define it under their health department; the demo, like the 证照分离 catalogue, under the market regulator.
 FOOD_LICENCE_TYPE: dict[str, Any] = {
@@ -144,10 +163,27 @@ MATTERS: list[tuple[str, dict[str, Any]]] = [  # (department code, POST /matters
         },
     ),
 ]
-ENTERPRISES: list[tuple[str, str, HolderKind, str, str]] = [
-    ("深圳市鹏城餐饮管理有限公司", make_uscc("91440300", "MA5G0A1B"), "enterprise", "有限责任公司", "张伟"),
-    ("深圳市南山区王䶮堃小吃店", make_uscc("92440300", "MA5G0C2D"), "individual", "个体工商户", "王䶮堃"),
+# (name, USCC, holder kind, 类型 as the business licence prints it, legal representative or operator, 经营范围)
+ENTERPRISES: list[tuple[str, str, HolderKind, str, str, str]] = [
+    (
+        "深圳市鹏城餐饮管理有限公司",
+        make_uscc("91440300", "MA5G0A1B"),
+        "enterprise",
+        "有限责任公司",
+        "张伟",
+        "餐饮服务；食品销售；餐饮管理",
+    ),
+    ("深圳市南山区王䶮堃小吃店", make_uscc("92440300", "MA5G0C2D"), "individual", "个体工商户", "王䶮堃", "小吃服务"),
+    (
+        "深圳市安居建设工程有限公司",
+        make_uscc("91440300", "MA5G0E3F"),
+        "enterprise",
+        "有限责任公司",
+        "李建国",
+        "房屋建筑工程施工总承包；市政公用工程施工总承包；建筑装饰装修工程",
+    ),
 ]
+BUILDER = ENTERPRISES[2][1]  # the construction company: it holds a safety licence, not a food licence
 
 
 def _already_loaded(ctx: Context, s: Session) -> str:
@@ -173,6 +209,9 @@ async def load_demo(ctx: Context) -> str:
             return _already_loaded(ctx, s)
         market = add_department(s, ctx.keyring, name=MARKET[0], uscc=MARKET[1], code=MARKET[2], registrar=True)
         health = add_department(s, ctx.keyring, name=HEALTH[0], uscc=HEALTH[1], code=HEALTH[2])
+        housing = add_department(s, ctx.keyring, name=HOUSING[0], uscc=HOUSING[1], code=HOUSING[2])
+        for body in HOUSING_TYPES:
+            create_licence_type(s, housing.department, **body)
         for body in MARKET_TYPES:
             create_licence_type(s, market.department, **body)
         for body in HEALTH_TYPES:
@@ -182,46 +221,59 @@ async def load_demo(ctx: Context) -> str:
             create_matter(s, owners[dept_code], MatterIn(**matter))
     lines = ["certsvc demo data", ""]
     base = ctx.settings.public_base_url
-    for name, uscc, kind, kind_name, person in ENTERPRISES:
+    for name, uscc, kind, kind_name, person, scope in ENTERPRISES:
+        fields: dict[str, Any] = {"类型": kind_name, "经营范围": scope}
+        if kind == "enterprise":
+            fields |= {"法定代表人": person, "注册资本": "人民币1000万元", "住所": "深圳市南山区粤海街道科技园路1号"}
+        else:
+            fields |= {"住所": "深圳市南山区南头街道南头古城东街12号"}  # the operator's name is the holder's
         bl = await svc.issue(
             ctx,
             market.department,
-            svc.IssueRequest(
-                licence_type="YYZZ",
-                holder_uscc=uscc,
-                holder_name=name,
-                holder_kind=kind,
-                fields={
-                    "类型": kind_name,
-                    "法定代表人" if kind == "enterprise" else "经营者": person,
-                    "经营范围": "餐饮服务；食品销售",
-                    "注册资本": "人民币100万元" if kind == "enterprise" else None,
-                    "住所": "深圳市南山区粤海街道科技园路1号",
-                }
-                if kind == "enterprise"
-                else {"类型": kind_name, "经营范围": "小吃服务", "住所": "深圳市南山区南头街道"},
-            ),
+            svc.IssueRequest(licence_type="YYZZ", holder_uscc=uscc, holder_name=name, holder_kind=kind, fields=fields),
         )
-        food = await svc.issue(
-            ctx,
-            market.department,
-            svc.IssueRequest(
-                licence_type="SPJY",
-                holder_uscc=uscc,
-                holder_name=name,
-                holder_kind=kind,
-                fields={
-                    "经营场所": "深圳市南山区科技园路1号",
-                    "主体业态": "餐饮服务经营者",
-                    "经营项目": "热食类食品制售",
-                    "负责人": person,
-                },
-            ),
-        )
+        if uscc == BUILDER:
+            permit_words = "建筑施工企业安全生产许可证 safety licence"
+            permit = await svc.issue(
+                ctx,
+                housing.department,
+                svc.IssueRequest(
+                    licence_type="AQSC",
+                    holder_uscc=uscc,
+                    holder_name=name,
+                    holder_kind=kind,
+                    fields={
+                        "主要负责人": person,
+                        "单位地址": "深圳市福田区福中三路2008号",
+                        "经济类型": "有限责任公司",
+                        "许可范围": "建筑施工",
+                    },
+                ),
+            )
+        else:
+            permit_words = "食品经营许可证 food licence"
+            permit = await svc.issue(
+                ctx,
+                market.department,
+                svc.IssueRequest(
+                    licence_type="SPJY",
+                    holder_uscc=uscc,
+                    holder_name=name,
+                    holder_kind=kind,
+                    fields={
+                        "经营场所": "深圳市南山区科技园路1号"
+                        if kind == "enterprise"
+                        else "深圳市南山区南头街道南头古城东街12号",
+                        "主体业态": "餐饮服务经营者" if kind == "enterprise" else "小餐饮",
+                        "经营项目": "热食类食品制售" if kind == "enterprise" else "热食类食品制售（简单制售）",
+                        "负责人": person,
+                    },
+                ),
+            )
         lines += [
             f"{name} ({uscc})",
             f"  营业执照 business licence:  {bl.verify_url}",
-            f"  食品经营许可证 food licence: {food.verify_url}",
+            f"  {permit_words}: {permit.verify_url}",
             f"  一码展示 all licences:       {base}/e/{uscc}",
             f"  enterprise activation code:  {bl.activation_code}",
             "",
@@ -243,6 +295,7 @@ async def load_demo(ctx: Context) -> str:
         f"事项清单 catalogue of matters:  {base}/catalogue",
         f"{MARKET[0]} ({MARKET[2]}) API key: {market.api_key}",
         f"{HEALTH[0]} ({HEALTH[2]}) API key: {health.api_key}",
+        f"{HOUSING[0]} ({HOUSING[2]}) API key: {housing.api_key}",
         f"API docs: {base}/docs · enterprise portal: {base}/portal",
     ]
     keys_file = demo_keys_path(ctx.settings)

@@ -34,7 +34,11 @@ _AUTHORITY_KINDS = {
 
 
 class IdentifierError(ValueError):
-    """An identifier that is not well formed; the message says why."""
+    """An identifier that is not well formed; the message says why (``zh``: the same in Chinese, for pages)."""
+
+    def __init__(self, message: str, zh: str | None = None) -> None:
+        super().__init__(message)
+        self.zh = zh or message
 
 
 def uscc_check_char(first17: str) -> str:
@@ -53,27 +57,52 @@ def org_code_check_char(first8: str) -> str:
 def validate_uscc(value: str) -> str:
     """Return the normalised USCC or raise :class:`IdentifierError` naming what is wrong."""
     if not isinstance(value, str):
-        raise IdentifierError("must be a string of 18 characters")
+        raise IdentifierError("must be a string of 18 characters", "应为 18 位字符")
     code = value.strip().upper()
     if len(code) != 18:
-        raise IdentifierError(f"must be 18 characters, got {len(code)}")
+        raise IdentifierError(f"must be 18 characters, got {len(code)}", f"应为 18 位，实为 {len(code)} 位")
     bad = [c for c in code if c not in USCC_ALPHABET]
     if bad:
-        raise IdentifierError(f"character {bad[0]!r} is not allowed (I, O, S, V, Z are never used)")
+        raise IdentifierError(
+            f"character {bad[0]!r} is not allowed (I, O, S, V, Z are never used)",
+            f"含有不允许的字符 {bad[0]!r}（不使用 I、O、S、V、Z）",
+        )
     authority, kind = code[0], code[1]
     if authority not in _AUTHORITY_KINDS:
-        raise IdentifierError(f"registration authority {authority!r} does not exist")
+        raise IdentifierError(
+            f"registration authority {authority!r} does not exist", f"第 1 位登记管理部门代码 {authority!r} 不存在"
+        )
     if kind not in _AUTHORITY_KINDS[authority]:
-        raise IdentifierError(f"organisation kind {kind!r} is not used by authority {authority!r}")
+        raise IdentifierError(
+            f"organisation kind {kind!r} is not used by authority {authority!r}",
+            f"第 2 位机构类别代码 {kind!r} 与登记管理部门 {authority!r} 不符",
+        )
     if not code[2:8].isdigit():
-        raise IdentifierError("positions 3-8 must be the 6-digit administrative division code")
+        raise IdentifierError(
+            "positions 3-8 must be the 6-digit administrative division code", "第 3 至 8 位应为 6 位行政区划代码"
+        )
     expected = uscc_check_char(code[:17])
     if code[17] != expected:
-        raise IdentifierError(f"check character is {code[17]!r}, expected {expected!r}")
+        raise IdentifierError(
+            f"check character is {code[17]!r}, expected {expected!r}",
+            f"第 18 位校验码为 {code[17]!r}，应为 {expected!r}",
+        )
     org = code[8:17]
     if any(c not in _ORG_ALPHABET for c in org[:8]) or org_code_check_char(org[:8]) != org[8]:
-        raise IdentifierError("positions 9-17 are not a valid organisation code (GB 11714 check failed)")
+        raise IdentifierError(
+            "positions 9-17 are not a valid organisation code (GB 11714 check failed)",
+            "第 9 至 17 位不是有效的组织机构代码（GB 11714 校验不通过）",
+        )
     return code
+
+
+def uscc_words(value: str) -> str:
+    """What is wrong with ``value`` as a USCC, in Chinese, for a page a person reads ("" if nothing is)."""
+    try:
+        validate_uscc(value)
+    except IdentifierError as e:
+        return e.zh
+    return ""
 
 
 def is_valid_uscc(value: str) -> bool:

@@ -102,6 +102,14 @@ class GrantIn(RequestModel):
     max_downloads: int | None = None
 
 
+class ShowIn(RequestModel):
+    """A live showing (亮照): some licences, or all current ones, shown through a code that expires in 30-600 s."""
+
+    licence_ids: list[str] | None = Field(default=None, max_length=200)
+    all_current: bool = False
+    expires_in_seconds: int = Field(default=120, ge=30, le=600)
+
+
 class MissingMaterial(RequestModel):
     """A material the applicant still has to hand in, and by when."""
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import re
 import unicodedata
 from urllib.parse import quote
 
+import qrcode
 from fastapi.responses import Response
 
 from certsvc.context import Context
@@ -32,3 +34,11 @@ def stored_pdf(ctx: Context, sha256: str, filename: str, what: str) -> Response:
     if data is None:
         raise NotFound(f"the PDF of this {what} is missing from the blob store")
     return Response(data, media_type="application/pdf", headers={"Content-Disposition": content_disposition(filename)})
+
+
+def qr_png(text: str) -> bytes:
+    """``text`` as a QR code, a PNG (error correction level M)."""
+    img = qrcode.make(text, error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=8, border=4)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()

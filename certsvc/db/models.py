@@ -254,6 +254,24 @@ class Grant(SQLModel, table=True):
     downloads: int = 0
     revoked_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    # the share token sealed (certsvc.sealed) so that its owner can see its link and QR again; None
+    # for grants made before it was kept
+    token_sealed: str | None = None
+
+
+class LiveShow(SQLModel, table=True):
+    """A live showing (亮照): a short-lived code that shows chosen licences of an enterprise at a counter."""
+
+    __tablename__ = "live_show"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    enterprise_id: int = Field(index=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    token_sealed: str
+    licence_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    all_current: bool = False
+    seconds: int
+    expires_at: datetime
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class AccessEvent(SQLModel, table=True):

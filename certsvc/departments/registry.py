@@ -132,9 +132,9 @@ def _check_fields(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for i, f in enumerate(fields):
         name = str(f.get("name", "")).strip()
         if not name or len(name) > 64:
-            raise Invalid(f"fields[{i}].name: required, at most 64 characters", field=f"fields[{i}].name")
+            raise Invalid(f"fields.{i}.name: required, at most 64 characters", field=f"fields.{i}.name")
         if name in seen:
-            raise Invalid(f"fields[{i}].name: {name!r} appears twice", field=f"fields[{i}].name")
+            raise Invalid(f"fields.{i}.name: {name!r} appears twice", field=f"fields.{i}.name")
         seen.add(name)
         out.append({"name": name, "required": bool(f.get("required", False)), "private": bool(f.get("private", False))})
     return out

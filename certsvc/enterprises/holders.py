@@ -13,8 +13,11 @@ from certsvc.db.paging import Page, PageRequest, page_of, page_query
 from certsvc.enterprises.accounts import log_access
 from certsvc.errors import Invalid
 from certsvc.identifiers import IdentifierError, validate_uscc
+from certsvc.licences import status as st
 from certsvc.licences.lookup import HELD, current_clause, held_licences, public_views_of_holder
 from certsvc.licences.views import licence_view
+
+CURRENT = {st.VALID, st.SUSPENDED}  # the statuses a holder's licence is shown and shared as current
 
 
 def holder_licences(s: Session, uscc: str) -> list[tuple[Licence, LicenceVersion, LicenceType, Department]]:
@@ -26,10 +29,18 @@ def holder_licences(s: Session, uscc: str) -> list[tuple[Licence, LicenceVersion
 
 
 def holder_page(
-    s: Session, uscc: str, base_url: str, page: PageRequest, *, current: bool = False, type_code: str | None = None
+    s: Session,
+    uscc: str,
+    base_url: str,
+    page: PageRequest,
+    *,
+    current: bool = False,
+    type_code: str | None = None,
+    own: bool = False,
 ) -> Page[dict[str, Any]]:
     """A page of the full records of a holder's licences, newest first; only current ones with ``current``,
-    only those of a licence type with ``type_code``."""
+    only those of a licence type with ``type_code``; for the holder itself (``own``) each ``pdf_url`` is the
+    holder's own download."""
     stmt = held_licences(Licence, LicenceVersion, LicenceType, Department)
     if current:
         stmt = stmt.where(current_clause())
@@ -38,17 +49,21 @@ def holder_page(
     params = {"key": uscc, "today": today()}
     rows = s.exec(page_query(stmt, HELD, page), params=params).all()  # type: ignore[call-overload]
     found: Page[Any] = page_of(rows, HELD, page, lambda r: (r[0].created_at, r[0].id))
-    return Page([licence_view(r[0], r[1], r[2], r[3], base_url) for r in found.items], found.next_cursor)
+    views = [licence_view(r[0], r[1], r[2], r[3], base_url) for r in found.items]
+    if own:
+        for v, r in zip(views, found.items, strict=True):
+            v["pdf_url"] = f"{base_url}/api/v1/enterprise/licences/{r[0].id}/pdf"
+    return Page(views, found.next_cursor)
 
 
 def public_holder_view(s: Session, uscc: str, base_url: str, page: PageRequest) -> dict[str, Any] | None:
     """A page of the public view of a USCC (一码展示): current licences first (the business licence, the holder's
     identity, first of all), then the rest, newest first; each says whether it is ``current``. None if it holds
-    none (or the USCC is not one)."""
+    none; Invalid (naming ``uscc``) if it is not a valid USCC."""
     try:
         uscc = validate_uscc(uscc)
-    except IdentifierError:
-        return None
+    except IdentifierError as e:
+        raise Invalid(f"uscc: {e}", field="uscc") from e
     found = public_views_of_holder(s.connection(), uscc, base_url, page)
     views = found.items
     if not views and not page.cursor:
@@ -69,11 +84,15 @@ def public_holder_view(s: Session, uscc: str, base_url: str, page: PageRequest) 
     }
 
 
-def holder_view(s: Session, uscc: str, base_url: str) -> list[dict[str, Any]]:
-    """For the holder itself and for departments with a stated purpose: full records."""
+def holder_view(s: Session, uscc: str, base_url: str, *, own: bool = False) -> list[dict[str, Any]]:
+    """For the holder itself (``own``: each ``pdf_url`` is the holder's own download) and for departments
+    with a stated purpose: full records."""
     out = []
     for lic, ver, lt, dept in holder_licences(s, uscc):
-        out.append(licence_view(lic, ver, lt, dept, base_url))
+        view = licence_view(lic, ver, lt, dept, base_url)
+        if own:
+            view["pdf_url"] = f"{base_url}/api/v1/enterprise/licences/{lic.id}/pdf"
+        out.append(view)
     return out
 
 

@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from certsvc.db.models import Enterprise, Grant
-from certsvc.enterprises import accounts
+from certsvc.core.config import Settings
+from certsvc.db.models import Enterprise, Grant, LiveShow
+from certsvc.enterprises import accounts, showing
 from certsvc.enterprises.holders import holder_view
 from certsvc.schemas import GrantIn
 from certsvc.sharing import grants as sharing
@@ -27,7 +28,7 @@ class Holdings:
 
 def holdings(s: Session, ent: Enterprise, base_url: str) -> Holdings:
     """The enterprise's licences, as its portal lists them."""
-    return Holdings(holder_view(s, ent.uscc, base_url))
+    return Holdings(holder_view(s, ent.uscc, base_url, own=True))
 
 
 @dataclass(frozen=True)
@@ -43,18 +44,28 @@ def grants_overview(s: Session, ent: Enterprise, base_url: str, limit: int) -> G
     return GrantsOverview(holdings(s, ent, base_url), sharing.grants_of(s, ent, limit))
 
 
+def create_grant(s: Session, ent: Enterprise, body: GrantIn, settings: Settings) -> sharing.NewGrant:
+    """Create a grant from the portal's form."""
+    return sharing.create_grant(s, ent, settings=settings, **body.model_dump())
+
+
 @dataclass(frozen=True)
-class CreatedGrant:
-    """A grant just created (with its one-time token) and the licences, to show what it shares."""
+class GrantDetail:
+    """One grant as its page shows it: the grant, the licences, and its share URL while it can be used
+    (None once it has ended, or for a grant made before share links were kept)."""
 
-    new: sharing.NewGrant
+    grant: Grant
     holdings: Holdings
+    share_url: str | None
 
 
-def create_grant(s: Session, ent: Enterprise, body: GrantIn, base_url: str) -> CreatedGrant:
-    """Create a grant from the portal's form, and read the licences its page shows."""
-    new = sharing.create_grant(s, ent, **body.model_dump())
-    return CreatedGrant(new, holdings(s, ent, base_url))
+def grant_detail(s: Session, ent: Enterprise, grant_id: str, settings: Settings) -> GrantDetail:
+    """One of the enterprise's grants, with its licences and (while active) its share URL; NotFound if not its own."""
+    g = sharing.own_grant(s, ent, grant_id)
+    url = None
+    if sharing.grant_state(g) == "active" and g.token_sealed:
+        url = sharing.share_url_of(s, settings, ent, grant_id)
+    return GrantDetail(g, holdings(s, ent, settings.public_base_url), url)
 
 
 @dataclass(frozen=True)
@@ -72,3 +83,30 @@ def access_log(s: Session, ent: Enterprise, base_url: str, *, page: int, per_pag
     held = holdings(s, ent, base_url)
     grant_ids = {e["grant_id"] for e in log["items"] if e["grant_id"]}
     return AccessLog(log, held, sharing.grants_named(s, ent, grant_ids))
+
+
+@dataclass(frozen=True)
+class ShowDetail:
+    """A live code of the enterprise, as its portal page shows it: the code, the licences it shows,
+    seconds left (0 once expired)."""
+
+    show: LiveShow
+    licences: list[dict[str, Any]]
+    seconds_left: int
+
+
+def show_detail(s: Session, ent: Enterprise, show_id: str, base_url: str) -> ShowDetail:
+    """One of the enterprise's live codes with the licences it shows; NotFound if not its own."""
+    show = showing.own_show(s, ent, show_id)
+    held = holdings(s, ent, base_url)
+    shown = [held.by_id[i] for i in show.licence_ids if i in held.by_id]
+    shown.sort(key=lambda v: v["licence_type"] != "YYZZ")  # the business licence first, as the scanner sees it
+    return ShowDetail(show, shown, showing.remaining_seconds(show))
+
+
+def show_qr_url(s: Session, ent: Enterprise, show_id: str, settings: Settings) -> str:
+    """The URL one of the enterprise's live codes opens, while it lasts (Gone after, NotFound if not its own)."""
+    show = showing.own_show(s, ent, show_id)
+    token = showing.show_token(settings, show)
+    showing.usable_show(s, token)
+    return f"{settings.public_base_url}/l/{token}"

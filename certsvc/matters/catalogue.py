@@ -53,10 +53,10 @@ def create_matter(s: Session, dept: Department, body: MatterIn) -> tuple[Matter,
     for i, m in enumerate(body.materials):
         name = m.name.strip()
         if any(x["name"] == name for x in materials):
-            raise Invalid(f"materials[{i}].name: listed twice", field=f"materials[{i}].name")
+            raise Invalid(f"materials.{i}.name: listed twice", field=f"materials.{i}.name")
         item: dict[str, Any] = {"name": name}
         if m.licence_type:
-            mt, md = _type_named(s, m.licence_type, f"materials[{i}].licence_type")
+            mt, md = _type_named(s, m.licence_type, f"materials.{i}.licence_type")
             item["licence_type"] = f"{md.code}:{mt.code}"
         materials.append(item)
     if s.exec(select(Matter).where(Matter.code == code)).first() is not None:

@@ -43,9 +43,9 @@ async def issue_receipt(ctx: Context, dept: Department, body: Any) -> tuple[Rece
     missing = [(m.name.strip(), m.due) for m in body.materials_missing]
     for i, (name, due) in enumerate(missing):
         if due < received:
-            raise Invalid(f"materials_missing[{i}].due: in the past", field=f"materials_missing[{i}].due")
+            raise Invalid(f"materials_missing.{i}.due: in the past", field=f"materials_missing.{i}.due")
         if any(other == name for other, _due in missing[:i]):
-            raise Invalid(f"materials_missing[{i}].name: listed twice", field=f"materials_missing[{i}].name")
+            raise Invalid(f"materials_missing.{i}.name: listed twice", field=f"materials_missing.{i}.name")
     if missing and uscc:  # 信用约束: no 容缺受理 for a holder under a credit restriction
         with Session(ctx.engine) as s:
             refuse_if_credit_restricted(

@@ -245,6 +245,7 @@ def enterprise_receipts(s: Session, ent: Enterprise, base_url: str, paging: Page
                 "department": names.get(rec.department_id, ""),
                 "issued_at": rec.issued_at.isoformat(),
                 "verify_url": f"{base_url}/r/{rec.qr_payload}",
+                "pdf_url": f"{base_url}/api/v1/enterprise/receipts/{rec.id}/pdf",
                 **tracking_view(rec, tracked[rec.id]),
             }
         )

@@ -30,11 +30,17 @@ from certsvc.licences import status as st
 from certsvc.licences.records import current_version
 from certsvc.licences.views import public_view
 from certsvc.metrics import GRANT_DOWNLOADS
-from certsvc.sharing.grants import grant_by_token, grant_state, refused_download, usable_grant
+from certsvc.sharing.grants import (
+    DOWNLOADABLE,
+    ENDED_LINK,
+    grant_by_token,
+    grant_state,
+    refused_download,
+    usable_grant,
+)
 from signing.marks import watermark_text
 from signing.pipeline import mark
 
-DOWNLOADABLE = {st.VALID}
 GRANT_REASON_PREFIX = "certsvc grant "
 
 
@@ -72,7 +78,7 @@ def share_view(s: Session, token: str, base_url: str) -> dict[str, Any]:
             "exhausted": ("下载次数已用完", "no downloads left"),
         }[state]
         ended = ended_words(s, ent) if ent is not None and state == "revoked" else None
-        message = f"this share link is {words[1]} ({words[0]})"
+        message = ENDED_LINK[state]
         if ended:
             words = ("持证主体营业执照已撤销，授权随之终止", ended)
             message = f"this share link has ended: {ended} ({words[0]})"
@@ -116,7 +122,7 @@ def _downloadable(s: Session, token: str, licence_id: str) -> tuple[Grant, Licen
     ver = current_version(s, lic)
     status = st.status_of(lic, ver)
     if status not in DOWNLOADABLE:
-        raise Conflict(f"the licence is {status} ({st.LABELS[status][0]}); its download is refused")
+        raise Conflict(f"the licence is {status} ({st.LABELS[status][0]}), so it cannot be downloaded")
     return g, lic, ver
 
 
@@ -151,7 +157,7 @@ async def download_marked_copy(ctx: Context, token: str, licence_id: str) -> Mar
         )
         reserved = result.rowcount
         if reserved != 1:
-            raise Gone("this share link has no downloads left", denial=refused_download(s, g, "exhausted", licence_id))
+            raise Gone(ENDED_LINK["exhausted"], denial=refused_download(s, g, "exhausted", licence_id))
         cert = ctx.keyring.current(s, SERVICE_OWNER, None)
         sha, number, version, holder = ver.stored_sha256, lic.number, ver.version, lic.holder_uscc
         lines = mark_lines(g)

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from certsvc import audit
+from certsvc import audit, sealed
+from certsvc.core.config import Settings
 from certsvc.db.atomic import changed_rows
 from certsvc.db.models import Enterprise, Grant, utcnow
 from certsvc.db.paging import Key, Keyset, Page, PageRequest, page_of, page_query
@@ -22,7 +23,10 @@ from certsvc.identifiers import IdentifierError, validate_uscc
 from certsvc.licences import status as st
 from certsvc.security import hash_secret, new_token
 
+# What a grant may name and a share link may hand out: a licence valid now (the portal greys out the rest).
+DOWNLOADABLE = {st.VALID}
 MAX_GRANT_DAYS = 90
+_SEALED_FOR = b"certsvc share link tokens v1"
 DEFAULT_GRANT_DAYS = 30
 _ID_CARD = re.compile(r"^\d{17}[\dX]$")
 _ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
@@ -55,6 +59,7 @@ def create_grant(
     s: Session,
     ent: Enterprise,
     *,
+    settings: Settings,
     licence_ids: list[str] | None,
     all_current: bool,
     grantee_name: str,
@@ -64,7 +69,8 @@ def create_grant(
     max_downloads: int | None,
 ) -> NewGrant:
     """Share some (or all current) licences of ``ent`` with a grantee, for a purpose and a time;
-    refused while its business licence is suspended or revoked."""
+    refused while its business licence is suspended or revoked, and for a licence that cannot be
+    downloaded now (not valid). The share token is stored hashed, and sealed for its owner to see again."""
     refuse_unless_in_good_standing(s, ent, "grant access to its licences")
     grantee_name = grantee_name.strip()
     purpose = purpose.strip()
@@ -98,6 +104,14 @@ def create_grant(
         for i in ids:
             if i not in held:
                 raise Invalid(f"licence_ids: {i} is not a licence of this enterprise", field="licence_ids")
+        for i in ids:
+            status = st.status_of(*held[i])
+            if status not in DOWNLOADABLE:
+                raise Invalid(
+                    f"licence_ids: licence {i} is {status} ({st.LABELS[status][0]}), so nobody could download it "
+                    "through a grant; only valid licences may be shared",
+                    field="licence_ids",
+                )
     token = new_token(24)
     g = Grant(
         enterprise_id=ent.id or 0,
@@ -109,6 +123,7 @@ def create_grant(
         expires_at=utcnow() + timedelta(days=days),
         max_downloads=max_downloads,
     )
+    g.token_sealed = sealed.seal(settings, _SEALED_FOR, g.id, token)
     s.add(g)
     s.flush()
     audit.record(
@@ -157,6 +172,23 @@ def grant_summary(g: Grant, base_url: str) -> dict[str, Any]:
     }
 
 
+def share_token(settings: Settings, g: Grant) -> str | None:
+    """The share token of the enterprise's own grant, for its owner to see again; None for grants
+    made before tokens were kept sealed."""
+    if not g.token_sealed:
+        return None
+    return sealed.unseal(settings, _SEALED_FOR, g.id, g.token_sealed)
+
+
+def share_url_of(s: Session, settings: Settings, ent: Enterprise, grant_id: str) -> str:
+    """The share URL of one of ``ent``'s grants, for its owner's eyes (its page, its QR code); NotFound
+    for another enterprise's grant, and for a grant made before share tokens were kept sealed."""
+    token = share_token(settings, own_grant(s, ent, grant_id))
+    if token is None:
+        raise NotFound("this grant's share link was shown only once, when it was made, and cannot be shown again")
+    return f"{settings.public_base_url}/s/{token}"
+
+
 def grants_of(s: Session, ent: Enterprise, limit: int | None = None) -> list[Grant]:
     """The grants the enterprise made, newest first (at most ``limit``)."""
     q = select(Grant).where(Grant.enterprise_id == ent.id).order_by(col(Grant.created_at).desc())
@@ -174,7 +206,7 @@ def grants_page(s: Session, ent: Enterprise, page: PageRequest) -> Page[Grant]:
 
 def own_grant(s: Session, ent: Enterprise, grant_id: str) -> Grant:
     """A grant of ``ent``; another enterprise's grant is NotFound, as if it did not exist."""
-    g = s.get(Grant, grant_id)
+    g = s.get(Grant, grant_id) if len(grant_id) <= 32 else None
     if g is None or g.enterprise_id != ent.id:
         raise NotFound("no such grant")
     return g
@@ -239,19 +271,18 @@ def usable_grant(s: Session, token: str, licence_id: str | None = None) -> Grant
     g = grant_by_token(s, token)
     state = grant_state(g)
     if state != "active":
-        words = {
-            "revoked": "revoked by the enterprise (已撤销)",
-            "expired": "expired (已过期)",
-            "exhausted": "used up: no downloads left (次数已用完)",
-        }
         ent = s.get(Enterprise, g.enterprise_id)
         ended = ended_words(s, ent) if ent is not None and state == "revoked" else None
         raise Gone(
-            f"this share link has ended: {ended}"
-            if ended
-            else f"this share link was {words[state]}"
-            if state == "revoked"
-            else f"this share link has {words[state]}",
+            f"this share link has ended: {ended}" if ended else ENDED_LINK[state],
             denial=refused_download(s, g, state, licence_id),
         )
     return g
+
+
+# Why a share link no longer works, as a sentence (with the Chinese in brackets), by grant state.
+ENDED_LINK = {
+    "revoked": "this share link was revoked by the enterprise (已撤销)",
+    "expired": "this share link has expired (已过期)",
+    "exhausted": "this share link has no downloads left (下载次数已用完)",
+}

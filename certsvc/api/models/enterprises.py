@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from certsvc.api.models.base import GrantState, IsoDate, IsoDateTime, Out
-from certsvc.api.models.licences import LicenceOut, SharedLicence
+from certsvc.api.models.licences import HeldPublicLicence, LicenceOut, SharedLicence
 
 
 class ActivationOut(Out):
@@ -50,9 +50,9 @@ class GrantOut(Out):
 
 
 class NewGrantOut(GrantOut):
-    """A grant just created, with its share URL: shown only this once, as the service keeps just its hash."""
+    """A grant just created, with its share URL (kept sealed: its QR code stays at ``qr_url`` of the grants list)."""
 
-    share_url: str = Field(description="shown once: stored only as a hash")
+    share_url: str = Field(description="anyone who has it can download within the grant's limits: keep it safe")
     note: str
 
 
@@ -118,3 +118,32 @@ class SharePage(Out):
     enterprise: ShareEnterprise
     grant: ShareGrant
     licences: list[SharedLicence]
+
+
+class NewShowOut(Out):
+    """A live showing code (亮照) just made: the URL its QR code opens, the QR image, and when it expires."""
+
+    id: str
+    url: str = Field(description="the page the code opens (unguessable; stored only hashed)")
+    qr_url: str = Field(description="the URL as a PNG QR code, to show on a screen")
+    expires_at: IsoDateTime
+    expires_in_seconds: int
+    licence_ids: list[str]
+
+
+class ShowEnterprise(Out):
+    """The enterprise that shows its licences."""
+
+    name: str
+    uscc: str
+
+
+class ShowPage(Out):
+    """What a live showing code shows: the enterprise, the chosen licences (as ``/e/`` shows them), when it expires."""
+
+    state: str = Field(description="active (afterwards the code answers 410)")
+    enterprise: ShowEnterprise
+    created_at: IsoDateTime
+    expires_at: IsoDateTime
+    expires_in_seconds: int
+    licences: list[HeldPublicLicence]

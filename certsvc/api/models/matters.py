@@ -45,6 +45,7 @@ class EnterpriseReceipt(Out):
     department: str
     issued_at: IsoDateTime
     verify_url: str
+    pdf_url: str = Field(description="the sealed receipt PDF, for the enterprise itself")
     materials_state: MaterialsState
     materials_missing: list[TrackedMaterial]
     outstanding: list[TrackedMaterial]

@@ -20,19 +20,20 @@ from certsvc.web import env
 
 KIND_LABELS = {
     "grant_download": ("授权下载", "download through a grant"),
+    "holder_download": ("本企业下载原件", "original downloaded by your enterprise"),
     "lookup": ("部门共享调用", "department look-up"),
     "matter_lookup": ("免提交核验", "look-up for a matter (no need to submit)"),
     "verify": ("公众核验", "public verification"),
     "refused_revoked": ("拒绝下载：授权已撤销", "download refused: grant revoked"),
     "refused_expired": ("拒绝下载：授权已过期", "download refused: grant expired"),
-    "refused_exhausted": ("拒绝下载：次数已用完", "download refused: grant used up"),
+    "refused_exhausted": ("拒绝下载：次数已用完", "download refused: no downloads left"),
     "refused_outside": ("拒绝下载：证照不在授权内", "download refused: licence not in the grant"),
 }
 GRANT_STATES = {
     "active": ("有效", "active"),
     "revoked": ("已撤销", "revoked"),
     "expired": ("已过期", "expired"),
-    "exhausted": ("次数已用完", "used up"),
+    "exhausted": ("次数已用完", "no downloads left"),
 }
 _TITLES = {
     400: ("请求有误", "Bad request"),

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-import qrcode
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlmodel import Session
@@ -24,10 +22,11 @@ from certsvc.api.models import (
     media,
 )
 from certsvc.api.paging import PageDep
-from certsvc.api.responses import content_disposition
+from certsvc.api.responses import content_disposition, qr_png, stored_pdf
 from certsvc.api.uploads import read_pdf_upload
 from certsvc.db.session import session_scope
 from certsvc.enterprises import accounts
+from certsvc.enterprises.files import original_filename, own_original, own_receipt, receipt_filename
 from certsvc.enterprises.holders import holder_page, shared_lookup
 from certsvc.enterprises.signature import Placement, SignOptions, sign_for_enterprise, signed_filename
 from certsvc.errors import Unauthorized
@@ -62,8 +61,25 @@ def activate(body: ActivateIn, ctx: CtxDep, client: ClientDep) -> dict[str, str]
 def my_licences(ctx: CtxDep, ent: EntReadDep, page: PageDep) -> dict[str, Any]:
     """一企一档: every licence your enterprise holds, whatever its status, newest first (by first issue)."""
     with Session(ctx.engine) as s:
-        found = holder_page(s, ent.uscc, ctx.settings.public_base_url, page)
+        found = holder_page(s, ent.uscc, ctx.settings.public_base_url, page, own=True)
     return {"uscc": ent.uscc, "name": ent.name, "items": found.items, "next_cursor": found.next_cursor}
+
+
+@router.get(
+    "/enterprise/licences/{licence_id}/pdf",
+    response_class=Response,
+    responses={
+        **media("application/pdf", "The sealed original of the licence's current version"),
+        **error_responses(401, 403, 404),
+    },
+)
+def my_licence_pdf(licence_id: str, ctx: CtxDep, ent: EntReadDep) -> Response:
+    """Download the sealed original of a licence your enterprise holds, whatever its status (the download is
+    audited and written to your access log); another holder's licence is 404."""
+    with session_scope(ctx.engine) as s:
+        lic, ver = own_original(s, ent, licence_id)
+        name = original_filename(lic, ver)
+    return stored_pdf(ctx, ver.stored_sha256, name, "licence")
 
 
 @router.get("/enterprise/receipts", response_model=EnterpriseReceipts, responses=error_responses(401, 403, 422))
@@ -74,17 +90,33 @@ def my_receipts(ctx: CtxDep, ent: EntReadDep, page: PageDep) -> dict[str, Any]:
         return enterprise_receipts(s, ent, ctx.settings.public_base_url, page)
 
 
+@router.get(
+    "/enterprise/receipts/{receipt_id}/pdf",
+    response_class=Response,
+    responses={**media("application/pdf", "The sealed acceptance receipt"), **error_responses(401, 403, 404)},
+)
+def my_receipt_pdf(receipt_id: str, ctx: CtxDep, ent: EntReadDep) -> Response:
+    """Download the sealed PDF of an acceptance receipt issued to your enterprise (the download is audited);
+    another applicant's receipt is 404."""
+    with session_scope(ctx.engine) as s:
+        rec = own_receipt(s, ent, receipt_id)
+        name, sha = receipt_filename(rec), rec.pdf_sha256
+    return stored_pdf(ctx, sha, name, "receipt")
+
+
 @router.post(
     "/enterprise/grants", status_code=201, response_model=NewGrantOut, responses=error_responses(401, 403, 413, 422)
 )
 def create_grant(body: GrantIn, ctx: CtxDep, ent: EntGrantsDep) -> dict[str, Any]:
     """Share some, or all current, licences with a grantee (授权) for a purpose, 1-90 days (30 by default), with an
-    optional download limit. The share URL is in this answer only: the service keeps just its hash."""
+    optional download limit. Only licences valid now may be shared (422 naming ``licence_ids`` otherwise). The
+    share link is stored hashed and sealed: its QR code stays available to you at the grant's ``qr_url``."""
     base = ctx.settings.public_base_url
     with session_scope(ctx.engine) as s:
         new = grants.create_grant(
             s,
             ent,
+            settings=ctx.settings,
             licence_ids=body.licence_ids,
             all_current=body.all_current,
             grantee_name=body.grantee_name,
@@ -96,7 +128,7 @@ def create_grant(body: GrantIn, ctx: CtxDep, ent: EntGrantsDep) -> dict[str, Any
         out = grants.grant_summary(new.grant, base)
     out["share_url"] = f"{base}/s/{new.token}"
     out["qr_url"] = f"{base}/s/{new.token}/qr.png"
-    out["note"] = "the share URL is shown once: it is stored only as a hash"
+    out["note"] = "keep the share URL safe: anyone who has it can download within the grant's limits"
     return out
 
 
@@ -112,6 +144,19 @@ def get_grant(grant_id: str, ctx: CtxDep, ent: EntReadDep) -> dict[str, Any]:
     """One of your enterprise's grants."""
     with Session(ctx.engine) as s:
         return grants.grant_summary(grants.own_grant(s, ent, grant_id), ctx.settings.public_base_url)
+
+
+@router.get(
+    "/enterprise/grants/{grant_id}/qr.png",
+    response_class=Response,
+    responses={**media("image/png", "The grant's share link as a QR code"), **error_responses(401, 403, 404)},
+)
+def grant_qr(grant_id: str, ctx: CtxDep, ent: EntReadDep) -> Response:
+    """One of your grants' share link as a PNG QR code, to print or show (404 for a grant made before share
+    links were kept: its link was shown only when it was made)."""
+    with Session(ctx.engine) as s:
+        url = grants.share_url_of(s, ctx.settings, ent, grant_id)
+    return Response(qr_png(url), media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
 @router.delete("/enterprise/grants/{grant_id}", response_model=GrantOut, responses=error_responses(401, 403, 404))
@@ -205,11 +250,3 @@ def lookup(
     with session_scope(ctx.engine) as s:
         base = ctx.settings.public_base_url
         return shared_lookup(s, dept, uscc, purpose=purpose, type_code=type, base_url=base, page=page)
-
-
-def qr_png(text: str) -> bytes:
-    """``text`` as a QR code, a PNG (error correction level M)."""
-    img = qrcode.make(text, error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=8, border=4)
-    buf = io.BytesIO()
-    img.save(buf, format="PNG")
-    return buf.getvalue()

@@ -19,6 +19,7 @@ from certsvc.api.errors import http_status, retry_after_header
 from certsvc.api.portal import session as web_session
 from certsvc.api.portal.forms import FormDep, FormProblem, grant_choice, grant_message, grant_request, text
 from certsvc.api.portal.pages import (
+    GRANT_STATES,
     error_page,
     error_status,
     grant_rows,
@@ -29,6 +30,7 @@ from certsvc.api.portal.pages import (
     redirect,
     verification_counts,
 )
+from certsvc.api.responses import qr_png
 from certsvc.context import Context
 from certsvc.db.paging import PageRequest
 from certsvc.db.session import session_scope
@@ -207,7 +209,8 @@ def create_grant(request: Request, ctx: CtxDep, form: FormDep) -> Response:
     try:
         body = grant_request(form)
         with session_scope(ctx.engine) as s:
-            created = portal.create_grant(s, sess.enterprise, body, base)
+            created = portal.create_grant(s, sess.enterprise, body, ctx.settings)
+            grant_id = created.grant.id
     except (FormProblem, ServiceError) as e:
         status = 422 if isinstance(e, FormProblem) else error_status(e)
         all_current, licence_ids = grant_choice(form)
@@ -217,16 +220,47 @@ def create_grant(request: Request, ctx: CtxDep, form: FormDep) -> Response:
         return page(
             ctx, "portal_grants.html", status, s=sess, nav="grants", error=grant_message(e), form=shown, **context
         )
-    share_url = f"{base}/s/{created.new.token}"
+    # post/redirect/get: refreshing the page that follows shows the grant again, it never makes another
+    return redirect(ctx, f"/portal/grants/{grant_id}?created=1")
+
+
+@router.get("/grants/{grant_id}", response_class=HTMLResponse)
+def grant_page(grant_id: str, request: Request, ctx: CtxDep) -> Response:
+    """One of the enterprise's grants: its share link and QR code while it can be used, what it shares, until when."""
+    with session_scope(ctx.engine) as s:
+        sess = web_session.signed_in(request, ctx, s)
+        if sess is None:
+            return web_session.not_signed_in(ctx)
+        try:
+            detail = portal.grant_detail(s, sess.enterprise, grant_id, ctx.settings)
+        except ServiceError:
+            return error_page(ctx, 404, "没有这个授权 · No such grant.", sess=sess)
+    g = new_grant_view(detail.grant, detail.holdings, ctx.settings.public_base_url)
     return page(
         ctx,
         "portal_grant_created.html",
         s=sess,
         nav="grants",
-        g=new_grant_view(created.new.grant, created.holdings, base),
-        share_url=share_url,
-        qr_url=f"{share_url}/qr.png",
+        g=g,
+        state_label=GRANT_STATES[g["state"]],
+        created=bool(request.query_params.get("created")),
+        share_url=detail.share_url,
+        qr_url=f"/portal/grants/{detail.grant.id}/qr.png",
     )
+
+
+@router.get("/grants/{grant_id}/qr.png", response_class=Response)
+def grant_qr(grant_id: str, request: Request, ctx: CtxDep) -> Response:
+    """The QR code of one of the enterprise's grants' share link, for its own signed-in session only."""
+    with session_scope(ctx.engine) as s:
+        sess = web_session.signed_in(request, ctx, s)
+        if sess is None:
+            return web_session.not_signed_in(ctx)
+        try:
+            url = sharing.share_url_of(s, ctx.settings, sess.enterprise, grant_id)
+        except ServiceError:
+            return error_page(ctx, 404, "没有这个授权 · No such grant.", sess=sess)
+    return Response(qr_png(url), media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
 @router.post("/grants/{grant_id}/revoke", response_class=HTMLResponse)

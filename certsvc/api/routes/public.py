@@ -25,7 +25,8 @@ from certsvc.api.models import (
 )
 from certsvc.api.paging import PageDep
 from certsvc.api.responses import content_disposition
-from certsvc.errors import BadRequest, TooLarge
+from certsvc.errors import BadRequest, Invalid, TooLarge
+from certsvc.identifiers import uscc_words
 from certsvc.licences.lookup import public_view_by_token
 from certsvc.metrics import PAGE_SCANS
 from certsvc.verification.revocation import TSA_QUERY_MAX, Published, ca_certificate, current_crl, time_stamp
@@ -81,18 +82,26 @@ async def verify_page(token: str, request: Request, ctx: CtxDep, at: AtQuery = N
 @router.get("/e/{uscc}", **_page(EnterprisePage, "Every licence held under the USCC (一码展示)", 404, 422))
 def enterprise_page(uscc: str, request: Request, ctx: CtxDep, page: PageDep) -> Response:
     """一码展示: every licence of the holder, current ones first (the business licence first of all), newest
-    first, a page at a time (``limit``, ``cursor``); the page links to the next one."""
+    first, a page at a time (``limit``, ``cursor``); the page links to the next one. 422 naming ``uscc`` for a
+    code that is not a valid USCC, 404 for one that holds no licence here."""
     from certsvc.enterprises.holders import public_holder_view
 
-    with Session(ctx.engine) as s:
-        view = public_holder_view(s, uscc, ctx.settings.public_base_url, page)
+    try:
+        with Session(ctx.engine) as s:
+            view = public_holder_view(s, uscc, ctx.settings.public_base_url, page)
+    except Invalid as e:
+        if wants_json(request):
+            raise
+        words = {"reason": e.message.removeprefix("uscc: "), "reason_zh": uscc_words(uscc)}
+        html = render("not_found.html", request=request, what="uscc", code=uscc, **words)
+        return HTMLResponse(html, status_code=422)
     if view is None:
         if wants_json(request):
             return JSONResponse(
                 {"error": {"code": "not_found", "message": "no licences of this code are held at this service"}},
                 status_code=404,
             )
-        return HTMLResponse(render("not_found.html", request=request), status_code=404)
+        return HTMLResponse(render("not_found.html", request=request, what="holder", code=uscc), status_code=404)
     if wants_json(request):
         return JSONResponse(view)
     return HTMLResponse(render("enterprise.html", request=request, e=view))
@@ -122,7 +131,7 @@ def share_page(token: str, request: Request, ctx: CtxDep) -> Response:
 )
 def share_qr(token: str, ctx: CtxDep) -> Response:
     """The share link as a PNG QR code, to print or show; 404 for a link that does not exist."""
-    from certsvc.api.routes.enterprise import qr_png
+    from certsvc.api.responses import qr_png
     from certsvc.sharing.grants import grant_by_token
 
     with Session(ctx.engine) as s:

@@ -99,7 +99,7 @@ def receipt_page(token: str, request: Request, ctx: CtxDep) -> Response:
                 {"genuine": False, "error": {"code": "not_found", "message": "not a receipt of this service"}},
                 status_code=404,
             )
-        return HTMLResponse(render("not_found.html", request=request), status_code=404)
+        return HTMLResponse(render("not_found.html", request=request, what="receipt"), status_code=404)
     if wants_json(request):
         return JSONResponse(view)
     return HTMLResponse(render("receipt.html", request=request, r=view))

@@ -53,6 +53,8 @@ def params(service: Service, ent: Ent) -> dict[str, Any]:
         },
     )
     assert receipt.status_code == 201, receipt.text
+    show = c.post("/api/v1/enterprise/show", headers=ent.auth, json={"all_current": True, "expires_in_seconds": 600})
+    assert show.status_code == 201, show.text
     return {
         "licence_id": ent.food_licence["id"],
         "receipt_id": receipt.json()["id"],
@@ -62,6 +64,7 @@ def params(service: Service, ent: Ent) -> dict[str, Any]:
         "/v/": _token(ent.food_licence["verify_url"]),
         "/s/": _token(grant.json()["share_url"]),
         "/r/": _token(receipt.json()["verify_url"]),
+        "/l/": _token(show.json()["url"]),
     }
 
 

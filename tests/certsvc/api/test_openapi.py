@@ -10,17 +10,24 @@ from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from certsvc.api.models import ErrorBody, LicenceOut
-from certsvc.api.routes import departments, enterprise, health, public, receipts, verification
+from certsvc.api.routes import departments, enterprise, health, public, receipts, showing, verification
 
-MODULES = (departments, enterprise, health, public, receipts, verification)
+MODULES = (departments, enterprise, health, public, receipts, showing, verification)
 REF = "#/components/schemas/"
 PDF_ROUTES = {
     ("GET", "/api/v1/licences/{licence_id}/pdf"),
     ("GET", "/api/v1/receipts/{receipt_id}/pdf"),
     ("POST", "/api/v1/enterprise/sign"),
     ("GET", "/s/{token}/licences/{licence_id}.pdf"),
+    ("GET", "/api/v1/enterprise/licences/{licence_id}/pdf"),
+    ("GET", "/api/v1/enterprise/receipts/{receipt_id}/pdf"),
 }
-NOT_JSON = {**{r: "application/pdf" for r in PDF_ROUTES}, ("GET", "/s/{token}/qr.png"): "image/png"}
+PNG_ROUTES = {
+    ("GET", "/s/{token}/qr.png"),
+    ("GET", "/api/v1/enterprise/grants/{grant_id}/qr.png"),
+    ("GET", "/l/{token}/qr.png"),
+}
+NOT_JSON = {**{r: "application/pdf" for r in PDF_ROUTES}, **{r: "image/png" for r in PNG_ROUTES}}
 NOT_JSON[("GET", "/metrics")] = CONTENT_TYPE_LATEST  # what the route sends: text format, its version
 NOT_JSON[("GET", "/crl/{name}.crl")] = "application/pkix-crl"
 NOT_JSON[("GET", "/ca/{name}.crt")] = "application/pkix-cert"
@@ -106,7 +113,7 @@ def test_non_json_routes_declare_their_media_type(spec: dict[str, Any], method: 
     assert "application/json" not in content
 
 
-@pytest.mark.parametrize("path", ["/v/{token}", "/e/{uscc}", "/s/{token}", "/r/{token}"])
+@pytest.mark.parametrize("path", ["/v/{token}", "/e/{uscc}", "/s/{token}", "/r/{token}", "/l/{token}"])
 def test_pages_are_html_or_json(spec: dict[str, Any], path: str) -> None:
     content = _op(spec, "GET", path)["responses"]["200"]["content"]
     assert "text/html" in content and "$ref" in content["application/json"]["schema"]

@@ -97,9 +97,43 @@ def test_post_from_another_origin_is_403_even_with_the_token(portal) -> None:
 def test_post_with_token_and_same_origin_creates_the_grant(portal) -> None:
     c, ent, csrf = portal
     r = c.post("/portal/grants", data=_grant_form(ent, csrf), headers={"Origin": "http://testserver"})
-    assert r.status_code == 200, r.text
-    assert re.search(r"http://testserver/s/[\w-]{32}", r.text)
-    assert 'id="share-qr"' in r.text
+    assert r.status_code == 303, r.text
+    page = c.get(r.headers["location"])
+    assert page.status_code == 200 and "授权已创建" in page.text
+    assert re.search(r"http://testserver/s/[\w-]{32}", page.text)
+    assert 'id="share-qr"' in page.text
+
+
+def test_grant_created_page_refreshed_makes_no_second_grant(portal) -> None:
+    """Post/redirect/get: the POST answers 303 to the grant's own page; reloading that page is a GET."""
+    c, ent, csrf = portal
+    r = c.post("/portal/grants", data=_grant_form(ent, csrf), headers={"Origin": "http://testserver"})
+    grant_id = r.headers["location"].split("/portal/grants/")[1].split("?")[0]
+    first = c.get(r.headers["location"])
+    for _ in range(3):
+        again = c.get(r.headers["location"])
+        assert again.status_code == 200 and grant_id in again.text
+    share = re.search(r"http://testserver/s/[\w-]{32}", first.text)
+    assert share and share.group(0) in again.text  # the same link every time
+    listed = c.get("/api/v1/enterprise/grants", headers=ent.auth).json()["items"]
+    assert [g["id"] for g in listed] == [grant_id]
+
+
+def test_grant_page_and_qr_only_for_its_own_enterprise(service, portal) -> None:
+    from fastapi.testclient import TestClient
+
+    c, ent, csrf = portal
+    r = c.post("/portal/grants", data=_grant_form(ent, csrf), headers={"Origin": "http://testserver"})
+    page_url = r.headers["location"].split("?")[0]
+    qr = c.get(f"{page_url}/qr.png")
+    assert qr.status_code == 200 and qr.headers["content-type"] == "image/png"
+    other = make_enterprise(service, "深圳市旁观者有限公司")
+    with TestClient(service.client.app, follow_redirects=False) as o:
+        home = o.get("/portal")
+        o.post("/portal/signin", data={"token": other.token, "csrf": _csrf(home.text)})
+        assert o.get(page_url).status_code == 404
+        assert o.get(f"{page_url}/qr.png").status_code == 404
+    assert TestClient(service.client.app, follow_redirects=False).get(f"{page_url}/qr.png").status_code == 303
 
 
 def test_signin_form_needs_its_pre_session_token(service) -> None:
@@ -240,3 +274,24 @@ def test_signing_in_and_out_are_in_the_audit_log(service, portal) -> None:
         mine = (AuditEvent.actor_kind == "enterprise") & (AuditEvent.actor_id == str(ent_id))
         actions = [e.action for e in s.exec(select(AuditEvent).where(mine).order_by(AuditEvent.id))]
     assert actions[-2:] == ["portal.signin", "portal.signout"]
+
+
+def test_portal_downloads_originals_and_receipts_of_its_own(service, portal) -> None:
+    c, ent, _csrf_token = portal
+    body = {
+        "applicant_name": ent.name,
+        "applicant_uscc": ent.uscc,
+        "matter": "公共场所卫生许可",
+        "application_number": "P-1",
+    }
+    rec = service.client.post("/api/v1/receipts", headers=service.health.auth, json=body).json()
+    listed = c.get("/portal/receipts").text
+    assert f'href="/portal/receipts/{rec["id"]}.pdf"' in listed
+    pdf = c.get(f"/portal/receipts/{rec['id']}.pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    lid = ent.food_licence["id"]
+    assert f'href="/portal/licences/{lid}/pdf"' in c.get("/portal/licences").text
+    original = c.get(f"/portal/licences/{lid}/pdf")
+    assert original.status_code == 200 and original.headers["content-type"] == "application/pdf"
+    other = make_enterprise(service, "深圳市别家有限公司")
+    assert c.get(f"/portal/licences/{other.food_licence['id']}/pdf").status_code == 404

@@ -93,7 +93,7 @@ def test_a_matter_in_another_mode_than_its_type_is_422_naming_reform_mode(servic
 def test_an_unknown_material_licence_type_is_422_naming_it(service) -> None:
     body = _matter(code="X-4", materials=[{"name": "许可证", "licence_type": "SZWJ:NOPE"}])
     r = service.client.post("/api/v1/matters", headers=service.health.auth, json=body)
-    assert r.status_code == 422 and r.json()["error"]["field"] == "materials[0].licence_type"
+    assert r.status_code == 422 and r.json()["error"]["field"] == "materials.0.licence_type"
 
 
 def _materials(service, code: str, uscc: str, **params: str):

@@ -56,7 +56,25 @@ def test_demo_show_keys_prints_the_keys_again_and_they_work(demo) -> None:
     again = subprocess.run([*CLI, "demo", "--show-keys"], env=env, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     keys = [line.rsplit(" ", 1)[1] for line in again.stdout.splitlines() if "API key:" in line]
-    assert len(keys) == 2 and all(key in out for key in keys)
+    assert len(keys) == 3 and all(key in out for key in keys)  # market, health, housing
     for key in keys:
         r = httpx.get(f"{base}/api/v1/licence-types", headers={"Authorization": f"Bearer {key}"})
         assert r.status_code == 200
+
+
+def test_demo_permits_come_from_the_departments_that_issue_them(demo) -> None:
+    """食品经营许可证 from the market regulator, 建筑施工企业安全生产许可证 from the housing and construction bureau."""
+    from certsvc.demo import BUILDER, ENTERPRISES
+
+    base, _out, _env = demo
+    issuers = {}
+    for _name, uscc, *_rest in ENTERPRISES:
+        page = httpx.get(f"{base}/e/{uscc}", headers={"Accept": "application/json"}).json()
+        issuers |= {v["licence_type_name"]: v["issuer"] for v in page["items"] if v["current"]}
+        if uscc == BUILDER:
+            assert "食品经营许可证" not in {v["licence_type_name"] for v in page["items"] if v["current"]}
+    assert issuers == {
+        "营业执照": "深圳市市场监督管理局",
+        "食品经营许可证": "深圳市市场监督管理局",
+        "建筑施工企业安全生产许可证": "深圳市住房和建设局",
+    }

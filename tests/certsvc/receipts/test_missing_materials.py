@@ -86,7 +86,7 @@ def test_a_due_date_in_the_past_is_422_naming_it(service) -> None:
             "materials_missing": [{"name": "卫生检测报告", "due": (today() - timedelta(days=1)).isoformat()}],
         },
     )
-    assert r.status_code == 422 and r.json()["error"]["field"] == "materials_missing[0].due"
+    assert r.status_code == 422 and r.json()["error"]["field"] == "materials_missing.0.due"
 
 
 def test_a_material_listed_twice_is_422_naming_it(service) -> None:
@@ -101,7 +101,7 @@ def test_a_material_listed_twice_is_422_naming_it(service) -> None:
             "materials_missing": [{"name": "检测报告", "due": due}, {"name": "检测报告", "due": due}],
         },
     )
-    assert r.status_code == 422 and r.json()["error"]["field"] == "materials_missing[1].name"
+    assert r.status_code == 422 and r.json()["error"]["field"] == "materials_missing.1.name"
 
 
 def test_sweep_past_the_due_date_makes_the_receipt_overdue_once_then_received_completes_it(service) -> None:

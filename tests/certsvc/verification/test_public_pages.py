@@ -136,8 +136,26 @@ def test_enterprise_page_lists_licences_from_every_department(service) -> None:
 
 
 def test_enterprise_page_for_unknown_code_is_404(service) -> None:
-    assert service.client.get(f"/e/{random_uscc()}").status_code == 404
-    assert service.client.get("/e/not-a-code").status_code == 404
+    page = service.client.get(f"/e/{random_uscc()}")
+    assert page.status_code == 404 and "本服务没有统一社会信用代码" in page.text
+    assert "不是本服务签发的电子证照" not in page.text
+
+
+def test_enterprise_page_for_an_invalid_uscc_is_422_naming_the_field(service) -> None:
+    r = service.client.get("/e/not-a-code", headers={"Accept": "application/json"})
+    assert r.status_code == 422
+    err = r.json()["error"]
+    assert err["field"] == "uscc" and err["message"] == "uscc: must be 18 characters, got 10"
+    page = service.client.get("/e/not-a-code")
+    assert page.status_code == 422 and page.headers["content-type"].startswith("text/html")
+    assert "统一社会信用代码有误" in page.text and "应为 18 位，实为 10 位" in page.text
+    assert "不是本服务签发的电子证照" not in page.text
+
+
+def test_unknown_receipt_code_calls_it_a_receipt(service) -> None:
+    page = service.client.get("/r/garbage")
+    assert page.status_code == 404 and "未查询到该回执" in page.text and "Not a receipt of this service" in page.text
+    assert "证照" not in page.text.split("<main>")[1].split("</main>")[0]
 
 
 def test_each_scan_counts_without_keeping_who_scanned(service, issue_food) -> None:
