@@ -20,6 +20,7 @@ from certsvc.api.routes import (
     events,
     health,
     matters,
+    pages,
     portal,
     portal_reform,
     public,
@@ -146,6 +147,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.add_middleware(MetricsMiddleware)
     errors.install(app)
     app.include_router(public.router)  # first: QR scans are most requests, and routes match in order
+    app.include_router(pages.router)
     app.include_router(departments.router)
     app.include_router(enterprise.router)
     app.include_router(verification.router)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from certsvc.core.clock import local_date
+from certsvc.core.clock import CST, local_date
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -19,12 +19,23 @@ def env() -> Environment:
     """The Jinja environment of the HTML pages, autoescaping so that licence fields cannot inject markup."""
     environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
     environment.filters["china_date"] = _china_date
+    environment.filters["china_time"] = _china_time
     return environment
 
 
 def _china_date(value: str | None) -> str:
     """An ISO-8601 moment as the date in China (``{{ r.issued_at | china_date }}``): what a person reads."""
     return local_date(datetime.fromisoformat(value)) or "" if value else ""
+
+
+def _china_time(value: str | datetime | None) -> str:
+    """A moment as China time to the minute (``{{ c.checked_at | china_time }}``); naive is UTC."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(CST).strftime("%Y-%m-%d %H:%M")
 
 
 def render(name: str, **context: Any) -> str:

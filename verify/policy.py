@@ -5,8 +5,9 @@ stands for when one of them fails. The verifier runs them in order and stops at 
 so the order is the precedence of verdicts: unreadable → unsigned → broken seal → wrong signer →
 changed after sealing → not in our records.
 
-Two kinds of first signature lead to a positive verdict: a department's seal (``genuine``, once
-the sealed revision is one this service issued and only the service's own signatures follow) and
+Two kinds of first signature lead to a positive verdict: a department's seal, or the service's own
+seal on a verification report (验证报告) it made (``genuine``, once the sealed revision is one this
+service issued and only the service's own signatures follow), and
 an enterprise's business-licence signature (``signed_by_enterprise``, once every later revision is
 another enterprise's signature and nothing else: counter-signing). An enterprise's signature never
 makes a document ``genuine``, whatever the page shows.
@@ -31,7 +32,7 @@ from verify.report import (
 )
 from verify.trust import OwnerKind, TrustContext, TrustedCert
 
-SEALING_KINDS = frozenset({OwnerKind.DEPARTMENT, OwnerKind.ENTERPRISE})
+SEALING_KINDS = frozenset({OwnerKind.DEPARTMENT, OwnerKind.ENTERPRISE, OwnerKind.SERVICE})
 ACCEPTED_LEVELS = frozenset({ModificationLevel.NONE, ModificationLevel.LTA_UPDATES, ModificationLevel.FORM_FILLING})
 
 
@@ -194,13 +195,14 @@ class SealSigner:
                     Check(
                         CheckName.SIGNER_KNOWN,
                         False,
-                        f"The first signature is by the service's own certificate "
-                        f"({entry.name}), which marks copies but never seals documents.",
+                        f"The first signature is by {entry.name} ({entry.owner_kind}), which never seals documents.",
                     ),
                 ),
                 Verdict.UNKNOWN_SIGNER,
             )
-        role = "department" if entry.owner_kind == OwnerKind.DEPARTMENT else "enterprise"
+        role = {OwnerKind.DEPARTMENT: "department", OwnerKind.ENTERPRISE: "enterprise"}.get(
+            entry.owner_kind, "this service itself, as on its verification reports"
+        )
         checks = [
             Check(
                 CheckName.SIGNER_KNOWN,
@@ -445,8 +447,9 @@ class NothingAddedButServiceSignatures:
 
 
 class IssuedHere:
-    """The sealed revision's SHA-256 is one this service issued (a licence version or a receipt):
-    otherwise ``not_issued_here``. Only a department's seal gets this far."""
+    """The sealed revision's SHA-256 is one this service issued (a licence version, a receipt, or a
+    verification report under the service's own seal): otherwise ``not_issued_here``. Only a
+    department's or the service's seal gets this far."""
 
     def evaluate(self, ev: Evidence) -> Outcome:
         seal = ev.seal
