@@ -174,7 +174,7 @@ def _yes(ok: object) -> str:
     return "通过 pass" if ok else "未通过 FAIL"
 
 
-def _rows(r: VerificationReport, *, compact: bool) -> list[tuple[str, str]]:
+def _rows(r: VerificationReport) -> list[tuple[str, str]]:
     a = r.answer
     b = banner(a)
     at = r.checked_at if r.checked_at.tzinfo else r.checked_at.replace(tzinfo=UTC)
@@ -206,15 +206,13 @@ def _rows(r: VerificationReport, *, compact: bool) -> list[tuple[str, str]]:
             ),
         ]
         history = a.get("history") or []
-        shown = history[-4:] if compact else history
-        lines = [
-            f"{h['at_local']} {h['action_label']} {h['action_label_en']} · 第{h['version']}版"
-            + (f"：{h['reason']}" if h.get("reason") else "")
-            for h in shown
-        ]
-        if len(shown) < len(history):
-            lines.insert(0, f"（前 {len(history) - len(shown)} 条从略 · earlier entries omitted）")
-        rows.append(("状态记录 Status history", "\n".join(lines) or "无 none"))
+        for i in range(0, max(len(history), 1), 10):  # a page holds many rows, not one endless row
+            lines = [
+                f"{h['at_local']} {h['action_label']} {h['action_label_en']} · 第{h['version']}版"
+                + (f"：{h['reason']}" if h.get("reason") else "")
+                for h in history[i : i + 10]
+            ]
+            rows.append(("状态记录 Status history", "\n".join(lines) or "无 none"))
     receipt = a.get("receipt")
     if isinstance(receipt, dict):
         rows.append(("受理回执 Receipt", f"{receipt.get('application_number') or ''} {receipt.get('matter') or ''}"))
@@ -226,10 +224,7 @@ def _rows(r: VerificationReport, *, compact: bool) -> list[tuple[str, str]]:
         rows.append(("授权加注 Marked copy", f"仅供 {grant.get('grantee_name')} 用于 {grant.get('purpose')}"))
     for c in a.get("checks", []):
         label = f"{_yes(c.get('ok'))}\n{c.get('label_zh')} {c.get('label_en')}"
-        detail = str(c.get("detail_zh") or "")
-        if not compact:
-            detail += f"\n{c.get('detail') or ''}"
-        rows.append((label, detail))
+        rows.append((label, f"{c.get('detail_zh') or ''}\n{c.get('detail') or ''}"))
     return rows
 
 
@@ -237,8 +232,7 @@ def _document(r: VerificationReport) -> ReportDocument:
     at = r.checked_at if r.checked_at.tzinfo else r.checked_at.replace(tzinfo=UTC)
     return ReportDocument(
         number=r.id,
-        rows=_rows(r, compact=False),
-        compact_rows=_rows(r, compact=True),
+        rows=_rows(r),
         issuer_name=SERVICE_NAME,
         issue_date=at.astimezone(CST).date(),
         seal_code=seal_code("000000000000000000", 0),
