@@ -170,6 +170,17 @@ def check_qr(ctx: Context, text: str) -> PageCheck:
     return _record(ctx, verify_qr(ctx, text), "qr", None)
 
 
+def _broken(text: str, width: int = 34) -> str:
+    """A long unbroken code (an identifier, a digest) in lines of at most ``width`` characters,
+    broken after a dot where there is one, so that the report's table never overflows."""
+    lines: list[str] = []
+    while len(text) > width:
+        cut = text.rfind(".", 0, width) + 1 or width
+        lines.append(text[:cut])
+        text = text[cut:]
+    return "\n".join([*lines, text])
+
+
 def _yes(ok: object) -> str:
     return "通过 pass" if ok else "未通过 FAIL"
 
@@ -182,7 +193,7 @@ def _rows(r: VerificationReport) -> list[tuple[str, str]]:
         ("核验时间 Checked at", f"{at.astimezone(CST).strftime('%Y-%m-%d %H:%M:%S')}（北京时间 China time）"),
         (
             "核验对象 What was checked",
-            f"上传的 PDF 文件 An uploaded PDF\nSHA-256: {r.checked_sha256}"
+            f"上传的 PDF 文件 An uploaded PDF\nSHA-256:\n{_broken(r.checked_sha256 or '')}"
             if r.source == "pdf"
             else "二维码内容 The text of a QR code",
         ),
@@ -192,7 +203,7 @@ def _rows(r: VerificationReport) -> list[tuple[str, str]]:
     if isinstance(lic, dict):
         rows += [
             ("证照 Licence", f"{lic.get('licence_type_name') or ''} {lic.get('number') or ''}".strip()),
-            ("电子证照标识 Identifier", str(lic.get("identifier") or "")),
+            ("电子证照标识 Identifier", _broken(str(lic.get("identifier") or ""))),
             ("持证主体 Holder", f"{lic.get('holder_name') or ''}\n{lic.get('holder_uscc') or ''}"),
             ("发证机关 Issuer", str(lic.get("issuer") or "")),
             (
