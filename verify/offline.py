@@ -28,8 +28,8 @@ from verify.qr import verify_qr_text
 from verify.report import Check, CheckName, StatusListError, VerifyError
 from verify.status_list import ALLOWED_BITS, StatusCode, status_at
 from verify.trust import OwnerKind, TrustContext, TrustedCert
-from verify.words import bilingual
 from verify.verifier import verify_pdf
+from verify.words import bilingual
 
 
 class TrustListError(VerifyError):

@@ -20,8 +20,8 @@ from certsvc.licences.lookup import public_view_by_sha
 from certsvc.metrics import VERIFICATIONS
 from certsvc.sharing.copies import GRANT_REASON_PREFIX
 from certsvc.sharing.grants import grant_state
-from certsvc.verification.report_records import report_of_sha, report_ref
 from certsvc.verification.answer_text import EXIT_USAGE, describe, exit_code
+from certsvc.verification.report_records import report_of_sha, report_ref
 from certsvc.verification.trust import trust_for
 from signing.pipeline import MARK_FIELDS
 from verify.offline import StatusListInput, TrustListError, load_status_list, load_trust_list, verify_offline
@@ -60,9 +60,7 @@ class _IssuedHere:
         return self._reports[sha256]
 
     def __call__(self, sha256: str) -> bool:
-        return (
-            self.licence(sha256) is not None or self.receipt(sha256) is not None or self.report(sha256) is not None
-        )
+        return self.licence(sha256) is not None or self.receipt(sha256) is not None or self.report(sha256) is not None
 
 
 def grant_view(g: Grant) -> dict[str, Any]:

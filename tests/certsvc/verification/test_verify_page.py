@@ -5,9 +5,9 @@ that itself verifies ``genuine`` as a report (SPEC "Public and enterprise pages"
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 import shutil
 import subprocess
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -211,3 +211,10 @@ def test_too_big_upload_answers_a_page_413(service, monkeypatch) -> None:
 def test_empty_qr_text_answers_the_form_422(service) -> None:
     r = service.client.post("/verify/qr", data={"text": "   "})
     assert r.status_code == 422 and 'data-error-field="text"' in r.text
+
+
+def test_dates_in_check_details_stay_on_one_line_and_the_rest_is_escaped() -> None:
+    from certsvc.web import env
+
+    out = str(env().filters["dates_nowrap"]("<b>signed at 2026-12-02T05:25:09+00:00</b>"))
+    assert out == '&lt;b&gt;signed at <span class="date">2026-12-02T05:25:09+00:00</span>&lt;/b&gt;'
