@@ -6,8 +6,8 @@ so the order is the precedence of verdicts: unreadable → unsigned → broken s
 changed after sealing → not in our records.
 
 Two kinds of first signature lead to a positive verdict: a department's seal, or the service's own
-seal on a verification report (验证报告) it made (``genuine``, once the sealed revision is one this
-service issued and only the service's own signatures follow), and
+on a verification report when ``is_report`` is given (``genuine``, once the sealed revision is one
+this service issued, or a report it made, and only the service's own signatures follow) and
 an enterprise's business-licence signature (``signed_by_enterprise``, once every later revision is
 another enterprise's signature and nothing else: counter-signing). An enterprise's signature never
 makes a document ``genuine``, whatever the page shows.
@@ -32,7 +32,7 @@ from verify.report import (
 )
 from verify.trust import OwnerKind, TrustContext, TrustedCert
 
-SEALING_KINDS = frozenset({OwnerKind.DEPARTMENT, OwnerKind.ENTERPRISE, OwnerKind.SERVICE})
+SEALING_KINDS = frozenset({OwnerKind.DEPARTMENT, OwnerKind.ENTERPRISE})
 ACCEPTED_LEVELS = frozenset({ModificationLevel.NONE, ModificationLevel.LTA_UPDATES, ModificationLevel.FORM_FILLING})
 
 
@@ -43,6 +43,7 @@ class Evidence:
     findings: PdfFindings
     trust: TrustContext
     is_issued: Callable[[str], bool]
+    is_report: Callable[[str], bool] | None = None  # a verification report under the service's seal?
 
     @property
     def seal(self) -> SignatureFinding | None:
@@ -167,6 +168,10 @@ class SealIntact:
         return Outcome(tuple(checks))
 
 
+def _unknown_signer(why: str) -> Outcome:
+    return Outcome((Check(CheckName.SIGNER_KNOWN, False, why),), Verdict.UNKNOWN_SIGNER)
+
+
 class SealSigner:
     """The seal is by a department (or enterprise) certificate of ours, valid and not revoked."""
 
@@ -181,28 +186,14 @@ class SealSigner:
                 if seal.trusted
                 else "is not issued by this service's certificate authority"
             )
-            return Outcome(
-                (
-                    Check(
-                        CheckName.SIGNER_KNOWN, False, f"The seal's certificate ({who}, kid {seal.signer_kid}) {why}."
-                    ),
-                ),
-                Verdict.UNKNOWN_SIGNER,
+            return _unknown_signer(f"The seal's certificate ({who}, kid {seal.signer_kid}) {why}.")
+        report = entry.owner_kind == OwnerKind.SERVICE and ev.is_report is not None
+        if entry.owner_kind not in SEALING_KINDS and not report:
+            return _unknown_signer(
+                f"The first signature is by the service's own certificate ({entry.name}), which marks "
+                "copies and seals its verification reports but never seals licences or receipts."
             )
-        if entry.owner_kind not in SEALING_KINDS:
-            return Outcome(
-                (
-                    Check(
-                        CheckName.SIGNER_KNOWN,
-                        False,
-                        f"The first signature is by {entry.name} ({entry.owner_kind}), which never seals documents.",
-                    ),
-                ),
-                Verdict.UNKNOWN_SIGNER,
-            )
-        role = {OwnerKind.DEPARTMENT: "department", OwnerKind.ENTERPRISE: "enterprise"}.get(
-            entry.owner_kind, "this service itself, as on its verification reports"
-        )
+        role = "the service's report seal" if report else entry.owner_kind.value
         checks = [
             Check(
                 CheckName.SIGNER_KNOWN,
@@ -447,15 +438,16 @@ class NothingAddedButServiceSignatures:
 
 
 class IssuedHere:
-    """The sealed revision's SHA-256 is one this service issued (a licence version, a receipt, or a
-    verification report under the service's own seal): otherwise ``not_issued_here``. Only a
-    department's or the service's seal gets this far."""
+    """The sealed revision's SHA-256 is one this service issued (a licence version or a receipt; a
+    verification report for the service's seal): otherwise ``not_issued_here``."""
 
     def evaluate(self, ev: Evidence) -> Outcome:
         seal = ev.seal
         assert seal is not None
         sha = seal.revision_sha256 or ""
-        if sha and ev.is_issued(sha):
+        entry = ev.entry(seal)
+        recorded = ev.is_report if entry and entry.owner_kind == OwnerKind.SERVICE and ev.is_report else ev.is_issued
+        if sha and recorded(sha):
             return Outcome(
                 (
                     Check(

@@ -59,8 +59,12 @@ class _IssuedHere:
             self._reports[sha256] = report_of_sha(self.s, sha256)
         return self._reports[sha256]
 
+    def is_report(self, sha256: str) -> bool:
+        """Whether a document under the service's own seal is a verification report it made."""
+        return self.report(sha256) is not None
+
     def __call__(self, sha256: str) -> bool:
-        return self.licence(sha256) is not None or self.receipt(sha256) is not None or self.report(sha256) is not None
+        return self.licence(sha256) is not None or self.receipt(sha256) is not None
 
 
 def grant_view(g: Grant) -> dict[str, Any]:
@@ -98,7 +102,7 @@ def _report_body(s: Session, here: _IssuedHere, report: Report) -> dict[str, Any
     if sha and report.verdict is not Verdict.SIGNED_BY_ENTERPRISE:  # an enterprise's paper is never a licence
         lic = here.licence(sha)
         rec = None if lic else here.receipt(sha)
-        rep = None if lic or rec else here.report(sha)
+        rep = here.report(sha) if report.signer and report.signer.owner_kind == OwnerKind.SERVICE else None
         if rep:  # a verification report this service sealed: about a file, not a licence itself
             body["report"] = report_ref(rep)
         elif lic:
@@ -126,7 +130,14 @@ def verify_bytes(ctx: Context, data: bytes, at: datetime | None = None) -> dict[
     with Session(ctx.engine) as s:
         here = _IssuedHere(s, ctx.settings.public_base_url, at)
         try:
-            report = verify_pdf(data, trust, here, timeout_s=ctx.settings.verify_timeout_s, pool=ctx.capacity.pool)
+            report = verify_pdf(
+                data,
+                trust,
+                here,
+                timeout_s=ctx.settings.verify_timeout_s,
+                pool=ctx.capacity.pool,
+                is_report=here.is_report,
+            )
         except VerifierBusy as e:
             raise Unavailable(e.diagnostics()) from e
         VERIFICATIONS.labels("pdf", report.verdict.value).inc()

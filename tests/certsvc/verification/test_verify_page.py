@@ -218,3 +218,15 @@ def test_dates_in_check_details_stay_on_one_line_and_the_rest_is_escaped() -> No
 
     out = str(env().filters["dates_nowrap"]("<b>signed at 2026-12-02T05:25:09+00:00</b>"))
     assert out == '&lt;b&gt;signed at <span class="date">2026-12-02T05:25:09+00:00</span>&lt;/b&gt;'
+
+
+def test_report_offline_is_genuine_as_a_report_without_a_licence_status(service, report) -> None:
+    from certsvc.verification.answer_text import describe, exit_code
+    from verify.offline import verify_offline
+
+    trust_list = service.client.get("/api/v1/trust-list").json()
+    out = verify_offline(report, trust_list, None)
+    assert out["verdict"] == "genuine" and out["report"]["kind"] == "report" and "licence" not in out
+    assert all(c["label_zh"] for c in out["checks"])
+    online = _api(service, report)
+    assert "a report, not a licence" in describe(online) and exit_code(online) == 1
