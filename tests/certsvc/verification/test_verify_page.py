@@ -109,6 +109,7 @@ def test_tampered_upload_says_modified_and_which_check_failed(service, genuine) 
     assert "已被篡改" in r.text
     assert re.search(r'data-check="no_changes_after_sealing" data-ok="false"', r.text)
     assert "签章之后文件内容被改动过" in r.text
+    assert "data-original-only" in r.text  # the licence record is not what this file shows
 
 
 def test_report_is_sealed_by_the_service_and_verifies_genuine_as_a_report(service, genuine, report) -> None:
