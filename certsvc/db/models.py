@@ -458,7 +458,7 @@ class VerificationReport(SQLModel, table=True):
 
     __tablename__ = "verification_report"
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
-    checked_at: datetime = Field(default_factory=utcnow)
+    checked_at: datetime = Field(default_factory=utcnow, index=True)
     source: str = Field(max_length=8)  # pdf | qr
     checked_sha256: str | None = Field(default=None, max_length=64)
     verdict: str = Field(max_length=32)

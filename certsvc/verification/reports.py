@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import CursorResult, delete, update
 from sqlmodel import Session, col, select
 
 from certsvc import audit
@@ -200,6 +200,14 @@ def _rows(r: VerificationReport) -> list[tuple[str, str]]:
         ("核验结论 Verdict", f"{b['zh']} · {b['en']}\n{b['sentence']}\n({a.get('verdict')})"),
     ]
     lic = a.get("licence")
+    if isinstance(lic, dict) and a.get("verdict") != Verdict.GENUINE:
+        rows.append(
+            (
+                "注意 Note",
+                "所核验文件不可采信；以下证照信息是本服务签发的原件记录，不代表该文件的内容。\n"
+                "The file cannot be relied on: below is the record of the original, not what the file shows.",
+            )
+        )
     if isinstance(lic, dict):
         rows += [
             ("证照 Licence", f"{lic.get('licence_type_name') or ''} {lic.get('number') or ''}".strip()),
@@ -300,3 +308,25 @@ async def report_pdf(ctx: Context, report_id: str) -> tuple[bytes, str]:
             details={"sha256": sha, "verdict": row.verdict, "checked_sha256": row.checked_sha256},
         )
     return pdf, name
+
+
+PURGE_BATCH = 500
+
+
+def sweep_unsealed_checks(s: Session, at: datetime) -> int:
+    """Remove checks whose report link has expired without the report being sealed (nothing refers
+    to them any more: the page's link is 410 already), a batch at a time, with one audit event.
+    Sealed reports stay: their records are what makes an uploaded report ``genuine``."""
+    cutoff = at - REPORT_LINK_TTL
+    ids = s.exec(
+        select(VerificationReport.id)
+        .where(col(VerificationReport.pdf_sha256).is_(None), col(VerificationReport.checked_at) < cutoff)
+        .limit(PURGE_BATCH)
+    ).all()
+    if not ids:
+        return 0
+    s.execute(delete(VerificationReport).where(col(VerificationReport.id).in_(ids)))
+    audit.record(
+        s, "verification.purge", actor_kind="system", details={"removed": len(ids), "before": cutoff.isoformat()}
+    )
+    return len(ids)

@@ -34,8 +34,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_verification_report_pdf_sha256", "verification_report", ["pdf_sha256"])
+    op.create_index("ix_verification_report_checked_at", "verification_report", ["checked_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_verification_report_checked_at", table_name="verification_report")
     op.drop_index("ix_verification_report_pdf_sha256", table_name="verification_report")
     op.drop_table("verification_report")

@@ -158,6 +158,15 @@ def test_report_downloads_again_as_the_same_file_and_is_audited_once(service, ge
     assert len(sealed) == 1 and checks
 
 
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils")
+def test_report_on_a_tampered_file_says_the_licence_shown_is_the_original(service, genuine) -> None:
+    page = _page(service, tampering.add_page(genuine[1]))
+    link = REPORT_LINK.search(page.text)
+    assert link
+    text = _pdftotext(service.client.get(link.group(1)).content)
+    assert "已被篡改" in text and "原件记录" in text and "真实有效" not in text
+
+
 def test_tampered_report_is_not_genuine(service, report) -> None:
     body = _api(service, tampering.add_page(report))
     assert body["verdict"] == "modified_after_sealing"
@@ -172,6 +181,23 @@ def test_report_link_expires_after_a_day(service, genuine, monkeypatch) -> None:
     gone = service.client.get(link.group(1))
     assert gone.status_code == 410
     assert service.client.get("/verify/reports/" + "0" * 32 + ".pdf").status_code == 404
+
+
+def test_sweep_removes_unsealed_checks_after_a_day_and_keeps_sealed_reports(service, genuine, report) -> None:
+    from certsvc.db.models import VerificationReport
+    from certsvc.sweeps import run_sweep
+
+    r = service.client.post("/verify/qr", data={"text": genuine[0]["verify_url"]})
+    link = REPORT_LINK.search(r.text)
+    assert link
+    unsealed = link.group(1).rsplit("/", 1)[1].removesuffix(".pdf")
+    assert run_sweep(service.ctx.engine, "verification_checks", clock.now()) == 0  # not yet a day old
+    removed = run_sweep(service.ctx.engine, "verification_checks", clock.now() + timedelta(hours=25))
+    assert removed >= 1
+    with Session(service.ctx.engine) as s:
+        assert s.get(VerificationReport, unsealed) is None
+    assert _api(service, report)["verdict"] == "genuine"  # the sealed report's record stays
+    assert service.client.get(link.group(1)).status_code == 404
 
 
 def test_pasted_qr_text_shows_the_licence(service, genuine) -> None:
