@@ -9,6 +9,7 @@ import pytest
 from tests.support import tampering
 from tests.support.browser import PHONE, SHOTS, no_horizontal_scroll
 from tests.support.data import food_licence_body
+from tests.support.service import make_enterprise
 
 pytestmark = pytest.mark.browser
 
@@ -23,6 +24,16 @@ def licence(live) -> tuple[dict, bytes]:
     lic = r.json()
     pdf = live.client.get(f"/api/v1/licences/{lic['id']}/pdf", headers=live.health.auth).content
     return lic, pdf
+
+
+@pytest.fixture(scope="module")
+def share_url(live) -> str:
+    """A share link of an activated enterprise's food licence (the /s/ page shows dates too)."""
+    ent = make_enterprise(live)
+    body = {"licence_ids": [ent.food_licence["id"]], "grantee_name": "中国银行深圳分行", "purpose": "开立对公账户"}
+    r = live.client.post("/api/v1/enterprise/grants", headers=ent.auth, json=body)
+    assert r.status_code == 201, r.text
+    return r.json()["share_url"]
 
 
 @pytest.fixture
@@ -104,18 +115,19 @@ def test_pasted_qr_text_shows_the_licence(page_of, base_url, licence) -> None:
 
 
 @pytest.mark.parametrize("size", ["phone", "desktop"])
-def test_public_pages_fit_the_screen_and_dates_never_break(page_of, base_url, live, licence, size) -> None:
+def test_public_pages_fit_the_screen_and_dates_never_break(page_of, base_url, live, licence, share_url, size) -> None:
     lic = licence[0]
     holder = live.client.get(lic["verify_url"], headers={"Accept": "application/json"}).json()["holder_uscc"]
     page = page_of(size)
     pages = {"home": f"{base_url}/", "verify": f"{base_url}/verify", "licence": lic["verify_url"]}
     pages["enterprise"] = f"{base_url}/e/{holder}"
+    pages["share"] = share_url
     for name, url in pages.items():
         resp = page.goto(url)
         assert resp is not None and resp.status == 200, url
         assert no_horizontal_scroll(page), f"{url} scrolls sideways at {size}"
         page.screenshot(path=str(SHOTS / f"{name}-{size}.png"), full_page=True)
-        if name in ("licence", "enterprise"):
+        if name in ("licence", "enterprise", "share"):
             dates = page.locator(".date")
             assert dates.count() >= 1, url
             assert all(d.evaluate("e => getComputedStyle(e).whiteSpace") == "nowrap" for d in dates.all())
