@@ -21,6 +21,7 @@ from certsvc.api.routes import (
     events,
     health,
     matters,
+    pages,
     portal,
     portal_files,
     portal_reform,
@@ -155,6 +156,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.add_middleware(HeadAsGet)  # outermost: HEAD wherever GET is
     errors.install(app)
     app.include_router(public.router)  # first: QR scans are most requests, and routes match in order
+    app.include_router(pages.router)
     app.include_router(departments.router)
     app.include_router(enterprise.router)
     app.include_router(tokens.router)

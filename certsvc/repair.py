@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from certsvc import audit
 from certsvc.blobstore import FileBlobStore
 from certsvc.context import Context
-from certsvc.db.models import LicenceVersion, Receipt
+from certsvc.db.models import LicenceVersion, Receipt, VerificationReport
 from certsvc.db.session import session_scope
 
 
@@ -57,6 +57,7 @@ def repair(ctx: Context, *, grace_s: float = 600.0) -> RepairReport:
             set(s.exec(select(LicenceVersion.pdf_sha256)).all())
             | {a for a in s.exec(select(LicenceVersion.archive_sha256)).all() if a}
             | set(s.exec(select(Receipt.pdf_sha256)).all())
+            | {r for r in s.exec(select(VerificationReport.pdf_sha256)).all() if r}
         )
     report.records = len(referenced)
     stored = set(ctx.blobs.keys())

@@ -22,6 +22,7 @@ from certsvc.db.session import session_scope
 from certsvc.licences.expiry import sweep_licence_expiry
 from certsvc.receipts.materials import sweep_receipt_materials
 from certsvc.reform.commitments import sweep_commitments
+from certsvc.verification.reports import sweep_unsealed_checks
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ SWEEPS: dict[str, Sweep] = {
     "receipt_materials": sweep_receipt_materials,  # 容缺: materials past their due date → receipt overdue
     "licence_expiry": sweep_licence_expiry,  # licences past valid_until → licence.expire recorded
     "commitments": sweep_commitments,  # 告知承诺 past its due date → overdue, suspended where the type says
+    "verification_checks": sweep_unsealed_checks,  # /verify checks whose report link expired unsealed → removed
 }
 _MAX_ROUNDS = 100  # a sweep changes at most a batch per transaction; it runs again while it finds work
 

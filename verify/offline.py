@@ -29,6 +29,7 @@ from verify.report import Check, CheckName, StatusListError, VerifyError
 from verify.status_list import ALLOWED_BITS, StatusCode, status_at
 from verify.trust import OwnerKind, TrustContext, TrustedCert
 from verify.verifier import verify_pdf
+from verify.words import bilingual
 
 
 class TrustListError(VerifyError):
@@ -199,10 +200,16 @@ def verify_offline(
 
     :class:`TrustListError` if the trust list does not verify. A genuine licence gets its status
     from the status list only when that list is correctly signed and unexpired; otherwise its
-    status is ``unknown``, with the reason.
+    status is ``unknown``, with the reason. Every check carries its words in Chinese and English.
     """
+    return bilingual(_verify_offline(data, trust_list, status_list, now=now))
+
+
+def _verify_offline(
+    data: bytes, trust_list: dict[str, Any], status_list: StatusListInput | None, *, now: datetime | None = None
+) -> dict[str, Any]:
     trust = trust_from_list(trust_list)
-    report = verify_pdf(data, trust, lambda _sha: True)
+    report = verify_pdf(data, trust, lambda _sha: True, is_report=lambda _sha: True)
     checks = [
         replace(c, detail="Not checked offline: only the service knows what it issued.")
         if c.name == CheckName.ISSUED_HERE
@@ -213,6 +220,9 @@ def verify_offline(
     out["checks"] = [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks]
     out["offline"] = True
     if not report.genuine:
+        return out
+    if report.signer is not None and report.signer.owner_kind == OwnerKind.SERVICE:
+        out["report"] = {"kind": "report"}  # a verification report under the service's own seal: no status
         return out
     token = qr_token_in(data)
     if token is None:

@@ -5,8 +5,9 @@ stands for when one of them fails. The verifier runs them in order and stops at 
 so the order is the precedence of verdicts: unreadable → unsigned → broken seal → wrong signer →
 changed after sealing → not in our records.
 
-Two kinds of first signature lead to a positive verdict: a department's seal (``genuine``, once
-the sealed revision is one this service issued and only the service's own signatures follow) and
+Two kinds of first signature lead to a positive verdict: a department's seal, or the service's own
+on a verification report when ``is_report`` is given (``genuine``, once the sealed revision is one
+this service issued, or a report it made, and only the service's own signatures follow) and
 an enterprise's business-licence signature (``signed_by_enterprise``, once every later revision is
 another enterprise's signature and nothing else: counter-signing). An enterprise's signature never
 makes a document ``genuine``, whatever the page shows.
@@ -42,6 +43,7 @@ class Evidence:
     findings: PdfFindings
     trust: TrustContext
     is_issued: Callable[[str], bool]
+    is_report: Callable[[str], bool] | None = None  # a verification report under the service's seal?
 
     @property
     def seal(self) -> SignatureFinding | None:
@@ -166,6 +168,10 @@ class SealIntact:
         return Outcome(tuple(checks))
 
 
+def _unknown_signer(why: str) -> Outcome:
+    return Outcome((Check(CheckName.SIGNER_KNOWN, False, why),), Verdict.UNKNOWN_SIGNER)
+
+
 class SealSigner:
     """The seal is by a department (or enterprise) certificate of ours, valid and not revoked."""
 
@@ -180,27 +186,14 @@ class SealSigner:
                 if seal.trusted
                 else "is not issued by this service's certificate authority"
             )
-            return Outcome(
-                (
-                    Check(
-                        CheckName.SIGNER_KNOWN, False, f"The seal's certificate ({who}, kid {seal.signer_kid}) {why}."
-                    ),
-                ),
-                Verdict.UNKNOWN_SIGNER,
+            return _unknown_signer(f"The seal's certificate ({who}, kid {seal.signer_kid}) {why}.")
+        report = entry.owner_kind == OwnerKind.SERVICE and ev.is_report is not None
+        if entry.owner_kind not in SEALING_KINDS and not report:
+            return _unknown_signer(
+                f"The first signature is by the service's own certificate ({entry.name}), which marks "
+                "copies and seals its verification reports but never seals licences or receipts."
             )
-        if entry.owner_kind not in SEALING_KINDS:
-            return Outcome(
-                (
-                    Check(
-                        CheckName.SIGNER_KNOWN,
-                        False,
-                        f"The first signature is by the service's own certificate "
-                        f"({entry.name}), which marks copies but never seals documents.",
-                    ),
-                ),
-                Verdict.UNKNOWN_SIGNER,
-            )
-        role = "department" if entry.owner_kind == OwnerKind.DEPARTMENT else "enterprise"
+        role = "the service's report seal" if report else entry.owner_kind.value
         checks = [
             Check(
                 CheckName.SIGNER_KNOWN,
@@ -445,14 +438,16 @@ class NothingAddedButServiceSignatures:
 
 
 class IssuedHere:
-    """The sealed revision's SHA-256 is one this service issued (a licence version or a receipt):
-    otherwise ``not_issued_here``. Only a department's seal gets this far."""
+    """The sealed revision's SHA-256 is one this service issued (a licence version or a receipt; a
+    verification report for the service's seal): otherwise ``not_issued_here``."""
 
     def evaluate(self, ev: Evidence) -> Outcome:
         seal = ev.seal
         assert seal is not None
         sha = seal.revision_sha256 or ""
-        if sha and ev.is_issued(sha):
+        entry = ev.entry(seal)
+        recorded = ev.is_report if entry and entry.owner_kind == OwnerKind.SERVICE and ev.is_report else ev.is_issued
+        if sha and recorded(sha):
             return Outcome(
                 (
                     Check(

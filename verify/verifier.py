@@ -30,8 +30,11 @@ def verify_pdf(
     max_revisions: int = MAX_REVISIONS,
     max_signatures: int = MAX_SIGNATURES,
     pool: WorkerPool | None = None,
+    is_report: Callable[[str], bool] | None = None,
 ) -> Report:
-    """Judge ``data``. ``is_issued(sha256_hex)`` says whether we issued a document with that hash.
+    """Judge ``data``. ``is_issued(sha256_hex)`` says whether we issued a document with that hash;
+    ``is_report`` whether it is a verification report under the service's own seal (without it,
+    a document sealed by the service's certificate is ``unknown_signer``).
 
     Never raises for anything in the file; the only exception is
     :class:`~verify.report.VerifierBusy` when no analysis worker frees up (answer 503), and
@@ -47,7 +50,7 @@ def verify_pdf(
         findings = analyse_bounded(
             data, trust, timeout_s=timeout_s, max_revisions=max_revisions, max_signatures=max_signatures, pool=pool
         )
-    return judge(findings, trust, is_issued)
+    return judge(findings, trust, is_issued, is_report=is_report)
 
 
 def judge(
@@ -57,12 +60,13 @@ def judge(
     policies: Sequence[Policy] = DEFAULT_POLICIES,
     *,
     now: datetime | None = None,
+    is_report: Callable[[str], bool] | None = None,
 ) -> Report:
     """Apply the policies to findings (separate from :func:`verify_pdf` for tests and the CLI).
 
     ``now`` is the moment "is the signer's certificate valid now?" is asked about (default: now).
     """
-    ev = Evidence(findings, trust, is_issued)
+    ev = Evidence(findings, trust, is_issued, is_report)
     verdict, checks = evaluate(ev, policies)
     signer = later = None
     seal = ev.seal

@@ -485,3 +485,23 @@ class Feedback(SQLModel, table=True):
     result: str = Field(max_length=64)
     note: str | None = Field(default=None, max_length=2000)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class VerificationReport(SQLModel, table=True):
+    """A check made on the /verify page, and the verification report (验证报告) sealed for it.
+
+    The answer is kept (not the uploaded file) with the licence's status history as it stood then,
+    so the report can be sealed when it is first downloaded; ``pdf_sha256`` is set once it is.
+    """
+
+    __tablename__ = "verification_report"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    checked_at: datetime = Field(default_factory=utcnow, index=True)
+    source: str = Field(max_length=8)  # pdf | qr
+    checked_sha256: str | None = Field(default=None, max_length=64)
+    verdict: str = Field(max_length=32)
+    licence_id: str | None = Field(default=None, max_length=32)
+    answer: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    pdf_sha256: str | None = Field(default=None, max_length=64, index=True)
+    signer_kid: str | None = Field(default=None, max_length=16)
+    sealed_at: datetime | None = None

@@ -97,6 +97,13 @@ def describe(answer: dict[str, Any]) -> str:
             f"receipt: acceptance receipt (受理回执) {rec.get('application_number') or ''} "
             f"for {rec.get('matter') or 'an application'} — a receipt, not a licence"
         )
+    elif isinstance(answer.get("report"), dict):
+        rep = answer["report"]
+        lines.append(
+            f"report:  verification report (验证报告) {rep.get('id') or ''} of a check made at "
+            f"{rep.get('checked_at') or 'an unknown time'} (verdict then: {rep.get('verdict') or 'unknown'})"
+            " — a report, not a licence"
+        )
     elif verdict == Verdict.GENUINE:
         lines.append("status:  UNKNOWN: the answer names no licence status")
     if answer.get("signers"):
@@ -113,5 +120,6 @@ def describe(answer: dict[str, Any]) -> str:
         lines.append(f"copy for: {g.get('grantee_name')} ({g.get('purpose')}), grant {g.get('state')}")
     lines.append("checks:")
     for c in answer.get("checks", []):
-        lines.append(f"  [{'ok' if c.get('ok') else 'FAIL'}] {c.get('name')}: {c.get('detail')}")
+        label = f" ({c['label_zh']})" if c.get("label_zh") else ""
+        lines.append(f"  [{'ok' if c.get('ok') else 'FAIL'}] {c.get('name')}{label}: {c.get('detail')}")
     return "\n".join(lines)

@@ -14,19 +14,21 @@ from sqlmodel import Session, select
 from certsvc.capacity import Caller
 from certsvc.context import Context
 from certsvc.core.config import get_settings
-from certsvc.db.models import Grant, Receipt
+from certsvc.db.models import Grant, Receipt, VerificationReport
 from certsvc.errors import Unavailable
 from certsvc.licences.lookup import public_view_by_sha
 from certsvc.metrics import VERIFICATIONS
 from certsvc.sharing.copies import GRANT_REASON_PREFIX
 from certsvc.sharing.grants import grant_state
 from certsvc.verification.answer_text import EXIT_USAGE, describe, exit_code
+from certsvc.verification.report_records import report_of_sha, report_ref
 from certsvc.verification.trust import trust_for
 from signing.pipeline import MARK_FIELDS
 from verify.offline import StatusListInput, TrustListError, load_status_list, load_trust_list, verify_offline
 from verify.report import Report, Verdict, VerifierBusy
 from verify.trust import OwnerKind
 from verify.verifier import verify_pdf
+from verify.words import bilingual
 
 
 class _IssuedHere:
@@ -39,6 +41,7 @@ class _IssuedHere:
         self.at = at
         self._licences: dict[str, dict[str, Any] | None] = {}
         self._receipts: dict[str, Receipt | None] = {}
+        self._reports: dict[str, VerificationReport | None] = {}
 
     def licence(self, sha256: str) -> dict[str, Any] | None:
         if sha256 not in self._licences:
@@ -50,6 +53,15 @@ class _IssuedHere:
         if sha256 not in self._receipts:
             self._receipts[sha256] = self.s.exec(select(Receipt).where(Receipt.pdf_sha256 == sha256)).first()
         return self._receipts[sha256]
+
+    def report(self, sha256: str) -> VerificationReport | None:
+        if sha256 not in self._reports:
+            self._reports[sha256] = report_of_sha(self.s, sha256)
+        return self._reports[sha256]
+
+    def is_report(self, sha256: str) -> bool:
+        """Whether a document under the service's own seal is a verification report it made."""
+        return self.report(sha256) is not None
 
     def __call__(self, sha256: str) -> bool:
         return self.licence(sha256) is not None or self.receipt(sha256) is not None
@@ -90,7 +102,10 @@ def _report_body(s: Session, here: _IssuedHere, report: Report) -> dict[str, Any
     if sha and report.verdict is not Verdict.SIGNED_BY_ENTERPRISE:  # an enterprise's paper is never a licence
         lic = here.licence(sha)
         rec = None if lic else here.receipt(sha)
-        if lic:
+        rep = here.report(sha) if report.signer and report.signer.owner_kind == OwnerKind.SERVICE else None
+        if rep:  # a verification report this service sealed: about a file, not a licence itself
+            body["report"] = report_ref(rep)
+        elif lic:
             body["licence"] = lic
         elif rec:
             body["receipt"] = {
@@ -115,11 +130,18 @@ def verify_bytes(ctx: Context, data: bytes, at: datetime | None = None) -> dict[
     with Session(ctx.engine) as s:
         here = _IssuedHere(s, ctx.settings.public_base_url, at)
         try:
-            report = verify_pdf(data, trust, here, timeout_s=ctx.settings.verify_timeout_s, pool=ctx.capacity.pool)
+            report = verify_pdf(
+                data,
+                trust,
+                here,
+                timeout_s=ctx.settings.verify_timeout_s,
+                pool=ctx.capacity.pool,
+                is_report=here.is_report,
+            )
         except VerifierBusy as e:
             raise Unavailable(e.diagnostics()) from e
         VERIFICATIONS.labels("pdf", report.verdict.value).inc()
-        return _report_body(s, here, report)
+        return bilingual(_report_body(s, here, report))
 
 
 async def verify_upload(ctx: Context, data: bytes, caller: Caller, at: datetime | None = None) -> dict[str, Any]:

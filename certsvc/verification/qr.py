@@ -15,6 +15,7 @@ from certsvc.verification.trust import trust_for
 from signing.payload import KIND_LICENCE, KIND_RECEIPT
 from verify.qr import QrResult, verify_qr_text
 from verify.report import CheckName, Verdict
+from verify.words import bilingual
 
 
 def verify_qr(ctx: Context, text: str) -> dict[str, Any]:
@@ -22,7 +23,7 @@ def verify_qr(ctx: Context, text: str) -> dict[str, Any]:
     result = verify_qr_text(text.strip(), trust_for(ctx.engine))
     body = result.to_dict()
     try:
-        return _with_record(ctx, result, body)
+        return bilingual(_with_record(ctx, result, body))
     finally:
         VERIFICATIONS.labels("qr", body["verdict"]).inc()
 

@@ -131,6 +131,20 @@ def test_service_certificate_cannot_seal(kit, trust, issued):
     assert report.verdict is Verdict.UNKNOWN_SIGNER
 
 
+def test_service_seal_is_genuine_only_as_a_recorded_verification_report(kit, trust, issued):
+    sealed = kit.seal(who="service", record=False)
+    reports = {verify_pdf(sealed, trust, issued).sealed_revision_sha256}
+    assert verify_pdf(sealed, trust, issued, is_report=reports.__contains__).verdict is Verdict.GENUINE
+    unknown = verify_pdf(sealed, trust, issued, is_report=lambda _sha: False)
+    assert unknown.verdict is Verdict.NOT_ISSUED_HERE
+
+
+def test_department_seal_is_never_taken_for_a_report(kit, trust, issued):
+    sealed = kit.seal(record=False)
+    report = verify_pdf(sealed, trust, issued, is_report=lambda _sha: True)
+    assert report.verdict is Verdict.NOT_ISSUED_HERE
+
+
 def test_later_signature_by_a_department_is_modified(kit, trust, issued):
     report = verify_pdf(kit.sign(kit.seal(), "dept", "Again"), trust, issued)
     assert report.verdict is Verdict.MODIFIED_AFTER_SEALING

@@ -18,6 +18,9 @@ class CheckOut(Out):
     name: CheckName
     ok: bool
     detail: str
+    label_zh: str | None = Field(default=None, description="what the rule is, in Chinese (e.g. 签章完好)")
+    label_en: str | None = Field(default=None, description="what the rule is, in English (e.g. Seal intact)")
+    detail_zh: str | None = Field(default=None, description="whether it held, in Chinese")
 
 
 class SignerOut(Out):
@@ -65,6 +68,18 @@ class ReceiptRef(Out):
     verify_url: str | None = None
 
 
+class ReportRef(Out):
+    """The verification report (验证报告) the uploaded file is: sealed by this service about a file
+    or QR code it checked; it is not a licence and has no licence status."""
+
+    id: str
+    kind: Literal["report"] = "report"
+    checked_at: IsoDateTime
+    checked_sha256: str | None = Field(default=None, description="SHA-256 of the file that was checked (PDF)")
+    verdict: Verdict = Field(description="the verdict the report states about the file it checked")
+    source: Literal["pdf", "qr"]
+
+
 class GrantRef(Out):
     """The grant a marked copy was made for."""
 
@@ -90,6 +105,7 @@ class VerifyResult(Out):
     sealed_revision_sha256: str | None = None
     licence: PublicLicence | None = None
     receipt: ReceiptRef | None = None
+    report: ReportRef | None = None
     grant: GrantRef | None = None
 
 

@@ -19,11 +19,15 @@ from certsvc.errors import ServiceError
 from certsvc.schemas import ShowIn
 from certsvc.web import render
 
-router = APIRouter(tags=["enterprises"])
+router = APIRouter()
 
 
 @router.post(
-    "/api/v1/enterprise/show", status_code=201, response_model=NewShowOut, responses=error_responses(401, 403, 413, 422)
+    "/api/v1/enterprise/show",
+    status_code=201,
+    response_model=NewShowOut,
+    responses=error_responses(401, 403, 413, 422),
+    tags=["enterprises"],
 )
 def create_show(body: ShowIn, ctx: CtxDep, ent: EntShowDep) -> dict[str, Any]:
     """亮照: a code that shows some, or all current, of your licences for 30-600 seconds (120 by default), to show

@@ -18,7 +18,7 @@ DESKTOP = {"viewport": {"width": 1280, "height": 900}, "locale": "zh-CN"}
 @pytest.fixture(scope="module")
 def operation_count(live) -> int:
     spec = live.client.get("/openapi.json").json()
-    return sum(1 for item in spec["paths"].values() for method in item if method in ("get", "post", "delete"))
+    return sum(1 for item in spec["paths"].values() for method in item if method in ("get", "post", "put", "delete"))
 
 
 def _offline_page(browser, base_url: str) -> tuple[Any, list[str], list[str]]:
