@@ -64,7 +64,7 @@ def _check_scopes(scopes: list[str]) -> list[str]:
     out: list[str] = []
     for i, scope in enumerate(scopes):
         if scope not in SCOPES:
-            raise Invalid(f"scopes[{i}]: {scope!r} is not a scope; one of {', '.join(SCOPES)}", field=f"scopes[{i}]")
+            raise Invalid(f"scopes.{i}: {scope!r} is not a scope; one of {', '.join(SCOPES)}", field=f"scopes.{i}")
         if scope not in out:
             out.append(scope)
     return out

@@ -169,7 +169,7 @@ def test_an_unknown_scope_is_422_naming_the_field(service, holder) -> None:
         "/api/v1/enterprise/tokens", headers=holder.auth, json={"name": "x", "scopes": ["licences:read", "admin"]}
     )
     assert r.status_code == 422
-    assert r.json()["error"]["field"] == "scopes[1]"
+    assert r.json()["error"]["field"] == "scopes.1"
 
 
 def test_another_enterprises_token_is_404(service, holder) -> None:
