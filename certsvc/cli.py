@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlmodel import col, select
 
 from certsvc import audit, serving
+from certsvc.backfill.cli import add_parser as add_backfill_parser
 from certsvc.backup import BackupError, backup, restore
 from certsvc.blobstore import FileBlobStore
 from certsvc.context import Context
@@ -364,6 +365,8 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_audit_verify
     )
     audit_p.add_parser("checkpoint", help="sign the current audit chain head").set_defaults(func=cmd_audit_checkpoint)
+
+    add_backfill_parser(sub, _ctx)
 
     sp = sub.add_parser("repair", help="after a crash: remove blobs without a record, report records without a blob")
     sp.add_argument("--grace", type=float, default=600.0, help="leave blobs younger than this many seconds (in flight)")

@@ -289,3 +289,25 @@ def _csv_line(values: Any) -> bytes:
     buf = io.StringIO()
     csv.writer(buf).writerow(values)
     return buf.getvalue().encode()
+
+
+def failures(engine: Engine, job_id: str, limit: int) -> list[tuple[int, dict[str, Any]]]:
+    """The first ``limit`` failed items of a job: (index, error)."""
+    q = (
+        select(LicenceJobItem.seq, LicenceJobItem.error)
+        .where(LicenceJobItem.job_id == job_id, LicenceJobItem.state == "failed")
+        .order_by(col(LicenceJobItem.seq))
+        .limit(limit)
+    )
+    with Session(engine) as s:
+        return [(seq, dict(error or {})) for seq, error in s.exec(q).all()]
+
+
+def progress(engine: Engine, job_id: str) -> tuple[LicenceJob, dict[str, int]]:
+    """A job and its items by state (for the CLI)."""
+    with Session(engine) as s:
+        job = s.get(LicenceJob, job_id)
+        if job is None:
+            raise NotFound("no such licence job")
+        s.expunge(job)
+        return job, counts(s, job_id)
