@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -40,6 +41,7 @@ log = logging.getLogger("certsvc.backfill")
 
 CLAIM_ITEMS = 40
 """Items claimed at a time: enough for every sealing worker, little to redo after a crash."""
+_ACTIVE_MAX = 100  # active jobs looked at per claim
 
 
 class LeaseLost(Conflict):
@@ -62,60 +64,54 @@ def _lease_free(now: datetime) -> ColumnElement[bool]:
     return or_(col(LicenceJobItem.lease_until).is_(None), col(LicenceJobItem.lease_until) < now)
 
 
+def _active_jobs(s: Session, job_id: str | None) -> list[str]:
+    """Jobs with work to do, in random order: several departments' jobs share the runners."""
+    q = select(LicenceJob.id).where(col(LicenceJob.state).in_(("queued", "running"))).limit(_ACTIVE_MAX)
+    if job_id is not None:
+        q = q.where(LicenceJob.id == job_id)
+    ids = list(s.exec(q).all())
+    random.shuffle(ids)
+    return ids
+
+
 def claim(
     engine: Engine, now: datetime, lease_s: float, limit: int = CLAIM_ITEMS, job_id: str | None = None
 ) -> Claim | None:
-    """Lease up to ``limit`` pending items of the oldest job with any to do (or of ``job_id``)."""
+    """Lease up to ``limit`` pending items of one job with any to do (of ``job_id`` if given)."""
     with session_scope(engine) as s:
         pg = s.get_bind().dialect.name == "postgresql"
-        q = (
-            select(LicenceJobItem.id, LicenceJobItem.job_id)
-            .join(LicenceJob, col(LicenceJob.id) == col(LicenceJobItem.job_id))
-            .where(
-                col(LicenceJob.state).in_(("queued", "running")),
-                col(LicenceJobItem.state) == "pending",
-                _lease_free(now),
+        for active in _active_jobs(s, job_id):
+            q = (
+                select(LicenceJobItem.id)
+                .where(col(LicenceJobItem.job_id) == active, col(LicenceJobItem.state) == "pending", _lease_free(now))
+                .order_by(col(LicenceJobItem.seq))
+                .limit(limit)
             )
-            .order_by(col(LicenceJobItem.id))
-            .limit(1)
-        )
-        if job_id is not None:
-            q = q.where(col(LicenceJobItem.job_id) == job_id)
-        first = s.exec(q).first()
-        if first is None:
-            return None
-        ids_q = (
-            select(LicenceJobItem.id)
-            .where(LicenceJobItem.job_id == first[1], col(LicenceJobItem.state) == "pending", _lease_free(now))
-            .order_by(col(LicenceJobItem.seq))
-            .limit(limit)
-        )
-        if pg:
-            ids_q = ids_q.with_for_update(skip_locked=True, of=LicenceJobItem)
-        ids = list(s.exec(ids_q).all())
-        if not ids:
-            return None
-        token = secrets.token_hex(16)
-        until = now + timedelta(seconds=lease_s)
-        stmt = (
-            update(LicenceJobItem)
-            .where(col(LicenceJobItem.id).in_(ids), col(LicenceJobItem.state) == "pending", _lease_free(now))
-            .values(lease_until=until, lease_token=token)
-        )
-        changed_rows(s, stmt)
-        rows = s.exec(
-            select(LicenceJobItem.id, LicenceJobItem.seq, LicenceJobItem.body)
-            .where(LicenceJobItem.lease_token == token)
-            .order_by(col(LicenceJobItem.seq))
-        ).all()
-        if not rows:
-            return None
-        job = s.get(LicenceJob, first[1])
-        assert job is not None
-        if job.state == "queued":
-            started = update(LicenceJob).where(col(LicenceJob.id) == job.id, col(LicenceJob.state) == "queued")
-            changed_rows(s, started.values(state="running", started_at=now))
-        return Claim(job.id, job.department_id, token, [(i or 0, seq, body) for i, seq, body in rows])
+            if pg:
+                q = q.with_for_update(skip_locked=True)
+            ids = list(s.exec(q).all())
+            if not ids:
+                continue
+            token = secrets.token_hex(16)
+            stmt = (
+                update(LicenceJobItem)
+                .where(col(LicenceJobItem.id).in_(ids), col(LicenceJobItem.state) == "pending", _lease_free(now))
+                .values(lease_until=now + timedelta(seconds=lease_s), lease_token=token)
+            )
+            if not changed_rows(s, stmt):
+                continue  # another process leased them meanwhile
+            rows = s.exec(
+                select(LicenceJobItem.id, LicenceJobItem.seq, LicenceJobItem.body)
+                .where(col(LicenceJobItem.lease_token) == token)
+                .order_by(col(LicenceJobItem.seq))
+            ).all()
+            job = s.get(LicenceJob, active)
+            assert job is not None
+            if job.state == "queued":
+                started = update(LicenceJob).where(col(LicenceJob.id) == job.id, col(LicenceJob.state) == "queued")
+                changed_rows(s, started.values(state="running", started_at=now))
+            return Claim(job.id, job.department_id, token, [(i or 0, seq, body) for i, seq, body in rows])
+    return None
 
 
 def renew(engine: Engine, c: Claim, lease_s: float) -> None:

@@ -17,11 +17,14 @@ from certsvc.errors import Invalid
 from tests.support.data import random_uscc
 from tests.support.service import Service
 
-HEADER = "licence_type,holder_uscc,holder_name,number,issued_on,valid_until,fields.经营场所,fields.主体业态,fields.经营项目"
+HEADER = (
+    "licence_type,holder_uscc,holder_name,number,issued_on,valid_until,fields.经营场所,fields.主体业态,fields.经营项目"
+)
 
 
 def row(number: str, issued_on: str, name: str = "深圳市南山区老字号面馆") -> str:
-    return f"SPJY,{random_uscc()},{name},{number},{issued_on},2028-06-30,深圳市南山区南头街1号,餐饮服务经营者,热食类食品制售"
+    fields = "深圳市南山区南头街1号,餐饮服务经营者,热食类食品制售"
+    return f"SPJY,{random_uscc()},{name},{number},{issued_on},2028-06-30,{fields}"
 
 
 def backfill(tmp: Path, *args: str) -> subprocess.CompletedProcess:
