@@ -8,12 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from sqlmodel import Session, col, func, select
 
-from certsvc.backfill.intake import read_csv
 from certsvc.db.models import Licence, LicenceJob
-from certsvc.errors import Invalid
 from tests.support.data import random_uscc
 from tests.support.service import Service
 
@@ -83,25 +80,3 @@ def test_a_csv_with_an_unknown_column_is_refused_naming_it_and_nothing_is_stored
     assert "bad.csv: line 1, column 5: unknown column 'issue_date'" in r.stderr
     assert "Traceback" not in r.stderr
     assert jobs_stored(service) == before
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        (HEADER + "\nSPJY,x\n", "line 2: 2 columns where the header has 9"),
-        ("licence_type,licence_type\n", "line 1, column 2: column 'licence_type' given twice"),
-        ("", "line 1: the header is missing"),
-        (HEADER + "\n\n", "the file holds no licences"),
-        ('licence_type\n"SPJY\n', "line 2: not valid CSV"),
-    ],
-)
-def test_bad_csv_files_are_refused_naming_the_line(text: str, message: str) -> None:
-    with pytest.raises(Invalid) as e:
-        read_csv(text.splitlines(keepends=True))
-    assert e.value.message.startswith(message)
-
-
-def test_csv_rows_become_items_with_their_field_values_and_lines() -> None:
-    items, lines = read_csv([HEADER + "\n", "\n", row("N-1", "2019-01-02") + "\n"])
-    assert lines == [3]
-    assert '"number":"N-1"' in items[0] and '"fields":{"经营场所":"深圳市南山区南头街1号"' in items[0]
