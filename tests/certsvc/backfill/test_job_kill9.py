@@ -79,7 +79,7 @@ def _count(env: dict[str, str], numbers: list[str]) -> int:
 
 
 def test_a_job_survives_kill_9_of_the_server_and_issues_each_item_once(tmp_path: Path) -> None:
-    _run(tmp_path, 600)
+    _run(tmp_path, 300)
 
 
 @pytest.mark.slow
