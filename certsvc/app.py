@@ -20,6 +20,7 @@ from certsvc.api.routes import (
     enterprise,
     events,
     health,
+    jobs,
     matters,
     pages,
     portal,
@@ -34,6 +35,7 @@ from certsvc.api.routes import (
     verification,
 )
 from certsvc.audit import checkpoint
+from certsvc.backfill.runner import run_jobs
 from certsvc.context import Context
 from certsvc.core import clock
 from certsvc.core.config import Settings, get_settings
@@ -120,6 +122,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         tasks.append(asyncio.create_task(_sweeps(ctx, ctx.settings.sweep_interval_s)))
     if ctx.settings.events_interval_s > 0:
         tasks.append(asyncio.create_task(_events(ctx)))
+    if ctx.settings.jobs_interval_s > 0:
+        tasks.append(asyncio.create_task(run_jobs(ctx)))
     try:
         yield
     finally:
@@ -151,13 +155,15 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         redoc_url=None,  # every route: no control characters in path or query
     )
     app.state.ctx = ctx
-    app.add_middleware(BodyLimit, max_bytes=ctx.settings.max_upload_bytes + 1024 * 1024)
+    jobs_bytes = {"/api/v1/licence-jobs": ctx.settings.job_max_mib * 1024 * 1024}
+    app.add_middleware(BodyLimit, max_bytes=ctx.settings.max_upload_bytes + 1024 * 1024, paths=jobs_bytes)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(HeadAsGet)  # outermost: HEAD wherever GET is
     errors.install(app)
     app.include_router(public.router)  # first: QR scans are most requests, and routes match in order
     app.include_router(pages.router)
     app.include_router(departments.router)
+    app.include_router(jobs.router)
     app.include_router(enterprise.router)
     app.include_router(tokens.router)
     app.include_router(showing.router)

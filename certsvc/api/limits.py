@@ -21,13 +21,14 @@ def size_text(n: int) -> str:
 class BodyLimit:
     """ASGI middleware refusing oversized bodies (413) before any route reads them into memory."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, paths: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.paths = paths or {}  # a larger (or smaller) limit for these exact paths
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, send: Send, max_bytes: int) -> None:
         body = json.dumps(
-            {"error": {"code": "too_large", "message": f"request body larger than {size_text(self.max_bytes)}"}}
+            {"error": {"code": "too_large", "message": f"request body larger than {size_text(max_bytes)}"}}
         ).encode()
         await send(
             {
@@ -42,9 +43,10 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.paths.get(scope.get("path", ""), self.max_bytes)
         for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await self._refuse(send)
+            if name == b"content-length" and value.isdigit() and int(value) > max_bytes:
+                await self._refuse(send, max_bytes)
                 return
         seen = 0
         started = False
@@ -54,7 +56,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > max_bytes:
                     raise _TooLarge
             return message
 
@@ -68,7 +70,7 @@ class BodyLimit:
             await self.app(scope, guarded_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await self._refuse(send)
+                await self._refuse(send, max_bytes)
 
 
 class _TooLarge(Exception):

@@ -12,8 +12,9 @@ import os
 import sys
 from pathlib import Path
 
+from certsvc.backfill.cli import add_parser as add_backfill_parser
 from certsvc.cli import credentials, operate
-from certsvc.cli.common import MOMENT_HELP, moment
+from certsvc.cli.common import MOMENT_HELP, existing_ctx, moment
 from certsvc.core.config import reset_settings
 from certsvc.core.files import private_umask
 from certsvc.errors import ServiceError
@@ -99,6 +100,8 @@ def _operate(sub: argparse._SubParsersAction) -> None:
     audit_p.add_parser("checkpoint", help="sign the current audit chain head").set_defaults(
         func=operate.cmd_audit_checkpoint
     )
+
+    add_backfill_parser(sub, existing_ctx)
 
     sp = sub.add_parser("repair", help="after a crash: remove blobs without a record, report records without a blob")
     sp.add_argument("--grace", type=float, default=600.0, help="leave blobs younger than this many seconds (in flight)")

@@ -75,6 +75,13 @@ class Settings:
     """Longest wait for a receiver's answer to one delivery."""
     events_retry_for_s: float = 86400.0
     """How long a delivery is retried (exponential backoff, 10 s doubling up to 1 h) before it is marked failed."""
+    job_max_mib: int = 64
+    """Largest ``POST /licence-jobs`` body, in MiB (a back-fill job of up to 100,000 items)."""
+    jobs_interval_s: float = 1.0
+    """``serve``: how often queued back-fill job items are looked for; 0 turns the job runner off."""
+    job_lease_s: float = 30.0
+    """How long claimed back-fill items are one process's (renewed while it works); after a crash
+    another process (or the restarted one) takes them over after at most this time."""
     trusted_proxies: str = ""
     """Reverse proxies whose ``X-Forwarded-For`` is believed (addresses or CIDRs, comma-separated)."""
     activation_window_s: int = 900
@@ -144,6 +151,9 @@ def load_settings() -> Settings:
         events_concurrency=int(_env("EVENTS_CONCURRENCY", "8")),
         events_timeout_s=float(_env("EVENTS_TIMEOUT_S", "10")),
         events_retry_for_s=float(_env("EVENTS_RETRY_FOR_S", "86400")),
+        job_max_mib=int(_env("JOB_MAX_MIB", "64")),
+        jobs_interval_s=float(_env("JOBS_INTERVAL_S", "1")),
+        job_lease_s=float(_env("JOB_LEASE_S", "30")),
         trusted_proxies=_env("TRUSTED_PROXIES", ""),
         activation_window_s=int(_env("ACTIVATION_WINDOW_S", "900")),
         activation_failures_per_client=int(_env("ACTIVATION_FAILURES_PER_CLIENT", "10")),

@@ -143,6 +143,7 @@ class Licence(SQLModel, table=True):
     state_reason: str | None = None
     revoke_kind: str | None = Field(default=None, max_length=16)  # 撤销 | 吊销 | 注销
     kind: str = Field(default="licence", max_length=16, sa_column_kwargs={"server_default": "licence"})  # | filing
+    issued_on: date | None = None  # a back-filled paper licence's original issue date (颁发日期)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -505,3 +506,41 @@ class VerificationReport(SQLModel, table=True):
     pdf_sha256: str | None = Field(default=None, max_length=64, index=True)
     signer_kid: str | None = Field(default=None, max_length=16)
     sealed_at: datetime | None = None
+
+
+class LicenceJob(SQLModel, table=True):
+    """A back-fill job (``POST /licence-jobs``): many licences issued in the background, item by item."""
+
+    __tablename__ = "licence_job"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    department_id: int = Field(index=True)
+    state: str = Field(default="queued", max_length=16)  # queued | running | done | failed
+    total: int = 0
+    error: str | None = Field(default=None, max_length=500)  # why the whole job failed
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class LicenceJobItem(SQLModel, table=True):
+    """One item of a back-fill job: its request, and once processed its licence or its error.
+
+    An item is issued exactly once: the licence is recorded and the item marked ``done`` in one
+    transaction, by a compare-and-set on ``state = 'pending'`` and the lease token of its claim."""
+
+    __tablename__ = "licence_job_item"
+    __table_args__ = (
+        UniqueConstraint("job_id", "seq"),
+        Index("ix_licence_job_item_claim", "job_id", "state", "seq"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: str = Field(max_length=32)
+    seq: int  # the item's index in the job (0-based)
+    body: str  # the item as submitted (compact JSON)
+    number: str | None = Field(default=None, max_length=64)  # the paper licence number it asks to keep
+    state: str = Field(default="pending", max_length=16)  # pending | done | failed
+    lease_until: datetime | None = None
+    lease_token: str | None = Field(default=None, max_length=32)
+    licence_id: str | None = Field(default=None, max_length=32)
+    error: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))  # code, message, field
+    finished_at: datetime | None = None

@@ -38,8 +38,10 @@ from certsvc.identifiers import licence_identifier, licence_number
 from certsvc.licences.history import record_change
 from certsvc.licences.rules import (
     IssueRequest,
+    check_issued_on,
     layout_invalid,
     licence_type_for,
+    paper_terms,
     validate_fields,
     validate_holder,
     validity,
@@ -80,6 +82,8 @@ class Issued:
 Result = Issued | ServiceError
 OnRecord = Callable[[Session, Licence], None]
 """Called in the transaction that records a licence, to record what goes with it (a filing)."""
+OnItem = Callable[[Session, int, Licence], None]
+"""Called like :data:`OnRecord` with the request's index too (a back-fill job marks its item done)."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,7 @@ class Content:
     fields: dict[str, str]
     valid_from: date
     valid_until: date | None
+    issued_on: date | None = None  # a paper licence's original issue date; else the day it is sealed
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,8 @@ class _Item:
     values: dict[str, str]
     valid: tuple[date, date | None]
     commitment_id: str | None = None
+    number: str | None = None  # a paper licence's number, kept
+    issued_on: date | None = None  # a paper licence's issue date, kept
     content: Content | None = None
 
 
@@ -169,7 +176,7 @@ def seal_job(ctx: Context, dept: Department, lt: LicenceType, kid: str, c: Conte
         valid_from=c.valid_from,
         valid_until=c.valid_until,
         issuer_name=dept.name,
-        issue_date=today(),
+        issue_date=c.issued_on or today(),
         version=c.version,
         qr_text="",  # the pipeline signs the QR payload and prints its URL
         seal_name=dept.name,
@@ -228,6 +235,7 @@ def _licence_row(dept: Department, lt: LicenceType, holder_kind: str, c: Content
         holder_kind=holder_kind,
         serial=c.serial,
         number=c.number,
+        issued_on=c.issued_on,
     )
 
 
@@ -269,12 +277,14 @@ def _check(
             if isinstance(lt, ServiceError):
                 raise lt
             values = validate_fields(lt, req.fields or {})
-            valid = validity(lt, req.valid_from, req.valid_until)
+            number, issued = paper_terms(req)
+            valid = validity(lt, req.valid_from or issued, req.valid_until)
+            check_issued_on(issued, valid)
             if lt.is_business_licence:
                 check_business_licence_free(s, holder[0])
             if req.commitment_id:
                 terms.check_for_issue(s, lt, holder[0], req.commitment_id, dept.id)
-            items.append(_Item(i, lt, holder, values, valid, req.commitment_id))
+            items.append(_Item(i, lt, holder, values, valid, req.commitment_id, number, issued))
         except ServiceError as e:
             results[i] = e
     return items
@@ -296,12 +306,16 @@ def _reserve(ctx: Context, dept: Department, items: list[_Item]) -> None:
     for k, item in enumerate(items):
         serial = serials[item.index]
         uscc, name, _kind = item.holder
-        number = licence_number(item.lt.code, dept.code, year, serial)
-        item.content = Content(serial, indexes[k], 1, number, uscc, name, item.values, *item.valid)
+        number = item.number or licence_number(item.lt.code, dept.code, year, serial)
+        item.content = Content(serial, indexes[k], 1, number, uscc, name, item.values, *item.valid, item.issued_on)
 
 
 def _record(
-    ctx: Context, dept: Department, done: list[tuple[_Item, StoredVersion]], on_record: OnRecord | None = None
+    ctx: Context,
+    dept: Department,
+    done: list[tuple[_Item, StoredVersion]],
+    on_record: OnRecord | None = None,
+    on_item: OnItem | None = None,
 ) -> list[Issued]:
     """One transaction for a chunk: licences, their first versions, registrations, commitments, audit events."""
     issued = []
@@ -328,6 +342,8 @@ def _record(
             emit(s, "licence.issued", licence=lic, version=ver, licence_type=item.lt, department=dept, data=change)
             if on_record is not None:
                 on_record(s, lic)
+            if on_item is not None:
+                on_item(s, item.index, lic)
             entries.append(_issue_entry(dept, item.lt, lic, sv))
             issued.append(Issued(lic, ver, item.lt, dept, sv.verify_url, code))
         audit.record_many(s, entries)
@@ -342,6 +358,7 @@ async def _seal_and_record(
     chunk: list[tuple[_Item, SealJob]],
     results: list[Result | None],
     on_record: OnRecord | None = None,
+    on_item: OnItem | None = None,
 ) -> None:
     try:
         stored = await ctx.sealer.seal_chunk([job for _, job in chunk])
@@ -354,7 +371,7 @@ async def _seal_and_record(
                 assert item.content is not None
                 done.append((item, StoredVersion(item.content, job, result)))
         if done:
-            for (item, _), issued in zip(done, _record(ctx, dept, done, on_record), strict=True):
+            for (item, _), issued in zip(done, _record(ctx, dept, done, on_record, on_item), strict=True):
                 results[item.index] = issued
     except ServiceError as e:  # e.g. the business licence was registered meanwhile
         for item, _ in chunk:
@@ -386,9 +403,11 @@ async def issue_many(
     requests: list[tuple[int, IssueRequest]],
     results: list[Result | None],
     on_record: OnRecord | None = None,
+    on_item: OnItem | None = None,
 ) -> None:
     """Issue each ``(index, request)`` on its own; ``results[index]`` gets the licence or the error;
-    ``on_record`` records what goes with each licence, in its transaction."""
+    ``on_record`` (and ``on_item``, given the index) records what goes with each licence, in its
+    transaction; if it raises, nothing of the chunk is recorded."""
     with Session(ctx.engine) as s:
         items = _check(s, dept, requests, results)
         cert = ctx.keyring.current(s, OwnerKind.DEPARTMENT, dept.id) if items else None
@@ -401,7 +420,7 @@ async def issue_many(
         assert item.content is not None
         jobs.append((item, seal_job(ctx, dept, item.lt, cert.kid, item.content)))
     chunks = _chunks(jobs, ctx.sealer.workers)
-    await asyncio.gather(*(_seal_and_record(ctx, dept, chunk, results, on_record) for chunk in chunks))
+    await asyncio.gather(*(_seal_and_record(ctx, dept, chunk, results, on_record, on_item) for chunk in chunks))
 
 
 async def issue(ctx: Context, dept: Department, req: IssueRequest, on_record: OnRecord | None = None) -> Issued:

@@ -52,6 +52,7 @@ _LICENCE_KEYS = (
     "licence_type_id",
     "department_id",
     "kind",
+    "issued_on",
 )
 _VERSION_COLS = tuple(col(getattr(LicenceVersion, k)) for k in _VERSION_KEYS)
 _LICENCE_COLS = tuple(col(getattr(Licence, k)) for k in _LICENCE_KEYS)

@@ -54,6 +54,36 @@ class IssueRequest(RequestModel):
     )
 
 
+class PaperLicenceRequest(IssueRequest):
+    """A back-filled paper licence (an item of ``POST /licence-jobs``): may keep the paper licence's
+    number (证照编号) and original issue date (颁发日期)."""
+
+    number: str | None = Field(
+        default=None, min_length=1, max_length=64, description="the paper licence's number, kept as this licence's"
+    )
+    issued_on: Day | None = Field(default=None, description="the paper licence's original issue date (颁发日期)")
+
+
+def paper_terms(req: IssueRequest) -> tuple[str | None, date | None]:
+    """(number, issue date) a paper licence keeps, or (None, None): the number trimmed, printable,
+    without spaces inside; the issue date not in the future."""
+    if not isinstance(req, PaperLicenceRequest):
+        return None, None
+    number = req.number.strip() if req.number is not None else None
+    if number is not None and (not number or not number.isprintable() or any(ch.isspace() for ch in number)):
+        raise Invalid("number: must be printable text without spaces", field="number")
+    issued = req.issued_on
+    if issued is not None and issued > today():
+        raise Invalid(f"issued_on: {issued.isoformat()} is in the future", field="issued_on")
+    return number, issued
+
+
+def check_issued_on(issued: date | None, valid: tuple[date, date | None]) -> None:
+    """A paper licence was not issued after its validity ended."""
+    if issued is not None and valid[1] is not None and issued > valid[1]:
+        raise Invalid(f"issued_on: {issued.isoformat()} is after valid_until {valid[1].isoformat()}", field="issued_on")
+
+
 def validate_fields(lt: LicenceType, values: dict[str, Any], *, partial: bool = False) -> dict[str, str]:
     """The field values as printed (text, trimmed, empty ones dropped); 422 naming the field."""
     schema = {f["name"]: f for f in lt.fields}

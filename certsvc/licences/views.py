@@ -10,6 +10,14 @@ from certsvc.enterprises.standing import holder_label
 from certsvc.licences import status as st
 
 
+def printed_issue_date(lic: Licence, ver: LicenceVersion) -> str | None:
+    """The date of issue as printed on the PDF: a back-filled paper licence's original date on its
+    first version, else the day the version was sealed, in China."""
+    if lic.issued_on is not None and ver.version == 1:
+        return lic.issued_on.isoformat()
+    return local_date(ver.issued_at)
+
+
 def _d(v: Any) -> str | None:
     return v.isoformat() if v is not None else None
 
@@ -49,7 +57,7 @@ def public_view(
         "valid_from": _d(ver.valid_from),
         "valid_until": _d(ver.valid_until),
         "issued_at": _d(ver.issued_at),
-        "issued_on": local_date(ver.issued_at),  # the date of issue as printed on the PDF: in China
+        "issued_on": printed_issue_date(lic, ver),
         "pdf_sha256": ver.pdf_sha256,
         "state_reason": lic.state_reason if status in (st.REVOKED, st.SUSPENDED) else None,
         "revoke_kind": lic.revoke_kind if status == st.REVOKED else None,
@@ -85,7 +93,7 @@ def licence_view(lic: Licence, ver: LicenceVersion, lt: LicenceType, dept: Depar
         "issuer": dept.name,
         "issuer_code": dept.code,
         "issued_at": _d(ver.issued_at),
-        "issued_on": local_date(ver.issued_at),  # the date of issue as printed on the PDF: in China
+        "issued_on": printed_issue_date(lic, ver),
         "state_reason": lic.state_reason,
         "revoke_kind": lic.revoke_kind,
         "sha256": ver.pdf_sha256,

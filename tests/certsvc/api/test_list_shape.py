@@ -9,7 +9,7 @@ import pytest
 
 from certsvc.db.session import session_scope
 from certsvc.departments.registry import add_department
-from tests.support.data import random_uscc
+from tests.support.data import food_licence_body, random_uscc
 from tests.support.service import Dept, Ent, Service, make_enterprise
 
 REF = "#/components/schemas/"
@@ -67,10 +67,15 @@ class World:
         )
         assert r.status_code == 201, r.text
         self.subscription = r.json()["id"]
+        item = food_licence_body(self.ent.uscc, self.ent.name)
+        r = c.post("/api/v1/licence-jobs", headers=service.health.auth, json={"items": [item]})
+        assert r.status_code == 202, r.text
+        self.job = r.json()["id"]
 
     def request(self, path: str) -> tuple[str, dict[str, str], dict[str, str]]:
         """The URL, headers and required query parameters that reach the list at ``path``."""
-        url = path.format(licence_id=self.ent.food_licence["id"], subscription_id=self.subscription, uscc=self.ent.uscc)
+        ids = {"licence_id": self.ent.food_licence["id"], "subscription_id": self.subscription, "job_id": self.job}
+        url = path.format(uscc=self.ent.uscc, **ids)
         params = {"purpose": "核查"} if path == "/api/v1/enterprises/{uscc}/licences" else {}
         if path.startswith("/api/v1/enterprise/"):
             headers = self.ent.auth
