@@ -14,6 +14,17 @@ from certsvc.departments.registry import add_department
 from certsvc.enterprises import tokens
 
 
+def _key_id(text: str) -> int:
+    """A key id as ``key list`` shows it: a positive whole number a database holds."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a key id (a whole number from key list)") from None
+    if not 1 <= value <= 2**63 - 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a key id (key ids are positive numbers from key list)")
+    return value
+
+
 def cmd_department_add(args: argparse.Namespace) -> int:
     """``certsvc department add``: bootstrap a department and print its API key, the only time it is shown."""
     ctx = open_ctx()
@@ -138,7 +149,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     sp.set_defaults(func=cmd_key_list)
     sp = key.add_parser("revoke", help="revoke an API key now (401 for it from then on)")
     sp.add_argument("--department", required=True, help="department code")
-    sp.add_argument("--key-id", required=True, type=int, help="the id shown by key list")
+    sp.add_argument("--key-id", required=True, type=_key_id, help="the id shown by key list")
     sp.set_defaults(func=cmd_key_revoke)
 
     ent = sub.add_parser("enterprise", help="enterprises' credentials").add_subparsers(dest="sub", required=True)

@@ -14,7 +14,7 @@ import binascii
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, and_, bindparam, or_, tuple_
@@ -85,14 +85,23 @@ def encode_cursor(tag: str, values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
+_BIGINT = 2**63 - 1  # what a database integer column holds
+
+
 def _value(kind: type, v: Any) -> Any:
+    """A key value from a cursor, only if a row of ours could have had it (a database takes it as a bound)."""
     if kind is datetime and isinstance(v, str):
-        return datetime.fromisoformat(v)
+        moment = datetime.fromisoformat(v)
+        if moment.tzinfo is None:
+            raise ValueError("a moment without its offset")
+        moment.astimezone(UTC)  # OverflowError at the ends of the calendar
+        return moment
     if kind is date and isinstance(v, str):
         return date.fromisoformat(v)
-    if kind is int and isinstance(v, int) and not isinstance(v, bool):
+    if kind is int and isinstance(v, int) and not isinstance(v, bool) and -_BIGINT <= v <= _BIGINT:
         return v
-    if kind is str and isinstance(v, str) and len(v) <= 200:
+    if kind is str and isinstance(v, str) and len(v) <= 200 and "\x00" not in v:
+        v.encode("utf-8")  # UnicodeEncodeError for a lone surrogate
         return v
     raise ValueError(v)
 
@@ -107,7 +116,7 @@ def decode_cursor(keyset: Keyset, cursor: str) -> list[Any]:
         if not isinstance(data, list) or len(data) != len(keyset.keys) + 1 or data[0] != keyset.tag:
             raise ValueError("not this list")
         return [_value(k.kind, v) for k, v in zip(keyset.keys, data[1:], strict=True)]
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as e:
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeError) as e:
         raise Invalid(_BAD, field="cursor") from e
 
 

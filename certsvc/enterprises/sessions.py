@@ -27,7 +27,7 @@ from certsvc.auth import enterprise_for
 from certsvc.core.files import private_dir
 from certsvc.db.models import ApiCredential, EndedSession, Enterprise
 from certsvc.enterprises import accounts
-from certsvc.errors import Unauthorized
+from certsvc.errors import Denial, Unauthorized
 from certsvc.security import split_bearer
 
 _secrets: dict[Path, bytes] = {}
@@ -141,6 +141,9 @@ def sign_in(s: Session, token: str) -> SignedIn:
         raise Unauthorized(
             "a staff token works with the API only (its scopes); the portal takes the legal representative's token",
             token_given=True,
+            denial=Denial(
+                "bad_key", subject_kind="credential", subject_id=cred.id, reason="staff token at the portal sign-in"
+            ),
         )
     _record(s, "portal.signin", ent)
     return SignedIn(ent, cred, token)

@@ -151,9 +151,10 @@ def get_grant(grant_id: str, ctx: CtxDep, ent: EntReadDep) -> dict[str, Any]:
     response_class=Response,
     responses={**media("image/png", "The grant's share link as a QR code"), **error_responses(401, 403, 404)},
 )
-def grant_qr(grant_id: str, ctx: CtxDep, ent: EntReadDep) -> Response:
+def grant_qr(grant_id: str, ctx: CtxDep, ent: EntGrantsDep) -> Response:
     """One of your grants' share link as a PNG QR code, to print or show (404 for a grant made before share
-    links were kept: its link was shown only when it was made)."""
+    links were kept: its link was shown only when it was made). The link downloads the licences, so it takes
+    the scope that makes grants (``grants:write``), not ``licences:read``."""
     with Session(ctx.engine) as s:
         url = grants.share_url_of(s, ctx.settings, ent, grant_id)
     return Response(qr_png(url), media_type="image/png", headers={"Cache-Control": "no-store"})

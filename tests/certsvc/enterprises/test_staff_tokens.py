@@ -102,6 +102,7 @@ ROUTES = [
     ("get", "/api/v1/enterprise/commitments", "licences:read"),
     ("post", "/api/v1/enterprise/grants", "grants:write"),
     ("delete", "/api/v1/enterprise/grants/nosuchgrant", "grants:write"),
+    ("get", "/api/v1/enterprise/grants/nosuchgrant/qr.png", "grants:write"),  # the QR is the share link
     ("post", "/api/v1/enterprise/sign", "sign"),
     ("post", "/api/v1/enterprise/commitments", "commitments:write"),
     ("post", "/api/v1/enterprise/filings", "filings:write"),
@@ -184,8 +185,15 @@ def test_a_staff_token_does_not_sign_in_to_the_portal(service, holder) -> None:
     from certsvc.errors import Unauthorized
 
     token = staff(service, holder, ALL)["token"]
-    with Session(service.ctx.engine) as s, pytest.raises(Unauthorized, match="staff token"):
+    with Session(service.ctx.engine) as s, pytest.raises(Unauthorized, match="staff token") as refused:
         sign_in(s, token)
+    assert refused.value.denial is not None  # recorded as a denied attempt, like any refused sign-in
+
+
+def test_a_token_id_too_large_for_the_database_is_422(service, holder) -> None:
+    r = service.client.delete(f"/api/v1/enterprise/tokens/{2**64}", headers=holder.auth)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["field"] == "token_id"
 
 
 def test_a_401_without_a_token_names_the_realm_only(service) -> None:

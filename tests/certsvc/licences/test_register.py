@@ -3,7 +3,9 @@ each licence's versions and any version's PDF."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import re
 
 import pytest
@@ -155,6 +157,26 @@ def test_an_amended_licence_is_listed_once_at_its_current_version(service, gas) 
     assert r.status_code == 200, r.text
     items = _register(service, gas, number=lic["number"])["items"]
     assert [(x["id"], x["version"], x["status"]) for x in items] == [(lic["id"], 2, "valid")]
+
+
+def _cursor(*values: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ("licences", "2026-01-01T00:00:00", "x"),  # a moment without its offset
+        ("licences", "0001-01-01T00:00:00+08:00", "x"),  # before the calendar's start in UTC
+        ("licences", "9999-12-31T23:59:59-08:00", "x"),  # after its end
+        ("licences", "2026-01-01T00:00:00+00:00", "\udc80"),  # a lone surrogate
+        ("licences", "2026-01-01T00:00:00+00:00", "a\x00b"),  # NUL
+    ],
+)
+def test_a_cursor_no_row_could_have_given_is_422(service, gas, values) -> None:
+    r = service.client.get("/api/v1/licences", headers=gas.auth, params={"cursor": _cursor(*values)})
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["field"] == "cursor"
 
 
 @pytest.mark.parametrize(
