@@ -447,3 +447,14 @@ class Feedback(SQLModel, table=True):
     result: str = Field(max_length=64)
     note: str | None = Field(default=None, max_length=2000)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class VerifiedFile(SQLModel, table=True):
+    """The findings of the full analysis of a file the service produced, by its SHA-256 and the
+    trust list's version: the same file is answered again from here without being parsed."""
+
+    __tablename__ = "verified_file"
+    sha256: str = Field(primary_key=True, max_length=64)
+    trust_version: int = Field(primary_key=True)
+    findings: str  # JSON (pydantic's form of verify.report.PdfFindings)
+    created_at: datetime = Field(default_factory=utcnow)
