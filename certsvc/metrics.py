@@ -16,7 +16,9 @@ PUBLIC_VIEW_CACHE = Counter(
     "certsvc_public_view_cache_total", "QR page look-ups by where the view came from (hit, miss, off)", ["result"]
 )
 VERIFY_PATHS = Counter(
-    "certsvc_verify_paths_total", "PDF verifications by how they were answered (fast: recorded findings; full)", ["path"]
+    "certsvc_verify_paths_total",
+    "PDF verifications by how they were answered (fast: recorded findings; full)",
+    ["path"],
 )
 GRANT_DOWNLOADS = Counter("certsvc_grant_downloads_total", "Marked copies downloaded through grants")
 ERRORS = Counter("certsvc_errors_total", "Error answers by status class", ["status"])

@@ -110,9 +110,7 @@ def _report_body(s: Session, here: _IssuedHere, report: Report) -> dict[str, Any
     return body
 
 
-def _answer(
-    ctx: Context, data: bytes, at: datetime | None, fast: bool, *, full: bool
-) -> dict[str, Any] | None:
+def _answer(ctx: Context, data: bytes, at: datetime | None, fast: bool, *, full: bool) -> dict[str, Any] | None:
     """The answer for ``data``: from recorded findings when ``fast`` and there are any, else (with
     ``full``) from the full analysis, whose findings are recorded if the service produced the file.
     None when ``full`` is false and nothing is recorded."""
