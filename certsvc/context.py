@@ -9,8 +9,8 @@ from functools import cached_property
 from sqlalchemy.engine import Engine
 
 from certsvc.capacity import Capacity
-from certsvc.denials import DenialLog
 from certsvc.db.session import read_engine_for
+from certsvc.denials import DenialLog
 from certsvc.licences.scans import ScanCounter
 from certsvc.licences.view_cache import PublicViewCache
 from certsvc.resources import Resources

@@ -103,7 +103,11 @@ _JOINED = _with_holder(
 _BY_IDENTIFIER = _JOINED.add_columns(
     col(LicenceVersion.qr_payload), TRUST_VERSION.scalar_subquery().label("trust_version")
 ).where(col(LicenceVersion.identifier) == bindparam("key"))
-_BY_SHA = _JOINED.where(col(LicenceVersion.pdf_sha256) == bindparam("key")).limit(1)
+_BY_SHA = (
+    _JOINED.add_columns(TRUST_VERSION.scalar_subquery().label("trust_version"))
+    .where(col(LicenceVersion.pdf_sha256) == bindparam("key"))
+    .limit(1)
+)
 
 _lock = threading.Lock()
 _types: dict[int, Any] = {}

@@ -14,11 +14,14 @@ analysed in full every time, within the upload limits.
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from datetime import UTC, datetime
 
 from pydantic import TypeAdapter
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from certsvc.core import clock
 from certsvc.db.models import VerifiedFile
@@ -44,15 +47,34 @@ def _usable_until(trust: TrustContext, made: datetime) -> datetime:
     return datetime.fromtimestamp(min(day_end, *expiries), UTC)
 
 
+_RECORD = select(col(VerifiedFile.findings), col(VerifiedFile.created_at)).where(
+    col(VerifiedFile.sha256) == bindparam("sha"), col(VerifiedFile.trust_version) == bindparam("version")
+)
+_MEMO_MAX = 1024
+_memo: OrderedDict[tuple[str, str, int], tuple[PdfFindings, datetime]] = OrderedDict()
+_memo_lock = threading.Lock()
+
+
 def recorded_findings(s: Session, sha256: str, trust_version: int, trust: TrustContext) -> PdfFindings | None:
-    """The findings recorded for this file under this trust-list version, if still usable now."""
-    row = s.get(VerifiedFile, (sha256, trust_version))
-    if row is None:
-        return None
-    made = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
-    if clock.now() >= _usable_until(trust, made):
-        return None
-    return _FINDINGS.validate_json(row.findings)
+    """The findings recorded for this file under this trust-list version, if still usable now (a
+    record never changes: the last ones read are kept in memory, with the moment they stop holding)."""
+    key = (str(s.get_bind().url), sha256, trust_version)  # one database's record, not another's
+    with _memo_lock:
+        hit = _memo.get(key)
+        if hit is not None:
+            _memo.move_to_end(key)
+    if hit is None:
+        row = s.connection().execute(_RECORD, {"sha": sha256, "version": trust_version}).first()
+        if row is None:
+            return None
+        made = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
+        hit = (_FINDINGS.validate_json(row.findings), _usable_until(trust, made))
+        with _memo_lock:
+            _memo[key] = hit
+            if len(_memo) > _MEMO_MAX:
+                _memo.popitem(last=False)
+    findings, until = hit
+    return findings if clock.now() < until else None
 
 
 def worth_recording(report: Report, stored: bool) -> bool:
