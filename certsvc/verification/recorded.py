@@ -58,13 +58,14 @@ _memo_lock = threading.Lock()
 def recorded_findings(s: Session, sha256: str, trust_version: int, trust: TrustContext) -> PdfFindings | None:
     """The findings recorded for this file under this trust-list version, if still usable now (a
     record never changes: the last ones read are kept in memory, with the moment they stop holding)."""
-    key = (str(s.get_bind().url), sha256, trust_version)  # one database's record, not another's
+    conn = s.connection()
+    key = (str(conn.engine.url), sha256, trust_version)  # one database's record, not another's
     with _memo_lock:
         hit = _memo.get(key)
         if hit is not None:
             _memo.move_to_end(key)
     if hit is None:
-        row = s.connection().execute(_RECORD, {"sha": sha256, "version": trust_version}).first()
+        row = conn.execute(_RECORD, {"sha": sha256, "version": trust_version}).first()
         if row is None:
             return None
         made = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
