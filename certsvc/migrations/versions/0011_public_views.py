@@ -23,16 +23,17 @@ branch_labels = None
 depends_on = None
 
 CHANNEL = "certsvc_public_views"
-# table → the row events that change a public view (an insert into licence or licence_version is a
-# new licence or a revision, which also updates the licence row; no cached view names it yet)
+# table → the statements that change a public view. Inserting a licence or a licence version is a new
+# licence or a revision (which also updates the licence row): no cached view names it yet. Only the
+# columns a view shows count on the other tables, so that bookkeeping updates keep the caches.
 _WATCHED = {
-    "licence": "UPDATE OR DELETE OR TRUNCATE",
-    "licence_version": "UPDATE OR DELETE OR TRUNCATE",
-    "commitment": "INSERT OR UPDATE OR DELETE OR TRUNCATE",
-    "enterprise": "INSERT OR UPDATE OR DELETE OR TRUNCATE",
-    "signing_certificate": "UPDATE OR DELETE OR TRUNCATE",
-    "department": "UPDATE OR DELETE OR TRUNCATE",
-    "licence_type": "UPDATE OR DELETE OR TRUNCATE",
+    "licence": "UPDATE OR DELETE",
+    "licence_version": "UPDATE OR DELETE",
+    "commitment": "INSERT OR UPDATE OR DELETE",
+    "enterprise": "INSERT OR UPDATE OF uscc, business_licence_id OR DELETE",
+    "signing_certificate": "UPDATE OF revoked_from OR DELETE",
+    "department": "UPDATE OF name, uscc OR DELETE",
+    "licence_type": "UPDATE OF code, name OR DELETE",
 }
 
 
@@ -58,7 +59,7 @@ def upgrade() -> None:
     )
     for table, events in _WATCHED.items():
         op.execute(
-            f'CREATE TRIGGER public_views_changed AFTER {events} ON "{table}" '
+            f'CREATE TRIGGER public_views_changed AFTER {events} OR TRUNCATE ON "{table}" '
             "FOR EACH STATEMENT EXECUTE FUNCTION certsvc_public_views_changed()"
         )
 
