@@ -241,20 +241,21 @@ def public_view_by_token(
     return _view(conn, _BY_IDENTIFIER, scanned.claims.identifier, base_url, scanned, at)
 
 
-def scan_view(
+async def scan_view(
     engine: Engine, cache: PublicViewCache, token: str, base_url: str, at: datetime | None = None
 ) -> tuple[str, dict[str, Any]] | None:
     """What the QR page shows for ``token``: from this process's cache of public views when it
-    holds the token (PostgreSQL, without ``at``), else one query on the read engine."""
+    holds the token (PostgreSQL, without ``at``), else one query on the read engine (on the event
+    loop, as before: one indexed query costs less than a hop to a thread)."""
     if at is not None:
         return read_once(engine, lambda conn: public_view_by_token(conn, token, base_url, at))
-    hit, generation = cache.get(token)
+    hit, generation = await cache.get(token)
     if hit is not None:
         return hit
     day = today()
     found = read_once(engine, lambda conn: public_view_by_token(conn, token, base_url))
     if found is not None:
-        cache.put(token, generation, found, day)
+        await cache.put(token, generation, found, day)
     return found
 
 

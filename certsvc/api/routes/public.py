@@ -62,7 +62,7 @@ async def verify_page(token: str, request: Request, ctx: CtxDep, at: AtQuery = N
     revoked since), or none when this process holds the view (PostgreSQL: dropped on every change,
     in every process); the scan is counted in memory. With ``at`` (ISO-8601; without an offset it is
     China time), the status as of that moment."""
-    found = scan_view(ctx.read_engine, ctx.public_views, token, ctx.settings.public_base_url, at)
+    found = await scan_view(ctx.read_engine, ctx.public_views, token, ctx.settings.public_base_url, at)
     if found is None:
         if wants_json(request):
             return JSONResponse(NOT_OURS, status_code=404)
