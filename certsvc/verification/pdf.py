@@ -213,7 +213,7 @@ def verify_file_cli(
             return EXIT_USAGE
     else:
         ctx = Context(get_settings())
-        result = verify_bytes(ctx, data, at)
+        result = verify_bytes(ctx, data, at, fast=False)  # a command that reads writes nothing
     if as_json:
         json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
         print()
