@@ -59,8 +59,8 @@ def make_read_engine(url: str) -> Engine:
     return create_engine(
         url,
         isolation_level="AUTOCOMMIT",
-        pool_size=8,
-        max_overflow=24,
+        pool_size=2,  # the QR page reads on the event loop: one statement at a time per process
+        max_overflow=6,
         connect_args={"prepare_threshold": PREPARE_THRESHOLD},
     )
 
