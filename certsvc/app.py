@@ -136,6 +136,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             log.exception("recording refused attempts at shutdown failed")
         ctx.sealer.close()
         ctx.capacity.close()
+        await ctx.public_views.close()
 
 
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:

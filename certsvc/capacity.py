@@ -28,6 +28,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from starlette.concurrency import run_in_threadpool
+
 from certsvc.core.config import Settings
 from certsvc.errors import TooManyRequests, Unavailable
 from verify.workers import PRELOAD, WorkerPool
@@ -215,11 +217,28 @@ class Capacity:
         with self._lock:
             self._admit_client(caller)
         try:
-            await self._acquire(caller)
-            job = asyncio.get_running_loop().run_in_executor(self._threads, functools.partial(fn, *args))
-            # the worker is free again when the job ends, not when a cancelled request stops waiting
-            job.add_done_callback(lambda _job: self._release(caller))
-            return await asyncio.shield(job)
+            return await self._run_admitted(caller, fn, *args)
+        finally:
+            self._leave_client(caller)
+
+    async def _run_admitted(self, caller: Caller, fn: Callable[..., T], *args: Any) -> T:
+        await self._acquire(caller)
+        job = asyncio.get_running_loop().run_in_executor(self._threads, functools.partial(fn, *args))
+        # the worker is free again when the job ends, not when a cancelled request stops waiting
+        job.add_done_callback(lambda _job: self._release(caller))
+        return await asyncio.shield(job)
+
+    async def run_unless(self, caller: Caller, quick: Callable[..., T | None], fn: Callable[..., T], *args: Any) -> T:
+        """``quick(*args)`` in a thread (cheap work that needs no analysis worker: an answer from
+        recorded findings); if it gives None, :meth:`run` ``fn(*args)``. One admission of ``caller``
+        for both: the per-address limits count the upload once."""
+        with self._lock:
+            self._admit_client(caller)
+        try:
+            answer = await run_in_threadpool(functools.partial(quick, *args))
+            if answer is not None:
+                return answer
+            return await self._run_admitted(caller, fn, *args)
         finally:
             self._leave_client(caller)
 

@@ -12,6 +12,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 ISSUANCES = Counter("certsvc_issuances_total", "Licences issued (new versions included)", ["kind"])
 VERIFICATIONS = Counter("certsvc_verifications_total", "PDF and QR verifications by verdict", ["kind", "verdict"])
 PAGE_SCANS = Counter("certsvc_page_scans_total", "Public licence page views (QR scans)")
+PUBLIC_VIEW_CACHE = Counter(
+    "certsvc_public_view_cache_total", "QR page look-ups by where the view came from (hit, miss, off)", ["result"]
+)
+VERIFY_PATHS = Counter(
+    "certsvc_verify_paths_total",
+    "PDF verifications by how they were answered (fast: recorded findings; full)",
+    ["path"],
+)
 GRANT_DOWNLOADS = Counter("certsvc_grant_downloads_total", "Marked copies downloaded through grants")
 ERRORS = Counter("certsvc_errors_total", "Error answers by status class", ["status"])
 LATENCY = Histogram(

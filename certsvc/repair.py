@@ -14,8 +14,9 @@ from sqlmodel import Session, select
 from certsvc import audit
 from certsvc.blobstore import FileBlobStore
 from certsvc.context import Context
-from certsvc.db.models import LicenceVersion, Receipt, VerificationReport
+from certsvc.db.models import LicenceVersion, Receipt
 from certsvc.db.session import session_scope
+from certsvc.db.work import VerificationReport
 
 
 @dataclass

@@ -19,9 +19,10 @@ from certsvc import audit
 from certsvc.api.errors import http_status
 from certsvc.backfill.intake import read_items
 from certsvc.core.clock import now
-from certsvc.db.models import Department, Licence, LicenceJob, LicenceJobItem, LicenceVersion
+from certsvc.db.models import Department, Licence, LicenceVersion
 from certsvc.db.paging import Key, Keyset, Page, PageRequest, page_of, page_query
 from certsvc.db.session import session_scope
+from certsvc.db.work import LicenceJob, LicenceJobItem
 from certsvc.errors import Conflict, Denial, NotFound, ServiceError
 
 _INSERT_ROWS = 1000  # items per INSERT statement

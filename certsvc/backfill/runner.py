@@ -30,8 +30,9 @@ from certsvc.backfill.jobs import error_record
 from certsvc.context import Context
 from certsvc.core import clock
 from certsvc.db.atomic import changed_rows
-from certsvc.db.models import Department, Licence, LicenceJob, LicenceJobItem
+from certsvc.db.models import Department, Licence
 from certsvc.db.session import session_scope
+from certsvc.db.work import LicenceJob, LicenceJobItem
 from certsvc.errors import Conflict, Internal, Invalid, ServiceError
 from certsvc.inputs import error_location
 from certsvc.licences.issuance import OnItem, Result, issue_many

@@ -57,6 +57,10 @@ class Settings:
     keep_alive_s: int = 5
     """``serve``: an idle keep-alive connection is closed after this time."""
     max_connections: int = 1000
+    public_view_cache: int = 10_000
+    """QR pages (public views) each server process keeps in memory, on PostgreSQL; 0 turns it off."""
+    verify_fast_path: bool = True
+    """Answer an upload of a file the service produced and already analysed from its recorded findings."""
     """``serve``: connections (and requests) at once per server process; 503 beyond."""
     sign_workers: int = 0
     status_list_ttl_s: int = 300
@@ -141,6 +145,8 @@ def load_settings() -> Settings:
         body_timeout_s=float(_env("BODY_TIMEOUT_S", "20")),
         keep_alive_s=int(_env("KEEP_ALIVE_S", "5")),
         max_connections=int(_env("MAX_CONNECTIONS", "1000")),
+        public_view_cache=int(_env("PUBLIC_VIEW_CACHE", "10000")),
+        verify_fast_path=_env("VERIFY_FAST_PATH", "1") not in ("0", "false", "no"),
         sign_workers=int(_env("SIGN_WORKERS", "0")),
         status_list_ttl_s=int(_env("STATUS_LIST_TTL_S", "300")),
         audit_checkpoint_s=float(_env("AUDIT_CHECKPOINT_S", "300")),

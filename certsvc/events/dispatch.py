@@ -31,8 +31,8 @@ from certsvc import __version__
 from certsvc.core import clock
 from certsvc.core.config import Settings
 from certsvc.db.atomic import changed_rows
-from certsvc.db.models import Delivery, OutboxEvent, Subscription
 from certsvc.db.session import session_scope
+from certsvc.db.work import Delivery, OutboxEvent, Subscription
 from certsvc.events import secrets
 
 log = logging.getLogger("certsvc.events")

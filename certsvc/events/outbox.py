@@ -9,16 +9,14 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from certsvc.db.models import (
-    Delivery,
     Department,
     Licence,
     LicenceType,
     LicenceVersion,
-    OutboxEvent,
-    Subscription,
     new_id,
     utcnow,
 )
+from certsvc.db.work import Delivery, OutboxEvent, Subscription
 from certsvc.licences import status as st
 from certsvc.licences.records import current_version
 

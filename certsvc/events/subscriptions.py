@@ -11,9 +11,10 @@ from sqlmodel import Session, col, select
 
 from certsvc import audit
 from certsvc.context import Context
-from certsvc.db.models import Delivery, Department, Feedback, LicenceType, OutboxEvent, Subscription, utcnow
+from certsvc.db.models import Department, LicenceType, utcnow
 from certsvc.db.paging import Key, Keyset, Page, PageRequest, page_of, page_query
 from certsvc.db.session import session_scope
+from certsvc.db.work import Delivery, Feedback, OutboxEvent, Subscription
 from certsvc.errors import Conflict, Denial, Invalid, NotFound
 from certsvc.events import secrets
 from certsvc.events.outbox import EVENTS

@@ -14,18 +14,20 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Date, Select, and_, bindparam, case, or_, select
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection, Engine, RowMapping
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from certsvc.core.clock import today
 from certsvc.db.models import Commitment, Department, Enterprise, Licence, LicenceType, LicenceVersion
 from certsvc.db.paging import Key, Keyset, Page, PageRequest, page_of, page_query
+from certsvc.db.session import read_once
 from certsvc.licences.history import as_of, moment
+from certsvc.licences.view_cache import PublicViewCache
 from certsvc.licences.views import public_view
 from certsvc.reform import terms
 from certsvc.security import qr_statement, records_statement
-from certsvc.verification.trust import trust_for
+from certsvc.verification.trust import TRUST_VERSION, trust_for
 from signing.payload import KIND_LICENCE, SignedPayload
 from verify.trust import TrustContext
 
@@ -99,10 +101,15 @@ def _commitment(m: RowMapping, base_url: str) -> dict[str, Any] | None:
 _JOINED = _with_holder(
     select(*_VERSION_COLS, *_LICENCE_COLS).join(Licence, col(Licence.id) == col(LicenceVersion.licence_id))
 )
-_BY_IDENTIFIER = _JOINED.add_columns(col(LicenceVersion.qr_payload)).where(
-    col(LicenceVersion.identifier) == bindparam("key")
+# The trust list's version comes with the row: one round trip per scan, not two.
+_BY_IDENTIFIER = _JOINED.add_columns(
+    col(LicenceVersion.qr_payload), TRUST_VERSION.scalar_subquery().label("trust_version")
+).where(col(LicenceVersion.identifier) == bindparam("key"))
+_BY_SHA = (
+    _JOINED.add_columns(TRUST_VERSION.scalar_subquery().label("trust_version"))
+    .where(col(LicenceVersion.pdf_sha256) == bindparam("key"))
+    .limit(1)
 )
-_BY_SHA = _JOINED.where(col(LicenceVersion.pdf_sha256) == bindparam("key")).limit(1)
 
 _lock = threading.Lock()
 _types: dict[int, Any] = {}
@@ -169,8 +176,8 @@ def _view(
     lic, ver = _licence_and_version(row._mapping)
     lt = _reference(conn, _types, LicenceType, lic.licence_type_id, ("code", "name"))
     dept = _reference(conn, _departments, Department, lic.department_id, ("name", "uscc"))
-    trust = trust_for(conn.engine, conn)
     m = row._mapping
+    trust = trust_for(conn.engine, conn, m.get("trust_version"))
     view = _judge_seal(trust, ver, public_view(lic, ver, lt, dept, base_url, _holder(m), _commitment(m, base_url)))
     if at is not None:
         as_of(conn, view, lic.id, m["holder_licence_id"], at)
@@ -256,6 +263,24 @@ def public_view_by_token(
     if scanned is None or scanned.claims.kind != KIND_LICENCE:
         return None
     return _view(conn, _BY_IDENTIFIER, scanned.claims.identifier, base_url, scanned, at)
+
+
+async def scan_view(
+    engine: Engine, cache: PublicViewCache, token: str, base_url: str, at: datetime | None = None
+) -> tuple[str, dict[str, Any]] | None:
+    """What the QR page shows for ``token``: from this process's cache of public views when it
+    holds the token (PostgreSQL, without ``at``), else one query on the read engine (on the event
+    loop, as before: one indexed query costs less than a hop to a thread)."""
+    if at is not None:
+        return read_once(engine, lambda conn: public_view_by_token(conn, token, base_url, at))
+    hit, generation = await cache.get(token)
+    if hit is not None:
+        return hit
+    day = today()
+    found = read_once(engine, lambda conn: public_view_by_token(conn, token, base_url))
+    if found is not None:
+        await cache.put(token, generation, found, day)
+    return found
 
 
 def public_view_by_statement(

@@ -6,7 +6,8 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
-import certsvc.db.models  # noqa: F401  (registers the tables)
+import certsvc.db.models
+import certsvc.db.work  # noqa: F401
 
 config = context.config
 target_metadata = SQLModel.metadata

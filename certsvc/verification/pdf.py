@@ -14,20 +14,23 @@ from sqlmodel import Session, select
 from certsvc.capacity import Caller
 from certsvc.context import Context
 from certsvc.core.config import get_settings
-from certsvc.db.models import Grant, Receipt, VerificationReport
+from certsvc.db.models import Grant, Receipt
+from certsvc.db.work import VerificationReport
 from certsvc.errors import Unavailable
 from certsvc.licences.lookup import public_view_by_sha
-from certsvc.metrics import VERIFICATIONS
+from certsvc.metrics import VERIFICATIONS, VERIFY_PATHS
 from certsvc.sharing.copies import GRANT_REASON_PREFIX
 from certsvc.sharing.grants import grant_state
 from certsvc.verification.answer_text import EXIT_USAGE, describe, exit_code
+from certsvc.verification.recorded import record_findings, recorded_findings, sha256_of, worth_recording
 from certsvc.verification.report_records import report_of_sha, report_ref
-from certsvc.verification.trust import trust_for
+from certsvc.verification.trust import trust_for, trust_version
 from signing.pipeline import MARK_FIELDS
+from verify.analysis import MAX_PDF_BYTES
 from verify.offline import StatusListInput, TrustListError, load_status_list, load_trust_list, verify_offline
 from verify.report import Report, Verdict, VerifierBusy
 from verify.trust import OwnerKind
-from verify.verifier import verify_pdf
+from verify.verifier import judge, verify_pdf
 from verify.words import bilingual
 
 
@@ -123,32 +126,66 @@ def _report_body(s: Session, here: _IssuedHere, report: Report) -> dict[str, Any
     return body
 
 
-def verify_bytes(ctx: Context, data: bytes, at: datetime | None = None) -> dict[str, Any]:
-    """Verify a PDF against this service's trust and records (blocking: call it from a thread); the
-    licence's status now, or as of ``at``."""
-    trust = trust_for(ctx.engine)
+def _answer(ctx: Context, data: bytes, at: datetime | None, fast: bool, *, full: bool) -> dict[str, Any] | None:
+    """The answer for ``data``: from recorded findings when ``fast`` and there are any, else (with
+    ``full``) from the full analysis, whose findings are recorded if the service produced the file.
+    None when ``full`` is false and nothing is recorded."""
+    sha = sha256_of(data) if fast else ""
     with Session(ctx.engine) as s:
+        version = trust_version(s.connection())
+        trust = trust_for(ctx.engine, s.connection(), version)
         here = _IssuedHere(s, ctx.settings.public_base_url, at)
-        try:
-            report = verify_pdf(
-                data,
-                trust,
-                here,
-                timeout_s=ctx.settings.verify_timeout_s,
-                pool=ctx.capacity.pool,
-                is_report=here.is_report,
-            )
-        except VerifierBusy as e:
-            raise Unavailable(e.diagnostics()) from e
+        findings = recorded_findings(s, sha, version, trust) if fast else None
+        if findings is not None:
+            report = judge(findings, trust, here, is_report=here.is_report)
+            VERIFY_PATHS.labels("fast").inc()
+        elif not full:
+            return None
+        else:
+            try:
+                report = verify_pdf(
+                    data,
+                    trust,
+                    here,
+                    timeout_s=ctx.settings.verify_timeout_s,
+                    pool=ctx.capacity.pool,
+                    is_report=here.is_report,
+                )
+            except VerifierBusy as e:
+                raise Unavailable(e.diagnostics()) from e
+            VERIFY_PATHS.labels("full").inc()
+            stored = report.findings is not None and here(report.findings.sha256)
+            if fast and report.findings is not None and worth_recording(report, stored):
+                body = _report_body(s, here, report)
+                record_findings(s, report.findings, version)
+                VERIFICATIONS.labels("pdf", report.verdict.value).inc()
+                return bilingual(body)
         VERIFICATIONS.labels("pdf", report.verdict.value).inc()
         return bilingual(_report_body(s, here, report))
 
 
+def verify_bytes(ctx: Context, data: bytes, at: datetime | None = None, *, fast: bool | None = None) -> dict[str, Any]:
+    """Verify a PDF against this service's trust and records (blocking: call it from a thread); the
+    licence's status now, or as of ``at``. ``fast`` (default: the ``verify_fast_path`` setting)
+    answers a file the service produced from its recorded findings (:mod:`certsvc.verification.recorded`)."""
+    use = ctx.settings.verify_fast_path if fast is None else fast
+    answer = _answer(ctx, data, at, use, full=True)
+    assert answer is not None
+    return answer
+
+
 async def verify_upload(ctx: Context, data: bytes, caller: Caller, at: datetime | None = None) -> dict[str, Any]:
-    """Verify an uploaded PDF in an analysis worker, once ``caller`` is admitted to one (429 or 503
-    with ``Retry-After`` if not: see :mod:`certsvc.capacity`); the event loop never parses it. The
-    licence's status now, or as of ``at``."""
+    """Verify an uploaded PDF. A file the service produced and analysed before is judged from its
+    recorded findings in a thread, within the caller's per-address limits; anything else in an
+    analysis worker, once ``caller`` is admitted to one (429 or 503 with ``Retry-After`` if not: see
+    :mod:`certsvc.capacity`); the event loop never parses it. The licence's status now, or as of ``at``."""
+    if ctx.settings.verify_fast_path and len(data) <= MAX_PDF_BYTES:
+        return await ctx.capacity.run_unless(caller, _recorded_answer, verify_bytes, ctx, data, at)
     return await ctx.capacity.run(caller, verify_bytes, ctx, data, at)
+
+
+def _recorded_answer(ctx: Context, data: bytes, at: datetime | None) -> dict[str, Any] | None:
+    return _answer(ctx, data, at, True, full=False)
 
 
 def verify_file_cli(
@@ -199,7 +236,7 @@ def verify_file_cli(
             return EXIT_USAGE
     else:
         ctx = Context(get_settings())
-        result = verify_bytes(ctx, data, at)
+        result = verify_bytes(ctx, data, at, fast=False)  # a command that reads writes nothing
     if as_json:
         json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
         print()

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from certsvc.db.models import VerificationReport
+from certsvc.db.work import VerificationReport
 
 
 def report_of_sha(s: Session, sha256: str) -> VerificationReport | None:

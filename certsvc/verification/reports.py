@@ -22,8 +22,9 @@ from certsvc import audit
 from certsvc.capacity import Caller
 from certsvc.context import Context
 from certsvc.core.clock import CST, now
-from certsvc.db.models import LicenceStatusChange, LicenceVersion, VerificationReport
+from certsvc.db.models import LicenceStatusChange, LicenceVersion
 from certsvc.db.session import session_scope
+from certsvc.db.work import VerificationReport
 from certsvc.errors import Gone, Invalid, NotFound
 from certsvc.keyring import SERVICE_OWNER
 from certsvc.licences import status as st

@@ -64,18 +64,25 @@ def build_trust(s: Session) -> TrustContext:
     return TrustContext(root=root, certs=tuple(certs))
 
 
-_TRUST_VERSION = select(Counter.value).where(Counter.name == "trust")
+TRUST_VERSION = select(Counter.value).where(Counter.name == "trust")
 
 
-def trust_for(engine: Engine, conn: Connection | None = None) -> TrustContext:
+def trust_version(conn: Connection) -> int:
+    """The ``trust`` counter: bumped by every certificate change."""
+    return conn.execute(TRUST_VERSION).scalar() or 0
+
+
+def trust_for(engine: Engine, conn: Connection | None = None, version: int | None = None) -> TrustContext:
     """The trust context of ``engine``, rebuilt only when the ``trust`` counter says a certificate
     changed. A caller already holding ``conn`` passes it: the version check is then one query on
-    that connection, not a second connection from the pool (the QR page asks on every scan)."""
+    that connection, not a second connection from the pool; a caller that read the counter in its
+    own query (the QR page, on every scan) passes ``version`` too, and no query is made."""
     if conn is None:
         with engine.connect() as own:
-            return trust_for(engine, own)
+            return trust_for(engine, own, version)
     key = str(engine.url)
-    version = conn.execute(_TRUST_VERSION).scalar() or 0
+    if version is None:
+        version = trust_version(conn)
     with _lock:
         hit = _cache.get(key)
     if hit and hit[0] == version:

@@ -13,6 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from bench.postgres import pg_bin
+
 REPO = Path(__file__).resolve().parents[2]
 
 FIGURES = {
@@ -30,11 +34,11 @@ FIGURES = {
 }
 
 
-def test_bench_smoke(tmp_path: Path) -> None:
+def _smoke(tmp_path: Path, *flags: str) -> tuple[dict, str]:
     out = tmp_path / "smoke.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CERTSVC_")}
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.run", "--smoke", "--out", str(out), "--workdir", str(tmp_path)],
+        [sys.executable, "-m", "bench.run", "--smoke", *flags, "--out", str(out), "--workdir", str(tmp_path)],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -43,7 +47,10 @@ def test_bench_smoke(tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
-    data = json.loads(out.read_text())
+    return json.loads(out.read_text()), proc.stdout
+
+
+def _check(data: dict, stdout: str, tmp_path: Path) -> None:
     assert "error" not in data
     figures = {f["key"]: f for f in data["figures"]}
     assert set(figures) == FIGURES
@@ -57,13 +64,29 @@ def test_bench_smoke(tmp_path: Path) -> None:
     assert set(data["baselines"]["B"]) == {"small", "large"}
     verdicts = data["checks"]["batch_sample_verdicts"]
     assert verdicts and all(v == "genuine" for v in verdicts)
+    # the genuine uploads under load were answered from the recorded findings, none by a full analysis
+    paths = data["raw"]["verify"]["paths"]
+    assert paths["fast"] >= data["raw"]["verify"]["requests"] and paths["full"] == len(verdicts)
     assert data["raw"]["batch"]["licences"] == data["meta"]["plan"]["batch_total"]
     assert data["bulk_load"]["large"]["licences_in_db"] >= data["meta"]["plan"]["sizes"][1]
     # the printed table has a row per figure
-    assert proc.stdout.count("\n") >= len(FIGURES) + 2
+    assert stdout.count("\n") >= len(FIGURES) + 2
     # every server (process group) the run started is gone, and so is its temporary data directory
     pids = data["meta"]["server_pids"]
     assert len(pids) == 2
     for pid in pids:
         assert not Path(f"/proc/{pid}").exists() or "(zombie)" in Path(f"/proc/{pid}/status").read_text(), pid
     assert not list(tmp_path.glob("certsvc-bench-*")), "the temporary data directory was left behind"
+
+
+def test_bench_smoke(tmp_path: Path) -> None:
+    data, stdout = _smoke(tmp_path)
+    _check(data, stdout, tmp_path)
+    assert data["meta"]["database"] == "sqlite"
+
+
+@pytest.mark.skipif(pg_bin() is None, reason="PostgreSQL is not installed")
+def test_bench_smoke_on_a_throwaway_postgres_cluster(tmp_path: Path) -> None:
+    data, stdout = _smoke(tmp_path, "--postgres")
+    _check(data, stdout, tmp_path)
+    assert data["meta"]["database"] == "postgresql"

@@ -27,7 +27,7 @@ from certsvc.api.paging import PageDep
 from certsvc.api.responses import content_disposition
 from certsvc.errors import BadRequest, Invalid, TooLarge
 from certsvc.identifiers import uscc_words
-from certsvc.licences.lookup import public_view_by_token
+from certsvc.licences.lookup import scan_view
 from certsvc.metrics import PAGE_SCANS
 from certsvc.verification.revocation import TSA_QUERY_MAX, Published, ca_certificate, current_crl, time_stamp
 from certsvc.web import render
@@ -62,11 +62,11 @@ def _page(model: type, description: str, *errors: int, error_model: type[ErrorBo
 
 @router.get("/v/{token}", **_page(PublicLicence, "The licence a QR code names", 404, error_model=LinkErrorBody))
 async def verify_page(token: str, request: Request, ctx: CtxDep, at: AtQuery = None) -> Response:
-    """The page a licence's QR code opens. One indexed query (plus the trust list's version, for keys
-    revoked since); the scan is counted in memory. With ``at`` (ISO-8601; without an offset it is
+    """The page a licence's QR code opens. One indexed query (with the trust list's version, for keys
+    revoked since), or none when this process holds the view (PostgreSQL: dropped on every change,
+    in every process); the scan is counted in memory. With ``at`` (ISO-8601; without an offset it is
     China time), the status as of that moment."""
-    with ctx.engine.connect() as conn:
-        found = public_view_by_token(conn, token, ctx.settings.public_base_url, at)
+    found = await scan_view(ctx.read_engine, ctx.public_views, token, ctx.settings.public_base_url, at)
     if found is None:
         if wants_json(request):
             return JSONResponse(NOT_OURS, status_code=404)

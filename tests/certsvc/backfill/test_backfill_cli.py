@@ -10,7 +10,8 @@ from pathlib import Path
 
 from sqlmodel import Session, col, func, select
 
-from certsvc.db.models import Licence, LicenceJob
+from certsvc.db.models import Licence
+from certsvc.db.work import LicenceJob
 from tests.support.data import random_uscc
 from tests.support.service import Service
 

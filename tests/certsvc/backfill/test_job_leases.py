@@ -12,7 +12,8 @@ from sqlmodel import Session, col, func, select
 
 from certsvc.backfill import runner
 from certsvc.core.clock import now
-from certsvc.db.models import Licence, LicenceJobItem
+from certsvc.db.models import Licence
+from certsvc.db.work import LicenceJobItem
 from tests.support.data import food_licence_body
 from tests.support.service import Service, running_service
 

@@ -15,8 +15,9 @@ import pytest
 from sqlmodel import Session, select
 from standardwebhooks import Webhook
 
-from certsvc.db.models import AuditEvent, Delivery, Licence, OutboxEvent, Subscription
+from certsvc.db.models import AuditEvent, Licence
 from certsvc.db.session import session_scope
+from certsvc.db.work import Delivery, OutboxEvent, Subscription
 from certsvc.events import secrets
 from certsvc.events.dispatch import run_dispatcher
 from certsvc.licences.lifecycle import apply_state

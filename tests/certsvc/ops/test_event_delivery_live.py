@@ -11,8 +11,8 @@ import time
 import httpx
 from sqlmodel import Session, select
 
-from certsvc.db.models import OutboxEvent
 from certsvc.db.session import make_engine
+from certsvc.db.work import OutboxEvent
 from tests.support.data import random_uscc
 from tests.support.live import add_department_cli, free_port, serve, server_env
 from tests.support.receiver import Receiver, receiving

@@ -184,7 +184,7 @@ def test_report_link_expires_after_a_day(service, genuine, monkeypatch) -> None:
 
 
 def test_sweep_removes_unsealed_checks_after_a_day_and_keeps_sealed_reports(service, genuine, report) -> None:
-    from certsvc.db.models import VerificationReport
+    from certsvc.db.work import VerificationReport
     from certsvc.sweeps import run_sweep
 
     r = service.client.post("/verify/qr", data={"text": genuine[0]["verify_url"]})
