@@ -11,6 +11,7 @@ from certsvc.api.deps import CtxDep, DeptDep
 from certsvc.api.models import error_responses, media
 from certsvc.api.models.jobs import LicenceJobCreated, LicenceJobIn, LicenceJobOut, LicenceJobResults
 from certsvc.api.paging import PageDep
+from certsvc.api.responses import content_disposition
 from certsvc.backfill import jobs
 from certsvc.backfill.intake import MIB
 
@@ -79,5 +80,5 @@ def download_licence_job_results(
 ) -> StreamingResponse:
     """Download every result of a job as a file: ``results.csv`` or ``results.jsonl`` (audited)."""
     body = jobs.export(ctx.engine, dept, job_id, ctx.settings.public_base_url, fmt)
-    disposition = f'attachment; filename="licence-job-{job_id}-results.{fmt}"'
+    disposition = content_disposition(f"licence-job-{job_id}-results.{fmt}")
     return StreamingResponse(body, media_type=_TYPES[fmt], headers={"Content-Disposition": disposition})
