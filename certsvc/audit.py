@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
+from certsvc.core.head_only import head_only
 from certsvc.db.counters import next_value
 from certsvc.db.models import AuditCheckpoint, AuditEvent, utcnow
 from certsvc.keyring import Keyring
@@ -72,6 +73,30 @@ def record(
 ) -> AuditEvent:
     """Append an event in the caller's transaction (it commits or rolls back with the change)."""
     return record_many(session, [Entry(action, actor_kind, actor_id, subject_kind, subject_id, details)])[0]
+
+
+def record_access(
+    session: Session,
+    action: str,
+    *,
+    actor_kind: str,
+    actor_id: str | int | None = None,
+    subject_kind: str | None = None,
+    subject_id: str | int | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Append a read (a download, a look-up) as :func:`record` does; a ``HEAD`` reads nothing and is not
+    recorded (:mod:`certsvc.core.head_only`)."""
+    if not head_only():
+        record(
+            session,
+            action,
+            actor_kind=actor_kind,
+            actor_id=actor_id,
+            subject_kind=subject_kind,
+            subject_id=subject_id,
+            details=details,
+        )
 
 
 def _opt_str(v: str | int | None) -> str | None:

@@ -2,8 +2,10 @@
 
 A backup directory holds ``certsvc.db`` (an SQLite online backup, consistent while the service
 runs), ``blobs/``, ``keys/`` (the encrypted key files and, when it lives there, the passphrase
-file), ``passphrase`` (only when the passphrase file lives outside the keys directory), and
-``manifest.json``, written last, with the size, mode and SHA-256 of every file.
+file), ``passphrase`` (only when the passphrase file lives outside the keys directory), the data
+directory's own keys (``sealing-key``, without which sealed share links and webhook secrets cannot
+be read, and ``portal-secret``), and ``manifest.json``, written last, with the size, mode and
+SHA-256 of every file.
 
 The database is copied first, then blobs and keys: blobs and keys are written before the database
 rows that refer to them and are never changed afterwards, so everything the copied database
@@ -41,6 +43,8 @@ VERSION = 1
 MANIFEST = "manifest.json"
 DB_NAME = "certsvc.db"
 PASSPHRASE_NAME = "passphrase"  # noqa: S105 - a file name
+DATA_KEYS = ("sealing-key", "portal-secret")
+"""Key files kept in the data directory itself (see :mod:`certsvc.sealed`, the portal's sessions)."""
 _SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 _CHUNK = 1 << 20
 
@@ -217,6 +221,9 @@ def backup(settings: Settings, dest_dir: Path) -> Summary:
         _sqlite_copy(db, work / DB_NAME)
         os.chmod(work / DB_NAME, 0o600)
         summary.blobs = _copy_tree(blobs, work / "blobs")
+        for name in DATA_KEYS:
+            if (settings.data_dir / name).is_file():
+                shutil.copy2(settings.data_dir / name, work / name)
         notes: list[str] = []
         passphrase_rel: str | None = None
         if settings.key_backend == "pkcs11":
@@ -355,6 +362,9 @@ def restore(src_dir: Path, settings: Settings, *, force: bool = False) -> Summar
         shutil.copy2(src / DB_NAME, stage / DB_NAME)
         summary.blobs = _copy_tree(src / "blobs", stage / "blobs")
         summary.keys = _copy_tree(src / "keys", stage / "keys")
+        for name in DATA_KEYS:
+            if (src / name).is_file():
+                shutil.copy2(src / name, stage / name)
         if passphrase_rel := manifest.get("passphrase_file"):
             if not (stage / passphrase_rel).exists():
                 (stage / passphrase_rel).parent.mkdir(parents=True, exist_ok=True)
@@ -375,6 +385,7 @@ def restore(src_dir: Path, settings: Settings, *, force: bool = False) -> Summar
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
             aside = data_dir / f"pre-restore-{stamp}"
             victims = [db, *(db.with_name(db.name + s) for s in _SQLITE_COMPANIONS), blobs, settings.keys_dir]
+            victims += [data_dir / name for name in DATA_KEYS]
             target = Path(settings.key_passphrase_file).expanduser().resolve()
             if manifest.get("passphrase_file") and not target.is_relative_to(settings.keys_dir.resolve()):
                 victims.append(target)
@@ -388,6 +399,9 @@ def restore(src_dir: Path, settings: Settings, *, force: bool = False) -> Summar
         _place_dir(stage / "blobs", blobs)
         _place_dir(stage / "keys", settings.keys_dir)
         _place_passphrase(stage, manifest, settings)
+        for name in DATA_KEYS:
+            if (stage / name).is_file():
+                os.replace(stage / name, data_dir / name)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     summary.files = len(manifest["files"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
 import time
 from datetime import UTC, datetime
 from io import BytesIO
@@ -48,12 +49,14 @@ from keys.ca import kid_of, uscc_of
 from signing.tsa import ARCHIVE_POLICY
 from verify.report import (
     REASON_MAX,
+    SHOWN_MAX,
     AnalysisProblem,
     Coverage,
     PdfFindings,
     ProblemKind,
     RevisionChange,
     SignatureFinding,
+    quoted,
 )
 from verify.report import ModificationLevel as ReportedLevel
 from verify.structure import RevisionSummary, compare, rewritten_objects, summarise
@@ -95,9 +98,18 @@ _COVERAGE: dict[SignatureCoverageLevel | None, Coverage] = {
 }
 
 
+# A quoted name in pyHanko's words (a field name, from the file) longer than a sentence shows.
+_LONG = SHOWN_MAX + 1
+_LONG_QUOTED = re.compile(f"'([^']{{{_LONG},}})(?:'|$)|\"([^\"]{{{_LONG},}})(?:\"|$)")
+
+
 def _short(e: BaseException) -> str:
+    """An error's first line in at most ``_MSG_MAX`` characters, the names it quotes cut as sentences show them."""
     text = str(e).strip().splitlines()[0] if str(e).strip() else ""
-    return f"{type(e).__name__}: {text}"[:_MSG_MAX] if text else type(e).__name__
+    if not text:
+        return type(e).__name__
+    text = f"{type(e).__name__}: {text}"[:_MSG_MAX]
+    return _LONG_QUOTED.sub(lambda m: quoted(m.group(1) or m.group(2)), text)
 
 
 def analyse(

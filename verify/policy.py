@@ -123,10 +123,10 @@ class SealIntact:
     def evaluate(self, ev: Evidence) -> Outcome:
         seal = ev.seal
         assert seal is not None
-        name = seal.field_name
+        name = seal.shown_name
         if seal.error:
             return Outcome(
-                (Check(CheckName.SIGNATURE_INTACT, False, f"The seal {name!r} could not be checked: {seal.error}."),),
+                (Check(CheckName.SIGNATURE_INTACT, False, f"The seal {name} could not be checked: {seal.error}."),),
                 Verdict.SIGNATURE_INVALID,
             )
         if not seal.intact:
@@ -135,7 +135,7 @@ class SealIntact:
                     Check(
                         CheckName.SIGNATURE_INTACT,
                         False,
-                        f"The signed bytes of {name!r} were changed: their digest "
+                        f"The signed bytes of {name} were changed: their digest "
                         "does not match the one that was signed.",
                     ),
                 ),
@@ -147,13 +147,13 @@ class SealIntact:
                     Check(
                         CheckName.SIGNATURE_INTACT,
                         False,
-                        f"The signature value of {name!r} does not verify with the certificate it names.",
+                        f"The signature value of {name} does not verify with the certificate it names.",
                     ),
                 ),
                 Verdict.SIGNATURE_INVALID,
             )
         checks = [
-            Check(CheckName.SIGNATURE_INTACT, True, f"The seal {name!r} is intact: the signed bytes are unchanged.")
+            Check(CheckName.SIGNATURE_INTACT, True, f"The seal {name} is intact: the signed bytes are unchanged.")
         ]
         if seal.coverage is Coverage.PARTIAL:
             checks.append(
@@ -179,7 +179,7 @@ class SealSigner:
         seal = ev.seal
         assert seal is not None
         entry = ev.entry(seal)
-        who = seal.signer_cn or "an unnamed certificate"
+        who = seal.shown_signer("an unnamed certificate")
         if entry is None:
             why = (
                 "is issued by this service's root but is not on its trust list"
@@ -249,7 +249,7 @@ def _changes_after(ev: Evidence, seal: SignatureFinding) -> list[str]:
         out.append("the changes break the seal's document modification permissions")
     for sig in ev.later[:-1]:
         if sig.diff_problem:
-            out.append(f"after {sig.field_name!r}: {sig.diff_problem}")
+            out.append(f"after {sig.shown_name}: {sig.diff_problem}")
     first = seal.signed_revision or 0
     expected = set(range(first + 1, ev.findings.revisions))
     by_rev: dict[int, list[str]] = {}
@@ -286,9 +286,9 @@ def _covers_file(ev: Evidence) -> Check:
 def _in_later_revision(seal: SignatureFinding, sig: SignatureFinding) -> list[str]:
     out: list[str] = []
     if sig.coverage is Coverage.PARTIAL:
-        out.append(f"signature {sig.field_name!r} does not cover its revision")
+        out.append(f"signature {sig.shown_name} does not cover its revision")
     if sig.signed_revision is None or sig.signed_revision <= (seal.signed_revision or 0):
-        out.append(f"signature {sig.field_name!r} is not in a revision after the seal")
+        out.append(f"signature {sig.shown_name} is not in a revision after the seal")
     return out
 
 
@@ -324,7 +324,7 @@ class EnterpriseSignaturesOnly:
             other = ev.entry(sig)
             if sig.error is None and (other is None or other.owner_kind != OwnerKind.ENTERPRISE):
                 foreign.append(
-                    f"signature {sig.field_name!r} is by {sig.signer_cn or 'an unknown signer'}, not an enterprise"
+                    f"signature {sig.shown_name} is by {sig.shown_signer('an unknown signer')}, not an enterprise"
                 )
             else:
                 broken.extend(self._broken(sig, other))
@@ -362,16 +362,16 @@ class EnterpriseSignaturesOnly:
 
     @staticmethod
     def _broken(sig: SignatureFinding, entry: TrustedCert | None) -> list[str]:
-        name = sig.field_name
+        name = sig.shown_name
         if sig.error or entry is None:
-            return [f"signature {name!r} could not be checked ({sig.error or 'unknown certificate'})"]
+            return [f"signature {name} could not be checked ({sig.error or 'unknown certificate'})"]
         if not (sig.intact and sig.valid):
-            return [f"signature {name!r} of {entry.name} is broken"]
+            return [f"signature {name} of {entry.name} is broken"]
         if not sig.trusted:
-            return [f"signature {name!r} of {entry.name} does not validate against this service's root"]
+            return [f"signature {name} of {entry.name} does not validate against this service's root"]
         if entry.revoked_at(sig.signing_time):
             return [
-                f"signature {name!r} of {entry.name} was made at {_fmt(sig.signing_time)}, "
+                f"signature {name} of {entry.name} was made at {_fmt(sig.signing_time)}, "
                 f"after its certificate was revoked (from {_fmt(entry.revoked_from)})"
             ]
         return []
@@ -419,21 +419,21 @@ class NothingAddedButServiceSignatures:
 
     @staticmethod
     def _later_problems(ev: Evidence, seal: SignatureFinding, sig: SignatureFinding) -> list[str]:
-        name = sig.field_name
+        name = sig.shown_name
         if sig.error:
-            return [f"signature {name!r} could not be checked ({sig.error})"]
+            return [f"signature {name} could not be checked ({sig.error})"]
         if sig.document_timestamp:  # B-LTA archive time-stamps: by our root's time-stamping authority
             return sig.timestamp_problems() + _in_later_revision(seal, sig)
         out: list[str] = []
         if not (sig.intact and sig.valid):
-            out.append(f"signature {name!r} is broken")
+            out.append(f"signature {name} is broken")
         entry = ev.entry(sig)
         if entry is None or entry.owner_kind != OwnerKind.SERVICE:
-            out.append(f"signature {name!r} is by {sig.signer_cn or 'an unknown signer'}, not by this service")
+            out.append(f"signature {name} is by {sig.shown_signer('an unknown signer')}, not by this service")
         elif not sig.trusted:
-            out.append(f"signature {name!r} does not validate against this service's root")
+            out.append(f"signature {name} does not validate against this service's root")
         elif entry.revoked_at(sig.signing_time):
-            out.append(f"signature {name!r} is by a revoked service certificate")
+            out.append(f"signature {name} is by a revoked service certificate")
         return out + _in_later_revision(seal, sig)
 
 

@@ -15,6 +15,18 @@ if TYPE_CHECKING:
     from verify.trust import OwnerKind
 
 REASON_MAX = 500  # characters of a signature's /Reason kept in the findings
+SHOWN_MAX = 80  # characters of a name read from the file (a field name, a CN) that a sentence shows
+
+
+def quoted(text: str) -> str:
+    """A name read from the file, as a sentence shows it: quoted (control characters escaped, as
+    ``repr`` does), and cut to :data:`SHOWN_MAX` characters with an ellipsis — a forged signature
+    names itself whatever it likes, and its name must not read as the service's own words."""
+    r = repr(text)
+    inner = r[1:-1]
+    if len(inner) > SHOWN_MAX:
+        inner = inner[: SHOWN_MAX - 1] + "…"
+    return f"{r[0]}{inner}{r[0]}"
 
 
 class Verdict(StrEnum):
@@ -178,29 +190,38 @@ class SignatureFinding:
     time_stamping_eku: bool = False  # its certificate is a time-stamping authority's (EKU timeStamping)
     archive_policy: bool = False  # granted under the policy of the service's own archive time-stamps
 
+    @property
+    def shown_name(self) -> str:
+        """The field name as sentences show it: :func:`quoted`."""
+        return quoted(self.field_name)
+
+    def shown_signer(self, unknown: str) -> str:
+        """The signer's CN as sentences show it (:func:`quoted`), or ``unknown`` when there is none."""
+        return quoted(self.signer_cn) if self.signer_cn else unknown
+
     def timestamp_problems(self) -> list[str]:
         """Why this document time-stamp is not one the service's time-stamping authority added
         (empty if it is: intact, valid, chaining to our root, a timeStamping certificate)."""
-        name = self.field_name
+        name = self.shown_name
         if not self.document_timestamp:
-            return [f"{name!r} is not a document time-stamp"]
-        out = [] if self.intact and self.valid else [f"document time-stamp {name!r} is broken"]
+            return [f"{name} is not a document time-stamp"]
+        out = [] if self.intact and self.valid else [f"document time-stamp {name} is broken"]
         if not self.trusted:
-            out.append(f"document time-stamp {name!r} is not by this service's time-stamping authority")
+            out.append(f"document time-stamp {name} is not by this service's time-stamping authority")
         elif not self.time_stamping_eku:
-            out.append(f"document time-stamp {name!r} is by a certificate that is not a time-stamping authority's")
+            out.append(f"document time-stamp {name} is by a certificate that is not a time-stamping authority's")
         elif not self.archive_policy:  # e.g. a token anyone can get from POST /tsa
-            out.append(f"document time-stamp {name!r} is not one of this service's archive time-stamps")
+            out.append(f"document time-stamp {name} is not one of this service's archive time-stamps")
         return out
 
     def diagnostics(self) -> str:
         """One sentence about this signature, for logs and the CLI."""
-        who = self.signer_cn or "an unreadable certificate"
+        who = self.shown_signer("an unreadable certificate")
         if self.error:
-            return f"Signature {self.field_name!r} could not be checked: {self.error}."
+            return f"Signature {self.shown_name} could not be checked: {self.error}."
         state = "intact" if self.intact and self.valid else "broken"
         trust = "trusted" if self.trusted else "not trusted"
-        return f"Signature {self.field_name!r} by {who} is {state} and {trust}."
+        return f"Signature {self.shown_name} by {who} is {state} and {trust}."
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,14 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
 
 from certsvc.api.client import client_address
 from certsvc.auth import EnterpriseCaller, department_for, enterprise_caller_for, principal_for, require_scope
 from certsvc.capacity import Caller
 from certsvc.context import Context
+from certsvc.core.clock import moment_in_range
 from certsvc.db.models import Department, Enterprise
 from certsvc.db.session import session_scope
 from certsvc.enterprises import scopes
@@ -147,7 +150,20 @@ EntFilingsDep = Annotated[Enterprise, Depends(enterprise_filings_write)]
 EntOwnerDep = Annotated[EnterpriseCaller, Depends(enterprise_legal_representative)]
 ClientDep = Annotated[str, Depends(get_client)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def _moment(at: datetime) -> datetime:
+    try:
+        return moment_in_range(at)
+    except ValueError as e:
+        raise PydanticCustomError("moment_range", "{problem}", {"problem": str(e)}) from None
+
+
 AtQuery = Annotated[
     datetime | None,
-    Query(description="An ISO-8601 moment: the licence's status as of then, from its history (no offset: China time)"),
+    AfterValidator(_moment),
+    Query(
+        description="An ISO-8601 moment in the years 2000–2199: the licence's status as of then, from its history "
+        "(no offset: China time)"
+    ),
 ]

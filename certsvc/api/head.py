@@ -1,13 +1,17 @@
 """``HEAD`` wherever ``GET`` is (RFC 9110 §9.3.2): the request is served as a ``GET`` and the answer
 leaves with the same status and headers (``Content-Length`` included) and no body.
 
-A route whose ``GET`` has an effect a ``HEAD`` must not have (a counted download) asks
-:func:`is_head` and answers the headers without the effect."""
+Whatever a ``GET`` records of a read (a scan counted, an access audited or logged) is not recorded
+for a ``HEAD`` (:mod:`certsvc.core.head_only`); a route whose ``GET`` has another effect a ``HEAD``
+must not have (a counted download, a report sealed) asks :func:`is_head` and answers the headers
+without the effect."""
 
 from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from certsvc.core.head_only import serving_head
 
 _FLAG = "certsvc.head"
 
@@ -33,4 +37,5 @@ class HeadAsGet:
                 message = {**message, "body": b""}
             await send(message)
 
-        await self.app({**scope, "method": "GET", _FLAG: True}, receive, without_body)
+        with serving_head():
+            await self.app({**scope, "method": "GET", _FLAG: True}, receive, without_body)

@@ -232,7 +232,7 @@ def export(engine: Engine, dept: Department, job_id: str, base_url: str, fmt: st
     produced a page at a time. The download is audited; the job is checked before the first byte."""
     with session_scope(engine) as s:
         job = owned(s, dept, job_id)
-        audit.record(
+        audit.record_access(
             s,
             "licence_job.results_download",
             actor_kind="department",

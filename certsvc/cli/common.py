@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from certsvc.context import Context
-from certsvc.core.clock import CST
+from certsvc.core.clock import CST, moment_in_range
 from certsvc.core.config import Settings, get_settings
 from certsvc.db.session import engine_for, session_scope, upgrade
 from certsvc.errors import ServiceError
@@ -85,14 +85,18 @@ def moment(text: str) -> datetime:
     value = text.strip()
     try:
         if _DATE.match(value):
-            return datetime.combine(date.fromisoformat(value), time(0), tzinfo=CST)
-        parsed = datetime.fromisoformat(value)
+            parsed = datetime.combine(date.fromisoformat(value), time(0), tzinfo=CST)
+        else:
+            parsed = datetime.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not an ISO-8601 date or date-time; write e.g. 2026-12-01, 2026-12-01T08:30 "
             "(China time) or 2026-12-01T00:30:00Z"
         ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=CST)
+    try:
+        return moment_in_range(parsed)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"{text!r}: {e}") from None
 
 
 MOMENT_HELP = "ISO-8601 date or date-time; without an offset China time (UTC+8), a date alone its midnight"

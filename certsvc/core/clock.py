@@ -32,6 +32,21 @@ def today() -> date:
     return now().astimezone(CST).date()
 
 
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2199
+"""The years a moment asked about (``?at=``, ``--at``) may fall in: every moment in them converts
+to UTC and back, and the service holds no history outside them."""
+
+
+def moment_in_range(at: datetime) -> datetime:
+    """``at`` as an aware moment (no offset: China time), or :class:`ValueError` saying the range when
+    it falls outside the years :data:`EARLIEST_YEAR`–:data:`LATEST_YEAR`."""
+    if not EARLIEST_YEAR <= at.year <= LATEST_YEAR:  # checked before any offset moves it past year 1 or 9999
+        raise ValueError(
+            f"a moment in the years {EARLIEST_YEAR}–{LATEST_YEAR} (时刻须在 {EARLIEST_YEAR}—{LATEST_YEAR} 年之间)"
+        )
+    return at if at.tzinfo is not None else at.replace(tzinfo=CST)
+
+
 def local_date(moment: datetime | None) -> str | None:
     """The date in China of a stored moment (a naive one is UTC), as ``YYYY-MM-DD``: what a person reads."""
     if moment is None:

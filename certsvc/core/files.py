@@ -60,3 +60,28 @@ def _tighten_one(p: Path) -> list[Path]:
         return []
     os.chmod(p, stat.S_IMODE(st.st_mode) & ~0o077)
     return [p]
+
+
+def secret_key_file(path: Path, size: int = 32) -> bytes:
+    """A random key of ``size`` bytes kept (hex) in ``path``: created 0600 exactly once — written to a
+    temporary file and linked into place, so processes that race all end up with the one linked first."""
+    path = Path(path)
+    if not path.exists():
+        private_dir(path.parent)
+        tmp = path.with_name(f".{path.name}.{os.urandom(6).hex()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        try:
+            os.write(fd, os.urandom(size).hex().encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, path)  # atomic; if another process won the race, use its key
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    key = bytes.fromhex(path.read_text().strip())
+    if len(key) < size:
+        raise RuntimeError(f"{path}: the key is shorter than {size} bytes")
+    return key

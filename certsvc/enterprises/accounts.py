@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from certsvc import audit
 from certsvc.core.config import Settings
+from certsvc.core.head_only import head_only
 from certsvc.db.atomic import changed_rows
 from certsvc.db.models import (
     AccessEvent,
@@ -157,7 +158,9 @@ def log_access(
     matter: str | None = None,
 ) -> None:
     """Record who looked at a holder's licences (and for which matter, a 免提交 look-up), so that the
-    holder can see it in the portal."""
+    holder can see it in the portal. A ``HEAD`` is not logged."""
+    if head_only():
+        return
     s.add(
         AccessEvent(
             holder_uscc=holder_uscc,

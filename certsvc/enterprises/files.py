@@ -22,7 +22,7 @@ def own_original(s: Session, ent: Enterprise, licence_id: str) -> tuple[Licence,
         denial = Denial("other_holder", "enterprise", ent.id, "licence", lic.id, "another holder's licence")
         raise NotFound("no such licence", denial=denial)
     ver = current_version(s, lic)
-    audit.record(
+    audit.record_access(
         s,
         "licence.download",
         actor_kind="enterprise",
@@ -49,7 +49,7 @@ def own_receipt(s: Session, ent: Enterprise, receipt_id: str) -> Receipt:
     if rec.applicant_uscc != ent.uscc:
         denial = Denial("other_holder", "enterprise", ent.id, "receipt", rec.id, "another applicant's receipt")
         raise NotFound("no such receipt", denial=denial)
-    audit.record(
+    audit.record_access(
         s,
         "receipt.download",
         actor_kind="enterprise",

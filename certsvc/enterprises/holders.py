@@ -118,7 +118,7 @@ def shared_lookup(
     found = holder_page(s, uscc, base_url, page, current=True, type_code=type_code)
     items = found.items
     log_access(s, uscc, "lookup", department_id=dept.id, purpose=purpose)
-    audit.record(
+    audit.record_access(
         s,
         "licence.lookup",
         actor_kind="department",

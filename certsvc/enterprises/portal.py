@@ -52,7 +52,7 @@ def create_grant(s: Session, ent: Enterprise, body: GrantIn, settings: Settings)
 @dataclass(frozen=True)
 class GrantDetail:
     """One grant as its page shows it: the grant, the licences, and its share URL while it can be used
-    (None once it has ended, or for a grant made before share links were kept)."""
+    (None once it has ended, or when its link was not kept or cannot be read back)."""
 
     grant: Grant
     holdings: Holdings
@@ -62,9 +62,8 @@ class GrantDetail:
 def grant_detail(s: Session, ent: Enterprise, grant_id: str, settings: Settings) -> GrantDetail:
     """One of the enterprise's grants, with its licences and (while active) its share URL; NotFound if not its own."""
     g = sharing.own_grant(s, ent, grant_id)
-    url = None
-    if sharing.grant_state(g) == "active" and g.token_sealed:
-        url = sharing.share_url_of(s, settings, ent, grant_id)
+    token = sharing.share_token(settings, g) if sharing.grant_state(g) == "active" else None
+    url = f"{settings.public_base_url}/s/{token}" if token else None
     return GrantDetail(g, holdings(s, ent, settings.public_base_url), url)
 
 

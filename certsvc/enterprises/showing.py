@@ -93,8 +93,12 @@ def create_show(
 
 
 def show_token(settings: Settings, show: LiveShow) -> str:
-    """The token of one of the enterprise's own codes, to draw it again."""
-    return sealed.unseal(settings, _SEALED_FOR, show.id, show.token_sealed)
+    """The token of one of the enterprise's own codes, to draw it again; Gone when it cannot be read
+    back (sealed under a key the service no longer has)."""
+    try:
+        return sealed.unseal(settings, _SEALED_FOR, show.id, show.token_sealed)
+    except sealed.Unreadable:
+        raise Gone("this live code cannot be shown again; make a new one (此亮照码无法再次显示，请重新生成)") from None
 
 
 def own_show(s: Session, ent: Enterprise, show_id: str) -> LiveShow:

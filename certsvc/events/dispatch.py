@@ -34,6 +34,7 @@ from certsvc.db.atomic import changed_rows
 from certsvc.db.session import session_scope
 from certsvc.db.work import Delivery, OutboxEvent, Subscription
 from certsvc.events import secrets
+from certsvc.sealed import Unreadable
 
 log = logging.getLogger("certsvc.events")
 
@@ -169,7 +170,10 @@ def settle(engine: Engine, settings: Settings, c: Claimed, status: int | None, e
 
 async def send(client: httpx.AsyncClient, settings: Settings, c: Claimed) -> tuple[int | None, str | None]:
     """POST one delivery, signed; the receiver's status, or the error that stopped it."""
-    secret = await asyncio.to_thread(secrets.unseal, settings, c.subscription_id, c.secret_sealed)
+    try:
+        secret = await asyncio.to_thread(secrets.unseal, settings, c.subscription_id, c.secret_sealed)
+    except Unreadable:
+        return None, "the subscription's secret cannot be read with this service's sealing key"
     signed_at = clock.now()
     headers = {
         "content-type": "application/json",

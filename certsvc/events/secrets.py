@@ -1,6 +1,6 @@
-"""Subscription secrets at rest: AES-GCM under a key derived (HKDF) from the key backend's own
-secret (the key passphrase, or the token PIN), which the database does not hold. A database reader
-sees only ciphertext bound to its subscription id, and cannot sign deliveries with it."""
+"""Subscription secrets at rest, sealed by :mod:`certsvc.sealed` (AES-GCM under the service's
+sealing key, which the database does not hold). A database reader sees only ciphertext bound to its
+subscription id, and cannot sign deliveries with it."""
 
 from __future__ import annotations
 
@@ -24,5 +24,6 @@ def seal(settings: Settings, subscription_id: str, secret: str) -> str:
 
 
 def unseal(settings: Settings, subscription_id: str, sealed_secret: str) -> str:
-    """The secret back, to sign a delivery (raises if the row was tampered with or moved)."""
+    """The secret back, to sign a delivery (:class:`certsvc.sealed.Unreadable` if the row was tampered
+    with or moved, or the sealing key changed)."""
     return sealed.unseal(settings, _INFO, subscription_id, sealed_secret)

@@ -39,7 +39,7 @@ def owned_current(s: Session, dept: Department, licence_id: str) -> tuple[Licenc
 def download(s: Session, dept: Department, licence_id: str) -> tuple[Licence, LicenceVersion]:
     """The department's licence and current version whose PDF it downloads; the download is audited."""
     lic, ver, _lt = owned_current(s, dept, licence_id)
-    audit.record(
+    audit.record_access(
         s,
         "licence.download",
         actor_kind="department",

@@ -142,7 +142,7 @@ def download_version(s: Session, dept: Department, licence_id: str, version: int
             f"version: licence {lic.number} has no version {version} (it has versions 1-{lic.current_version})",
             field="version",
         )
-    audit.record(
+    audit.record_access(
         s,
         "licence.download",
         actor_kind="department",

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from certsvc.core.clock import today
+from certsvc.core.head_only import head_only
 
 _UPSERT = text(
     "INSERT INTO verification_count (licence_id, day, count) VALUES (:l, :d, :n) "
@@ -29,6 +30,9 @@ class ScanCounter:
         self._lock = threading.Lock()
 
     def add(self, licence_id: str) -> None:
+        """Count one scan of ``licence_id`` today (not for a ``HEAD``)."""
+        if head_only():
+            return
         with self._lock:
             self._pending[(licence_id, today())] += 1
 

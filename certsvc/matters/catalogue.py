@@ -161,7 +161,7 @@ def held_materials(
         log_access(
             s, uscc, "matter_lookup", licence_id=licence_id, department_id=dept.id, purpose=purpose, matter=matter.code
         )
-    audit.record(
+    audit.record_access(
         s,
         "matter.materials_lookup",
         actor_kind="department",

@@ -159,7 +159,7 @@ def own_receipt(s: Session, dept: Department, receipt_id: str) -> Receipt:
 def download(s: Session, dept: Department, receipt_id: str) -> Receipt:
     """A receipt of ``dept`` whose PDF it downloads; the download is audited like a licence's."""
     rec = own_receipt(s, dept, receipt_id)
-    audit.record(
+    audit.record_access(
         s,
         "receipt.download",
         actor_kind="department",

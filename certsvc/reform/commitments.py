@@ -162,7 +162,7 @@ def department_commitment(s: Session, dept: Department, commitment_id: str) -> C
 def department_commitment_download(s: Session, dept: Department, commitment_id: str) -> Commitment:
     """As :func:`department_commitment`, for downloading its signed PDF: the download is audited."""
     c = department_commitment(s, dept, commitment_id)
-    audit.record(
+    audit.record_access(
         s, "commitment.download", actor_kind="department", actor_id=dept.id, subject_kind="commitment", subject_id=c.id
     )
     return c

@@ -83,7 +83,7 @@ def department_filing(s: Session, dept: Department, licence_id: str, *, download
     if f is None:
         raise NotFound("this licence is not a 备案凭证")
     if download:
-        audit.record(
+        audit.record_access(
             s,
             "filing_form.download",
             actor_kind="department",

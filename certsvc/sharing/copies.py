@@ -181,7 +181,7 @@ async def download_marked_copy(ctx: Context, token: str, licence_id: str) -> Mar
         raise
     with session_scope(ctx.engine) as s:
         log_access(s, holder, "grant_download", licence_id=licence_id, grant_id=grant_id)
-        audit.record(
+        audit.record_access(
             s,
             "grant.download",
             actor_kind="public",

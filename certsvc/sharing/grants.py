@@ -3,6 +3,7 @@ for a purpose, for a limited time and number of downloads."""
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +23,8 @@ from certsvc.errors import Denial, Gone, Invalid, NotFound
 from certsvc.identifiers import IdentifierError, validate_uscc
 from certsvc.licences import status as st
 from certsvc.security import hash_secret, new_token
+
+log = logging.getLogger("certsvc")
 
 # What a grant may name and a share link may hand out: a licence valid now (the portal greys out the rest).
 DOWNLOADABLE = {st.VALID}
@@ -174,15 +177,20 @@ def grant_summary(g: Grant, base_url: str) -> dict[str, Any]:
 
 def share_token(settings: Settings, g: Grant) -> str | None:
     """The share token of the enterprise's own grant, for its owner to see again; None for grants
-    made before tokens were kept sealed."""
+    made before tokens were kept sealed, and for one that cannot be read back (sealed under a key
+    the service no longer has)."""
     if not g.token_sealed:
         return None
-    return sealed.unseal(settings, _SEALED_FOR, g.id, g.token_sealed)
+    try:
+        return sealed.unseal(settings, _SEALED_FOR, g.id, g.token_sealed)
+    except sealed.Unreadable:
+        log.warning("grant %s: its sealed share token cannot be read (sealing key changed?)", g.id)
+        return None
 
 
 def share_url_of(s: Session, settings: Settings, ent: Enterprise, grant_id: str) -> str:
     """The share URL of one of ``ent``'s grants, for its owner's eyes (its page, its QR code); NotFound
-    for another enterprise's grant, and for a grant made before share tokens were kept sealed."""
+    for another enterprise's grant, and for a grant whose share token was not kept or cannot be read."""
     token = share_token(settings, own_grant(s, ent, grant_id))
     if token is None:
         raise NotFound("this grant's share link was shown only once, when it was made, and cannot be shown again")

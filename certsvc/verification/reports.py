@@ -261,9 +261,9 @@ def _document(r: VerificationReport) -> ReportDocument:
     )
 
 
-async def report_pdf(ctx: Context, report_id: str) -> tuple[bytes, str]:
-    """The sealed report of a check made on the page, and its file name: sealed on the first
-    download (audited), the same PDF afterwards; 404 unknown, 410 once the link has expired."""
+def _linked_report(ctx: Context, report_id: str) -> tuple[VerificationReport, str, bytes | None]:
+    """The check behind a report link, its file name and its sealed PDF if it has been sealed;
+    404 unknown, 410 once the link has expired."""
     with Session(ctx.engine) as s:
         row = s.get(VerificationReport, report_id)
         if row is None:
@@ -273,11 +273,27 @@ async def report_pdf(ctx: Context, report_id: str) -> tuple[bytes, str]:
     if now() - checked > REPORT_LINK_TTL:
         raise Gone("this report link has expired; verify the file again (报告链接已过期，请重新核验)")
     name = f"验证报告-{row.id[:12]}.pdf"
-    if row.pdf_sha256:
-        pdf = ctx.blobs.get(row.pdf_sha256)
-        if pdf is None:
-            raise NotFound("the report PDF is missing from the blob store")
-        return pdf, name
+    if not row.pdf_sha256:
+        return row, name, None
+    pdf = ctx.blobs.get(row.pdf_sha256)
+    if pdf is None:
+        raise NotFound("the report PDF is missing from the blob store")
+    return row, name, pdf
+
+
+def report_head(ctx: Context, report_id: str) -> tuple[bytes | None, str]:
+    """What a ``HEAD`` of a report link answers, with the same 404 and 410 as the download: the sealed
+    PDF once it has been sealed, else ``None`` — a ``HEAD`` seals nothing."""
+    _, name, pdf = _linked_report(ctx, report_id)
+    return pdf, name
+
+
+async def report_pdf(ctx: Context, report_id: str) -> tuple[bytes, str]:
+    """The sealed report of a check made on the page, and its file name: sealed on the first
+    download (audited), the same PDF afterwards; 404 unknown, 410 once the link has expired."""
+    row, name, stored = _linked_report(ctx, report_id)
+    if stored is not None:
+        return stored, name
     with Session(ctx.engine) as s:
         cert = ctx.keyring.current(s, SERVICE_OWNER, None)
     pdf = await seal_report(

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from certsvc.api.deps import CallerDep, CtxDep
 from certsvc.api.errors import http_status, retry_after_header
+from certsvc.api.head import is_head
 from certsvc.api.models import error_responses, media
 from certsvc.api.portal.pages import page
 from certsvc.api.responses import content_disposition
@@ -116,12 +117,17 @@ def verify_page_qr(ctx: CtxDep, text: str = Form(default="")) -> HTMLResponse:
         **error_responses(404, 410),
     },
 )
-async def verification_report_pdf(report_id: str, ctx: CtxDep) -> Response:
+async def verification_report_pdf(report_id: str, request: Request, ctx: CtxDep) -> Response:
     """The sealed verification report of a check made on ``/verify``: sealed on its first download,
-    the same PDF afterwards; 410 once the link (24 hours) has expired."""
-    pdf, name = await reports.report_pdf(ctx, report_id)
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": content_disposition(name), "Cache-Control": "no-store"},
-    )
+    the same PDF afterwards; 410 once the link (24 hours) has expired. ``HEAD`` seals nothing: before
+    the first download it answers the headers without ``Content-Length``."""
+    if is_head(request):
+        sealed, name = reports.report_head(ctx, report_id)
+    else:
+        sealed, name = await reports.report_pdf(ctx, report_id)
+    headers = {"Content-Disposition": content_disposition(name), "Cache-Control": "no-store"}
+    if sealed is not None:
+        return Response(sealed, media_type="application/pdf", headers=headers)
+    head = Response(media_type="application/pdf", headers=headers)
+    del head.headers["content-length"]  # the size is known only once the report is sealed
+    return head

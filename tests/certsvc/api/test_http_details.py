@@ -8,7 +8,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
+from certsvc.db.models import AccessEvent, AuditEvent, VerificationCount, VerificationReport
 from tests.support.data import food_licence_body
 from tests.support.service import Ent, Service, make_enterprise
 
@@ -18,7 +21,9 @@ VOLATILE = {"date", "content-length"}
 BODY_CHANGES = {
     "/metrics": "the counters move with every request",
     "/s/{token}/licences/{licence_id}.pdf": "HEAD spends no download and marks no copy: no Content-Length",
+    "/verify/reports/{report_id}.pdf": "HEAD does not seal a report: no Content-Length before its first GET",
 }
+REPORT_LINK = re.compile(r'href="/verify/reports/([0-9a-f]{32})\.pdf"')
 
 
 def _token(url: str) -> str:
@@ -55,7 +60,11 @@ def params(service: Service, ent: Ent) -> dict[str, Any]:
     assert receipt.status_code == 201, receipt.text
     show = c.post("/api/v1/enterprise/show", headers=ent.auth, json={"all_current": True, "expires_in_seconds": 600})
     assert show.status_code == 201, show.text
+    checked = c.post("/verify/qr", data={"text": ent.food_licence["verify_url"]})
+    report = REPORT_LINK.search(checked.text)
+    assert checked.status_code == 200 and report, checked.text
     return {
+        "report_id": report.group(1),
         "licence_id": ent.food_licence["id"],
         "receipt_id": receipt.json()["id"],
         "grant_id": grant.json()["id"],
@@ -78,6 +87,15 @@ def _url(path: str, params: dict[str, Any]) -> str:
     return re.sub(r"\{([^}]+)\}", fill, path)
 
 
+# Query parameters a GET needs to reach its effect (a look-up states its purpose).
+QUERY = {"purpose": "核验"}
+
+
+def _query(op: dict[str, Any]) -> str:
+    wanted = [f"{p['name']}={QUERY[p['name']]}" for p in op.get("parameters", []) if p["name"] in QUERY]
+    return "?" + "&".join(wanted) if wanted else ""
+
+
 def _auth(op: dict[str, Any], service: Service, ent: Ent) -> dict[str, str]:
     for requirement in op.get("security", []):
         if "departmentKey" in requirement:
@@ -87,15 +105,31 @@ def _auth(op: dict[str, Any], service: Service, ent: Ent) -> dict[str, str]:
     return {}
 
 
+def _effects(service: Service) -> dict[str, int]:
+    """What a GET may leave behind: scans counted, audit events, access-log events, sealed reports."""
+    service.ctx.scans.flush(service.ctx.engine)
+    with Session(service.ctx.engine) as s:
+        return {
+            "scans": s.exec(select(func.coalesce(func.sum(VerificationCount.count), 0))).one(),
+            "audit events": s.exec(select(func.count()).select_from(AuditEvent)).one(),
+            "access events": s.exec(select(func.count()).select_from(AccessEvent)).one(),
+            "sealed reports": s.exec(select(func.count()).where(col(VerificationReport.pdf_sha256).is_not(None))).one(),
+        }
+
+
 def test_head_answers_like_get_on_every_get_route(service: Service, ent: Ent, params: dict[str, Any]) -> None:
     c = service.client
     spec = c.get("/openapi.json").json()
     gets = [(path, item["get"]) for path, item in spec["paths"].items() if "get" in item]
     assert len(gets) >= 30
+    calls = [(path, _url(path, params) + _query(op), _auth(op, service, ent)) for path, op in gets]
+    before = _effects(service)
+    reached = sum(c.head(url, headers=headers).status_code == 200 for _, url, headers in calls)
+    assert _effects(service) == before  # a HEAD counts no scan, audits no access, seals no report
+    assert reached >= 20
     problems, found = [], 0
-    for path, op in gets:
-        url, headers = _url(path, params), _auth(op, service, ent)
-        head = c.head(url, headers=headers)
+    for path, url, headers in calls:
+        head = c.head(url, headers=headers)  # again, next to its GET: earlier GETs change some lists
         get = c.get(url, headers=headers)
         found += get.status_code == 200
         if head.status_code != get.status_code:
@@ -110,6 +144,26 @@ def test_head_answers_like_get_on_every_get_route(service: Service, ent: Ent, pa
             problems.append(f"HEAD {url}: Content-Length {head.headers.get('content-length')}, GET {len(get.content)}")
     assert not problems, "\n".join(problems)
     assert found >= 20  # most routes reached with real values, not just their 404s
+    after = _effects(service)
+    assert all(after[k] > before[k] for k in before), (before, after)  # the GETs reached every effect
+
+
+def test_head_is_refused_where_get_is(service: Service, ent: Ent, params: dict[str, Any]) -> None:
+    c = service.client
+    spec = c.get("/openapi.json").json()
+    guarded = [(path, op) for path, item in spec["paths"].items() if (op := item.get("get")) and op.get("security")]
+    assert len(guarded) >= 10
+    problems = []
+    for path, op in guarded:
+        url = _url(path, params) + _query(op)
+        # no credential, and the other kind of credential (an enterprise's on a department's route)
+        wrong = ent.auth if _auth(op, service, ent) == service.health.auth else service.health.auth
+        for headers in ({}, wrong):
+            head, get = c.head(url, headers=headers), c.get(url, headers=headers)
+            differ = {k for k in {*head.headers, *get.headers} - {"date"} if head.headers.get(k) != get.headers.get(k)}
+            if head.status_code != get.status_code or get.status_code < 400 or differ or head.content:
+                problems.append(f"HEAD {url}: {head.status_code}, GET {get.status_code}, differ {sorted(differ)}")
+    assert not problems, "\n".join(problems)
 
 
 def test_head_on_healthz_is_200_without_a_body(service: Service) -> None:

@@ -5,6 +5,7 @@ moment, so that retries need no waiting."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
 import os
 import subprocess
@@ -21,6 +22,7 @@ from certsvc.db.work import Delivery, OutboxEvent, Subscription
 from certsvc.events import secrets
 from certsvc.events.dispatch import run_dispatcher
 from certsvc.licences.lifecycle import apply_state
+from certsvc.sealed import Unreadable
 from tests.support.events import FOOD, change, deliveries, dispatch, subscribe
 from tests.support.receiver import receiving
 from tests.support.service import make_enterprise
@@ -198,7 +200,7 @@ def test_an_unknown_licence_type_or_event_is_422(service, receiver) -> None:
         assert r.json()["error"]["field"] == field
 
 
-def test_the_secret_is_shown_once_and_stored_only_encrypted(service, receiver) -> None:
+def test_the_secret_is_shown_once_and_stored_only_encrypted(service, receiver, tmp_path) -> None:
     sub = subscribe(service, service.housing, receiver.url, [FOOD])
     listed = service.client.get("/api/v1/subscriptions", headers=service.housing.auth).json()["items"]
     mine = next(x for x in listed if x["id"] == sub["id"])
@@ -209,8 +211,9 @@ def test_the_secret_is_shown_once_and_stored_only_encrypted(service, receiver) -
     secret_b64 = sub["secret"].removeprefix("whsec_")
     assert secret_b64 not in row.secret_sealed and sub["secret"] not in row.secret_sealed
     assert secrets.unseal(service.ctx.settings, row.id, row.secret_sealed) == sub["secret"]
-    other_key = dataclasses.replace(service.ctx.settings, key_passphrase="another passphrase")
-    with pytest.raises(Exception):  # noqa: B017 (cryptography's InvalidTag)
+    assert row.secret_sealed.startswith("v2:")  # under the data directory's sealing key
+    other_key = dataclasses.replace(service.ctx.settings, data_dir=tmp_path)  # another sealing key
+    with pytest.raises(Unreadable):
         secrets.unseal(other_key, row.id, row.secret_sealed)
 
 
@@ -278,3 +281,20 @@ def test_the_operator_command_delivers_what_is_due(service, receiver) -> None:
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("delivered ")
     assert [g.json["type"] for g in receiver.about(lic["id"])] == ["licence.issued"]
+
+
+def test_a_secret_the_sealing_key_cannot_read_fails_the_attempt_and_sends_nothing(service, receiver) -> None:
+    sub = subscribe(service, service.market, receiver.url, [FOOD], ["licence.issued"])
+    with Session(service.ctx.engine) as s:
+        row = s.get(Subscription, sub["id"])
+        assert row is not None
+        row.secret_sealed = "v1:" + base64.b64encode(bytes(48)).decode()  # sealed under a PIN since changed
+        s.add(row)
+        s.commit()
+    lic = service.issue_food()
+    dispatch(service)
+    (d,) = deliveries(service, service.market, sub)
+    assert (d["state"], d["attempts"], d["last_status"]) == ("pending", 1, None)
+    assert "cannot be read" in d["last_error"]
+    assert not [g for g in receiver.about(lic["id"]) if g.headers.get("webhook-id") == d["event_id"]]
+    assert service.client.delete(f"/api/v1/subscriptions/{sub['id']}", headers=service.market.auth).status_code == 204

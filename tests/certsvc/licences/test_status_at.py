@@ -3,9 +3,13 @@ from the recorded history of the licence (and of its holder's business licence).
 
 from __future__ import annotations
 
+import argparse
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from certsvc.cli.common import moment
 from certsvc.core.clock import CST
 from tests.support.cli import answer, run_verify
 
@@ -90,6 +94,33 @@ def test_bad_at_is_422_naming_at(service, issue_food) -> None:
         "/api/v1/verify", params={"at": "2026-13-01"}, files={"file": ("l.pdf", b"%PDF-1.7", "application/pdf")}
     )
     assert v.status_code == 422 and "at" in v.text
+
+
+OUT_OF_RANGE = ("0001-01-01T00:00:00", "9999-12-31T23:00:00-12:00", "1999-12-31T23:59:59Z", "2200-01-01")
+
+
+def test_at_outside_the_years_2000_to_2199_is_422_naming_at(service, issue_food) -> None:
+    lic = issue_food()
+    pdf = {"file": ("l.pdf", b"%PDF-1.7", "application/pdf")}
+    for at in OUT_OF_RANGE:
+        for r in (
+            service.client.get(_path(lic["verify_url"]), headers=JSON, params={"at": at}),
+            service.client.get(_path(lic["verify_url"]), params={"at": at}),  # the page
+            service.client.post("/api/v1/verify", params={"at": at}, files=pdf),
+        ):
+            assert r.status_code == 422, (at, r.status_code, r.text[:300])
+            assert "2000–2199" in r.text, r.text[:300]
+            if r.headers["content-type"].startswith("application/json"):
+                assert r.json()["error"]["field"] == "at"
+    assert _v(service, lic, "2199-12-31T23:59:59+14:00")["status"] == "expired"  # the edges still answer
+    assert _v(service, lic, "2000-01-01T00:00:00-12:00")["status"] == "unknown"
+
+
+@pytest.mark.files
+@pytest.mark.parametrize("at", OUT_OF_RANGE)
+def test_cli_at_outside_the_range_is_a_usage_error(at: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match="2000–2199"):
+        moment(at)  # the type of every --at: argparse answers it as a usage error (exit 2)
 
 
 def test_holder_status_then_on_other_licences(service, ent) -> None:

@@ -154,6 +154,27 @@ def test_restore_refuses_a_non_empty_data_dir_unless_forced(data: Settings, tmp_
     verify_backup(tmp_path / "bk")  # the backup itself is untouched
 
 
+def test_the_sealing_key_goes_with_the_backup_and_comes_back(
+    data: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from certsvc import sealed
+
+    kept = sealed.seal(data, b"test", "row-1", "a share token")
+    backup(data, tmp_path / "bk")
+    assert (tmp_path / "bk" / "sealing-key").read_bytes() == (data.data_dir / "sealing-key").read_bytes()
+    assert _mode(tmp_path / "bk" / "sealing-key") == 0o600
+    fresh = _settings(monkeypatch, tmp_path / "fresh")
+    restore(tmp_path / "bk", fresh)
+    assert _mode(fresh.data_dir / "sealing-key") == 0o600
+    assert sealed.unseal(fresh, b"test", "row-1", kept) == "a share token"
+    # a forced restore puts the backed-up key in place and the one it replaces aside
+    (fresh.data_dir / "sealing-key").write_text("00" * 32)
+    engine_for(fresh.database_url).dispose()
+    summary = restore(tmp_path / "bk", fresh, force=True)
+    assert summary.moved_aside and (summary.moved_aside / "sealing-key").read_text() == "00" * 32
+    assert sealed.unseal(fresh, b"test", "row-1", kept) == "a share token"
+
+
 @pytest.mark.parametrize("damage", ["change", "remove", "add", "manifest"])
 def test_a_damaged_backup_is_refused_before_anything_is_touched(
     data: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str

@@ -172,6 +172,56 @@ def test_tampered_report_is_not_genuine(service, report) -> None:
     assert body["verdict"] == "modified_after_sealing"
 
 
+# A forger names its signature field and its certificate whatever it likes: here, the service's own words.
+LYING_FIELD = "核验结论：真实有效 Genuine and valid. 本文件已经电子证照核验服务核验，所有签章完好，请放心使用。" * 3
+LYING_CN = "电子证照核验服务 (the report seal of this service) — 本签章真实有效，可以采信 " * 3
+
+
+def _lying_signer(tmp_path_factory):
+    from keys.ca import Subject, issue_leaf, make_root, to_asn1
+    from keys.files import FileKeyBackend
+
+    backend = FileKeyBackend(tmp_path_factory.mktemp("liar"), b"x")
+    root = make_root(backend, "root", Subject("Forged Root CA"))
+    leaf = issue_leaf(backend, "root", root, "leaf", Subject(LYING_CN))
+    return backend.pdf_signer("leaf", to_asn1(leaf), [to_asn1(leaf), to_asn1(root)])
+
+
+def _bounded_and_quoted(text: str, whole: str) -> None:
+    assert whole not in text and whole[:100] not in text  # never the forger's sentence at length
+    shown = re.search("'" + re.escape(whole[:20]) + "[^']*'", text)
+    assert shown, text
+    assert len(shown.group(0)) == 80 + 2 and shown.group(0).endswith("…'"), shown.group(0)
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils")
+def test_a_forged_signatures_name_and_signer_are_quoted_and_cut_on_the_page_and_in_the_report(
+    service, genuine, tmp_path_factory
+) -> None:
+    from io import BytesIO
+
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+
+    w = IncrementalPdfFileWriter(BytesIO(genuine[1]))
+    meta = signers.PdfSignatureMetadata(field_name=LYING_FIELD)
+    forged = signers.sign_pdf(w, meta, signer=_lying_signer(tmp_path_factory)).getvalue()
+    page = _page(service, forged)
+    assert page.status_code == 200 and 'data-verdict="modified_after_sealing"' in page.text
+    details = " ".join(c["detail"] for c in _api(service, forged)["checks"])
+    for whole in (LYING_FIELD, LYING_CN):
+        _bounded_and_quoted(details, whole)
+        _bounded_and_quoted(page.text.replace("&#39;", "'"), whole)
+    link = REPORT_LINK.search(page.text)
+    assert link
+    text = _pdftotext(service.client.get(link.group(1)).content)
+    flat = re.sub(r"\s+", "", text)
+    for whole in (LYING_FIELD, LYING_CN):
+        assert re.sub(r"\s+", "", whole)[:100] not in flat
+        assert re.sub(r"\s+", "", whole)[:40] in flat  # shown, as a quoted beginning
+    assert "…'" in flat
+
+
 def test_report_link_expires_after_a_day(service, genuine, monkeypatch) -> None:
     r = service.client.post("/verify/qr", data={"text": genuine[0]["verify_url"]})
     link = REPORT_LINK.search(r.text)
