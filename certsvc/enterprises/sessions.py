@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 import time
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from sqlmodel import Session, select
 
 from certsvc import audit
 from certsvc.auth import enterprise_for
-from certsvc.core.files import private_dir
+from certsvc.core.files import secret_key_file
 from certsvc.db.models import ApiCredential, EndedSession, Enterprise
 from certsvc.enterprises import accounts
 from certsvc.errors import Denial, Unauthorized
@@ -39,24 +38,7 @@ def portal_secret(data_dir: Path) -> bytes:
     cached = _secrets.get(path)
     if cached is not None:
         return cached
-    if not path.exists():
-        private_dir(path.parent)
-        tmp = path.with_name(f".portal-secret.{secrets.token_hex(6)}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.write(fd, secrets.token_bytes(32).hex().encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        try:
-            os.link(tmp, path)  # atomic; if another process won the race, use its key
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink(missing_ok=True)
-    key = bytes.fromhex(path.read_text().strip())
-    if len(key) < 32:
-        raise RuntimeError(f"{path}: the portal secret is too short")
+    key = secret_key_file(path)
     _secrets[path] = key
     return key
 

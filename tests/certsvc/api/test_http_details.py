@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from certsvc.db.models import AccessEvent, AuditEvent, VerificationCount, VerificationReport
+from certsvc.db.models import AccessEvent, AuditEvent, VerificationCount
+from certsvc.db.work import VerificationReport
 from tests.support.data import food_licence_body
 from tests.support.service import Ent, Service, make_enterprise
 
