@@ -26,8 +26,11 @@ mypy || status=1  # the packages and options are in pyproject.toml's [tool.mypy]
 # never opens a database (tests/signing, tests/verify, tests/keys, the bench smoke) and the tests
 # that judge the files the service makes with independent tools (marker "files"), and the checks of
 # worker processes and of the HTTP server under hostile clients (marker "once") on SQLite.
+# Two test processes (pytest-xdist), each module whole in one of them: the live-server, subprocess and
+# browser tests spend much of their time waiting, so two processes halve the wall time on two cores.
+WORKERS=(-n "${CERTSVC_TEST_WORKERS:-2}" --dist loadfile)
 echo "== tests on SQLite"
-python -m pytest -q -p no:cacheprovider --durations=15 -m "not fuzz" "$@" || status=1
+python -m pytest -q -p no:cacheprovider --durations=15 "${WORKERS[@]}" -m "not fuzz" "$@" || status=1
 
 # PostgreSQL: a throw-away cluster on a local port.
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
@@ -44,7 +47,7 @@ if [ -n "$PGBIN" ]; then
   $PGRUN "$PGBIN/pg_ctl" -D "$WORK/pg" -o "-p $PGPORT -k $WORK -c listen_addresses=127.0.0.1 -c fsync=off" -l "$WORK/pg.log" -w start >/dev/null
   echo "== tests on PostgreSQL (port $PGPORT)"
   CERTSVC_TEST_DATABASE_URL="postgresql+psycopg://certsvc@127.0.0.1:$PGPORT/postgres" \
-    python -m pytest -q -p no:cacheprovider --durations=15 -m "not browser and not files and not once" "$@" tests/certsvc || status=1
+    python -m pytest -q -p no:cacheprovider --durations=15 "${WORKERS[@]}" -m "not browser and not files and not once" "$@" tests/certsvc || status=1
 else
   echo "PostgreSQL not installed: skipping the PostgreSQL run" >&2
   status=1
