@@ -20,7 +20,7 @@ def _key_id(text: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a key id (a whole number from key list)") from None
-    if not 1 <= value <= 2**63 - 1:
+    if not 1 <= value <= 2**31 - 1:
         raise argparse.ArgumentTypeError(f"{text} is not a key id (key ids are positive numbers from key list)")
     return value
 

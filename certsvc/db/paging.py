@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, and_, bindparam, or_, tuple_
+from sqlalchemy import BigInteger, Select, and_, bindparam, or_, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
 from certsvc.errors import Invalid
@@ -85,11 +85,14 @@ def encode_cursor(tag: str, values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-_BIGINT = 2**63 - 1  # what a database integer column holds
+def _int_limit(column: Any) -> int:
+    """The largest value the column holds: a BIGINT's, or (INTEGER) a 32-bit one's."""
+    return 2**63 - 1 if isinstance(getattr(column, "type", None), BigInteger) else 2**31 - 1
 
 
-def _value(kind: type, v: Any) -> Any:
+def _value(key: Key, v: Any) -> Any:
     """A key value from a cursor, only if a row of ours could have had it (a database takes it as a bound)."""
+    kind = key.kind
     if kind is datetime and isinstance(v, str):
         moment = datetime.fromisoformat(v)
         if moment.tzinfo is None:
@@ -98,7 +101,7 @@ def _value(kind: type, v: Any) -> Any:
         return moment
     if kind is date and isinstance(v, str):
         return date.fromisoformat(v)
-    if kind is int and isinstance(v, int) and not isinstance(v, bool) and -_BIGINT <= v <= _BIGINT:
+    if kind is int and isinstance(v, int) and not isinstance(v, bool) and abs(v) <= _int_limit(key.column):
         return v
     if kind is str and isinstance(v, str) and len(v) <= 200 and "\x00" not in v:
         v.encode("utf-8")  # UnicodeEncodeError for a lone surrogate
@@ -115,7 +118,7 @@ def decode_cursor(keyset: Keyset, cursor: str) -> list[Any]:
         data = json.loads(raw)
         if not isinstance(data, list) or len(data) != len(keyset.keys) + 1 or data[0] != keyset.tag:
             raise ValueError("not this list")
-        return [_value(k.kind, v) for k, v in zip(keyset.keys, data[1:], strict=True)]
+        return [_value(k, v) for k, v in zip(keyset.keys, data[1:], strict=True)]
     except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeError) as e:
         raise Invalid(_BAD, field="cursor") from e
 

@@ -15,7 +15,7 @@ from certsvc.enterprises import tokens
 from certsvc.schemas import TokenIn
 
 router = APIRouter(prefix="/api/v1", tags=["enterprises"])
-TokenId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The token's id, as the token list shows it")]
+TokenId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The token's id, as the token list shows it")]
 
 
 @router.post(
@@ -55,9 +55,7 @@ def list_tokens(ctx: CtxDep, caller: EntOwnerDep, page: PageDep) -> dict[str, An
     summary="Revoke a staff token",
     responses=error_responses(401, 403, 404, 409, 422),
 )
-def revoke_token(
-    token_id: Annotated[int, Path(ge=1, le=2**63 - 1)], ctx: CtxDep, caller: EntOwnerDep
-) -> dict[str, Any]:
+def revoke_token(token_id: TokenId, ctx: CtxDep, caller: EntOwnerDep) -> dict[str, Any]:
     """Revoke a staff token at once: requests with it get 401 saying so. The legal representative's own
     token ends only when the operator re-issues the enterprise (``certsvc enterprise reissue``)."""
     with session_scope(ctx.engine) as s:

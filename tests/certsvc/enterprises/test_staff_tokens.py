@@ -4,6 +4,8 @@ scope) outside its scopes; expired and revoked tokens get 401 saying why, with `
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import timedelta
 
 import pytest
@@ -191,9 +193,16 @@ def test_a_staff_token_does_not_sign_in_to_the_portal(service, holder) -> None:
 
 
 def test_a_token_id_too_large_for_the_database_is_422(service, holder) -> None:
-    r = service.client.delete(f"/api/v1/enterprise/tokens/{2**64}", headers=holder.auth)
+    r = service.client.delete(f"/api/v1/enterprise/tokens/{2**31}", headers=holder.auth)  # past an INTEGER
     assert r.status_code == 422, r.text
     assert r.json()["error"]["field"] == "token_id"
+
+
+def test_a_cursor_past_what_the_id_column_holds_is_422(service, holder) -> None:
+    cursor = base64.urlsafe_b64encode(json.dumps(["tokens", 2**31]).encode()).rstrip(b"=").decode()
+    r = service.client.get("/api/v1/enterprise/tokens", headers=holder.auth, params={"cursor": cursor})
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["field"] == "cursor"
 
 
 def test_a_401_without_a_token_names_the_realm_only(service) -> None:
