@@ -21,7 +21,12 @@ from certsvc.errors import Invalid, TooLarge
 MAX_ITEMS = 100_000
 """Most items in one job."""
 
+MAX_DEPTH = 32
+"""Most levels of nesting inside one item (the item itself is the first); a licence needs three."""
+
 MIB = 1024 * 1024
+_OPEN = ("start_map", "start_array")
+_CLOSE = ("end_map", "end_array")
 
 CSV_FIELDS = (
     "licence_type",
@@ -78,38 +83,59 @@ def _shape(message: str, field: str = "body") -> Invalid:
 
 async def read_items(chunks: AsyncIterator[bytes], limit_bytes: int) -> list[str]:
     """The items of a ``{"items": [...]}`` body, each as compact JSON text; 422 for a body of
-    another shape (naming where), 413 beyond ``limit_bytes`` or :data:`MAX_ITEMS` items."""
+    another shape or an item nested more than :data:`MAX_DEPTH` levels deep (naming where), 413
+    beyond ``limit_bytes`` or :data:`MAX_ITEMS` items.
+
+    The parser reports bare events (no paths: a path per nesting level would cost memory in the
+    square of the depth); where an event stands is known from the nesting level counted here."""
     items: list[str] = []
     builder: ijson.ObjectBuilder | None = None
     seen_items = False
+    key: str | None = None  # the last key of the top-level object
+    depth = 0  # open objects and lists
     try:
-        async for prefix, event, value in ijson.parse(_Reader(chunks, limit_bytes), use_float=True):
-            if builder is not None:
+        async for event, value in ijson.basic_parse(_Reader(chunks, limit_bytes), use_float=True):
+            if builder is not None:  # inside an item (opened at depth 3)
+                if event in _OPEN:
+                    depth += 1
+                    if depth - 2 > MAX_DEPTH:
+                        where = f"items.{len(items)}"
+                        raise _shape(f"nested more than {MAX_DEPTH} levels deep", where)
+                elif event in _CLOSE:
+                    depth -= 1
                 builder.event(event, value)
-                if prefix == "items.item" and event == "end_map":
+                if depth == 2:
                     items.append(compact(builder.value))
                     builder = None
                 continue
-            if prefix == "":
+            if depth == 0:
+                if event != "start_map":
+                    raise _shape('must be a JSON object {"items": [...]}')
+                depth = 1
+            elif depth == 1:
                 if event == "map_key":
                     if value != "items":
                         raise _shape(f'{value!r} is not part of a licence job; send {{"items": [...]}}')
                     if seen_items:
                         raise _shape("items: given twice", "items")
-                    seen_items = True
-                elif event not in ("start_map", "end_map"):
-                    raise _shape('must be a JSON object {"items": [...]}')
-            elif prefix == "items":
-                if event not in ("start_array", "end_array"):
+                    seen_items, key = True, value
+                elif event == "start_array" and key == "items":
+                    depth = 2
+                elif event == "end_map":
+                    depth = 0
+                else:
                     raise _shape("must be a list of licences", "items")
-            elif prefix == "items.item":
-                where = f"items[{len(items)}]"
+            elif event == "end_array":  # depth 2: the list of items
+                depth = 1
+            else:
+                where = f"items.{len(items)}"
                 if event != "start_map":
                     raise _shape("must be an object (a POST /licences body)", where)
                 if len(items) >= MAX_ITEMS:
                     raise TooLarge(f"items: at most {MAX_ITEMS:,} items in one job", field="items")
                 builder = ijson.ObjectBuilder()
                 builder.event(event, value)
+                depth = 3
     except ijson.JSONError as e:
         raise _shape(f"not valid JSON ({e})") from None
     if not seen_items:

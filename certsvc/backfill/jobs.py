@@ -27,6 +27,7 @@ from certsvc.errors import Conflict, Denial, NotFound, ServiceError
 
 _INSERT_ROWS = 1000  # items per INSERT statement
 _EXPORT_PAGE = 1000  # items read at a time for a download
+NUMBER_MAX = 64  # the longest paper number (PaperLicenceRequest.number, licence.number)
 
 
 def error_record(e: ServiceError) -> dict[str, Any]:
@@ -35,8 +36,12 @@ def error_record(e: ServiceError) -> dict[str, Any]:
 
 
 def _number(body: str) -> str | None:
+    """The paper number an item asks to keep, as far as it can be one: a longer one is not stored
+    (the item fails on its own when the runner checks it, 422 naming ``number``)."""
     value = json.loads(body).get("number")
-    return value.strip() if isinstance(value, str) and value.strip() else None
+    if not isinstance(value, str) or not value.strip() or len(value) > NUMBER_MAX:
+        return None
+    return value.strip()
 
 
 def submit(engine: Engine, dept: Department, items: list[str], *, via: str = "api") -> LicenceJob:
@@ -52,7 +57,7 @@ def submit(engine: Engine, dept: Department, items: list[str], *, via: str = "ap
         for seq, body in enumerate(items):
             number = _number(body)
             row: dict[str, Any] = {"job_id": job.id, "seq": seq, "body": body, "number": number, "state": "pending"}
-            row.update(lease_until=None, lease_token=None, licence_id=None, error=None, finished_at=None)
+            row.update(lease_until=None, lease_token=None, licence_id=None, error=None, finished_at=None, attempts=0)
             if number is not None and number in first:
                 message = f"number: {number} is also the number of item {first[number]} of this job"
                 row.update(state="failed", finished_at=at, error=error_record(Conflict(message, field="number")))

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -43,6 +42,9 @@ log = logging.getLogger("certsvc.backfill")
 CLAIM_ITEMS = 40
 """Items claimed at a time: enough for every sealing worker, little to redo after a crash."""
 _ACTIVE_MAX = 100  # active jobs looked at per claim
+MAX_ATTEMPTS = 3
+"""An item failing for a reason of the service's own (an internal error) is tried this often, then fails."""
+RETRY_AFTER_S = 2.0  # an item given back after an internal failure waits this long per attempt
 
 
 class LeaseLost(Conflict):
@@ -59,20 +61,47 @@ class Claim:
     department_id: int
     token: str
     items: list[tuple[int, int, str]]  # (item id, seq, body)
+    attempts: tuple[int, ...] = ()  # each item's internal failures so far
 
 
 def _lease_free(now: datetime) -> ColumnElement[bool]:
     return or_(col(LicenceJobItem.lease_until).is_(None), col(LicenceJobItem.lease_until) < now)
 
 
-def _active_jobs(s: Session, job_id: str | None) -> list[str]:
-    """Jobs with work to do, in random order: several departments' jobs share the runners."""
-    q = select(LicenceJob.id).where(col(LicenceJob.state).in_(("queued", "running"))).limit(_ACTIVE_MAX)
+def _active_jobs(s: Session, job_id: str | None, now: datetime) -> list[str]:
+    """Jobs with items to claim now, oldest first (jobs whose items are all leased by others, or
+    finished, are not looked at: they cannot starve the rest)."""
+    claimable = (
+        select(LicenceJobItem.id)
+        .where(col(LicenceJobItem.job_id) == col(LicenceJob.id), col(LicenceJobItem.state) == "pending")
+        .where(_lease_free(now))
+        .exists()
+    )
+    q = (
+        select(LicenceJob.id)
+        .where(col(LicenceJob.state).in_(("queued", "running")), claimable)
+        .order_by(col(LicenceJob.created_at), col(LicenceJob.id))
+        .limit(_ACTIVE_MAX)
+    )
     if job_id is not None:
         q = q.where(LicenceJob.id == job_id)
-    ids = list(s.exec(q).all())
-    random.shuffle(ids)
-    return ids
+    return list(s.exec(q).all())
+
+
+def finish_idle(engine: Engine, job_id: str | None = None) -> int:
+    """Finish every active job (or ``job_id``) that has no pending item left: the process that
+    recorded its last item may have died before finishing it. Idempotent: how many it finished."""
+    pending = (
+        select(LicenceJobItem.id)
+        .where(col(LicenceJobItem.job_id) == col(LicenceJob.id), col(LicenceJobItem.state) == "pending")
+        .exists()
+    )
+    q = select(LicenceJob.id).where(col(LicenceJob.state).in_(("queued", "running")), ~pending).limit(_ACTIVE_MAX)
+    if job_id is not None:
+        q = q.where(LicenceJob.id == job_id)
+    with Session(engine) as s:
+        idle = list(s.exec(q).all())
+    return sum(_finish(engine, j) for j in idle)
 
 
 def claim(
@@ -81,7 +110,7 @@ def claim(
     """Lease up to ``limit`` pending items of one job with any to do (of ``job_id`` if given)."""
     with session_scope(engine) as s:
         pg = s.get_bind().dialect.name == "postgresql"
-        for active in _active_jobs(s, job_id):
+        for active in _active_jobs(s, job_id, now):
             q = (
                 select(LicenceJobItem.id)
                 .where(col(LicenceJobItem.job_id) == active, col(LicenceJobItem.state) == "pending", _lease_free(now))
@@ -102,7 +131,7 @@ def claim(
             if not changed_rows(s, stmt):
                 continue  # another process leased them meanwhile
             rows = s.exec(
-                select(LicenceJobItem.id, LicenceJobItem.seq, LicenceJobItem.body)
+                select(LicenceJobItem.id, LicenceJobItem.seq, LicenceJobItem.body, LicenceJobItem.attempts)
                 .where(col(LicenceJobItem.lease_token) == token)
                 .order_by(col(LicenceJobItem.seq))
             ).all()
@@ -111,7 +140,8 @@ def claim(
             if job.state == "queued":
                 started = update(LicenceJob).where(col(LicenceJob.id) == job.id, col(LicenceJob.state) == "queued")
                 changed_rows(s, started.values(state="running", started_at=now))
-            return Claim(job.id, job.department_id, token, [(i or 0, seq, body) for i, seq, body in rows])
+            items = [(i or 0, seq, body) for i, seq, body, _ in rows]
+            return Claim(job.id, job.department_id, token, items, tuple(n for *_, n in rows))
     return None
 
 
@@ -171,24 +201,30 @@ def _mark_done(c: Claim) -> OnItem:
 
 
 def _mark_failed(engine: Engine, c: Claim, results: list[Result | None]) -> None:
+    """Record each failed item's error; an internal error gives the item back (to be tried again
+    after a pause) until it has failed :data:`MAX_ATTEMPTS` times."""
     at = clock.now()
     with session_scope(engine) as s:
         for k, r in enumerate(results):
             if isinstance(r, ServiceError) and not isinstance(r, LeaseLost):
-                stmt = (
-                    update(LicenceJobItem)
-                    .where(
-                        col(LicenceJobItem.id) == c.items[k][0],
-                        col(LicenceJobItem.state) == "pending",
-                        col(LicenceJobItem.lease_token) == c.token,
-                    )
-                    .values(state="failed", error=error_record(r), lease_until=None, finished_at=at)
+                mine = (
+                    col(LicenceJobItem.id) == c.items[k][0],
+                    col(LicenceJobItem.state) == "pending",
+                    col(LicenceJobItem.lease_token) == c.token,
                 )
-                changed_rows(s, stmt)
+                if isinstance(r, Internal):
+                    again = update(LicenceJobItem).where(*mine, col(LicenceJobItem.attempts) < MAX_ATTEMPTS - 1)
+                    attempts = col(LicenceJobItem.attempts) + 1
+                    tried = c.attempts[k] if k < len(c.attempts) else 0
+                    after = at + timedelta(seconds=RETRY_AFTER_S * (tried + 1))
+                    if changed_rows(s, again.values(attempts=attempts, lease_token=None, lease_until=after)):
+                        continue
+                stmt = update(LicenceJobItem).where(*mine)
+                changed_rows(s, stmt.values(state="failed", error=error_record(r), lease_until=None, finished_at=at))
 
 
-def _finish(engine: Engine, job_id: str) -> None:
-    """Mark the job done once no item is pending (whoever finishes last; audited once)."""
+def _finish(engine: Engine, job_id: str) -> int:
+    """Mark the job done once no item is pending (whoever finishes last; audited once): 1 if this call did."""
     with session_scope(engine) as s:
         left = s.exec(
             select(LicenceJobItem.id)
@@ -196,19 +232,21 @@ def _finish(engine: Engine, job_id: str) -> None:
             .limit(1)
         ).first()
         if left is not None:
-            return
+            return 0
         stmt = update(LicenceJob).where(col(LicenceJob.id) == job_id, col(LicenceJob.state).in_(("queued", "running")))
-        if changed_rows(s, stmt.values(state="done", finished_at=clock.now())) == 1:
-            job = s.get(LicenceJob, job_id)
-            assert job is not None
-            audit.record(
-                s,
-                "licence_job.done",
-                actor_kind="service",
-                subject_kind="licence_job",
-                subject_id=job_id,
-                details={"department_id": job.department_id, "total": job.total},
-            )
+        if changed_rows(s, stmt.values(state="done", finished_at=clock.now())) != 1:
+            return 0
+        job = s.get(LicenceJob, job_id)
+        assert job is not None
+        audit.record(
+            s,
+            "licence_job.done",
+            actor_kind="service",
+            subject_kind="licence_job",
+            subject_id=job_id,
+            details={"department_id": job.department_id, "total": job.total},
+        )
+        return 1
 
 
 def _fail_job(engine: Engine, job_id: str, reason: str) -> None:
@@ -252,9 +290,13 @@ async def work(ctx: Context, c: Claim) -> None:
         requests = [(k, req) for k, req in requests if results[k] is None]
         await issue_many(ctx, dept, requests, results, on_item=_mark_done(c))
         retry = [(k, req) for k, req in requests if isinstance(results[k], Internal)]
-        for k, req in retry:  # a chunk failed as a whole (e.g. a number taken meanwhile): each on its own
+        for k, _req in retry:
             results[k] = None
-            await issue_many(ctx, dept, [(k, req)], results, on_item=_mark_done(c))
+        if retry:  # a chunk failed as a whole (e.g. a number taken meanwhile): numbers again, then each on its own
+            await asyncio.to_thread(_numbers_taken, ctx.engine, retry, results)
+        for k, req in retry:
+            if results[k] is None:
+                await issue_many(ctx, dept, [(k, req)], results, on_item=_mark_done(c))
     finally:
         keeper.cancel()
     await asyncio.to_thread(_mark_failed, ctx.engine, c, results)
@@ -264,7 +306,8 @@ async def work(ctx: Context, c: Claim) -> None:
 async def run_once(ctx: Context, job_id: str | None = None) -> int:
     """Claim and work one chunk (of ``job_id``, or of any job): how many items it held (0: none to do)."""
     c = await asyncio.to_thread(claim, ctx.engine, clock.now(), ctx.settings.job_lease_s, CLAIM_ITEMS, job_id)
-    if c is None:
+    if c is None:  # nothing to claim: finish any job whose finisher died after its last item
+        await asyncio.to_thread(finish_idle, ctx.engine, job_id)
         return 0
     await work(ctx, c)
     return len(c.items)

@@ -133,6 +133,7 @@ class LicenceJobItem(SQLModel, table=True):
     licence_id: str | None = Field(default=None, max_length=32)
     error: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))  # code, message, field
     finished_at: datetime | None = None
+    attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # internal failures so far
 
 
 class VerifiedFile(SQLModel, table=True):

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from certsvc import audit, faults
 from certsvc.context import Context
@@ -290,19 +290,39 @@ def _check(
     return items
 
 
+def _serials(s: Session, dept: Department, lt: LicenceType, wanted: list[_Item], year: int) -> list[int]:
+    """Serials of the type's counter for ``wanted`` items: a serial whose generated number a licence
+    already has (a back-filled paper number in the service's own format) is skipped, never reused."""
+    out: list[int] = []
+    while len(out) < len(wanted):
+        need = len(wanted) - len(out)
+        first = next_value(s, f"serial:{lt.id or 0}", need)
+        drawn = {licence_number(lt.code, dept.code, year, n): n for n in range(first, first + need)}
+        taken = set(s.exec(select(Licence.number).where(col(Licence.number).in_(list(drawn)))).all())
+        out += [n for number, n in drawn.items() if number not in taken]
+    return out
+
+
 def _reserve(ctx: Context, dept: Department, items: list[_Item]) -> None:
     """Serials per type (in type order) and status indexes for all items, in one transaction."""
+    year = today().year
     with session_scope(ctx.engine) as s:
         by_type: dict[int, list[_Item]] = {}
         for item in items:
             by_type.setdefault(item.lt.id or 0, []).append(item)
         serials: dict[int, int] = {}
         for type_id in sorted(by_type):
-            first = next_value(s, f"serial:{type_id}", len(by_type[type_id]))
-            for k, item in enumerate(by_type[type_id]):
-                serials[item.index] = first + k
+            group = by_type[type_id]
+            generated = [item for item in group if not item.number]  # the others keep a paper number
+            drawn = iter(_serials(s, dept, group[0].lt, generated, year) if generated else [])
+            kept = len(group) - len(generated)
+            first_kept = next_value(s, f"serial:{type_id}", kept) if kept else 0
+            for item in group:
+                if item.number:
+                    serials[item.index], first_kept = first_kept, first_kept + 1
+                else:
+                    serials[item.index] = next(drawn)
         indexes = allocate_status_indexes(s, len(items))
-    year = today().year
     for k, item in enumerate(items):
         serial = serials[item.index]
         uscc, name, _kind = item.holder

@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "certsvc_public_views"
 RETRY_S = 1.0  # a lost listening connection is re-opened at most this often
+ROUND_TRIP_S = 1.0  # a round trip on the listening connection slower than this: the connection is dropped
+# TCP keepalives: a listening connection whose server or network is gone is noticed by the kernel too
+_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3}
 
 
 class PublicViewCache:
@@ -50,6 +53,7 @@ class PublicViewCache:
         self._started = 0  # round trips started on the listening connection
         self._done = 0  # the last one completed
         self._next_try = 0.0
+        self._abandoned: set[asyncio.Task[Any]] = set()  # connections given up on, being closed
 
     # --- the listening connection --------------------------------------------------------------
 
@@ -57,7 +61,7 @@ class PublicViewCache:
         import psycopg
 
         url = make_url(self._url).set(drivername="postgresql")
-        conninfo = url.render_as_string(hide_password=False)
+        conninfo = psycopg.conninfo.make_conninfo(url.render_as_string(hide_password=False), **_KEEPALIVES)
         conn = await psycopg.AsyncConnection.connect(
             conninfo, autocommit=True, connect_timeout=2, application_name="certsvc-view-cache"
         )
@@ -106,14 +110,42 @@ class PublicViewCache:
                     return False
             self._started += 1
             number = self._started
+            trip = asyncio.ensure_future(self._conn.execute("SELECT 1"))
             try:
-                await self._conn.execute("SELECT 1")
+                done, _ = await asyncio.wait({trip}, timeout=ROUND_TRIP_S)
+                if not done:
+                    log.warning("public view cache: the listening connection stopped answering; cache off until back")
+                    self._abandon(trip)
+                    return False
+                trip.result()
             except Exception:
                 log.warning("public view cache: the listening connection was lost; cache off until it is back")
                 await self._drop()
                 return False
             self._done = number
             return True
+
+    def _abandon(self, trip: asyncio.Future[Any]) -> None:
+        """Give up on a connection whose round trip hangs: scans read the database from now on; the
+        connection is closed in the background (psycopg waits seconds for a hung statement to end)."""
+        conn, self._conn = self._conn, None
+        self._clear()
+        self._next_try = time.monotonic() + RETRY_S
+
+        async def close() -> None:
+            trip.cancel()
+            try:
+                await trip
+            except BaseException:  # cancelled, or the connection broke meanwhile
+                log.debug("abandoned round trip ended", exc_info=True)
+            try:
+                await conn.close()
+            except Exception:
+                log.debug("closing the abandoned listening connection failed", exc_info=True)
+
+        task = asyncio.get_running_loop().create_task(close())
+        self._abandoned.add(task)
+        task.add_done_callback(self._abandoned.discard)
 
     # --- look-ups ------------------------------------------------------------------------------
 

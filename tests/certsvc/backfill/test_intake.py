@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
+import tracemalloc
 from collections.abc import AsyncIterator
 
 import pytest
 
-from certsvc.backfill.intake import read_csv, read_items
+from certsvc.backfill.intake import MAX_DEPTH, read_csv, read_items
 from certsvc.errors import Invalid, TooLarge
 from tests.certsvc.backfill.test_backfill_cli import HEADER, row
 
@@ -50,3 +52,28 @@ def test_a_streamed_job_body_is_read_item_by_item_and_bounded_in_mib() -> None:
         item = b'{"holder_name": "' + b"x" * 50 + b'"},'  # 68 bytes: 2 MiB come before 100,000 items
         asyncio.run(read_items(_chunks(b'{"items": [' + item * 50_000, 65536), 2 * 2**20))
     assert e.value.message == "body: a licence job may be at most 2 MiB; split it into several jobs"
+
+
+def test_an_item_nested_100000_deep_is_refused_at_once_in_little_memory() -> None:
+    depth = 100_000  # 200 KB of body
+    body = b'{"items": [{"number": "A-1"}, {"fields": ' + b"[" * depth + b"]" * depth + b"}]}"
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(Invalid) as e:
+            asyncio.run(read_items(_chunks(body, 65536), 2**20))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert e.value.field == "items.1"
+    assert e.value.message == f"items.1: nested more than {MAX_DEPTH} levels deep"
+    assert peak < 50 * 2**20 and time.monotonic() - started < 5
+
+
+def test_an_item_nested_to_the_limit_is_read() -> None:
+    inner = b"[" * (MAX_DEPTH - 1) + b"]" * (MAX_DEPTH - 1)  # with the item itself: MAX_DEPTH levels
+    items = asyncio.run(read_items(_chunks(b'{"items": [{"fields": ' + inner + b"}]}", 7), 2**20))
+    assert items == ['{"fields":' + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1) + "}"]
+    with pytest.raises(Invalid) as e:
+        asyncio.run(read_items(_chunks(b'{"items": [{"fields": [' + inner + b"]}]}", 7), 2**20))
+    assert e.value.field == "items.0"

@@ -234,7 +234,8 @@ def test_a_job_needs_a_department_key(service: Service) -> None:
         (b'{"items": []}', "items"),
         (b"{}", "items"),
         (b'{"items": [{}], "more": 1}', "body"),
-        (b'{"items": [{}, 3]}', "items[1]"),
+        (b'{"items": [{}, 3]}', "items.1"),
+        (b'{"items": [{}, {"fields": ' + b"[" * 1500 + b"]" * 1500 + b"}]}", "items.1"),
     ],
 )
 def test_a_body_of_another_shape_is_422_naming_where(service: Service, body: bytes, field: str) -> None:
