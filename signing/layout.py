@@ -289,6 +289,12 @@ def _draw_table(c: Canvas, rows: Sequence[tuple[str, str]], top: float, bottom: 
         raise LayoutError(
             "the licence content does not fit on one A4 page even at the smallest type size; shorten the longest fields"
         )
+    return draw_rows(c, laid, top, label_w, size)
+
+
+def draw_rows(c: Canvas, laid: Sequence[_Row], top: float, label_w: float, size: float) -> float:
+    """Draw rows already laid out (:func:`_layout_rows`) as the bordered label/value table from ``top``,
+    labels shaded; returns the table's lower edge."""
     total = sum(h for *_, h in laid)
     x0, x1, xm = _TABLE_X0, _TABLE_X1, _TABLE_X0 + label_w
     c.setFillColorRGB(*_LABEL_BG_RGB)

@@ -13,20 +13,14 @@ from reportlab.pdfgen.canvas import Canvas
 
 from signing.fonts import pdf_font
 from signing.layout import (
-    _LABEL_BG_RGB,
-    _LINE_RGB,
-    _PAD_X,
     _TABLE_BOTTOM,
     _TABLE_TOP,
-    _TABLE_X0,
-    _TABLE_X1,
     _TITLE_Y,
     MM,
     PAGE_H,
     PAGE_W,
     SEAL_RECT,
     LayoutError,
-    _baselines,
     _border_ops,
     _canvas,
     _draw_footer,
@@ -35,6 +29,7 @@ from signing.layout import (
     _draw_top_right,
     _layout_rows,
     _Row,
+    draw_rows,
 )
 from signing.ltv import LtvData
 from signing.seal import seal_png
@@ -83,27 +78,7 @@ def _pages(rows: Sequence[tuple[str, str]]) -> list[list[_Row]]:
 
 
 def _draw_rows(c: Canvas, laid: Sequence[_Row], top: float) -> None:
-    x0, x1, xm = _TABLE_X0, _TABLE_X1, _TABLE_X0 + _LABEL_W
-    total = sum(h for *_, h in laid)
-    c.setFillColorRGB(*_LABEL_BG_RGB)
-    c.rect(x0, top - total, _LABEL_W, total, stroke=0, fill=1)
-    c.setFont(pdf_font(), _SIZE)
-    c.setStrokeColorRGB(*_LINE_RGB)
-    c.setLineWidth(0.5)
-    y = top
-    for lab, val, h in laid:
-        c.setFillColorRGB(0.1, 0.1, 0.1)
-        for line, ly in zip(lab, _baselines(y, h, len(lab), _SIZE), strict=True):
-            c.drawString(x0 + _PAD_X, ly, line, mode=2)
-        c.setFillColorRGB(0, 0, 0)
-        for line, vy in zip(val, _baselines(y, h, len(val), _SIZE), strict=True):
-            c.drawString(xm + _PAD_X, vy, line)
-        y -= h
-        c.line(x0, y, x1, y)
-    c.setLineWidth(1.0)
-    c.rect(x0, y, x1 - x0, top - y, stroke=1, fill=0)
-    c.setLineWidth(0.5)
-    c.line(xm, y, xm, top)
+    draw_rows(c, laid, top, _LABEL_W, _SIZE)
 
 
 def render_report_pdf(doc: ReportDocument) -> bytes:

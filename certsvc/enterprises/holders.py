@@ -28,6 +28,27 @@ def holder_licences(s: Session, uscc: str) -> list[tuple[Licence, LicenceVersion
     return [tuple(r) for r in rows]
 
 
+def chosen_licences(
+    s: Session, uscc: str, licence_ids: list[str] | None, all_current: bool, current: set[str]
+) -> dict[str, str]:
+    """The licences a holder chose to share or show (``licence_ids``, each its own), or with
+    ``all_current`` every one whose status is in ``current``: ``{licence id: status}``; Invalid
+    (naming the field) for none or for another holder's licence."""
+    held = {lic.id: st.status_of(lic, ver) for lic, ver, _lt, _d in holder_licences(s, uscc)}
+    if all_current:
+        chosen = {i: status for i, status in held.items() if status in current}
+        if not chosen:
+            raise Invalid("all_current: the enterprise holds no current licence", field="all_current")
+        return chosen
+    ids = list(dict.fromkeys(licence_ids or []))
+    if not ids:
+        raise Invalid("licence_ids: name at least one licence, or set all_current", field="licence_ids")
+    for i in ids:
+        if i not in held:
+            raise Invalid(f"licence_ids: {i} is not a licence of this enterprise", field="licence_ids")
+    return {i: held[i] for i in ids}
+
+
 def holder_page(
     s: Session,
     uscc: str,

@@ -18,10 +18,9 @@ from certsvc import audit, sealed
 from certsvc.core.config import Settings
 from certsvc.db.models import Enterprise, LiveShow, utcnow
 from certsvc.db.paging import MAX_LIMIT, PageRequest
-from certsvc.enterprises.holders import CURRENT, holder_licences
+from certsvc.enterprises.holders import CURRENT, chosen_licences, holder_licences
 from certsvc.enterprises.standing import ended_words, refuse_unless_in_good_standing
 from certsvc.errors import Gone, Invalid, NotFound
-from certsvc.licences import status as st
 from certsvc.licences.lookup import public_views_of_holder
 from certsvc.security import hash_secret, new_token
 
@@ -55,18 +54,7 @@ def create_show(
         raise Invalid(
             f"expires_in_seconds: between {MIN_SECONDS} and {MAX_SECONDS} seconds", field="expires_in_seconds"
         )
-    held = {lic.id: st.status_of(lic, ver) for lic, ver, _lt, _d in holder_licences(s, ent.uscc)}
-    if all_current:
-        ids = [i for i, status in held.items() if status in CURRENT]
-        if not ids:
-            raise Invalid("all_current: the enterprise holds no current licence", field="all_current")
-    else:
-        ids = list(dict.fromkeys(licence_ids or []))
-        if not ids:
-            raise Invalid("licence_ids: name at least one licence, or set all_current", field="licence_ids")
-        for i in ids:
-            if i not in held:
-                raise Invalid(f"licence_ids: {i} is not a licence of this enterprise", field="licence_ids")
+    ids = list(chosen_licences(s, ent.uscc, licence_ids, all_current, CURRENT))
     token = new_token(24)
     show = LiveShow(
         enterprise_id=ent.id or 0,

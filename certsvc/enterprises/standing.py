@@ -68,12 +68,10 @@ def refuse_unless_in_good_standing(s: Session, ent: Enterprise, action: str) -> 
     raise Forbidden(f"the enterprise's business licence was revoked ({lic.revoke_kind or '撤销'}): it cannot {action}")
 
 
-def end_enterprise(s: Session, keyring: Keyring, business_licence: Licence, at: datetime) -> None:
-    """The cascade of a revoked business licence, in the caller's transaction (see the module)."""
-    ent = s.exec(select(Enterprise).where(Enterprise.business_licence_id == business_licence.id)).first()
-    if ent is None:
-        return
-    tokens = changed_rows(
+def end_tokens(s: Session, ent: Enterprise, at: datetime, reason: str | None = None) -> int:
+    """End every token of the enterprise still in use (the legal representative's and its staff's) at
+    ``at``, with the ``reason`` a 401 gives; how many ended."""
+    return changed_rows(
         s,
         update(ApiCredential)
         .where(
@@ -81,8 +79,16 @@ def end_enterprise(s: Session, keyring: Keyring, business_licence: Licence, at: 
             col(ApiCredential.owner_id) == ent.id,
             col(ApiCredential.revoked_at).is_(None),
         )
-        .values(revoked_at=at),
+        .values(revoked_at=at, revoke_reason=reason),
     )
+
+
+def end_enterprise(s: Session, keyring: Keyring, business_licence: Licence, at: datetime) -> None:
+    """The cascade of a revoked business licence, in the caller's transaction (see the module)."""
+    ent = s.exec(select(Enterprise).where(Enterprise.business_licence_id == business_licence.id)).first()
+    if ent is None:
+        return
+    tokens = end_tokens(s, ent, at)
     grants = changed_rows(
         s,
         update(Grant).where(col(Grant.enterprise_id) == ent.id, col(Grant.revoked_at).is_(None)).values(revoked_at=at),

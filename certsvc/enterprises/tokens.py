@@ -12,16 +12,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from certsvc import audit
 from certsvc.auth import EnterpriseCaller, require_scope
-from certsvc.db.atomic import changed_rows
 from certsvc.db.models import ApiCredential, Enterprise, utcnow
 from certsvc.db.paging import Key, Keyset, Page, PageRequest, page_of, page_query
 from certsvc.enterprises.scopes import SCOPES
-from certsvc.enterprises.standing import ended_words
+from certsvc.enterprises.standing import end_tokens, ended_words
 from certsvc.errors import Conflict, Invalid, NotFound
 from certsvc.identifiers import IdentifierError, validate_uscc
 from certsvc.security import hash_secret, new_activation_code, new_bearer
@@ -165,16 +163,7 @@ def reissue(s: Session, uscc: str) -> str:
         raise Conflict(f"no new activation code: {ended}")
     now = utcnow()
     reason = f"this token was ended on {now:%Y-%m-%d %H:%M} UTC: the enterprise was given a new activation code"
-    tokens = changed_rows(
-        s,
-        update(ApiCredential)
-        .where(
-            col(ApiCredential.kind) == "enterprise",
-            col(ApiCredential.owner_id) == ent.id,
-            col(ApiCredential.revoked_at).is_(None),
-        )
-        .values(revoked_at=now, revoke_reason=reason),
-    )
+    tokens = end_tokens(s, ent, now, reason)
     code = new_activation_code()
     ent.activation_code_hash = hash_secret(code.replace("-", ""))
     s.add(ent)

@@ -39,6 +39,12 @@ def owned_current(s: Session, dept: Department, licence_id: str) -> tuple[Licenc
 def download(s: Session, dept: Department, licence_id: str) -> tuple[Licence, LicenceVersion]:
     """The department's licence and current version whose PDF it downloads; the download is audited."""
     lic, ver, _lt = owned_current(s, dept, licence_id)
+    record_download(s, dept, lic, ver)
+    return lic, ver
+
+
+def record_download(s: Session, dept: Department, lic: Licence, ver: LicenceVersion) -> None:
+    """Audit the department's download of a version of its licence (a ``HEAD`` records nothing)."""
     audit.record_access(
         s,
         "licence.download",
@@ -48,4 +54,3 @@ def download(s: Session, dept: Department, licence_id: str) -> tuple[Licence, Li
         subject_id=lic.id,
         details={"version": ver.version},
     )
-    return lic, ver

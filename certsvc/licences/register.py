@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
-from certsvc import audit
 from certsvc.core.clock import today
 from certsvc.db.models import Department, Licence, LicenceType, LicenceVersion
 from certsvc.db.paging import Key, Keyset, Page, PageRequest, page_of, page_query
@@ -142,13 +141,5 @@ def download_version(s: Session, dept: Department, licence_id: str, version: int
             f"version: licence {lic.number} has no version {version} (it has versions 1-{lic.current_version})",
             field="version",
         )
-    audit.record_access(
-        s,
-        "licence.download",
-        actor_kind="department",
-        actor_id=dept.id,
-        subject_kind="licence",
-        subject_id=lic.id,
-        details={"version": ver.version},
-    )
+    records.record_download(s, dept, lic, ver)
     return lic, ver

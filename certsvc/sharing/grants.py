@@ -17,7 +17,7 @@ from certsvc.core.config import Settings
 from certsvc.db.atomic import changed_rows
 from certsvc.db.models import Enterprise, Grant, utcnow
 from certsvc.db.paging import Key, Keyset, Page, PageRequest, page_of, page_query
-from certsvc.enterprises.holders import holder_licences
+from certsvc.enterprises.holders import chosen_licences
 from certsvc.enterprises.standing import ended_words, refuse_unless_in_good_standing
 from certsvc.errors import Denial, Gone, Invalid, NotFound
 from certsvc.identifiers import IdentifierError, validate_uscc
@@ -95,26 +95,15 @@ def create_grant(
         raise Invalid(f"expires_in_days: between 1 and {MAX_GRANT_DAYS}", field="expires_in_days")
     if max_downloads is not None and not 1 <= max_downloads <= 1000:
         raise Invalid("max_downloads: between 1 and 1000", field="max_downloads")
-    held = {lic.id: (lic, ver) for lic, ver, _lt, _d in holder_licences(s, ent.uscc)}
-    if all_current:
-        ids = [i for i, (lic, ver) in held.items() if st.status_of(lic, ver) == st.VALID]
-        if not ids:
-            raise Invalid("all_current: the enterprise holds no current licence", field="all_current")
-    else:
-        ids = list(dict.fromkeys(licence_ids or []))
-        if not ids:
-            raise Invalid("licence_ids: name at least one licence, or set all_current", field="licence_ids")
-        for i in ids:
-            if i not in held:
-                raise Invalid(f"licence_ids: {i} is not a licence of this enterprise", field="licence_ids")
-        for i in ids:
-            status = st.status_of(*held[i])
-            if status not in DOWNLOADABLE:
-                raise Invalid(
-                    f"licence_ids: licence {i} is {status} ({st.LABELS[status][0]}), so nobody could download it "
-                    "through a grant; only valid licences may be shared",
-                    field="licence_ids",
-                )
+    chosen = chosen_licences(s, ent.uscc, licence_ids, all_current, DOWNLOADABLE)
+    for i, status in chosen.items():
+        if status not in DOWNLOADABLE:
+            raise Invalid(
+                f"licence_ids: licence {i} is {status} ({st.LABELS[status][0]}), so nobody could download it "
+                "through a grant; only valid licences may be shared",
+                field="licence_ids",
+            )
+    ids = list(chosen)
     token = new_token(24)
     g = Grant(
         enterprise_id=ent.id or 0,
