@@ -5,6 +5,7 @@ suspension, a grant's revocation and a key's revocation."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -19,6 +20,7 @@ from certsvc.core import clock
 from certsvc.db.models import Enterprise, Grant, SigningCertificate
 from certsvc.db.session import session_scope
 from certsvc.keyring import Subject
+from certsvc.licences.archive import archive_timestamps
 from certsvc.sharing.grants import revoke_grant
 from certsvc.verification.trust import trust_for
 from tests.support.produced import KINDS, every_kind
@@ -120,6 +122,23 @@ def test_the_same_after_the_grant_is_revoked(world) -> None:
     full, fast, used = _both(service, copy)
     assert used and fast == full
     assert full["grant"]["active"] is False
+
+
+def test_a_report_and_an_archive_time_stamped_licence_are_answered_fast_and_the_same(world) -> None:
+    service, files = world
+    page = service.client.post("/verify", files={"file": ("l.pdf", files["licence"][0], "application/pdf")})
+    link = re.search(r'href="(/verify/reports/[0-9a-f]{32}\.pdf)"', page.text)
+    assert page.status_code == 200 and link, page.text
+    report = service.client.get(link.group(1))
+    assert report.status_code == 200
+    archive_timestamps(service.ctx, before=timedelta(days=36500))  # every stored licence gets a document time-stamp
+    food = files["licence"][1]
+    stamped = service.client.get(food["pdf_url"], headers=service.health.auth).content
+    assert stamped != files["licence"][0]
+    for name, pdf in (("report", report.content), ("archive", stamped)):
+        full, fast, used = _both(service, pdf)
+        assert used and fast == full, name
+        assert full["verdict"] == "genuine", name
 
 
 def test_the_same_after_the_key_is_revoked(world) -> None:
