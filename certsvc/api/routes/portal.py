@@ -233,7 +233,8 @@ def grant_page(grant_id: str, request: Request, ctx: CtxDep) -> Response:
             return web_session.not_signed_in(ctx)
         try:
             detail = portal.grant_detail(s, sess.enterprise, grant_id, ctx.settings)
-        except ServiceError:
+        except ServiceError as e:
+            web_session.refused(request, e)
             return error_page(ctx, 404, "没有这个授权 · No such grant.", sess=sess)
     g = new_grant_view(detail.grant, detail.holdings, ctx.settings.public_base_url)
     return page(
@@ -258,7 +259,8 @@ def grant_qr(grant_id: str, request: Request, ctx: CtxDep) -> Response:
             return web_session.not_signed_in(ctx)
         try:
             url = sharing.share_url_of(s, ctx.settings, sess.enterprise, grant_id)
-        except ServiceError:
+        except ServiceError as e:
+            web_session.refused(request, e)
             return error_page(ctx, 404, "没有这个授权 · No such grant.", sess=sess)
     return Response(qr_png(url), media_type="image/png", headers={"Cache-Control": "no-store"})
 

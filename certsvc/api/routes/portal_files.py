@@ -133,7 +133,8 @@ def show_code(show_id: str, request: Request, ctx: CtxDep) -> Response:
             return web_session.not_signed_in(ctx)
         try:
             detail = portal.show_detail(s, sess.enterprise, show_id, ctx.settings.public_base_url)
-        except ServiceError:
+        except ServiceError as e:
+            web_session.refused(request, e)
             return error_page(ctx, 404, "没有这个亮照码 · No such live code.", sess=sess)
     left = detail.seconds_left
     return page(
@@ -160,5 +161,6 @@ def show_qr(show_id: str, request: Request, ctx: CtxDep) -> Response:
         try:
             url = portal.show_qr_url(s, sess.enterprise, show_id, ctx.settings)
         except ServiceError as e:
+            web_session.refused(request, e)
             return error_page(ctx, error_status(e), "亮照码已失效 · This live code is no longer valid.", sess=sess)
     return Response(qr_png(url), media_type="image/png", headers={"Cache-Control": "no-store"})
