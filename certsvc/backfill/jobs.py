@@ -23,7 +23,8 @@ from certsvc.db.models import Department, Licence, LicenceVersion
 from certsvc.db.paging import Key, Keyset, Page, PageRequest, page_of, page_query
 from certsvc.db.session import session_scope
 from certsvc.db.work import LicenceJob, LicenceJobItem
-from certsvc.errors import Conflict, Denial, NotFound, ServiceError
+from certsvc.departments.owned import owned_by
+from certsvc.errors import Conflict, NotFound, ServiceError
 
 _INSERT_ROWS = 1000  # items per INSERT statement
 _EXPORT_PAGE = 1000  # items read at a time for a download
@@ -91,13 +92,7 @@ async def receive(engine: Engine, dept: Department, chunks: AsyncIterator[bytes]
 
 def owned(s: Session, dept: Department, job_id: str) -> LicenceJob:
     """The job if this department submitted it; otherwise 404, never revealing that it exists."""
-    job = s.get(LicenceJob, job_id)
-    if job is None:
-        raise NotFound("no such licence job")
-    if job.department_id != dept.id:
-        denial = Denial("cross_department", "department", dept.id, "licence_job", job.id, "another department's job")
-        raise NotFound("no such licence job", denial=denial)
-    return job
+    return owned_by(s, dept, LicenceJob, job_id, "licence job", "licence_job")
 
 
 def counts(s: Session, job_id: str) -> dict[str, int]:

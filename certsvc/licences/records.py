@@ -6,18 +6,12 @@ from sqlmodel import Session, select
 
 from certsvc import audit
 from certsvc.db.models import Department, Licence, LicenceType, LicenceVersion
-from certsvc.errors import Denial, NotFound
+from certsvc.departments.owned import owned_by
 
 
 def owned(s: Session, dept: Department, licence_id: str) -> Licence:
     """The licence if this department issued it; otherwise 404, never revealing that it exists."""
-    lic = s.get(Licence, licence_id)
-    if lic is None:
-        raise NotFound("no such licence")
-    if lic.department_id != dept.id:
-        denial = Denial("cross_department", "department", dept.id, "licence", lic.id, "another department's licence")
-        raise NotFound("no such licence", denial=denial)
-    return lic
+    return owned_by(s, dept, Licence, licence_id, "licence", "licence")
 
 
 def current_version(s: Session, lic: Licence) -> LicenceVersion:

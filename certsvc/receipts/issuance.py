@@ -12,7 +12,8 @@ from certsvc.context import Context
 from certsvc.core.clock import now, today
 from certsvc.db.models import Department, Receipt, ReceiptMaterial, new_id
 from certsvc.db.session import session_scope
-from certsvc.errors import Denial, Invalid, NotFound
+from certsvc.departments.owned import owned_by
+from certsvc.errors import Invalid
 from certsvc.identifiers import IdentifierError, validate_uscc
 from certsvc.reform.credit import refuse_if_credit_restricted
 from certsvc.security import qr_statement, records_statement, token_key
@@ -147,13 +148,7 @@ def receipt_view(rec: Receipt, dept: Department, base_url: str, *, full: bool = 
 
 def own_receipt(s: Session, dept: Department, receipt_id: str) -> Receipt:
     """A receipt of ``dept``; another department's receipt is NotFound, as if it did not exist."""
-    rec = s.get(Receipt, receipt_id)
-    if rec is None:
-        raise NotFound("no such receipt")
-    if rec.department_id != dept.id:
-        denial = Denial("cross_department", "department", dept.id, "receipt", rec.id, "another department's receipt")
-        raise NotFound("no such receipt", denial=denial)
-    return rec
+    return owned_by(s, dept, Receipt, receipt_id, "receipt", "receipt")
 
 
 def download(s: Session, dept: Department, receipt_id: str) -> Receipt:

@@ -19,8 +19,9 @@ from certsvc.db.atomic import changed_rows
 from certsvc.db.models import Commitment, Department, Enterprise, Licence, utcnow
 from certsvc.db.paging import Key, Keyset, Page, PageRequest, page_of, page_query
 from certsvc.db.session import session_scope
+from certsvc.departments.owned import owned_by
 from certsvc.enterprises.standing import refuse_unless_in_good_standing
-from certsvc.errors import Conflict, Denial, Invalid, NotFound
+from certsvc.errors import Conflict, Invalid, NotFound
 from certsvc.events.outbox import emit
 from certsvc.licences import status as st
 from certsvc.licences.lifecycle import apply_state
@@ -148,15 +149,7 @@ def own_commitment(s: Session, ent: Enterprise, commitment_id: str) -> Commitmen
 def department_commitment(s: Session, dept: Department, commitment_id: str) -> Commitment:
     """A commitment for one of the department's types, to check before issuing with it (404 for
     another department's, recorded as a denied attempt)."""
-    c = s.get(Commitment, commitment_id)
-    if c is None:
-        raise NotFound("no such commitment")
-    if c.department_id != dept.id:
-        denial = Denial(
-            "cross_department", "department", dept.id, "commitment", c.id, "another department's commitment"
-        )
-        raise NotFound("no such commitment", denial=denial)
-    return c
+    return owned_by(s, dept, Commitment, commitment_id, "commitment", "commitment")
 
 
 def department_commitment_download(s: Session, dept: Department, commitment_id: str) -> Commitment:
